@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Set up the lab and run it: the only two commands a newcomer needs.
+
+    python3 lab.py          # set everything up (first time only) and start JupyterLab on the notebooks
+    python3 lab.py test     # set everything up and run every test (ruff, pytest, the notebooks)
+
+Needs only Python 3.10+. Creates ./.venv (override with LABKIT_VENV) and installs labkit into it with
+its dependencies; re-installs when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("LABKIT_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _say(msg: str) -> None:
+    print(f"[lab] {msg}", flush=True)
+
+
+def setup() -> None:
+    """Create the virtual environment and install labkit with everything it needs (once per pyproject)."""
+    if sys.version_info < (3, 10):  # noqa: UP036 - lab.py must explain itself on an old Python
+        sys.exit(f"[lab] Python 3.10 or newer is needed, this is {sys.version.split()[0]}")
+    stamp = VENV / ".labkit-installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if PY.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return
+    if not PY.exists():
+        _say(f"creating a virtual environment in {VENV}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    _say("installing labkit and its dependencies (about a minute the first time)")
+    pip = [str(PY), "-m", "pip", "--disable-pip-version-check"]
+    subprocess.run([*pip, "install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    stamp.write_text(wanted)
+
+
+def run(*cmd: str) -> int:
+    return subprocess.run(list(cmd), cwd=ROOT).returncode
+
+
+def lab(extra: list[str]) -> int:
+    cmd = [str(BIN / "jupyter"), "lab", str(ROOT / "notebooks")]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # JupyterLab refuses to start as root without it (containers, CI boxes)
+    return run(*cmd, *extra)
+
+
+def test(extra: list[str]) -> int:
+    _say("ruff: lint")
+    rc = run(str(PY), "-m", "ruff", "check", "labkit", "tests", "bench", "lab.py")
+    if rc:
+        return rc
+    _say("pytest: unit, property and notebook tests")
+    return run(str(PY), "-m", "pytest", *extra)
+
+
+def main(argv: list[str]) -> int:
+    command, extra = (argv[0], argv[1:]) if argv and not argv[0].startswith("-") else ("lab", argv)
+    if command not in ("lab", "test", "setup"):
+        print(f"[lab] unknown command {command!r}: use 'python3 lab.py' or 'python3 lab.py test'", file=sys.stderr)
+        return 64
+    setup()
+    if command == "setup":
+        return 0
+    return lab(extra) if command == "lab" else test(extra)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,35 @@
+"""Small helpers shared by the core modules."""
+
+from __future__ import annotations
+
+import re
+
+from .errors import InvalidBatchSizeError, InvalidNameError
+
+_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+RESERVED = frozenset({"id"})
+
+
+def check_name(name: object, *, kind: str = "column") -> str:
+    """Return ``name`` if it is a plain lower-case identifier, else raise ``InvalidNameError``.
+
+    Plain identifiers need no quoting in SQLite or PostgreSQL, so the same plan can later run on both.
+    """
+    if not isinstance(name, str) or not name:
+        raise InvalidNameError(name, kind=kind, reason="a name must be a non-empty string")
+    if not _IDENT.match(name):
+        raise InvalidNameError(
+            name,
+            kind=kind,
+            reason="use 1-63 lower-case letters, digits and underscores, starting with a letter",
+        )
+    if kind == "column" and name in RESERVED:
+        raise InvalidNameError(name, kind=kind, reason="'id' is the primary key the table manages")
+    return name
+
+
+def check_batch_size(batch_size: object) -> int:
+    """Return ``batch_size`` if it is a positive int (bools refused), else raise."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise InvalidBatchSizeError(batch_size)
+    return batch_size

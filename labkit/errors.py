@@ -1,0 +1,144 @@
+"""Typed errors: one base class, one subclass per kind of failure, facts in fields.
+
+Every error is raised *before* anything changes, unless it says otherwise (``StepFailedError`` and
+``InjectedFault`` are raised while a plan runs, and the runner turns them into a rollback).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class LabkitError(Exception):
+    """Base class of every error labkit raises on purpose."""
+
+
+class InvalidNameError(LabkitError, ValueError):
+    """A table or column name that is empty, not a plain identifier, or reserved."""
+
+    def __init__(self, name: object, *, kind: str = "column", reason: str = "") -> None:
+        self.name = name
+        self.kind = kind
+        self.reason = reason or "use lower-case letters, digits and underscores, starting with a letter"
+        super().__init__(f"invalid {kind} name {name!r}: {self.reason}")
+
+
+class ColumnNotFoundError(LabkitError, KeyError):
+    """A column that the table does not have."""
+
+    def __init__(self, table: str, column: str, columns: Sequence[str] = ()) -> None:
+        self.table = table
+        self.column = column
+        self.columns = tuple(columns)
+        listed = f" (columns: {', '.join(self.columns)})" if self.columns else ""
+        super().__init__(f"column {column!r} does not exist on table {table!r}{listed}")
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class ColumnExistsError(LabkitError, ValueError):
+    """Adding or renaming to a column name that is already taken."""
+
+    def __init__(self, table: str, column: str) -> None:
+        self.table = table
+        self.column = column
+        super().__init__(f"column {column!r} already exists on table {table!r}")
+
+
+class SameNameError(LabkitError, ValueError):
+    """Renaming a column to the name it already has."""
+
+    def __init__(self, table: str, column: str) -> None:
+        self.table = table
+        self.column = column
+        super().__init__(f"cannot rename column {column!r} on table {table!r} to itself")
+
+
+class RowNotFoundError(LabkitError, KeyError):
+    """A row id that the table does not hold."""
+
+    def __init__(self, table: str, row_id: object) -> None:
+        self.table = table
+        self.row_id = row_id
+        super().__init__(f"no row with id {row_id!r} in table {table!r}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class NotNullViolationError(LabkitError, ValueError):
+    """A NOT NULL column that would hold NULL (None)."""
+
+    def __init__(self, table: str, column: str) -> None:
+        self.table = table
+        self.column = column
+        super().__init__(f"column {column!r} on table {table!r} is NOT NULL and has no value or default")
+
+
+class InvalidBatchSizeError(LabkitError, ValueError):
+    """A batch size that is not a positive integer."""
+
+    def __init__(self, batch_size: object) -> None:
+        self.batch_size = batch_size
+        super().__init__(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+class InvalidPlanError(LabkitError, ValueError):
+    """A plan that is malformed as data (no steps, duplicate step names, unknown app version ...)."""
+
+    def __init__(self, plan: str, reason: str) -> None:
+        self.plan = plan
+        self.reason = reason
+        super().__init__(f"plan {plan!r} is invalid: {reason}")
+
+
+class StepDoesNotFitError(LabkitError, ValueError):
+    """A step that cannot run on this table in the state the earlier steps leave it in."""
+
+    def __init__(self, step: str, table: str, reason: str) -> None:
+        self.step = step
+        self.table = table
+        self.reason = reason
+        super().__init__(f"step {step!r} does not fit table {table!r}: {reason}")
+
+
+class PlanAlreadyExecutedError(LabkitError, RuntimeError):
+    """A plan (or runner) that has already been executed once."""
+
+    def __init__(self, plan: str, what: str = "plan") -> None:
+        self.plan = plan
+        self.what = what
+        super().__init__(
+            f"{what} {plan!r} has already been executed; build the plan again to run it again"
+            if what == "plan"
+            else f"this runner already executed plan {plan!r}; create a new MigrationRunner"
+        )
+
+
+class InvalidFaultError(LabkitError, ValueError):
+    """A ``fail_at`` value that names no step, or a batch that will not exist."""
+
+    def __init__(self, fail_at: object, reason: str) -> None:
+        self.fail_at = fail_at
+        self.reason = reason
+        super().__init__(f"invalid fail_at {fail_at!r}: {reason}")
+
+
+class IrreversibleStepError(LabkitError, RuntimeError):
+    """A step that has no reverse (data it removed cannot be brought back)."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        self.step = step
+        self.reason = reason
+        super().__init__(f"step {step!r} is not reversible: {reason}")
+
+
+class InjectedFault(LabkitError, RuntimeError):
+    """The failure a learner asked for with ``fail_at``."""
+
+    def __init__(self, point: str, batch: int | None = None) -> None:
+        self.point = point
+        self.batch = batch
+        where = f"{point} (batch {batch})" if batch is not None else point
+        super().__init__(f"injected fault at {where}")

@@ -1,0 +1,95 @@
+"""A migration plan: a name, an ordered list of steps, and the app versions it rolls out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .apps import AppVersion
+from .errors import InvalidPlanError
+from .steps import Step
+
+
+@dataclass(frozen=True, eq=True)
+class MigrationPlan:
+    """Plain data: can be printed, compared and built by hand before anything runs.
+
+    Args:
+        name: what the plan does, e.g. ``"rename users.name to full_name"``.
+        steps: the steps, in order.
+        apps: the app versions the plan's steps deploy (``AppVersion``), first the one live at the start.
+            Optional: without it the traffic simulator assumes one app that uses every column.
+    """
+
+    name: str
+    steps: list[Step]
+    apps: tuple[AppVersion, ...] = field(default=())
+
+    def __init__(self, name: str, steps: Sequence[Step], *, apps: Sequence[AppVersion] = ()) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidPlanError(str(name), "a plan needs a non-empty name")
+        steps = list(steps)
+        if not steps:
+            raise InvalidPlanError(name, "a plan needs at least one step")
+        for s in steps:
+            if not isinstance(s, Step):
+                raise InvalidPlanError(name, f"{s!r} is not a step")
+        names = [s.name for s in steps]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise InvalidPlanError(
+                name, f"step names must be unique, {', '.join(dupes)} repeats; give the steps distinct labels"
+            )
+        tables = sorted({s.table for s in steps})
+        if len(tables) > 1:
+            raise InvalidPlanError(name, f"all steps must act on one table, got {', '.join(tables)}")
+        apps = tuple(apps)
+        app_names = [a.name for a in apps]
+        if len(set(app_names)) != len(app_names):
+            raise InvalidPlanError(name, "app version names must be unique")
+        for s in steps:
+            if s.deploy is not None and apps and s.deploy not in app_names:
+                raise InvalidPlanError(
+                    name, f"step {s.name!r} deploys {s.deploy!r}, which is not one of {', '.join(app_names)}"
+                )
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "apps", apps)
+
+    __hash__ = None  # type: ignore[assignment]  # steps is a list
+
+    @property
+    def table(self) -> str:
+        return self.steps[0].table
+
+    @property
+    def progress_pct(self) -> float:
+        return sum(s.progress_pct for s in self.steps) / len(self.steps)
+
+    @property
+    def is_complete(self) -> bool:
+        return all(s.is_complete for s in self.steps)
+
+    @property
+    def started(self) -> bool:
+        return any(s._progress.started for s in self.steps)
+
+    def step(self, name: str) -> Step:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def app(self, name: str) -> AppVersion:
+        for a in self.apps:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+    def __str__(self) -> str:
+        lines = [f"MigrationPlan {self.name!r} on table {self.table!r}"]
+        for i, s in enumerate(self.steps, 1):
+            lines.append(f"  {i}. [{s.phase:<8}] {s.name:<24} {s.describe()}")
+        for a in self.apps:
+            lines.append(f"  app {a.describe()}")
+        return "\n".join(lines)

@@ -1,0 +1,161 @@
+"""matplotlib plots of a run: progress per step, the timeline with failure and rollback, failed requests.
+
+Each plot has a ``*_data`` function returning the numbers it draws, so tests can check them without images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .runner import Event
+from .traffic import TrafficReport
+
+PHASE_COLORS = {"expand": "#d8ecff", "migrate": "#fff0c8", "contract": "#e6f5e0", "rollback": "#fde0e0"}
+ROLLBACK_KINDS = {"rollback_start", "rollback_step", "rollback_deploy", "rolled_back", "rollback_failed"}
+
+
+def progress_data(history: Sequence[Event]) -> pd.DataFrame:
+    """Progress (percent) of each step at each tick: a tick x step table, steps in plan order."""
+    steps: list[str] = []
+    for e in history:
+        if e.step and e.step not in steps:
+            steps.append(e.step)
+    current = dict.fromkeys(steps, 0.0)
+    rows = []
+    for e in history:
+        if e.step:
+            current[e.step] = e.progress
+        rows.append({"tick": e.tick, **current})
+    return pd.DataFrame(rows, columns=["tick", *steps]).set_index("tick")
+
+
+def phase_spans(history: Sequence[Event]) -> list[tuple[str, int, int]]:
+    """Contiguous tick ranges ``(phase, first, last)``; ticks of a rollback are phase ``"rollback"``."""
+    spans: list[tuple[str, int, int]] = []
+    for e in history:
+        phase = "rollback" if e.kind in ROLLBACK_KINDS else e.phase
+        if phase is None:
+            continue
+        if spans and spans[-1][0] == phase and spans[-1][2] == e.tick - 1:
+            spans[-1] = (phase, spans[-1][1], e.tick)
+        else:
+            spans.append((phase, e.tick, e.tick))
+    return spans
+
+
+def failure_ticks(history: Sequence[Event]) -> list[int]:
+    return [e.tick for e in history if e.kind in ("fail", "rollback_failed")]
+
+
+def _shade(ax, history: Sequence[Event]) -> None:
+    seen = set()
+    for phase, first, last in phase_spans(history):
+        label = phase if phase not in seen else None
+        seen.add(phase)
+        ax.axvspan(first - 0.5, last + 0.5, color=PHASE_COLORS[phase], alpha=0.9, zorder=0, label=label)
+    for i, t in enumerate(failure_ticks(history)):
+        ax.axvline(t, color="#c0392b", linestyle="--", linewidth=1.5, label="failure" if i == 0 else None)
+
+
+def plot_progress(history: Sequence[Event], *, title: str = "Progress of each step", ax=None):
+    """One line per step: its progress over ticks, phases shaded, failures marked."""
+    data = progress_data(history)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4))
+    _shade(ax, history)
+    for step in data.columns:
+        ax.step(data.index, data[step], where="post", label=step, linewidth=2)
+    ax.set(title=title, xlabel="time (ticks)", ylabel="step progress (%)", ylim=(-5, 105))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    ax.figure.tight_layout()
+    return ax
+
+
+def timeline_data(history: Sequence[Event]) -> pd.DataFrame:
+    """Per step: first and last tick forward, first and last tick of its undo (NaN if never undone)."""
+    rows: dict[str, dict[str, float]] = {}
+    for e in history:
+        if not e.step:
+            continue
+        r = rows.setdefault(
+            e.step, {"start": e.tick, "end": e.tick, "undo_start": float("nan"), "undo_end": float("nan")}
+        )
+        if e.kind in ROLLBACK_KINDS:
+            if r["undo_start"] != r["undo_start"]:  # NaN
+                r["undo_start"] = e.tick
+            r["undo_end"] = e.tick
+        else:
+            r["end"] = e.tick
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def plot_timeline(history: Sequence[Event], *, title: str = "Timeline of the run", ax=None):
+    """A bar per step: when it ran (by phase colour) and when it was undone (red), failures marked."""
+    data = timeline_data(history)
+    phases = {e.step: e.phase for e in history if e.step}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 0.5 * max(len(data), 3) + 1.5))
+    y = range(len(data))[::-1]
+    colors = {"expand": "#3b82c4", "migrate": "#e0a526", "contract": "#4c9a52"}
+    seen = set()
+    for yi, (step, r) in zip(y, data.iterrows()):
+        phase = phases.get(step, "migrate")
+        ax.barh(
+            yi,
+            r["end"] - r["start"] + 1,
+            left=r["start"] - 0.5,
+            color=colors[phase],
+            height=0.6,
+            label=phase if phase not in seen else None,
+        )
+        seen.add(phase)
+        if r["undo_start"] == r["undo_start"]:
+            ax.barh(
+                yi,
+                r["undo_end"] - r["undo_start"] + 1,
+                left=r["undo_start"] - 0.5,
+                color="#c0392b",
+                height=0.6,
+                hatch="//",
+                label="undo" if "undo" not in seen else None,
+            )
+            seen.add("undo")
+    for i, t in enumerate(failure_ticks(history)):
+        ax.axvline(t, color="#c0392b", linestyle="--", linewidth=1.5, label="failure" if i == 0 else None)
+    ax.set_yticks(list(y), list(data.index))
+    ax.set(title=title, xlabel="time (ticks)", ylabel="step")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    ax.figure.tight_layout()
+    return ax
+
+
+def failed_requests_data(reports: Mapping[str, TrafficReport]) -> pd.DataFrame:
+    """Failed requests per tick for each run, aligned on the tick (a run that ended early counts 0)."""
+    series = {
+        label: pd.Series({t.tick: t.failed_requests for t in r.ticks}, dtype="int64") for label, r in reports.items()
+    }
+    return pd.DataFrame(series).fillna(0).astype("int64").rename_axis("tick")
+
+
+def plot_failed_requests(reports: Mapping[str, TrafficReport], *, title: str = "Failed requests per tick", ax=None):
+    """Failed requests per tick for several runs side by side (e.g. naive vs expand/contract)."""
+    data = failed_requests_data(reports)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.5))
+    width = 0.8 / max(len(data.columns), 1)
+    for i, label in enumerate(data.columns):
+        total = int(data[label].sum())
+        ax.bar(
+            data.index + (i - (len(data.columns) - 1) / 2) * width,
+            data[label],
+            width=width,
+            label=f"{label} ({total} failed)",
+        )
+    ax.set(title=title, xlabel="time (ticks)", ylabel="failed requests (requests per tick)")
+    ax.set_ylim(bottom=0, top=max(1, int(data.to_numpy().max()) + 1))
+    ax.legend(loc="upper right", fontsize=9)
+    ax.figure.tight_layout()
+    return ax

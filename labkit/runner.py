@@ -1,0 +1,286 @@
+"""The runner: apply steps in order, batch by batch, and on failure undo everything in reverse order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from .backends import backend_for
+from .errors import (
+    InjectedFault,
+    PlanAlreadyExecutedError,
+    StepDoesNotFitError,
+)
+from .faults import Faults, parse_faults
+from .plan import MigrationPlan
+from .steps import Step
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["completed", "rolled_back", "rollback_failed"]
+EVENT_KINDS = (
+    "start",
+    "batch",
+    "deploy",
+    "complete",
+    "fail",
+    "rollback_start",
+    "rollback_deploy",
+    "rollback_step",
+    "rolled_back",
+    "rollback_failed",
+    "completed",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the runner's history. ``tick`` grows by one per event."""
+
+    tick: int
+    step: str | None
+    batch: int | None
+    kind: str
+    progress: float  # the step's progress_pct after the event (the plan's for plan-level events)
+    plan_progress: float
+    phase: str | None = None
+    apps: tuple[tuple[str, float], ...] = ()  # app versions live at this tick, with their share of traffic
+    detail: str = ""
+
+    def line(self) -> str:
+        where = self.step or "plan"
+        if self.batch is not None:
+            where += f" batch {self.batch}"
+        text = f"[tick {self.tick:>4}] {self.kind:<15} {where:<28} {self.progress:5.1f}%"
+        return text + (f"  {self.detail}" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    """What happened: ``status``, where it failed, the error, and what a rollback failure left behind."""
+
+    plan: str
+    status: Status
+    failed_step: str | None = None
+    failed_batch: int | None = None
+    error: BaseException | None = None
+    rollback_error: BaseException | None = None
+    left_behind: tuple[str, ...] = ()  # steps still applied after a failed rollback, latest first
+    ticks: int = 0
+    history: tuple[Event, ...] = field(default=(), repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "completed"
+
+    def summary(self) -> str:
+        if self.status == "completed":
+            return f"{self.plan}: completed in {self.ticks} ticks"
+        where = self.failed_step + (f" batch {self.failed_batch}" if self.failed_batch else "")
+        text = f"{self.plan}: failed at {where} ({self.error}); "
+        if self.status == "rolled_back":
+            return text + "rolled back: the table is as it was before the plan"
+        return (
+            text
+            + f"ROLLBACK FAILED ({self.rollback_error}); still applied, for a human to fix: "
+            + ", ".join(self.left_behind)
+        )
+
+
+class Traffic(Protocol):
+    """What the runner calls between ticks so simulated app traffic can run (see ``labkit.traffic``)."""
+
+    rollout_ticks: int
+
+    def on_tick(self, event: Event, apps: dict[str, float]) -> None: ...
+
+
+@dataclass
+class _Applied:
+    step: Step
+    db_done: bool = False  # the step's change is (at least partly) applied
+    deployed_from: str | None = None  # app version live before this step rolled out its own
+
+
+class MigrationRunner:
+    """Runs a ``MigrationPlan`` on a table.
+
+    Args:
+        table: the table to migrate (an in-memory ``Table``, or later a database table handle).
+        fail_at: inject a fault; see ``labkit.faults`` for the spellings (``"backfill:3"`` ...).
+        traffic: an object with ``on_tick(event, apps)`` and ``rollout_ticks``, called after every tick.
+    """
+
+    def __init__(self, table: Any, *, fail_at: str | Sequence[str] | None = None, traffic: Traffic | None = None):
+        self.table = table
+        self.backend = backend_for(table)
+        self.fail_at = fail_at
+        self.traffic = traffic
+        self._history: list[Event] = []
+        self._plan: MigrationPlan | None = None
+        self._apps: dict[str, float] = {}
+
+    @property
+    def history(self) -> tuple[Event, ...]:
+        return tuple(self._history)
+
+    @property
+    def log(self) -> list[str]:
+        return [e.line() for e in self._history]
+
+    # ---------------------------------------------------------------- checks before anything changes
+    def check(self, plan: MigrationPlan) -> Faults:
+        """Refuse a plan that cannot run here, and a bad ``fail_at``; change nothing."""
+        if self._plan is not None:
+            raise PlanAlreadyExecutedError(self._plan.name, what="runner")
+        if plan.started:
+            raise PlanAlreadyExecutedError(plan.name)
+        name = getattr(self.table, "name", None)
+        if plan.table != name:
+            raise StepDoesNotFitError(plan.steps[0].name, str(name), f"the plan is for table {plan.table!r}")
+        columns = self.backend.data_columns()
+        for step in plan.steps:
+            columns = step.fit(columns)
+        return parse_faults(self.fail_at, plan, self.backend.row_count())
+
+    # ---------------------------------------------------------------- running
+    def execute_plan(self, plan: MigrationPlan) -> MigrationResult:
+        faults = self.check(plan)
+        self._plan = plan
+        self._apps = {plan.apps[0].name: 1.0} if plan.apps else {}
+        for s in plan.steps:
+            s._set_progress(0, 1)
+        applied: list[_Applied] = []
+        failed_batch: int | None = None
+        current: Step | None = None
+        try:
+            for step in plan.steps:
+                current = step
+                record = _Applied(step)
+                applied.append(record)
+                self._emit(step, None, "start", detail=step.describe())
+                if faults.at(step.name, None):
+                    raise InjectedFault(step.name)
+                if step.deploy and step.deploy_timing == "before":
+                    record.deployed_from = self._rollout(step, step.deploy, "deploy")
+                if step.batched:
+                    ranges = self.backend.backfill_ranges(step)
+                    step._set_progress(0, len(ranges))
+                    for k, (lo, hi) in enumerate(ranges, 1):
+                        failed_batch = k
+                        if faults.at(step.name, k):
+                            raise InjectedFault(step.name, k)
+                        rows = self.backend.backfill_batch(step, lo, hi)
+                        record.db_done = True
+                        step._set_progress(k, len(ranges))
+                        self._emit(step, k, "batch", detail=f"ids {lo}..{hi}: {rows} rows")
+                    failed_batch = None
+                    step._set_progress(len(ranges), len(ranges))  # 0 rows: nothing to do, complete
+                else:
+                    self.backend.apply(step)
+                    record.db_done = True
+                    step._set_progress(1, 1)
+                if step.deploy and step.deploy_timing == "after":
+                    record.deployed_from = self._rollout(step, step.deploy, "deploy")
+                self._emit(step, None, "complete")
+        except Exception as exc:  # a step, a backfill function or an injected fault failed: roll back
+            assert current is not None
+            self._emit(current, failed_batch, "fail", detail=f"{type(exc).__name__}: {exc}")
+            return self._rollback(plan, applied, current, failed_batch, exc, faults)
+        self._emit(None, None, "completed", detail=plan.name)
+        return self._result(plan, "completed")
+
+    def _rollback(
+        self,
+        plan: MigrationPlan,
+        applied: list[_Applied],
+        failed: Step,
+        failed_batch: int | None,
+        error: BaseException,
+        faults: Faults,
+    ) -> MigrationResult:
+        self._emit(failed, None, "rollback_start", detail=f"undoing {len(applied)} step(s) in reverse order")
+        remaining = list(applied)
+        while remaining:
+            record = remaining[-1]
+            step = record.step
+            try:
+                # Undo in the mirror order of doing: an "after" rollout is rolled back before the DB change
+                # is undone, a "before" rollout after it, so no app version ever meets a schema it cannot use.
+                if record.deployed_from is not None and step.deploy_timing == "after":
+                    self._rollout(step, record.deployed_from, "rollback_deploy")
+                    record.deployed_from = None
+                if record.db_done:
+                    if step.name in faults.rollback:
+                        raise InjectedFault(f"rollback:{step.name}")
+                    self.backend.apply(step.reverse())
+                    record.db_done = False
+                step._set_progress(0, step._progress.total)
+                if record.deployed_from is not None:
+                    self._rollout(step, record.deployed_from, "rollback_deploy")
+                    record.deployed_from = None
+                self._emit(step, None, "rollback_step", detail=f"undid {step.name}")
+            except Exception as exc:
+                left = tuple(r.step.name for r in reversed(remaining) if r.db_done or r.deployed_from)
+                self._emit(step, None, "rollback_failed", detail=f"{type(exc).__name__}: {exc}")
+                return self._result(plan, "rollback_failed", failed, failed_batch, error, exc, left)
+            remaining.pop()
+        self._emit(None, None, "rolled_back", detail=plan.name)
+        return self._result(plan, "rolled_back", failed, failed_batch, error)
+
+    def _rollout(self, step: Step, version: str, kind: str) -> str | None:
+        """Shift traffic to ``version`` over the traffic's rollout ticks; return the version it replaced."""
+        previous = max(self._apps, key=self._apps.get) if self._apps else None
+        ticks = max(1, getattr(self.traffic, "rollout_ticks", 1)) if self.traffic else 1
+        for j in range(1, ticks + 1):
+            share = j / ticks
+            self._apps = {version: share} if previous in (None, version) else {previous: 1 - share, version: share}
+            self._apps = {k: v for k, v in self._apps.items() if v > 0}
+            self._emit(step, None, kind, detail=f"app {version} at {share:.0%}")
+        return previous
+
+    def _emit(self, step: Step | None, batch: int | None, kind: str, *, detail: str = "") -> None:
+        plan = self._plan
+        event = Event(
+            tick=len(self._history) + 1,
+            step=step.name if step else None,
+            batch=batch,
+            kind=kind,
+            progress=step.progress_pct if step else (plan.progress_pct if plan else 0.0),
+            plan_progress=plan.progress_pct if plan else 0.0,
+            phase=step.phase if step else None,
+            apps=tuple(sorted(self._apps.items())),
+            detail=detail,
+        )
+        self._history.append(event)
+        self._log(event)
+        if self.traffic is not None:
+            self.traffic.on_tick(event, dict(self._apps))
+
+    def _log(self, event: Event) -> None:
+        level = logging.WARNING if event.kind in ("fail", "rollback_failed") else logging.INFO
+        logger.log(level, "%s", event.line(), extra={"labkit_event": event})
+
+    def _result(
+        self,
+        plan: MigrationPlan,
+        status: Status,
+        failed: Step | None = None,
+        batch: int | None = None,
+        error: BaseException | None = None,
+        rollback_error: BaseException | None = None,
+        left: tuple[str, ...] = (),
+    ) -> MigrationResult:
+        return MigrationResult(
+            plan=plan.name,
+            status=status,
+            failed_step=failed.name if failed else None,
+            failed_batch=batch,
+            error=error,
+            rollback_error=rollback_error,
+            left_behind=left,
+            ticks=len(self._history),
+            history=self.history,
+        )

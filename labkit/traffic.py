@@ -1,0 +1,282 @@
+"""A traffic simulator: app versions keep reading and writing between the runner's ticks.
+
+It counts what users would notice:
+
+- a **failed request** names a column that is not there (or breaks a constraint): downtime;
+- a **lost write** is a value that was written and acknowledged, which a later read does not return
+  (each write counts once; a final audit reads back every row's last write when the run ends);
+- a **stale read** is a wrong value on a row the app never wrote (e.g. reading a column not yet backfilled).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .apps import AppVersion
+from .backends import backend_for
+from .plan import MigrationPlan
+from .runner import Event, MigrationResult, MigrationRunner
+from .steps import Backfill, RenameColumnInPlace, StartDualWrite
+
+Meaning = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class TickTraffic:
+    """Traffic served in one tick of the runner."""
+
+    tick: int
+    kind: str
+    step: str | None
+    phase: str | None
+    apps: str
+    requests: int = 0
+    failed_requests: int = 0
+    lost_writes: int = 0
+    stale_reads: int = 0
+
+
+@dataclass(frozen=True)
+class TrafficReport:
+    """Totals and per-tick figures of one simulated run, with the runner's result."""
+
+    requests: int
+    failed_requests: int
+    lost_writes: int
+    stale_reads: int
+    result: MigrationResult
+    ticks: list[TickTraffic] = field(repr=False)
+    failed_by_version: dict[str, int] = field(default_factory=dict)
+
+    def to_frame(self):
+        """Per-tick figures as a pandas DataFrame indexed by tick."""
+        import pandas as pd
+
+        return pd.DataFrame([vars(t) for t in self.ticks]).set_index("tick")
+
+    def summary(self) -> str:
+        return (
+            f"{self.requests} requests, {self.failed_requests} failed, {self.lost_writes} lost writes, "
+            f"{self.stale_reads} stale reads; migration {self.result.status}"
+        )
+
+
+def column_meanings(plan: MigrationPlan, data_columns: Sequence[str]) -> dict[str, Meaning]:
+    """What each column should hold, as a function of the app's logical row (the original columns)."""
+    meanings: dict[str, Meaning] = {c: (lambda row, c=c: row[c]) for c in data_columns}
+    for s in plan.steps:
+        if isinstance(s, (Backfill, StartDualWrite)) and s.target not in meanings:
+            if s.compute is not None:
+                meanings[s.target] = s.compute
+            elif s.source in meanings:
+                meanings[s.target] = meanings[s.source]
+        elif isinstance(s, RenameColumnInPlace) and s.old in meanings:
+            meanings[s.new] = meanings[s.old]
+    return meanings
+
+
+def _value_maker(sample: dict[str, Any]) -> Callable[[str, int, random.Random], Any]:
+    """New values shaped like the table's own (emails stay emails, integers stay integers)."""
+
+    def make(column: str, n: int, rng: random.Random) -> Any:
+        old = sample.get(column)
+        if isinstance(old, bool):
+            return rng.random() < 0.5
+        if isinstance(old, int):
+            return rng.randint(1, 100_000)
+        if isinstance(old, float):
+            return round(rng.uniform(1, 1000), 2)
+        if isinstance(old, str) and "@" in old:
+            return f"user{n}@{rng.choice(['example.com', 'mail.org', 'corp.net', 'lab.io'])}"
+        if isinstance(old, str) and " " in old:
+            return f"Name{n} Surname{n}"
+        return f"{column}-{n}"
+
+    return make
+
+
+class TrafficSimulator:
+    """The ``traffic`` a ``MigrationRunner`` calls after each tick."""
+
+    def __init__(
+        self,
+        table: Any,
+        plan: MigrationPlan,
+        *,
+        seed: int = 0,
+        requests_per_tick: int = 20,
+        read_ratio: float = 0.6,
+        insert_ratio: float = 0.1,
+        rollout_ticks: int = 5,
+    ) -> None:
+        if requests_per_tick < 0:
+            raise ValueError("requests_per_tick must be >= 0")
+        if not (0 <= read_ratio <= 1 and 0 <= insert_ratio <= 1 and read_ratio + insert_ratio <= 1):
+            raise ValueError("read_ratio and insert_ratio must be fractions that add up to at most 1")
+        if rollout_ticks < 1:
+            raise ValueError("rollout_ticks must be >= 1")
+        self.table = table
+        self.backend = backend_for(table)
+        self.rng = random.Random(seed)
+        self.requests_per_tick = requests_per_tick
+        self.read_ratio = read_ratio
+        self.insert_ratio = insert_ratio
+        self.rollout_ticks = rollout_ticks
+        self.originals = self.backend.data_columns()
+        self.meanings = column_meanings(plan, self.originals)
+        self.apps = {a.name: a for a in plan.apps} or {"app": AppVersion("app", self.originals, self.originals)}
+        for app in self.apps.values():
+            unknown = [c for c in app.columns if c not in self.meanings]
+            if unknown:
+                raise ValueError(f"app {app.name} uses {', '.join(unknown)}, which the plan never fills")
+        self.truth: dict[int, dict[str, Any]] = {r["id"]: {c: r[c] for c in self.originals} for r in table.rows()}
+        sample = next(iter(self.truth.values()), {})
+        self.make_value = _value_maker(sample)
+        self.last_write: dict[int, int] = {}  # row id -> number of its last acknowledged write
+        self.lost: set[int] = set()  # write numbers already counted as lost
+        self.writes = 0
+        self.ticks: list[TickTraffic] = []
+        self.failed_by_version: dict[str, int] = {}
+
+    # -------------------------------------------------------------- the runner calls this
+    def on_tick(self, event: Event, apps: dict[str, float]) -> None:
+        live = apps or {next(iter(self.apps)): 1.0}
+        tick = TickTraffic(
+            event.tick, event.kind, event.step, event.phase, " ".join(f"{k}:{v:.0%}" for k, v in live.items())
+        )
+        names = list(live)
+        weights = [live[n] for n in names]
+        for _ in range(self.requests_per_tick):
+            app = self.apps[self.rng.choices(names, weights)[0]]
+            self._request(app, tick)
+        self.ticks.append(tick)
+
+    def _request(self, app: AppVersion, tick: TickTraffic) -> None:
+        tick.requests += 1
+        r = self.rng.random()
+        if r < self.read_ratio:
+            ok = self._read(app, tick)
+        elif r < self.read_ratio + self.insert_ratio:
+            ok = self._insert(app)
+        else:
+            ok = self._update(app)
+        if not ok:
+            tick.failed_requests += 1
+            self.failed_by_version[app.name] = self.failed_by_version.get(app.name, 0) + 1
+
+    def _has(self, columns: Sequence[str]) -> bool:
+        present = self.backend.data_columns()
+        return all(c in present for c in columns)
+
+    def _pick_row(self) -> int | None:
+        ids = self.table.ids
+        return ids[self.rng.randrange(len(ids))] if len(ids) else None
+
+    def _read(self, app: AppVersion, tick: TickTraffic | None, row_id: int | None = None) -> bool:
+        if not self._has(app.reads):
+            return False
+        row_id = self._pick_row() if row_id is None else row_id
+        if row_id is None:
+            return True
+        row = self.table.get(row_id)
+        expected = self.truth[row_id]
+        wrong = any(row[c] != self.meanings[c](expected) for c in app.reads)
+        if wrong:
+            write = self.last_write.get(row_id)
+            if write is not None and write not in self.lost:
+                self.lost.add(write)
+                if tick is not None:
+                    tick.lost_writes += 1
+            elif write is None and tick is not None:
+                tick.stale_reads += 1
+        return True
+
+    def _values(self, app: AppVersion, logical: dict[str, Any]) -> dict[str, Any]:
+        return {c: self.meanings[c](logical) for c in app.writes}
+
+    def _update(self, app: AppVersion) -> bool:
+        if not self._has(app.writes):
+            return False
+        row_id = self._pick_row()
+        if row_id is None:
+            return True
+        self.writes += 1
+        column = self.rng.choice(self.originals)
+        logical = dict(self.truth[row_id])
+        logical[column] = self.make_value(column, self.writes, self.rng)
+        try:
+            self.table.update(row_id, self._values(app, logical))
+        except Exception:
+            return False
+        self.truth[row_id] = logical
+        self.last_write[row_id] = self.writes
+        return True
+
+    def _insert(self, app: AppVersion) -> bool:
+        if not self._has(app.writes):
+            return False
+        self.writes += 1
+        logical = {c: self.make_value(c, self.writes, self.rng) for c in self.originals}
+        try:
+            row_id = self.table.insert(self._values(app, logical))
+        except Exception:
+            return False
+        self.truth[row_id] = logical
+        self.last_write[row_id] = self.writes
+        return True
+
+    # -------------------------------------------------------------- after the run
+    def audit(self, app: AppVersion) -> int:
+        """Read back every row whose last write is not yet known lost; return how many more were lost."""
+        if not self._has(app.reads):
+            return 0
+        before = len(self.lost)
+        for row_id in list(self.last_write):
+            self._read(app, None, row_id)
+        return len(self.lost) - before
+
+
+def simulate_traffic(
+    table: Any,
+    plan: MigrationPlan,
+    *,
+    seed: int = 0,
+    fail_at: str | Sequence[str] | None = None,
+    requests_per_tick: int = 20,
+    rollout_ticks: int = 5,
+    read_ratio: float = 0.6,
+    insert_ratio: float = 0.1,
+) -> TrafficReport:
+    """Run ``plan`` on ``table`` while the live app versions keep sending requests; count what users see.
+
+    Same ``seed``, same numbers. Rollouts take ``rollout_ticks`` ticks, during which old and new versions
+    share the traffic. On a failure the runner rolls back the schema and the app together.
+    """
+    sim = TrafficSimulator(
+        table,
+        plan,
+        seed=seed,
+        requests_per_tick=requests_per_tick,
+        read_ratio=read_ratio,
+        insert_ratio=insert_ratio,
+        rollout_ticks=rollout_ticks,
+    )
+    runner = MigrationRunner(table, fail_at=fail_at, traffic=sim)
+    result = runner.execute_plan(plan)
+    final = result.history[-1].apps if result.history else ()
+    final_app = sim.apps[max(final, key=lambda kv: kv[1])[0]] if final else next(iter(sim.apps.values()))
+    late_losses = sim.audit(final_app)
+    if late_losses and sim.ticks:
+        sim.ticks[-1].lost_writes += late_losses
+    return TrafficReport(
+        requests=sum(t.requests for t in sim.ticks),
+        failed_requests=sum(t.failed_requests for t in sim.ticks),
+        lost_writes=sum(t.lost_writes for t in sim.ticks),
+        stale_reads=sum(t.stale_reads for t in sim.ticks),
+        result=result,
+        ticks=sim.ticks,
+        failed_by_version=dict(sorted(sim.failed_by_version.items())),
+    )

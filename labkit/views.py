@@ -1,0 +1,139 @@
+"""pandas views: rows at each phase with changed cells marked, a plan, a history, findings.
+
+Presentation sits on top of the core: this module imports pandas; the core never imports this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .plan import MigrationPlan
+from .runner import Event
+from .safety import Finding
+from .table import Table, TableSnapshot
+
+CHANGED_STYLE = "background-color: #fff3b0; font-weight: bold"
+NEW_COLUMN_STYLE = "background-color: #e8f4ff"
+
+
+def snapshot_frame(snapshot: TableSnapshot | Table) -> pd.DataFrame:
+    """A snapshot (or a table) as a DataFrame indexed by ``id``."""
+    if isinstance(snapshot, Table):
+        return snapshot.to_frame()
+    data = dict(zip(snapshot.column_names[1:], snapshot.columns))
+    index = pd.Index(list(snapshot.ids), name="id", dtype="int64")
+    frame = pd.DataFrame({c: pd.Series(list(v), index=index, dtype=object) for c, v in data.items()}, index=index)
+    return frame.infer_objects()
+
+
+def changed_cells(before: TableSnapshot | Table | pd.DataFrame, after: Table | pd.DataFrame) -> pd.DataFrame:
+    """True where a cell of ``after`` differs from ``before``: a new row, a new column, or a new value."""
+    old = before if isinstance(before, pd.DataFrame) else snapshot_frame(before)
+    new = after if isinstance(after, pd.DataFrame) else after.to_frame()
+    mask = pd.DataFrame(True, index=new.index, columns=new.columns)
+    rows = new.index.intersection(old.index)
+    for c in new.columns:
+        if c in old.columns:
+            a = new.loc[rows, c].astype(object)
+            b = old.loc[rows, c].astype(object)
+            same = (a == b) | (a.isna() & b.isna())
+            mask.loc[rows, c] = ~same
+    return mask
+
+
+def rows_view(
+    table: Table,
+    *,
+    before: TableSnapshot | Table | pd.DataFrame | None = None,
+    columns: Sequence[str] | None = None,
+    ids: Iterable[int] | None = None,
+    limit: int = 8,
+    caption: str | None = None,
+):
+    """The table's rows as a styled DataFrame: cells changed since ``before`` in yellow.
+
+    Args:
+        columns: the columns to show, in this order (put the old and the new column side by side).
+        ids: the rows to show; by default the first ``limit`` rows.
+    """
+    frame = table.to_frame()
+    if columns is not None:
+        missing = [c for c in columns if c not in frame.columns]
+        frame = frame[[c for c in columns if c in frame.columns]]
+        for c in missing:  # a column that is gone (or not there yet) shows as such, instead of an error
+            frame[c] = "(no column)"
+    selected = list(ids) if ids is not None else list(frame.index[:limit])
+    frame = frame.loc[[i for i in selected if i in frame.index]]
+    styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    if before is not None:
+        mask = changed_cells(before, table).reindex(index=frame.index, columns=frame.columns, fill_value=False)
+        styles = styles.mask(mask.astype(bool), CHANGED_STYLE)
+    styler = frame.style.apply(lambda _: styles, axis=None).set_uuid("labkit")
+    styler = styler.format(na_rep="NULL")
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
+
+
+def plan_frame(plan: MigrationPlan) -> pd.DataFrame:
+    """One row per step: its phase, what it does, the app it rolls out, whether it can be undone, progress."""
+    return pd.DataFrame(
+        [
+            {
+                "step": s.name,
+                "phase": s.phase,
+                "does": s.describe(),
+                "deploys": s.deploy or "",
+                "reversible": s.reversible,
+                "progress_pct": round(s.progress_pct, 1),
+            }
+            for s in plan.steps
+        ],
+        index=pd.RangeIndex(1, len(plan.steps) + 1, name="#"),
+    )
+
+
+def history_frame(history: Sequence[Event]) -> pd.DataFrame:
+    """The runner's history, one row per tick."""
+    rows = [
+        {
+            "tick": e.tick,
+            "kind": e.kind,
+            "step": e.step or "",
+            "batch": e.batch if e.batch is not None else pd.NA,
+            "phase": e.phase or "",
+            "progress_pct": round(e.progress, 1),
+            "plan_pct": round(e.plan_progress, 1),
+            "apps": " ".join(f"{k}:{v:.0%}" for k, v in e.apps),
+            "detail": e.detail,
+        }
+        for e in history
+    ]
+    frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["tick"])
+    if "batch" in frame:
+        frame["batch"] = frame["batch"].astype("Int64")
+    return frame.set_index("tick")
+
+
+def findings_frame(findings: Sequence[Finding]) -> pd.DataFrame:
+    """Safety findings as a table (an empty table with the same columns when the plan is safe)."""
+    cols = ["rule", "severity", "step", "message", "help"]
+    return pd.DataFrame([{c: getattr(f, c) for c in cols} for f in findings], columns=cols)
+
+
+def compare_snapshots(before: TableSnapshot, after: TableSnapshot) -> dict[str, Any]:
+    """What differs between two snapshots: schema, row ids, and the number of changed cells."""
+    schema_same = before.column_names == after.column_names
+    ids_same = before.ids == after.ids
+    changed = 0
+    if schema_same and ids_same:
+        changed = sum(a != b for ca, cb in zip(before.columns, after.columns) for a, b in zip(ca, cb))
+    return {
+        "identical": before == after,
+        "same_schema": schema_same,
+        "same_row_ids": ids_same,
+        "changed_cells": changed if schema_same and ids_same else None,
+    }

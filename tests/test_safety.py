@@ -1,0 +1,149 @@
+"""Each rule has a bad example (it fires) and a good one (it stays quiet)."""
+
+from __future__ import annotations
+
+import pytest
+
+import labkit as lk
+from tests.conftest import add_plan, rename_plan
+
+T = "users"
+
+
+def rules_of(plan, table=None):
+    return {f.rule for f in lk.validate_migration_safety(plan, table)}
+
+
+def without(plan, *names, order=None):
+    steps = [s for s in plan.steps if s.name not in names]
+    if order:
+        steps = [next(s for s in steps if s.name == n) for n in order]
+    return lk.MigrationPlan(plan.name + " (edited)", steps, apps=plan.apps)
+
+
+def test_the_safe_plans_have_no_findings():
+    t = lk.make_users(20)
+    assert lk.validate_migration_safety(rename_plan(t), t) == []
+    assert lk.validate_migration_safety(add_plan(t), t) == []
+    assert lk.validate_migration_safety(lk.build_add_column_migration(t, "plan", default="free"), t) == []
+
+
+def _bad_and_good():
+    t = lk.make_users(20)
+    r = rename_plan(t)
+    return [
+        # rule, bad plan, good plan, table
+        ("rename-in-place", lk.build_naive_rename_migration(t, "name", "full_name"), r, t),
+        (
+            "drop-column-still-read",
+            lk.MigrationPlan("p", [*r.steps[:-1], lk.DropColumn(T, "name")], apps=r.apps),  # v2 still writes name
+            r,
+            t,
+        ),
+        ("backfill-without-dual-write", without(r, "start_dual_write", "stop_dual_write"), r, t),
+        (
+            "switch-before-backfill",
+            without(
+                r,
+                order=["add_column", "start_dual_write", "switch_reads", "backfill", "stop_dual_write", "drop_column"],
+            ),
+            r,
+            t,
+        ),
+        ("unbatched-backfill", rename_plan(t, batch_size=20), rename_plan(t, batch_size=5), t),
+        (
+            "add-required-column-without-default",
+            lk.MigrationPlan("p", [lk.AddColumn(T, "plan", not_null=True)]),
+            lk.MigrationPlan("p", [lk.AddColumn(T, "plan", default="free", not_null=True)]),
+            t,
+        ),
+        (
+            "irreversible-step-before-contract",
+            lk.MigrationPlan(
+                "p", [lk.AddColumn(T, "tmp"), lk.DropColumn(T, "tmp"), lk.AddColumn(T, "n", label="add_n")]
+            ),
+            lk.MigrationPlan(
+                "p", [lk.AddColumn(T, "tmp"), lk.AddColumn(T, "n", label="add_n"), lk.DropColumn(T, "tmp")]
+            ),
+            t,
+        ),
+        (
+            "app-uses-missing-column",
+            lk.MigrationPlan("p", [lk.AddColumn(T, "nickname", deploy="v2")], apps=r.apps[:2]),
+            lk.MigrationPlan("p", [lk.AddColumn(T, "full_name", deploy="v2")], apps=r.apps[:2]),
+            t,
+        ),
+        (
+            "step-does-not-fit",
+            without(r, "add_column"),
+            r,
+            t,
+        ),
+    ]
+
+
+CASES = _bad_and_good()
+
+
+@pytest.mark.parametrize(("rule", "bad", "good", "table"), CASES, ids=[c[0] for c in CASES])
+def test_rule_fires_on_the_bad_plan_and_not_on_the_good_one(rule, bad, good, table):
+    findings = [f for f in lk.validate_migration_safety(bad, table) if f.rule == rule]
+    assert findings, f"{rule} did not fire on {bad}"
+    f = findings[0]
+    assert f.severity in ("error", "warning")
+    assert f.step in [s.name for s in bad.steps]
+    assert f.message.endswith(".") and f.message.count(". ") == 0  # one sentence
+    assert f.help
+    assert rule not in rules_of(good, table)
+
+
+def test_every_rule_has_a_case_and_docs_with_problem_and_solution():
+    assert {c[0] for c in CASES} == set(lk.RULES)
+    for rule, doc in lk.RULES.items():
+        assert "Problem:" in doc and "Solution:" in doc, rule
+
+
+def test_rule_docs_name_their_industry_counterparts():
+    assert "renaming-column" in lk.RULES["rename-in-place"]
+    assert "ban-drop-column" in lk.RULES["drop-column-still-read"]
+    assert "adding-required-field" in lk.RULES["add-required-column-without-default"]
+
+
+def test_unbatched_backfill_fires_on_a_single_statement_without_a_table():
+    steps = [
+        lk.AddColumn(T, "d"),
+        lk.StartDualWrite(T, "email", "d", compute=lk.email_domain),
+        lk.Backfill(T, "d", compute=lk.email_domain, batch_size=None),
+    ]
+    findings = lk.validate_migration_safety(lk.MigrationPlan("p", steps))
+    assert [(f.rule, f.severity) for f in findings] == [("unbatched-backfill", "warning")]
+
+
+def test_without_app_versions_the_checks_assume_the_app_uses_every_original_column():
+    steps = [lk.DropColumn(T, "email")]
+    assert rules_of(lk.MigrationPlan("p", steps)) == {"drop-column-still-read"}
+    steps = [
+        lk.AddColumn(T, "mail"),
+        lk.StartDualWrite(T, "email", "mail", both_ways=True),
+        lk.Backfill(T, "mail", source="email", batch_size=5),
+        lk.SwitchReads(T, "email", "mail"),
+        lk.StopDualWrite(T, "email", "mail", both_ways=True),
+        lk.DropColumn(T, "email"),
+    ]
+    assert rules_of(lk.MigrationPlan("p", steps), lk.make_users(20)) == set()
+
+
+def test_findings_come_in_step_order_with_a_readable_str():
+    t = lk.make_users(20)
+    r = rename_plan(t, batch_size=50)
+    bad = without(r, "start_dual_write", "stop_dual_write", "switch_reads")
+    findings = lk.validate_migration_safety(bad, t)
+    steps = [f.step for f in findings]
+    order = [s.name for s in bad.steps]
+    assert steps == sorted(steps, key=order.index)
+    assert str(findings[0]).startswith(f"{findings[0].severity}[{findings[0].rule}] at step ")
+
+
+def test_validate_refuses_something_that_is_not_a_plan():
+    with pytest.raises(TypeError):
+        lk.validate_migration_safety([lk.AddColumn(T, "a")])

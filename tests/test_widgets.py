@@ -1,0 +1,61 @@
+"""The failure panel driven as a learner would, without a browser: set values, click."""
+
+from __future__ import annotations
+
+import labkit as lk
+from labkit.widgets import NO_FAILURE, failure_panel
+
+
+def test_panel_lists_the_steps_of_the_chosen_plan():
+    panel = failure_panel()
+    panel.plan.value = "rename name -> full_name"
+    assert panel.step.options[0] == NO_FAILURE
+    assert "drop_column" in panel.step.options
+    panel.plan.value = "add email_domain"
+    assert "drop_column" not in panel.step.options
+
+
+def test_batch_box_is_enabled_only_for_a_batched_step_with_its_batch_count():
+    panel = failure_panel()
+    panel.step.value = "backfill"
+    assert not panel.batch.disabled and panel.batch.max == 4  # 40 rows in batches of 10
+    panel.step.value = "add_column"
+    assert panel.batch.disabled and panel.batch.value == 0
+
+
+def test_clicking_run_with_a_failure_rolls_back_and_reports_it():
+    panel = failure_panel()
+    panel.step.value = "backfill"
+    panel.batch.value = 3
+    assert panel.fail_at() == "backfill:3"
+    panel.run_button.click()
+    report = panel.last_report
+    assert report.result.status == "rolled_back"
+    assert report.result.failed_batch == 3
+    assert panel.last_table.column_names == ["id", "name", "email"]
+    assert "rolled_back" in panel.status.value and "backfill batch 3" in panel.status.value
+
+
+def test_a_failing_undo_is_shown_as_rollback_failed_with_what_is_left():
+    panel = failure_panel()
+    panel.step.value = "switch_reads"
+    panel.undo_failure.value = "start_dual_write"
+    panel.run_button.click()
+    assert panel.last_report.result.status == "rollback_failed"
+    assert "start_dual_write" in panel.status.value and "add_column" in panel.status.value
+
+
+def test_an_impossible_choice_is_refused_with_a_message_and_runs_nothing():
+    panel = failure_panel()
+    panel.step.value = "add_column"
+    panel.undo_failure.value = "drop_column"
+    panel.run_button.click()
+    assert isinstance(panel.last_error, lk.InvalidFaultError)
+    assert panel.last_report is None and "Refused" in panel.status.value
+
+
+def test_no_failure_completes_and_calls_back():
+    seen = []
+    panel = failure_panel(on_result=seen.append)
+    panel.run_button.click()
+    assert panel.last_report.result.status == "completed" and seen == [panel]
