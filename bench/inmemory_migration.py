@@ -73,7 +73,9 @@ def main() -> None:
 
     frame = lk.make_users(n).to_frame()
     pandas_copy_s = timed(lambda: frame.__setitem__("full_name", frame["name"].copy()))
-    pandas_map_s = timed(lambda: frame.__setitem__("email_domain", frame["email"].map(lambda e: lk.email_domain({"email": e}))))
+    pandas_map_s = timed(
+        lambda: frame.__setitem__("email_domain", frame["email"].map(lambda e: lk.email_domain({"email": e})))
+    )
 
     # --- memory (traced)
     table_bytes, rename_peak = peak_over(lambda: lk.make_users(n), lambda tb: rename(tb, bs))
@@ -109,8 +111,10 @@ def main() -> None:
     print(f"{'pandas column copy':34}{pandas_copy_s:>11.3f}s{results['pandas_copy_peak_ratio']:>21.2f}x")
     print(f"{'pandas Series.map(same function)':34}{pandas_map_s:>11.3f}s{'':>22}")
     print(f"table's own memory: {results['table_mb']} MB; rename peak: {results['rename_peak_mb']} MB")
-    print(f"rename / pandas copy: {results['rename_vs_pandas_copy']}x; "
-          f"add column / pandas map: {results['add_computed_vs_pandas_map']}x")
+    print(
+        f"rename / pandas copy: {results['rename_vs_pandas_copy']}x; "
+        f"add column / pandas map: {results['add_computed_vs_pandas_map']}x"
+    )
     print(f"targets (rename <= 1 s, peak <= 2x table): {'met' if results['targets_met'] else 'NOT met'}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "inmemory.json").write_text(json.dumps(results, indent=2) + "\n")
