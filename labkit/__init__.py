@@ -4,7 +4,7 @@ import logging
 
 from .apps import AppVersion
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
-from .data import email_domain, make_users
+from .data import email_domain, make_products, make_users, split_name
 from .errors import (
     ColumnExistsError,
     ColumnNotFoundError,
@@ -21,6 +21,7 @@ from .errors import (
     SameNameError,
     StepDoesNotFitError,
 )
+from .observe import SnapshotRecorder
 from .plan import MigrationPlan
 from .runner import Event, MigrationResult, MigrationRunner
 from .safety import RULES, Finding, validate_migration_safety
@@ -67,6 +68,7 @@ __all__ = [
     "RenameColumnInPlace",
     "RowNotFoundError",
     "SameNameError",
+    "SnapshotRecorder",
     "StartDualWrite",
     "Step",
     "StepDoesNotFitError",
@@ -79,7 +81,9 @@ __all__ = [
     "build_naive_rename_migration",
     "build_rename_column_migration",
     "email_domain",
+    "make_products",
     "make_users",
     "simulate_traffic",
+    "split_name",
     "validate_migration_safety",
 ]

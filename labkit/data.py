@@ -28,3 +28,21 @@ def email_domain(row: dict) -> str:
     """The part of ``row['email']`` after the '@', lower-cased (the course's computed column)."""
     email = row["email"]
     return email.rsplit("@", 1)[1].lower() if email and "@" in email else None
+
+
+def make_products(rows: int = 10, *, seed: int = 0) -> Table:
+    """A ``products`` table with ``title`` and ``price_cents`` (an integer), ``rows`` rows long."""
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+        raise ValueError(f"rows must be a whole number >= 0, got {rows!r}")
+    rng = random.Random(seed)
+    kinds = ["mug", "lamp", "chair", "desk", "pen", "book"]
+    titles = [f"{rng.choice(kinds)} #{i}" for i in range(1, rows + 1)]
+    prices = [rng.randrange(99, 50_000) for _ in range(rows)]
+    return Table.from_columns("products", {"title": titles, "price_cents": prices})
+
+
+def split_name(row: dict) -> tuple[str, str]:
+    """``'Ada Lovelace'`` -> ``('Ada', 'Lovelace')``: first word, then the rest ('' when there is none)."""
+    name = row.get("name") or ""
+    first, _, rest = name.partition(" ")
+    return first, rest

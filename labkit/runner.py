@@ -89,6 +89,12 @@ class MigrationResult:
         )
 
 
+class Observer(Protocol):
+    """Anything that wants to see each tick as it happens."""
+
+    def on_tick(self, event: Event, apps: dict[str, float]) -> None: ...
+
+
 class Traffic(Protocol):
     """What the runner calls between ticks so simulated app traffic can run (see ``labkit.traffic``)."""
 
@@ -111,13 +117,22 @@ class MigrationRunner:
         table: the table to migrate (an in-memory ``Table``, or later a database table handle).
         fail_at: inject a fault; see ``labkit.faults`` for the spellings (``"backfill:3"`` ...).
         traffic: an object with ``on_tick(event, apps)`` and ``rollout_ticks``, called after every tick.
+        observers: more objects with ``on_tick(event, apps)`` (e.g. ``SnapshotRecorder``), called after traffic.
     """
 
-    def __init__(self, table: Any, *, fail_at: str | Sequence[str] | None = None, traffic: Traffic | None = None):
+    def __init__(
+        self,
+        table: Any,
+        *,
+        fail_at: str | Sequence[str] | None = None,
+        traffic: Traffic | None = None,
+        observers: Sequence[Observer] = (),
+    ):
         self.table = table
         self.backend = backend_for(table)
         self.fail_at = fail_at
         self.traffic = traffic
+        self.observers = tuple(observers)
         self._history: list[Event] = []
         self._plan: MigrationPlan | None = None
         self._apps: dict[str, float] = {}
@@ -258,6 +273,8 @@ class MigrationRunner:
         self._log(event)
         if self.traffic is not None:
             self.traffic.on_tick(event, dict(self._apps))
+        for observer in self.observers:
+            observer.on_tick(event, dict(self._apps))
 
     def _log(self, event: Event) -> None:
         level = logging.WARNING if event.kind in ("fail", "rollback_failed") else logging.INFO

@@ -18,7 +18,7 @@ from typing import Any
 from .apps import AppVersion
 from .backends import backend_for
 from .plan import MigrationPlan
-from .runner import Event, MigrationResult, MigrationRunner
+from .runner import Event, MigrationResult, MigrationRunner, Observer
 from .steps import Backfill, RenameColumnInPlace, StartDualWrite
 
 Meaning = Callable[[dict[str, Any]], Any]
@@ -249,6 +249,7 @@ def simulate_traffic(
     rollout_ticks: int = 5,
     read_ratio: float = 0.6,
     insert_ratio: float = 0.1,
+    observers: Sequence[Observer] = (),
 ) -> TrafficReport:
     """Run ``plan`` on ``table`` while the live app versions keep sending requests; count what users see.
 
@@ -264,7 +265,7 @@ def simulate_traffic(
         insert_ratio=insert_ratio,
         rollout_ticks=rollout_ticks,
     )
-    runner = MigrationRunner(table, fail_at=fail_at, traffic=sim)
+    runner = MigrationRunner(table, fail_at=fail_at, traffic=sim, observers=observers)
     result = runner.execute_plan(plan)
     final = result.history[-1].apps if result.history else ()
     final_app = sim.apps[max(final, key=lambda kv: kv[1])[0]] if final else next(iter(sim.apps.values()))

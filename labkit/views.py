@@ -29,10 +29,15 @@ def snapshot_frame(snapshot: TableSnapshot | Table) -> pd.DataFrame:
     return frame.infer_objects()
 
 
-def changed_cells(before: TableSnapshot | Table | pd.DataFrame, after: Table | pd.DataFrame) -> pd.DataFrame:
+def _frame(x: TableSnapshot | Table | pd.DataFrame) -> pd.DataFrame:
+    return x if isinstance(x, pd.DataFrame) else snapshot_frame(x)
+
+
+def changed_cells(
+    before: TableSnapshot | Table | pd.DataFrame, after: TableSnapshot | Table | pd.DataFrame
+) -> pd.DataFrame:
     """True where a cell of ``after`` differs from ``before``: a new row, a new column, or a new value."""
-    old = before if isinstance(before, pd.DataFrame) else snapshot_frame(before)
-    new = after if isinstance(after, pd.DataFrame) else after.to_frame()
+    old, new = _frame(before), _frame(after)
     mask = pd.DataFrame(True, index=new.index, columns=new.columns)
     rows = new.index.intersection(old.index)
     for c in new.columns:
@@ -45,7 +50,7 @@ def changed_cells(before: TableSnapshot | Table | pd.DataFrame, after: Table | p
 
 
 def rows_view(
-    table: Table,
+    table: Table | TableSnapshot,
     *,
     before: TableSnapshot | Table | pd.DataFrame | None = None,
     columns: Sequence[str] | None = None,
@@ -53,13 +58,13 @@ def rows_view(
     limit: int = 8,
     caption: str | None = None,
 ):
-    """The table's rows as a styled DataFrame: cells changed since ``before`` in yellow.
+    """The rows of a table (or of a snapshot) as a styled DataFrame: cells changed since ``before`` in yellow.
 
     Args:
         columns: the columns to show, in this order (put the old and the new column side by side).
         ids: the rows to show; by default the first ``limit`` rows.
     """
-    frame = table.to_frame()
+    frame = _frame(table)
     if columns is not None:
         missing = [c for c in columns if c not in frame.columns]
         frame = frame[[c for c in columns if c in frame.columns]]

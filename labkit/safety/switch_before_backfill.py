@@ -24,6 +24,9 @@ def check(states: list[StepState], table: object = None) -> list[Finding]:
             reads_unfilled.add(s.new)
         if st.app_during is not None:
             reads_unfilled |= set(st.app_during.reads) & unfilled
+        if st.rolls_out is not None:  # an app rolled out by this step reads what is filled by then
+            filled_now = {s.target} if isinstance(s, Backfill) else set()
+            reads_unfilled |= set(st.rolls_out.reads) & (unfilled - filled_now)
         if reads_unfilled:
             cols = ", ".join(sorted(reads_unfilled))
             out.append(

@@ -20,6 +20,7 @@ class StepState:
     app_during: AppVersion | None  # the app version live while the step's database change happens
     rolls_out: AppVersion | None  # the app version this step deploys, if any
     dual_writes: frozenset[str]  # targets kept in step by an active dual write
+    dual_write_columns: frozenset[str]  # every column (source or target) an active dual write uses
     backfilled: frozenset[str]  # targets whose backfill has completed
     added: frozenset[str]  # columns added by this plan so far
     switched_away: frozenset[str]  # columns readers moved away from
@@ -31,6 +32,7 @@ def walk(plan: MigrationPlan, table: Any = None) -> list[StepState]:
     app = plan.apps[0] if plan.apps else None
     needs = frozenset(s.target for s in plan.steps if isinstance(s, (Backfill, StartDualWrite)))
     dual: set[str] = set()
+    dual_cols: dict[str, set[str]] = {}  # dual-write step key -> columns it uses
     done: set[str] = set()
     added: set[str] = set()
     away: set[str] = set()
@@ -40,15 +42,27 @@ def walk(plan: MigrationPlan, table: Any = None) -> list[StepState]:
         during = new_app if (new_app and s.deploy_timing == "before") else app
         states.append(
             StepState(
-                i, s, app, during, new_app, frozenset(dual), frozenset(done), frozenset(added), frozenset(away), needs
+                index=i,
+                step=s,
+                app=app,
+                app_during=during,
+                rolls_out=new_app,
+                dual_writes=frozenset(dual),
+                dual_write_columns=frozenset(c for cols in dual_cols.values() for c in cols),
+                backfilled=frozenset(done),
+                added=frozenset(added),
+                switched_away=frozenset(away),
+                needs_backfill=needs,
             )
         )
         if isinstance(s, AddColumn):
             added.add(s.column)
         elif isinstance(s, StartDualWrite):
             dual.add(s.target)
+            dual_cols[f"{s.source}->{s.target}"] = {s.source, s.target}
         elif isinstance(s, StopDualWrite):
             dual.discard(s.target)
+            dual_cols.pop(f"{s.source}->{s.target}", None)
         elif isinstance(s, Backfill):
             done.add(s.target)
         elif isinstance(s, SwitchReads):
