@@ -3,6 +3,7 @@
 
     python3 lab.py          # set everything up (first time only) and start JupyterLab on the notebooks
     python3 lab.py test     # set everything up and run every test (ruff, pytest, the notebooks)
+    python3 lab.py refresh  # (authors) re-execute every notebook in place, storing fresh outputs
 
 Needs only Python 3.10+. Creates ./.venv (override with LABKIT_VENV) and installs labkit into it with
 its dependencies; re-installs when pyproject.toml changes.
@@ -65,15 +66,31 @@ def test(extra: list[str]) -> int:
     return run(str(PY), "-m", "pytest", *extra)
 
 
+def refresh(extra: list[str]) -> int:
+    """Re-run every notebook top to bottom in a fresh kernel and store its outputs (what nbval compares with)."""
+    notebooks = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    if extra:
+        notebooks = [p for p in notebooks if any(e in p.name for e in extra)]
+    for nb in notebooks:
+        _say(f"executing {nb.relative_to(ROOT)}")
+        rc = run(
+            str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--inplace",
+            "--ExecutePreprocessor.timeout=120", "--ExecutePreprocessor.kernel_name=python3", str(nb),
+        )  # fmt: skip
+        if rc:
+            return rc
+    return 0
+
+
 def main(argv: list[str]) -> int:
     command, extra = (argv[0], argv[1:]) if argv and not argv[0].startswith("-") else ("lab", argv)
-    if command not in ("lab", "test", "setup"):
+    if command not in ("lab", "test", "setup", "refresh"):
         print(f"[lab] unknown command {command!r}: use 'python3 lab.py' or 'python3 lab.py test'", file=sys.stderr)
         return 64
     setup()
     if command == "setup":
         return 0
-    return lab(extra) if command == "lab" else test(extra)
+    return {"lab": lab, "test": test, "refresh": refresh}[command](extra)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import logging
 
+from . import exercises
 from .apps import AppVersion
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .data import email_domain, make_products, make_users, split_name
@@ -21,6 +22,7 @@ from .errors import (
     SameNameError,
     StepDoesNotFitError,
 )
+from .notebook import notebook_setup
 from .observe import SnapshotRecorder
 from .plan import MigrationPlan
 from .runner import Event, MigrationResult, MigrationRunner
@@ -81,8 +83,10 @@ __all__ = [
     "build_naive_rename_migration",
     "build_rename_column_migration",
     "email_domain",
+    "exercises",
     "make_products",
     "make_users",
+    "notebook_setup",
     "simulate_traffic",
     "split_name",
     "validate_migration_safety",

@@ -69,6 +69,9 @@ def check_plan(
     except LabkitError as exc:
         r.lines.append(f"Building the plan raised {type(exc).__name__}: {exc}")
         return r
+    if plan is None:
+        r.lines.append("Your function returned None: write the plan, then run this cell again.")
+        return r
     if not isinstance(plan, MigrationPlan):
         r.lines.append(f"The function must return a MigrationPlan, it returned {type(plan).__name__}.")
         return r
@@ -192,3 +195,23 @@ def check_fixed_plan(build: PlanBuilder | None) -> CheckResult:
             r.passed = False
             r.lines.append("Warnings left: " + ", ".join(f.rule for f in warnings))
     return r
+
+
+def make_users_with_legacy(rows: int = 30, *, seed: int = 6) -> Table:
+    """``users`` with an unused ``legacy_flag`` column, for the capstone's third exercise."""
+    t = make_users(rows, seed=seed)
+    t.add_column("legacy_flag", default=False)
+    return t
+
+
+def check_survives_any_failure(build: PlanBuilder | None) -> CheckResult:
+    """Capstone 3: add ``email_domain`` and drop ``legacy_flag`` so that any failure rolls back exactly."""
+    from .data import email_domain
+
+    return check_plan(
+        "add email_domain and drop legacy_flag, surviving any failure",
+        build,
+        make_users_with_legacy,
+        final_columns=["name", "email", "email_domain"],
+        expected=lambda row: {"email_domain": email_domain(row)},
+    )

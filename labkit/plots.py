@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from .runner import Event
 from .traffic import TrafficReport
@@ -69,6 +70,7 @@ def plot_progress(history: Sequence[Event], *, title: str = "Progress of each st
     for step in data.columns:
         ax.step(data.index, data[step], where="post", label=step, linewidth=2)
     ax.set(title=title, xlabel="time (ticks)", ylabel="step progress (%)", ylim=(-5, 105))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     ax.figure.tight_layout()
     return ax
@@ -127,6 +129,7 @@ def plot_timeline(history: Sequence[Event], *, title: str = "Timeline of the run
         ax.axvline(t, color="#c0392b", linestyle="--", linewidth=1.5, label="failure" if i == 0 else None)
     ax.set_yticks(list(y), list(data.index))
     ax.set(title=title, xlabel="time (ticks)", ylabel="step")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     ax.figure.tight_layout()
     return ax
@@ -145,17 +148,45 @@ def plot_failed_requests(reports: Mapping[str, TrafficReport], *, title: str = "
     data = failed_requests_data(reports)
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 3.5))
-    width = 0.8 / max(len(data.columns), 1)
     for i, label in enumerate(data.columns):
         total = int(data[label].sum())
-        ax.bar(
-            data.index + (i - (len(data.columns) - 1) / 2) * width,
-            data[label],
-            width=width,
-            label=f"{label} ({total} failed)",
-        )
-    ax.set(title=title, xlabel="time (ticks)", ylabel="failed requests (requests per tick)")
+        color = f"C{i}"
+        ax.step(data.index, data[label], where="mid", color=color, linewidth=2, label=f"{label} ({total} failed)")
+        ax.fill_between(data.index, data[label], step="mid", color=color, alpha=0.25)
+    ax.set(title=title, xlabel="time (ticks)", ylabel="failed requests (per tick)")
     ax.set_ylim(bottom=0, top=max(1, int(data.to_numpy().max()) + 1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper right", fontsize=9)
+    ax.figure.tight_layout()
+    return ax
+
+
+def app_versions_data(history: Sequence[Event]) -> pd.DataFrame:
+    """Share of traffic (0-1) served by each app version at each tick."""
+    names: list[str] = []
+    for e in history:
+        for name, _ in e.apps:
+            if name not in names:
+                names.append(name)
+    rows = [{"tick": e.tick, **{n: dict(e.apps).get(n, 0.0) for n in names}} for e in history]
+    return pd.DataFrame(rows, columns=["tick", *names]).set_index("tick")
+
+
+def plot_app_versions(history: Sequence[Event], *, title: str = "Which app version serves the traffic", ax=None):
+    """Stacked shares of traffic per app version over ticks, phases shaded: the rollouts made visible."""
+    data = app_versions_data(history)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 2.8))
+    ax.stackplot(data.index, *(data[c] * 100 for c in data.columns), labels=list(data.columns), alpha=0.85, step="post")
+    seen = set()
+    for phase, first, last in phase_spans(history):  # phases as a strip above the shares
+        ax.axvspan(first - 0.5, last + 0.5, ymin=100 / 112, ymax=1, color=PHASE_COLORS[phase],
+                   label=phase if phase not in seen else None)  # fmt: skip
+        seen.add(phase)
+    ax.set(title=title, xlabel="time (ticks)", ylabel="share of requests (%)", ylim=(0, 112))
+    ax.set_yticks([0, 25, 50, 75, 100])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     ax.figure.tight_layout()
     return ax

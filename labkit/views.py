@@ -66,10 +66,8 @@ def rows_view(
     """
     frame = _frame(table)
     if columns is not None:
-        missing = [c for c in columns if c not in frame.columns]
-        frame = frame[[c for c in columns if c in frame.columns]]
-        for c in missing:  # a column that is gone (or not there yet) shows as such, instead of an error
-            frame[c] = "(no column)"
+        # a column that is gone (or not there yet) shows as such, in its place, instead of an error
+        frame = frame.reindex(columns=list(columns), fill_value="(no column)")
     selected = list(ids) if ids is not None else list(frame.index[:limit])
     frame = frame.loc[[i for i in selected if i in frame.index]]
     styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
@@ -142,3 +140,17 @@ def compare_snapshots(before: TableSnapshot, after: TableSnapshot) -> dict[str, 
         "same_row_ids": ids_same,
         "changed_cells": changed if schema_same and ids_same else None,
     }
+
+
+def mismatches(table: Table, column: str, expected, *, source: str | None = None) -> pd.DataFrame:
+    """Rows whose ``column`` differs from ``expected(row)``, with the expected value beside it."""
+    rows = []
+    for row in table.rows():
+        want = expected(row)
+        if row[column] != want:
+            shown = {"id": row["id"]}
+            if source:
+                shown[source] = row[source]
+            rows.append({**shown, column: row[column], f"expected {column}": want})
+    cols = ["id", *([source] if source else []), column, f"expected {column}"]
+    return pd.DataFrame(rows, columns=cols).set_index("id")
