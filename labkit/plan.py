@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .apps import AppVersion
 from .errors import InvalidPlanError
@@ -34,6 +34,8 @@ class MigrationPlan:
         for s in steps:
             if not isinstance(s, Step):
                 raise InvalidPlanError(name, f"{s!r} is not a step")
+        # Each plan owns fresh copies: progress is per plan, so steps can be reused to build other plans.
+        steps = [replace(s) for s in steps]
         names = [s.name for s in steps]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -161,6 +161,30 @@ class FailurePanel:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-def failure_panel(plans: Mapping[str, PlanBuilder] | None = None, **kwargs: Any) -> FailurePanel:
-    """The failure-injection panel the notebooks show; see ``FailurePanel``."""
+def show_result(panel: FailurePanel) -> None:
+    """What the notebook panel shows after a run: the outcome, the rows against the start, the timeline."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    from . import plots, views
+
+    report, table = panel.last_report, panel.last_table
+    if report is None or table is None:
+        return
+    print(f"columns at the start: {', '.join(panel.last_before.column_names)}")
+    print(f"columns now:          {', '.join(table.column_names)}")
+    display(
+        views.rows_view(table, before=panel.last_before, limit=6, caption="rows now (yellow: changed since the start)")
+    )
+    plots.plot_timeline(report.result.history, title=f"{panel.last_plan.name}: {report.result.status}")
+    plt.show()
+
+
+def failure_panel(plans: Mapping[str, PlanBuilder] | None = None, *, show: bool = True, **kwargs: Any) -> FailurePanel:
+    """The failure-injection panel the notebooks show; see ``FailurePanel``.
+
+    With ``show`` (the default) each run displays its outcome, rows and timeline below the controls.
+    """
+    if show:
+        kwargs.setdefault("on_result", show_result)
     return FailurePanel(plans, **kwargs)

@@ -57,3 +57,12 @@ def test_plan_progress_is_the_mean_of_its_steps(users):
     lk.MigrationRunner(users).execute_plan(plan)
     assert plan.progress_pct == 100 and plan.is_complete
     assert all(s.is_complete for s in plan.steps)
+
+
+def test_steps_can_be_reused_in_another_plan_after_one_ran(users):
+    first = rename_plan(users)
+    lk.MigrationRunner(users).execute_plan(first)
+    other = lk.make_users(20)
+    second = lk.MigrationPlan("again", first.steps, apps=first.apps)
+    assert not second.started and second == lk.MigrationPlan("again", rename_plan(other).steps, apps=first.apps)
+    assert lk.MigrationRunner(other).execute_plan(second).ok

@@ -7,7 +7,7 @@ from labkit.widgets import NO_FAILURE, failure_panel
 
 
 def test_panel_lists_the_steps_of_the_chosen_plan():
-    panel = failure_panel()
+    panel = failure_panel(show=False)
     panel.plan.value = "rename name -> full_name"
     assert panel.step.options[0] == NO_FAILURE
     assert "drop_column" in panel.step.options
@@ -52,6 +52,14 @@ def test_an_impossible_choice_is_refused_with_a_message_and_runs_nothing():
     panel.run_button.click()
     assert isinstance(panel.last_error, lk.InvalidFaultError)
     assert panel.last_report is None and "Refused" in panel.status.value
+
+
+def test_show_result_draws_without_a_kernel(capsys):
+    panel = failure_panel()  # show=True: clicking displays the outcome (as plain text outside Jupyter)
+    panel.step.value = "backfill"
+    panel.batch.value = 2
+    panel.run_button.click()
+    assert panel.last_report.result.status == "rolled_back"
 
 
 def test_no_failure_completes_and_calls_back():

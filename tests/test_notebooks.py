@@ -1,0 +1,94 @@
+"""Checks nbval cannot make: every cell ran, no error left in, every notebook has the course's shape.
+
+nbval (run by the same pytest command over notebooks/) re-executes each notebook and compares its outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+IDS = [str(p.relative_to(ROOT / "notebooks")) for p in NOTEBOOKS]
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def text(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def test_the_course_is_all_there():
+    names = {p.stem for p in NOTEBOOKS}
+    for expected in [
+        "00_index",
+        "01_the_naive_migration",
+        "02_add_column",
+        "03_rename_column",
+        "04_failures_and_rollback",
+        "05_safety_checks",
+        "06_capstone",
+        "06_capstone_solutions",
+    ]:
+        assert expected in names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_code_cell_ran_in_order_with_no_error_left_in(path):
+    code = [c for c in load(path)["cells"] if c["cell_type"] == "code"]
+    assert code, "a notebook with no code"
+    counts = [c["execution_count"] for c in code]
+    assert None not in counts, "a code cell was never executed: nbval would not compare it"
+    assert counts == list(range(1, len(code) + 1)), "not run top to bottom in a fresh kernel (python3 lab.py refresh)"
+    for c in code:
+        tags = c.get("metadata", {}).get("tags", [])
+        errors = [o for o in c.get("outputs", []) if o["output_type"] == "error"]
+        assert not errors or "raises-exception" in tags, f"error output left in: {text(c)[:60]}"
+        if "raises-exception" in tags:
+            assert errors, "a raises-exception cell that does not raise"
+        stderr = [o for o in c.get("outputs", []) if o.get("name") == "stderr"]
+        assert not stderr, f"stderr output (a warning?) in: {text(c)[:60]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_each_notebook_opens_and_closes_the_same_way(path):
+    cells = load(path)["cells"]
+    first = text(cells[0])
+    assert first.startswith("# "), "title first"
+    paragraphs = [p.strip() for p in first.split("\n\n")]
+    assert any(re.fullmatch(r"\*[^*]+\*", p) for p in paragraphs), "one italic line on what the learner will do"
+    assert any(c["cell_type"] == "markdown" and text(c).startswith("## Setup") for c in cells[:3])
+    setup = next(c for c in cells if c["cell_type"] == "code")
+    assert "import labkit as lk" in text(setup) and "lk.notebook_setup()" in text(setup)
+    markdown = "\n".join(text(c) for c in cells if c["cell_type"] == "markdown")
+    assert "## What could go wrong" in markdown and "## Key takeaways" in markdown
+    assert markdown.index("## What could go wrong") < markdown.index("## Key takeaways")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "solutions" not in p.parts], ids=lambda p: p.stem)
+def test_every_exercise_has_a_self_check_and_a_reference_solution(path):
+    cells = load(path)["cells"]
+    checks = [c for c in cells if c["cell_type"] == "code" and "lk.exercises.check_" in text(c)]
+    if not checks:
+        return
+    solution = ROOT / "notebooks" / "solutions" / f"{path.stem}_solutions.ipynb"
+    assert solution.exists(), f"no reference solution for {path.name}"
+    solved = "".join(
+        "".join(o.get("text", "")) for c in load(solution)["cells"] if c["cell_type"] == "code" for o in c["outputs"]
+    )
+    assert solved.count("✅") == len(checks) and "❌" not in solved
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_outputs_hold_no_wall_clock_values_and_stay_small(path):
+    nb = load(path)
+    dump = json.dumps([c.get("outputs", []) for c in nb["cells"] if c["cell_type"] == "code"])
+    assert not re.search(r"\b20\d\d-\d\d-\d\d[ T]\d\d:\d\d", dump), "a timestamp in the outputs"
+    assert not re.search(r"\d+\.\d+ ?(s|ms|seconds)\b", dump), "a duration in the outputs"
+    assert len(dump) < 1_500_000
