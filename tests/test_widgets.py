@@ -67,3 +67,23 @@ def test_no_failure_completes_and_calls_back():
     panel = failure_panel(on_result=seen.append)
     panel.run_button.click()
     assert panel.last_report.result.status == "completed" and seen == [panel]
+
+
+def test_clicking_in_a_real_kernel_fills_the_output_area():
+    """The panel in an actual Jupyter kernel (nbclient): the click's outcome lands inside the Output widget."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(
+        cells=[
+            new_code_cell("from labkit import widgets\npanel = widgets.failure_panel()\npanel"),
+            new_code_cell("panel.step.value = 'backfill'\npanel.batch.value = 3\npanel.run_button.click()"),
+        ]
+    )
+    NotebookClient(nb, kernel_name="python3", store_widget_state=True, timeout=60).execute()
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    outputs = [o for m in state.values() if m["model_name"] == "OutputModel" for o in m["state"].get("outputs", [])]
+    kinds = [o["output_type"] for o in outputs]
+    assert kinds == ["stream", "display_data", "display_data"]
+    assert "columns now:          id, name, email" in outputs[0]["text"]
+    assert "image/png" in outputs[2]["data"]  # the timeline
