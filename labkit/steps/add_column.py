@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .._common import check_name
 from .base import Step
 
 
@@ -14,16 +13,13 @@ class AddColumn(Step):
     """Add a nullable column (or one with a constant default) at the end of the table."""
 
     kind = "add_column"
+    column_fields = ("column",)
     phase = "expand"
 
     table: str
     column: str
     default: Any = None
     not_null: bool = False
-
-    def __post_init__(self) -> None:
-        check_name(self.table, kind="table")
-        check_name(self.column)
 
     def reverse(self) -> Step:
         from .drop_column import DropColumn

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .._common import check_batch_size, check_name
+from .._common import check_batch_size
 from ..errors import IrreversibleStepError
 from .base import Step
 
@@ -21,6 +21,7 @@ class Backfill(Step):
     """
 
     kind = "backfill"
+    column_fields = ("target", "source")
     phase = "migrate"
     batched = True
 
@@ -31,10 +32,7 @@ class Backfill(Step):
     batch_size: int | None = 1000
 
     def __post_init__(self) -> None:
-        check_name(self.table, kind="table")
-        check_name(self.target)
-        if self.source is not None:
-            check_name(self.source)
+        super().__post_init__()
         if (self.source is None) == (self.compute is None):
             raise self._refuse("give exactly one of source (copy a column) or compute (a function of the row)")
         if self.batch_size is not None:
@@ -65,6 +63,7 @@ class UndoBackfill(Step):
     """Put back the values a backfill overwrote (used by rollback, batch by batch in reverse)."""
 
     kind = "undo_backfill"
+    column_fields = ("target",)
     phase = "migrate"
 
     table: str

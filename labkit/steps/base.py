@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field, fields
 from typing import ClassVar, Literal
 
+from .._common import check_name
 from ..errors import StepDoesNotFitError
 
 Phase = Literal["expand", "migrate", "contract"]
@@ -33,6 +34,7 @@ class Step:
     """
 
     kind: ClassVar[str] = "step"
+    column_fields: ClassVar[tuple[str, ...]] = ()  # fields holding column names, checked on construction
     phase: ClassVar[Phase] = "migrate"
     deploy_timing: ClassVar[Literal["before", "after"]] = "after"
     batched: ClassVar[bool] = False
@@ -40,6 +42,13 @@ class Step:
     label: str | None = None
     deploy: str | None = None
     _progress: _Progress = field(default_factory=_Progress, init=False, compare=False, repr=False, hash=False)
+
+    def __post_init__(self) -> None:
+        check_name(self.table, kind="table")  # type: ignore[attr-defined]  # every subclass declares it
+        for f in self.column_fields:
+            value = getattr(self, f)
+            if value is not None:
+                check_name(value)
 
     def __repr__(self) -> str:
         """Fields in declaration order, leaving out those still at their default."""

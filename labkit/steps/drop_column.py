@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._common import check_name
 from ..errors import IrreversibleStepError
 from .base import Step
 
@@ -14,15 +13,12 @@ class DropColumn(Step):
     """Remove a column and its data. Not reversible: that is why it belongs at the very end."""
 
     kind = "drop_column"
+    column_fields = ("column",)
     phase = "contract"
     deploy_timing = "before"
 
     table: str
     column: str
-
-    def __post_init__(self) -> None:
-        check_name(self.table, kind="table")
-        check_name(self.column)
 
     def reverse(self) -> Step:
         raise IrreversibleStepError(self.name, f"dropping {self.column!r} destroyed its data")

@@ -6,12 +6,36 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .._common import check_name
 from .base import Step
 
 
 @dataclass(frozen=True, repr=False)
-class StartDualWrite(Step):
+class _DualWrite(Step):
+    """The fields a dual write is made of; starting and stopping one share them."""
+
+    column_fields = ("source", "target")
+
+    table: str
+    source: str
+    target: str
+    compute: Callable[[dict[str, Any]], Any] | None = None
+    both_ways: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.source == self.target:
+            raise self._refuse("source and target must be different columns")
+
+    def fit(self, columns: list[str]) -> list[str]:
+        self._need(columns, self.source, self.target)
+        return list(columns)
+
+    def _other(self, cls: type[_DualWrite]) -> _DualWrite:
+        return cls(self.table, self.source, self.target, self.compute, self.both_ways, label=f"undo_{self.name}")
+
+
+@dataclass(frozen=True, repr=False)
+class StartDualWrite(_DualWrite):
     """Install a trigger so that writes to ``source`` also set ``target`` (and back, if ``both_ways``).
 
     ``compute`` derives the target from the row (a computed column); without it the target is a copy,
@@ -22,27 +46,8 @@ class StartDualWrite(Step):
     kind = "start_dual_write"
     phase = "migrate"
 
-    table: str
-    source: str
-    target: str
-    compute: Callable[[dict[str, Any]], Any] | None = None
-    both_ways: bool = False
-
-    def __post_init__(self) -> None:
-        check_name(self.table, kind="table")
-        check_name(self.source)
-        check_name(self.target)
-        if self.source == self.target:
-            raise self._refuse("source and target must be different columns")
-
     def reverse(self) -> Step:
-        return StopDualWrite(
-            self.table, self.source, self.target, self.compute, self.both_ways, label=f"undo_{self.name}"
-        )
-
-    def fit(self, columns: list[str]) -> list[str]:
-        self._need(columns, self.source, self.target)
-        return list(columns)
+        return self._other(StopDualWrite)
 
     def describe(self) -> str:
         how = "computed from the row" if self.compute else "copied"
@@ -51,32 +56,15 @@ class StartDualWrite(Step):
 
 
 @dataclass(frozen=True, repr=False)
-class StopDualWrite(Step):
+class StopDualWrite(_DualWrite):
     """Remove the dual-write trigger once the app writes the new column itself."""
 
     kind = "stop_dual_write"
     phase = "contract"
     deploy_timing = "before"
 
-    table: str
-    source: str
-    target: str
-    compute: Callable[[dict[str, Any]], Any] | None = None
-    both_ways: bool = False
-
-    def __post_init__(self) -> None:
-        check_name(self.table, kind="table")
-        check_name(self.source)
-        check_name(self.target)
-
     def reverse(self) -> Step:
-        return StartDualWrite(
-            self.table, self.source, self.target, self.compute, self.both_ways, label=f"undo_{self.name}"
-        )
-
-    def fit(self, columns: list[str]) -> list[str]:
-        self._need(columns, self.source, self.target)
-        return list(columns)
+        return self._other(StartDualWrite)
 
     def describe(self) -> str:
         return f"stop copying writes of {self.source} into {self.target}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._common import check_name
 from .base import Step
 
 
@@ -16,6 +15,7 @@ class RenameColumnInPlace(Step):
     """
 
     kind = "rename_column_in_place"
+    column_fields = ("old", "new")
     phase = "contract"
 
     table: str
@@ -23,9 +23,7 @@ class RenameColumnInPlace(Step):
     new: str
 
     def __post_init__(self) -> None:
-        check_name(self.table, kind="table")
-        check_name(self.old)
-        check_name(self.new)
+        super().__post_init__()
         if self.old == self.new:
             from ..errors import SameNameError
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._common import check_name
 from .base import Step
 
 
@@ -13,6 +12,7 @@ class SwitchReads(Step):
     """Readers move from ``old`` to ``new``; usually rolls out the app version that reads ``new``."""
 
     kind = "switch_reads"
+    column_fields = ("old", "new")
     phase = "migrate"
 
     table: str
@@ -20,9 +20,7 @@ class SwitchReads(Step):
     new: str
 
     def __post_init__(self) -> None:
-        check_name(self.table, kind="table")
-        check_name(self.old)
-        check_name(self.new)
+        super().__post_init__()
         if self.old == self.new:
             raise self._refuse("old and new must be different columns")
 
