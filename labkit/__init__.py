@@ -5,10 +5,12 @@ import logging
 from . import exercises
 from .apps import AppVersion
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
-from .data import email_domain, make_products, make_users, split_name
+from .data import EMAIL_DOMAIN_SQL, email_domain, make_products, make_users, split_name
+from .db import Database, DbTable, TableNotFoundError, connect
 from .errors import (
     ColumnExistsError,
     ColumnNotFoundError,
+    DatabaseUnavailableError,
     InjectedFault,
     InvalidBatchSizeError,
     InvalidFaultError,
@@ -16,8 +18,10 @@ from .errors import (
     InvalidPlanError,
     IrreversibleStepError,
     LabkitError,
+    MigrationLockedError,
     NotNullViolationError,
     PlanAlreadyExecutedError,
+    PlanMismatchError,
     RowNotFoundError,
     SameNameError,
     StepDoesNotFitError,
@@ -27,6 +31,7 @@ from .observe import SnapshotRecorder
 from .plan import MigrationPlan
 from .runner import Event, MigrationResult, MigrationRunner
 from .safety import RULES, Finding, validate_migration_safety
+from .servers import embedded_postgres, postgres_url
 from .steps import (
     AddColumn,
     Backfill,
@@ -46,12 +51,16 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "EMAIL_DOMAIN_SQL",
     "RULES",
     "AddColumn",
     "AppVersion",
     "Backfill",
     "ColumnExistsError",
     "ColumnNotFoundError",
+    "Database",
+    "DatabaseUnavailableError",
+    "DbTable",
     "DropColumn",
     "Event",
     "Finding",
@@ -62,11 +71,13 @@ __all__ = [
     "InvalidPlanError",
     "IrreversibleStepError",
     "LabkitError",
+    "MigrationLockedError",
     "MigrationPlan",
     "MigrationResult",
     "MigrationRunner",
     "NotNullViolationError",
     "PlanAlreadyExecutedError",
+    "PlanMismatchError",
     "RenameColumnInPlace",
     "RowNotFoundError",
     "SameNameError",
@@ -77,16 +88,20 @@ __all__ = [
     "StopDualWrite",
     "SwitchReads",
     "Table",
+    "TableNotFoundError",
     "TrafficReport",
     "TrafficSimulator",
     "build_add_column_migration",
     "build_naive_rename_migration",
     "build_rename_column_migration",
+    "connect",
     "email_domain",
+    "embedded_postgres",
     "exercises",
     "make_products",
     "make_users",
     "notebook_setup",
+    "postgres_url",
     "simulate_traffic",
     "split_name",
     "validate_migration_safety",

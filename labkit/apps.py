@@ -20,8 +20,7 @@ class AppVersion:
     writes: tuple[str, ...]
 
     def __init__(self, name: str, reads: Sequence[str], writes: Sequence[str]) -> None:
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError("an app version needs a non-empty name, e.g. 'v1'")
+        check_name(name, kind="app version")  # it names a view (or a schema) on a database
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "reads", tuple(check_name(c) for c in reads))
         object.__setattr__(self, "writes", tuple(check_name(c) for c in writes))

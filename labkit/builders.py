@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._common import check_batch_size, check_name
@@ -25,6 +25,16 @@ def _columns(table: Any) -> list[str]:
     return backend_for(table).data_columns()
 
 
+def _resuming(table: Any, plan_name: str) -> bool:
+    """A cut-off run of this very plan is recorded in the database: building it again resumes it."""
+    return backend_for(table).in_progress(plan_name)
+
+
+def _sql_type(table: Any, column: str) -> str | None:
+    types = getattr(table, "column_types", None)
+    return types().get(column) if callable(types) else None
+
+
 def _need(table: Any, column: str) -> None:
     cols = _columns(table)
     if column not in cols:
@@ -43,8 +53,11 @@ def build_add_column_migration(
     *,
     default: Any = None,
     backfill: Callable[[dict[str, Any]], Any] | None = None,
+    backfill_sql: str | Mapping[str, str] | None = None,
     source: str | None = None,
+    sql_type: str | None = None,
     batch_size: int = 1000,
+    pause: float = 0.0,
 ) -> MigrationPlan:
     """Add ``column`` with expand/migrate/contract.
 
@@ -54,18 +67,29 @@ def build_add_column_migration(
     app v2 (which reads it and writes it itself) rolls out and the dual write stops.
 
     Args:
+        backfill_sql: the same computation as an SQL expression over the row, for a database (where a trigger
+            cannot call Python); one string, or ``{"sqlite": ..., "postgresql": ...}``.
         source: the column ``backfill`` reads; the dual write fires on writes to it. Guessed when the table
             has a single data column, required otherwise.
+        sql_type: the new column's type on a database (TEXT when not given).
+        pause: seconds to wait between backfill batches on a database.
     """
     check_batch_size(batch_size)
-    _free(table, column)
-    data = _columns(table)
-    add = AddColumn(table.name, column, default=default)
-    if backfill is None:
+    computed = backfill is not None or backfill_sql is not None
+    name = f"add {table.name}.{column}" + (f" computed from {source}" if computed and source else "")
+    resuming = _resuming(table, name)
+    if not resuming:
+        _free(table, column)
+    data = [c for c in _columns(table) if c != column] if resuming else _columns(table)
+    add = AddColumn(table.name, column, default=default, sql_type=sql_type)
+    if not computed:
         apps = (AppVersion("v1", data, data),)
-        return MigrationPlan(f"add {table.name}.{column}", [add], apps=apps)
-    if not callable(backfill):
+        return MigrationPlan(name, [add], apps=apps)
+    if backfill is not None and not callable(backfill):
         raise TypeError("backfill must be a function of the row (a dict), e.g. lambda row: row['email'].lower()")
+    if backfill_sql is not None and not isinstance(backfill_sql, (str, Mapping)):
+        raise TypeError("backfill_sql must be an SQL expression, or a {dialect: expression} mapping")
+    sql = dict(backfill_sql) if isinstance(backfill_sql, Mapping) else backfill_sql
     if source is None:
         if len(data) != 1:
             raise ValueError(
@@ -73,17 +97,18 @@ def build_add_column_migration(
                 "(the dual write fires when the app writes it)"
             )
         source = data[0]
+        name = f"add {table.name}.{column} computed from {source}"
     _need(table, source)
     v1 = AppVersion("v1", data, data)
     v2 = AppVersion("v2", [*data, column], [*data, column])
     steps = [
         add,
-        StartDualWrite(table.name, source, column, compute=backfill),
-        Backfill(table.name, column, compute=backfill, batch_size=batch_size),
+        StartDualWrite(table.name, source, column, compute=backfill, sql=sql),
+        Backfill(table.name, column, compute=backfill, sql=sql, batch_size=batch_size, pause=pause),
         SwitchReads(table.name, source, column, deploy="v2"),
-        StopDualWrite(table.name, source, column, compute=backfill),
+        StopDualWrite(table.name, source, column, compute=backfill, sql=sql),
     ]
-    return MigrationPlan(f"add {table.name}.{column} computed from {source}", steps, apps=(v1, v2))
+    return MigrationPlan(name, steps, apps=(v1, v2))
 
 
 def rename_apps(data: list[str], old: str, new: str) -> tuple[AppVersion, AppVersion, AppVersion]:
@@ -96,27 +121,36 @@ def rename_apps(data: list[str], old: str, new: str) -> tuple[AppVersion, AppVer
     )
 
 
-def build_rename_column_migration(table: Any, old: str, new: str, *, batch_size: int = 1000) -> MigrationPlan:
+def build_rename_column_migration(
+    table: Any, old: str, new: str, *, batch_size: int = 1000, pause: float = 0.0
+) -> MigrationPlan:
     """Rename ``old`` to ``new`` with no downtime.
 
     add ``new`` -> dual write both ways -> batched backfill -> switch reads (v2 rolls out) -> stop dual
     write -> v3 rolls out, then drop ``old``.
     """
     check_batch_size(batch_size)
-    _need(table, old)
+    name = f"rename {table.name}.{old} to {new}"
+    resuming = _resuming(table, name)
     if old == new:
         raise SameNameError(table.name, old)
-    _free(table, new)
-    data = _columns(table)
+    if resuming:  # a cut-off run: the table is part way; rebuild the plan it started from
+        data = [c for c in _columns(table) if c != new]
+        if old not in data:
+            data = [old if c == new else c for c in _columns(table)]
+    else:
+        _need(table, old)
+        _free(table, new)
+        data = _columns(table)
     steps = [
-        AddColumn(table.name, new),
+        AddColumn(table.name, new, sql_type=_sql_type(table, old)),
         StartDualWrite(table.name, old, new, both_ways=True),
-        Backfill(table.name, new, source=old, batch_size=batch_size),
+        Backfill(table.name, new, source=old, batch_size=batch_size, pause=pause),
         SwitchReads(table.name, old, new, deploy="v2"),
         StopDualWrite(table.name, old, new, both_ways=True),
         DropColumn(table.name, old, deploy="v3"),
     ]
-    return MigrationPlan(f"rename {table.name}.{old} to {new}", steps, apps=rename_apps(data, old, new))
+    return MigrationPlan(name, steps, apps=rename_apps(data, old, new))
 
 
 def build_naive_rename_migration(table: Any, old: str, new: str) -> MigrationPlan:

@@ -24,6 +24,13 @@ def make_users(rows: int = 10, *, seed: int = 0) -> Table:
     return Table.from_columns("users", {"name": names, "email": emails})
 
 
+# The same computation in SQL, per engine: a trigger cannot call Python.
+EMAIL_DOMAIN_SQL = {
+    "sqlite": "lower(substr(email, instr(email, '@') + 1))",
+    "postgresql": "lower(split_part(email, '@', 2))",
+}
+
+
 def email_domain(row: dict) -> str:
     """The part of ``row['email']`` after the '@', lower-cased (the course's computed column)."""
     email = row["email"]

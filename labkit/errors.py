@@ -142,3 +142,40 @@ class InjectedFault(LabkitError, RuntimeError):
         self.batch = batch
         where = f"{point} (batch {batch})" if batch is not None else point
         super().__init__(f"injected fault at {where}")
+
+
+class RollbackRequested(LabkitError, RuntimeError):
+    """Raised inside the runner when a cut-off run is resumed with ``resume="rollback"``."""
+
+    def __init__(self, plan: str) -> None:
+        self.plan = plan
+        super().__init__(f"rollback of the cut-off run of plan {plan!r} was requested")
+
+
+class MigrationLockedError(LabkitError, RuntimeError):
+    """Another runner is executing a migration on the same table right now."""
+
+    def __init__(self, table: str, holder: str = "another runner") -> None:
+        self.table = table
+        self.holder = holder
+        super().__init__(f"a migration of table {table!r} is already running ({holder}); refusing to interleave")
+
+
+class PlanMismatchError(LabkitError, RuntimeError):
+    """A cut-off run of a plan with the same name but different steps is recorded in the database."""
+
+    def __init__(self, plan: str) -> None:
+        self.plan = plan
+        super().__init__(
+            f"the database holds a cut-off run of plan {plan!r} with different steps; "
+            "resume it with the same plan, or roll it back first (resume='rollback')"
+        )
+
+
+class DatabaseUnavailableError(LabkitError, RuntimeError):
+    """A database (e.g. the embedded PostgreSQL server) could not be started or reached."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"{what} is not available: {reason}")

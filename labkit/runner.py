@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from .backends import backend_for
+from .backends.base import Resume
 from .errors import (
     InjectedFault,
     PlanAlreadyExecutedError,
+    RollbackRequested,
     StepDoesNotFitError,
 )
 from .faults import Faults, parse_faults
@@ -32,6 +34,8 @@ EVENT_KINDS = (
     "rolled_back",
     "rollback_failed",
     "completed",
+    "resume",
+    "retry",
 )
 
 
@@ -118,6 +122,8 @@ class MigrationRunner:
         fail_at: inject a fault; see ``labkit.faults`` for the spellings (``"backfill:3"`` ...).
         traffic: an object with ``on_tick(event, apps)`` and ``rollout_ticks``, called after every tick.
         observers: more objects with ``on_tick(event, apps)`` (e.g. ``SnapshotRecorder``), called after traffic.
+        resume: on a database, what to do with a run of the same plan that was cut off (a crash): carry on from
+            its last committed batch (``"continue"``) or undo what it did (``"rollback"``).
     """
 
     def __init__(
@@ -127,9 +133,13 @@ class MigrationRunner:
         fail_at: str | Sequence[str] | None = None,
         traffic: Traffic | None = None,
         observers: Sequence[Observer] = (),
+        resume: Literal["continue", "rollback"] = "continue",
     ):
+        if resume not in ("continue", "rollback"):
+            raise ValueError(f"resume must be 'continue' or 'rollback', got {resume!r}")
         self.table = table
         self.backend = backend_for(table)
+        self.resume = resume
         self.fail_at = fail_at
         self.traffic = traffic
         self.observers = tuple(observers)
@@ -155,8 +165,10 @@ class MigrationRunner:
         name = getattr(self.table, "name", None)
         if plan.table != name:
             raise StepDoesNotFitError(plan.steps[0].name, str(name), f"the plan is for table {plan.table!r}")
+        start = self.backend.resume_point(plan)  # steps a cut-off run already did are not checked again
         columns = self.backend.data_columns()
-        for step in plan.steps:
+        for step in plan.steps[start:]:
+            self.backend.check_step(step)
             columns = step.fit(columns)
         return parse_faults(self.fail_at, plan, self.backend.row_count())
 
@@ -167,13 +179,30 @@ class MigrationRunner:
         self._apps = {plan.apps[0].name: 1.0} if plan.apps else {}
         for s in plan.steps:
             s._set_progress(0, 1)
+        self.backend.on_event = self._backend_event
+        resume = self.backend.begin(plan, resume=self.resume)  # locks the migration; may resume a crashed run
+        status: Status = "rollback_failed"
+        try:
+            result = self._run(plan, faults, resume)
+            status = result.status
+            return result
+        finally:
+            self.backend.finish(status)
+
+    def _run(self, plan: MigrationPlan, faults: Faults, resume: Resume) -> MigrationResult:
         applied: list[_Applied] = []
         failed_batch: int | None = None
         current: Step | None = None
         try:
-            for step in plan.steps:
-                current = step
-                record = _Applied(step)
+            if resume.step_index or resume.batch:
+                self._resume(plan, resume, applied)
+                if self.resume == "rollback":
+                    current = plan.steps[min(resume.step_index, len(plan.steps) - 1)]
+                    raise RollbackRequested(plan.name)
+            for index in range(resume.step_index, len(plan.steps)):
+                step = current = plan.steps[index]
+                resumed_batches = resume.batch if index == resume.step_index else 0
+                record = _Applied(step, db_done=resumed_batches > 0)
                 applied.append(record)
                 self._emit(step, None, "start", detail=step.describe())
                 if faults.at(step.name, None):
@@ -181,24 +210,27 @@ class MigrationRunner:
                 if step.deploy and step.deploy_timing == "before":
                     record.deployed_from = self._rollout(step, step.deploy, "deploy")
                 if step.batched:
-                    ranges = self.backend.backfill_ranges(step)
-                    step._set_progress(0, len(ranges))
-                    for k, (lo, hi) in enumerate(ranges, 1):
+                    after = resume.last_id if resumed_batches else None
+                    ranges = self.backend.backfill_ranges(step, after_id=after)
+                    total = resumed_batches + len(ranges)
+                    step._set_progress(resumed_batches, total)
+                    for k, (lo, hi) in enumerate(ranges, resumed_batches + 1):
                         failed_batch = k
                         if faults.at(step.name, k):
                             raise InjectedFault(step.name, k)
-                        rows = self.backend.backfill_batch(step, lo, hi)
+                        rows = self.backend.backfill_batch(step, lo, hi, position=index, batch=k)
                         record.db_done = True
-                        step._set_progress(k, len(ranges))
+                        step._set_progress(k, total)
                         self._emit(step, k, "batch", detail=f"ids {lo}..{hi}: {rows} rows")
                     failed_batch = None
-                    step._set_progress(len(ranges), len(ranges))  # 0 rows: nothing to do, complete
+                    step._set_progress(total, total)  # 0 rows: nothing to do, complete
                 else:
-                    self.backend.apply(step)
+                    self.backend.apply(step, position=index)
                     record.db_done = True
                     step._set_progress(1, 1)
                 if step.deploy and step.deploy_timing == "after":
                     record.deployed_from = self._rollout(step, step.deploy, "deploy")
+                self.backend.step_done(step, position=index)
                 self._emit(step, None, "complete")
         except Exception as exc:  # a step, a backfill function or an injected fault failed: roll back
             assert current is not None
@@ -206,6 +238,22 @@ class MigrationRunner:
             return self._rollback(plan, applied, current, failed_batch, exc, faults)
         self._emit(None, None, "completed", detail=plan.name)
         return self._result(plan, "completed")
+
+    def _resume(self, plan: MigrationPlan, resume: Resume, applied: list[_Applied]) -> None:
+        """Mark what a crashed run already committed as done, and put its app version back in place."""
+        apps = [a.name for a in plan.apps]
+        for step in plan.steps[: resume.step_index]:
+            record = _Applied(step, db_done=True)
+            if step.deploy and apps:
+                record.deployed_from = max(self._apps, key=self._apps.get) if self._apps else None
+                self._apps = {step.deploy: 1.0}
+            applied.append(record)
+            step._set_progress(1, 1)
+        if resume.batch and self.resume == "rollback":  # the cut-off backfill's committed batches are undone too
+            applied.append(_Applied(plan.steps[resume.step_index], db_done=True))
+        where = plan.steps[min(resume.step_index, len(plan.steps) - 1)].name
+        detail = f"resuming at {where}" + (f" after batch {resume.batch}" if resume.batch else "")
+        self._emit(None, None, "resume", detail=detail)
 
     def _rollback(
         self,
@@ -221,6 +269,7 @@ class MigrationRunner:
         while remaining:
             record = remaining[-1]
             step = record.step
+            position = len(remaining) - 1
             try:
                 # Undo in the mirror order of doing: an "after" rollout is rolled back before the DB change
                 # is undone, a "before" rollout after it, so no app version ever meets a schema it cannot use.
@@ -230,7 +279,7 @@ class MigrationRunner:
                 if record.db_done:
                     if step.name in faults.rollback:
                         raise InjectedFault(f"rollback:{step.name}")
-                    self.backend.apply(step.reverse())
+                    self.backend.undo(step, position=position)
                     record.db_done = False
                 step._set_progress(0, step._progress.total)
                 if record.deployed_from is not None:
@@ -248,6 +297,9 @@ class MigrationRunner:
     def _rollout(self, step: Step, version: str, kind: str) -> str | None:
         """Shift traffic to ``version`` over the traffic's rollout ticks; return the version it replaced."""
         previous = max(self._apps, key=self._apps.get) if self._apps else None
+        app = next((a for a in self._plan.apps if a.name == version), None) if self._plan else None
+        if app is not None:
+            self.backend.expose(app)  # e.g. the version's view on a database, before its traffic arrives
         ticks = max(1, getattr(self.traffic, "rollout_ticks", 1)) if self.traffic else 1
         for j in range(1, ticks + 1):
             share = j / ticks
@@ -255,6 +307,10 @@ class MigrationRunner:
             self._apps = {k: v for k, v in self._apps.items() if v > 0}
             self._emit(step, None, kind, detail=f"app {version} at {share:.0%}")
         return previous
+
+    def _backend_event(self, kind: str, detail: str) -> None:
+        """Events the backend reports while it works (a lock-timeout retry ...), recorded like any other."""
+        self._emit(None, None, kind, detail=detail)
 
     def _emit(self, step: Step | None, batch: int | None, kind: str, *, detail: str = "") -> None:
         plan = self._plan

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ..steps import Backfill, Step
+from .base import BaseBackend, Resume
 from .memory import MemoryBackend
 
 
 class Backend(Protocol):
-    """What the runner needs from an engine. Features are class attributes (``dialect``)."""
+    """What the runner needs from an engine (see ``BaseBackend`` for every hook and its default)."""
 
     dialect: str
 
     def data_columns(self) -> list[str]: ...
     def row_count(self) -> int: ...
-    def apply(self, step: Step) -> None: ...
-    def backfill_ranges(self, step: Backfill) -> list[tuple[int, int]]: ...
-    def backfill_batch(self, step: Backfill, lo: int, hi: int) -> int: ...
 
 
 def backend_for(table: Any) -> Backend:
@@ -32,4 +29,4 @@ def backend_for(table: Any) -> Backend:
     raise TypeError(f"no backend knows how to migrate {type(table).__name__!r}; pass a labkit Table")
 
 
-__all__ = ["Backend", "MemoryBackend", "backend_for"]
+__all__ = ["Backend", "BaseBackend", "MemoryBackend", "Resume", "backend_for"]

@@ -18,9 +18,10 @@ from ..steps import (
     UndoBackfill,
 )
 from ..table import DualWriteTrigger, Table
+from .base import BaseBackend
 
 
-class MemoryBackend:
+class MemoryBackend(BaseBackend):
     """Runs steps against a ``Table``. A backfill batch is atomic: values are computed, then written."""
 
     dialect = "memory"
@@ -46,7 +47,14 @@ class MemoryBackend:
     def row_count(self) -> int:
         return self.table.row_count
 
-    def apply(self, step: Step) -> None:
+    def check_step(self, step: Step) -> None:
+        """Refuse what a Python table cannot run: a computed value given only as SQL."""
+        if getattr(step, "sql", None) and getattr(step, "compute", None) is None:
+            raise StepDoesNotFitError(
+                step.name, self.table.name, "the in-memory table needs compute= (a Python function), not only sql="
+            )
+
+    def apply(self, step: Step, *, position: int | None = None) -> None:
         try:
             handler = self._apply[type(step)]
         except KeyError:
@@ -96,14 +104,16 @@ class MemoryBackend:
                         t.write_slice(step.target, s, [value])
 
     # ---------------------------------------------------------------- backfill
-    def backfill_ranges(self, step: Backfill) -> list[tuple[int, int]]:
+    def backfill_ranges(self, step: Backfill, *, after_id: int | None = None) -> list[tuple[int, int]]:
         """Primary-key ranges ``(lo, hi)``, inclusive, fixed now: later inserts are the dual write's job."""
         ids = self.table.ids
+        if after_id is not None:
+            ids = ids[self.table.positions_between(after_id + 1, after_id + 1)[0] :]
         n = len(ids)
         size = step.batch_size or max(n, 1)
         return [(ids[k], ids[min(k + size, n) - 1]) for k in range(0, n, size)]
 
-    def backfill_batch(self, step: Backfill, lo: int, hi: int) -> int:
+    def backfill_batch(self, step: Backfill, lo: int, hi: int, *, position: int = 0, batch: int = 0) -> int:
         t = self.table
         start, stop = t.positions_between(lo, hi)
         if step.compute is not None:

@@ -20,6 +20,7 @@ class AddColumn(Step):
     column: str
     default: Any = None
     not_null: bool = False
+    sql_type: str | None = None  # on a database: the column's type (TEXT when not given)
 
     def reverse(self) -> Step:
         from .drop_column import DropColumn

@@ -16,6 +16,8 @@ class Backfill(Step):
     """Set ``target`` from ``source`` (a copy) or from ``compute(row)``, ``batch_size`` rows at a time.
 
     Batches are primary-key ranges fixed when the step starts; rows inserted later are the dual write's job.
+    On a database the value comes from ``source`` or from ``sql``, an SQL expression over the row's columns
+    (a trigger cannot call Python); the in-memory table uses ``source`` or ``compute``.
     ``batch_size=None`` means a single batch over the whole table: the one big ``UPDATE`` that locks
     everything (kept for contrast; the safety checks flag it).
     """
@@ -30,13 +32,22 @@ class Backfill(Step):
     source: str | None = None
     compute: Callable[[dict[str, Any]], Any] | None = None
     batch_size: int | None = 1000
+    sql: str | tuple[tuple[str, str], ...] | None = None
+    pause: float = 0.0  # seconds to wait between batches on a database, so app writes get the lock in between
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if (self.source is None) == (self.compute is None):
-            raise self._refuse("give exactly one of source (copy a column) or compute (a function of the row)")
+        computed = self.compute is not None or self.sql is not None
+        if (self.source is None) == (not computed):
+            raise self._refuse(
+                "give either source (copy a column) or compute (a function of the row) and/or sql (an SQL expression)"
+            )
         if self.batch_size is not None:
             check_batch_size(self.batch_size)
+        if isinstance(self.sql, dict):  # {dialect: expression}: stored as a tuple so the step stays hashable
+            object.__setattr__(self, "sql", tuple(sorted(self.sql.items())))
+        if not isinstance(self.pause, (int, float)) or self.pause < 0:
+            raise self._refuse(f"pause must be a number of seconds >= 0, got {self.pause!r}")
 
     def reverse(self) -> Step:
         return UndoBackfill(self.table, self.target, label=f"undo_{self.name}")

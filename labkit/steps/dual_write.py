@@ -20,9 +20,12 @@ class _DualWrite(Step):
     target: str
     compute: Callable[[dict[str, Any]], Any] | None = None
     both_ways: bool = False
+    sql: str | tuple[tuple[str, str], ...] | None = None  # on a database: what the trigger sets the target to
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if isinstance(self.sql, dict):  # {dialect: expression}: stored as a tuple so the step stays hashable
+            object.__setattr__(self, "sql", tuple(sorted(self.sql.items())))
         if self.source == self.target:
             raise self._refuse("source and target must be different columns")
 
@@ -31,7 +34,9 @@ class _DualWrite(Step):
         return list(columns)
 
     def _other(self, cls: type[_DualWrite]) -> _DualWrite:
-        return cls(self.table, self.source, self.target, self.compute, self.both_ways, label=f"undo_{self.name}")
+        return cls(
+            self.table, self.source, self.target, self.compute, self.both_ways, self.sql, label=f"undo_{self.name}"
+        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -50,7 +55,7 @@ class StartDualWrite(_DualWrite):
         return self._other(StopDualWrite)
 
     def describe(self) -> str:
-        how = "computed from the row" if self.compute else "copied"
+        how = "computed from the row" if (self.compute or self.sql) else "copied"
         back = f", and {self.target} -> {self.source}" if self.both_ways else ""
         return f"every write to {self.source} also sets {self.target} ({how}){back}"
 

@@ -1,0 +1,230 @@
+"""SQLite: a real file in WAL mode, AFTER triggers for dual writes, one view per app version."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..errors import DatabaseUnavailableError, InvalidNameError
+
+try:  # POSIX: a lock the kernel drops when the process dies, even on SIGKILL
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+BUSY_TIMEOUT_MS = 5000
+_TYPES = {"TEXT", "INTEGER", "REAL", "NUMERIC", "BLOB", "BOOLEAN"}
+
+
+def quote(ident: str) -> str:
+    """Quote a validated identifier (names are checked to be plain lower-case identifiers first)."""
+    return '"' + ident.replace('"', '""') + '"'
+
+
+class SQLiteDialect:
+    name = "sqlite"
+    param = "?"
+    now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    id_type = "INTEGER PRIMARY KEY AUTOINCREMENT"  # AUTOINCREMENT: ids are never reused, as in the Table
+    max_attempts = 1
+
+    def __init__(self, path: str) -> None:
+        if not path:
+            raise ValueError("sqlite:/// needs a file path, e.g. sqlite:///lab.db")
+        if sqlite3.sqlite_version_info < (3, 35):
+            raise DatabaseUnavailableError(
+                "SQLite", f"version {sqlite3.sqlite_version} is too old: DROP COLUMN and RETURNING need 3.35+"
+            )
+        self.path = path
+        self.display = path
+        self._lock_file: Any = None
+
+    quote = staticmethod(quote)
+
+    # ---------------------------------------------------------------- connection
+    def open(self) -> sqlite3.Connection:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        sqlite3.register_adapter(Decimal, str)
+        return conn
+
+    def begin(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")  # take the write lock now: no deadlock upgrading a read lock later
+
+    def commit(self, conn: sqlite3.Connection) -> None:
+        conn.execute("COMMIT")
+
+    def rollback(self, conn: sqlite3.Connection) -> None:
+        with contextlib.suppress(sqlite3.OperationalError):  # already rolled back by SQLite itself
+            conn.execute("ROLLBACK")
+
+    def ddl_prelude(self) -> list[str]:
+        return []  # busy_timeout bounds every wait for the write lock
+
+    def retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        return None
+
+    # ---------------------------------------------------------------- catalogue
+    def tables(self, db: Any) -> list[str]:
+        return [r[0] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+
+    def columns(self, db: Any, table: str) -> list[tuple[str, str]]:
+        return [(r[1], r[2]) for r in db.query(f"PRAGMA table_info({quote(table)})")]
+
+    def check_type(self, sql_type: str) -> None:
+        if sql_type.upper() not in _TYPES:
+            raise InvalidNameError(sql_type, kind="column type", reason=f"use one of {', '.join(sorted(_TYPES))}")
+
+    def type_for(self, value: Any) -> str:
+        if isinstance(value, bool) or isinstance(value, int):
+            return "INTEGER"
+        if isinstance(value, float):
+            return "REAL"
+        if isinstance(value, Decimal):
+            return "NUMERIC"
+        return "TEXT"
+
+    def literal(self, value: Any) -> str:
+        """A constant for DDL (DEFAULT ...), where parameters cannot be bound."""
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, (int, float, Decimal)):
+            return repr(value) if not isinstance(value, Decimal) else str(value)
+        if isinstance(value, str):
+            return "'" + value.replace("'", "''") + "'"
+        raise TypeError(f"a default must be None, a number or a string, got {type(value).__name__}")
+
+    def insert_many(self, db: Any, sql: str, rows: list[tuple]) -> None:
+        db.conn.executemany(sql, rows)
+
+    def after_bulk_insert(self, db: Any, table: str) -> None:
+        return None
+
+    def drop_table(self, db: Any, table: str) -> None:
+        for trigger in self.labkit_triggers(db, table):
+            db.execute(f"DROP TRIGGER IF EXISTS {quote(trigger)}")
+        for view in self.labkit_views(db, table):
+            db.execute(f"DROP VIEW IF EXISTS {quote(view)}")
+        db.execute(f"DROP TABLE IF EXISTS {quote(table)}")
+
+    def state_table_sql(self, name: str) -> str:
+        return (
+            f"CREATE TABLE IF NOT EXISTS {name} (table_name TEXT NOT NULL, plan TEXT NOT NULL, "
+            "fingerprint TEXT NOT NULL, "
+            "step_index INTEGER NOT NULL, step TEXT, batch INTEGER NOT NULL DEFAULT 0, last_id INTEGER, "
+            "status TEXT NOT NULL, started_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (table_name, plan))"
+        )
+
+    # ---------------------------------------------------------------- one migration at a time
+    def try_lock(self, db: Any, table: str) -> bool:
+        if fcntl is None:  # pragma: no cover
+            return True
+        handle = open(f"{self.path}.labkit-lock", "a")  # held until unlock(); the kernel drops it if we die
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._lock_file = handle
+        return True
+
+    def unlock(self, db: Any, table: str) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()  # the file stays: unlinking it would let two holders lock two inodes
+            self._lock_file = None
+
+    # ---------------------------------------------------------------- DDL
+    def add_column_sql(self, table: str, column: str, sql_type: str, default: Any, not_null: bool) -> str:
+        self.check_type(sql_type)
+        extra = f" DEFAULT {self.literal(default)}" if default is not None else ""
+        extra += " NOT NULL" if not_null else ""
+        return f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column)} {sql_type}{extra}"
+
+    def drop_column_sql(self, table: str, column: str) -> str:
+        return f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}"  # rewrites the table (see safety rules)
+
+    @staticmethod
+    def trigger_names(table: str, source: str, target: str) -> list[str]:
+        base = f"labkit_dw_{table}_{source}_{target}"
+        return [f"{base}_ins_fwd", f"{base}_upd_fwd", f"{base}_ins_back", f"{base}_upd_back"]
+
+    def dual_write_sql(self, table: str, source: str, target: str, expr: str | None, both_ways: bool) -> list[str]:
+        t, s, g = quote(table), quote(source), quote(target)
+        ins_f, upd_f, ins_b, upd_b = (quote(n) for n in self.trigger_names(table, source, target))
+        value = f"({expr})" if expr else s  # evaluated on the row being updated, i.e. its new values
+        stmts = []
+        if expr:  # a computed column: always recompute from the row
+            stmts.append(
+                f"CREATE TRIGGER IF NOT EXISTS {ins_f} AFTER INSERT ON {t} FOR EACH ROW "
+                f"BEGIN UPDATE {t} SET {g} = {value} WHERE id = NEW.id; END"
+            )
+            stmts.append(
+                f"CREATE TRIGGER IF NOT EXISTS {upd_f} AFTER UPDATE OF {s} ON {t} FOR EACH ROW "
+                f"BEGIN UPDATE {t} SET {g} = {value} WHERE id = NEW.id; END"
+            )
+            return stmts
+        # a copy (a rename): copy when the writer set only the old column; with both_ways, also back
+        stmts.append(
+            f"CREATE TRIGGER IF NOT EXISTS {ins_f} AFTER INSERT ON {t} FOR EACH ROW WHEN NEW.{g} IS NULL "
+            f"BEGIN UPDATE {t} SET {g} = NEW.{s} WHERE id = NEW.id; END"
+        )
+        stmts.append(
+            f"CREATE TRIGGER IF NOT EXISTS {upd_f} AFTER UPDATE OF {s} ON {t} FOR EACH ROW "
+            f"WHEN NEW.{g} IS OLD.{g} AND NEW.{g} IS NOT NEW.{s} "
+            f"BEGIN UPDATE {t} SET {g} = NEW.{s} WHERE id = NEW.id; END"
+        )
+        if both_ways:  # NULL never flows back: the rollback's reset of the new column must not wipe the old one
+            stmts.append(
+                f"CREATE TRIGGER IF NOT EXISTS {ins_b} AFTER INSERT ON {t} FOR EACH ROW "
+                f"WHEN NEW.{s} IS NULL AND NEW.{g} IS NOT NULL "
+                f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE id = NEW.id; END"
+            )
+            stmts.append(
+                f"CREATE TRIGGER IF NOT EXISTS {upd_b} AFTER UPDATE OF {g} ON {t} FOR EACH ROW "
+                f"WHEN NEW.{s} IS OLD.{s} AND NEW.{s} IS NOT NEW.{g} AND NEW.{g} IS NOT NULL "
+                f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE id = NEW.id; END"
+            )
+        return stmts
+
+    def drop_dual_write_sql(self, table: str, source: str, target: str) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {quote(n)}" for n in self.trigger_names(table, source, target)]
+
+    def labkit_triggers(self, db: Any, table: str) -> list[str]:
+        return [
+            r[0]
+            for r in db.query(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name LIKE 'labkit_dw_%' "
+                "ORDER BY name",
+                [table],
+            )
+        ]
+
+    # ---------------------------------------------------------------- versioned views: "<table>__<version>"
+    def view_name(self, table: str, version: str) -> str:
+        return f"{table}__{version}"
+
+    def create_view_sql(self, table: str, version: str, columns: list[str]) -> list[str]:
+        cols = ", ".join(quote(c) for c in columns)
+        return [
+            f"CREATE VIEW IF NOT EXISTS {quote(self.view_name(table, version))} AS SELECT {cols} FROM {quote(table)}"
+        ]
+
+    def drop_view_sql(self, view: str) -> str:
+        return f"DROP VIEW IF EXISTS {quote(view)}"
+
+    def labkit_views(self, db: Any, table: str) -> list[str]:
+        rows = db.query("SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE ? ESCAPE '\\' ORDER BY name",
+                        [table.replace("_", "\\_") + "\\_\\_%"])  # fmt: skip
+        return [r[0] for r in rows]
+
+    def view_columns(self, db: Any, view: str) -> list[str]:
+        return [r[1] for r in db.query(f"PRAGMA table_info({quote(view)})")]

@@ -1,0 +1,296 @@
+"""Real databases: ``connect(url)`` for SQLite files and PostgreSQL servers, and table handles.
+
+A ``DbTable`` has the same interface as the in-memory ``Table`` (``column_names``, ``row_count``, ``insert``,
+``get``, ``to_frame`` ...), so the builders, ``validate_migration_safety``, ``MigrationRunner`` and the views take
+either. Identifiers are validated (plain lower-case names) and quoted; values are always bound parameters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ._common import check_name
+from .errors import ColumnNotFoundError, InvalidNameError, LabkitError, RowNotFoundError
+from .table import Table, TableSnapshot
+
+
+class TableNotFoundError(LabkitError, KeyError):
+    """A table the database does not have."""
+
+    def __init__(self, table: str, tables: Sequence[str] = ()) -> None:
+        self.table = table
+        self.tables = tuple(tables)
+        listed = f" (tables: {', '.join(self.tables)})" if self.tables else ""
+        super().__init__(f"table {table!r} does not exist{listed}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def connect(url: str) -> Database:
+    """Open ``sqlite:///path/to/lab.db`` (a file, created if missing) or ``postgresql://...``."""
+    if not isinstance(url, str):
+        raise TypeError(f"connect() takes a URL string, got {type(url).__name__}")
+    if url.startswith("sqlite:///"):
+        from .backends.sqlite import SQLiteDialect
+
+        return Database(url, SQLiteDialect(url[len("sqlite:///") :]))
+    if url.startswith(("postgresql://", "postgres://")):
+        from .backends.postgresql import PostgresDialect
+
+        return Database(url, PostgresDialect(url))
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://...")
+
+
+class Database:
+    """One connection to one database. Use one ``Database`` per thread (``db.clone()`` opens another)."""
+
+    def __init__(self, url: str, dialect: Any) -> None:
+        self.url = url
+        self.dialect = dialect
+        self.conn = dialect.open()
+        self._depth = 0
+        self._lock = threading.RLock()
+        self.closed = False
+
+    # ---------------------------------------------------------------- plumbing
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(sql, tuple(params))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return list(self.conn.execute(sql, tuple(params)).fetchall())
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """One transaction; nested calls join the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            self.dialect.begin(self.conn)
+            self._depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._depth = 0
+                self.dialect.rollback(self.conn)
+                raise
+            self._depth = 0
+            self.dialect.commit(self.conn)
+
+    def clone(self) -> Database:
+        """A new connection to the same database (for another thread, e.g. an app writer)."""
+        return connect(self.url)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.conn.close()
+            self.closed = True
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Database({self.dialect.name}, {self.dialect.display})"
+
+    # ---------------------------------------------------------------- tables
+    def tables(self) -> list[str]:
+        return self.dialect.tables(self)
+
+    def table(self, name: str) -> DbTable:
+        check_name(name, kind="table")
+        if name not in self.tables():
+            raise TableNotFoundError(name, [t for t in self.tables() if not t.startswith("labkit_")])
+        return DbTable(self, name)
+
+    def create_table(self, name: str, columns: Mapping[str, str] | Sequence[str]) -> DbTable:
+        """Create a table with an integer primary key ``id`` and the given columns (name -> SQL type)."""
+        check_name(name, kind="table")
+        cols = dict(columns) if isinstance(columns, Mapping) else {c: "TEXT" for c in columns}
+        for c, t in cols.items():
+            check_name(c)
+            self.dialect.check_type(t)
+        q = self.dialect.quote
+        body = ", ".join([f"{q('id')} {self.dialect.id_type}", *(f"{q(c)} {t}" for c, t in cols.items())])
+        with self.transaction():
+            self.execute(f"CREATE TABLE {q(name)} ({body})")
+        return DbTable(self, name)
+
+    def import_table(self, table: Table, *, name: str | None = None, types: Mapping[str, str] | None = None) -> DbTable:
+        """Copy an in-memory ``Table`` (ids included) into a new table; types are inferred from the values."""
+        name = name or table.name
+        types = dict(types or {})
+        cols = table.data_columns
+        for c in cols:
+            if c not in types:
+                sample = next((v for v in table.column(c) if v is not None), None)
+                types[c] = self.dialect.type_for(sample)
+        handle = self.create_table(name, {c: types[c] for c in cols})
+        q = self.dialect.quote
+        names = ", ".join(q(c) for c in ["id", *cols])
+        marks = ", ".join([self.dialect.param] * (len(cols) + 1))
+        rows = [(r["id"], *(r[c] for c in cols)) for r in table.rows()]
+        with self.transaction():
+            self.dialect.insert_many(self, f"INSERT INTO {q(name)} ({names}) VALUES ({marks})", rows)
+            self.dialect.after_bulk_insert(self, name)
+        return handle
+
+    def drop_table(self, name: str) -> None:
+        check_name(name, kind="table")
+        with self.transaction():
+            self.dialect.drop_table(self, name)
+
+    def migrations(self) -> list[dict[str, Any]]:
+        """The rows of ``labkit_migrations``: what ran here, how far it got, and how it ended."""
+        if "labkit_migrations" not in self.tables():
+            return []
+        cur = self.execute("SELECT * FROM labkit_migrations ORDER BY started_at, plan")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+class DbTable:
+    """A handle on one table of a ``Database``, with the in-memory ``Table``'s interface."""
+
+    def __init__(self, db: Database, name: str) -> None:
+        self.db = db
+        self._name = check_name(name, kind="table")
+        self.dialect = db.dialect.name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _q(self, ident: str) -> str:
+        return self.db.dialect.quote(ident)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c for c, _ in self.db.dialect.columns(self.db, self._name)]
+
+    @property
+    def data_columns(self) -> list[str]:
+        return [c for c in self.column_names if c != "id"]
+
+    def column_types(self) -> dict[str, str]:
+        return dict(self.db.dialect.columns(self.db, self._name))
+
+    def has_column(self, column: str) -> bool:
+        return column in self.column_names
+
+    @property
+    def row_count(self) -> int:
+        return self.db.query(f"SELECT count(*) FROM {self._q(self._name)}")[0][0]
+
+    def __len__(self) -> int:
+        return self.row_count
+
+    @property
+    def ids(self) -> list[int]:
+        return [r[0] for r in self.db.query(f"SELECT id FROM {self._q(self._name)} ORDER BY id")]
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        """The dual-write triggers labkit installed on this table."""
+        return tuple(self.db.dialect.labkit_triggers(self.db, self._name))
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        """The versioned views labkit created for this table."""
+        return tuple(self.db.dialect.labkit_views(self.db, self._name))
+
+    def _check(self, names: Sequence[str]) -> None:
+        cols = self.column_names
+        for c in names:
+            if c == "id":
+                raise InvalidNameError("id", reason="'id' is managed by the table and cannot be set")
+            if c not in cols:
+                raise ColumnNotFoundError(self._name, c, cols)
+
+    def insert(self, row: Mapping[str, Any] | None = None) -> int:
+        values = dict(row or {})
+        self._check(list(values))
+        t = self._q(self._name)
+        if values:
+            cols = ", ".join(self._q(c) for c in values)
+            marks = ", ".join([self.db.dialect.param] * len(values))
+            sql = f"INSERT INTO {t} ({cols}) VALUES ({marks}) RETURNING id"
+        else:
+            sql = f"INSERT INTO {t} DEFAULT VALUES RETURNING id"
+        with self.db.transaction():
+            return self.db.execute(sql, list(values.values())).fetchone()[0]
+
+    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        return [self.insert(r) for r in rows]
+
+    def update(self, row_id: int, values: Mapping[str, Any]) -> None:
+        values = dict(values)
+        self._check(list(values))
+        if not values:
+            self.get(row_id)
+            return
+        p = self.db.dialect.param
+        sets = ", ".join(f"{self._q(c)} = {p}" for c in values)
+        with self.db.transaction():
+            cur = self.db.execute(f"UPDATE {self._q(self._name)} SET {sets} WHERE id = {p}", [*values.values(), row_id])
+            if cur.rowcount == 0:
+                raise RowNotFoundError(self._name, row_id)
+
+    def delete(self, row_id: int) -> None:
+        p = self.db.dialect.param
+        with self.db.transaction():
+            cur = self.db.execute(f"DELETE FROM {self._q(self._name)} WHERE id = {p}", [row_id])
+            if cur.rowcount == 0:
+                raise RowNotFoundError(self._name, row_id)
+
+    def get(self, row_id: int) -> dict[str, Any]:
+        cols = self.column_names
+        sel = ", ".join(self._q(c) for c in cols)
+        p = self.db.dialect.param
+        rows = self.db.query(f"SELECT {sel} FROM {self._q(self._name)} WHERE id = {p}", [row_id])
+        if not rows:
+            raise RowNotFoundError(self._name, row_id)
+        return dict(zip(cols, rows[0]))
+
+    def rows(self) -> list[dict[str, Any]]:
+        cols = self.column_names
+        sel = ", ".join(self._q(c) for c in cols)
+        return [dict(zip(cols, r)) for r in self.db.query(f"SELECT {sel} FROM {self._q(self._name)} ORDER BY id")]
+
+    def column(self, name: str) -> list[Any]:
+        if name != "id":
+            self._check([name])
+        return [r[0] for r in self.db.query(f"SELECT {self._q(name)} FROM {self._q(self._name)} ORDER BY id")]
+
+    def snapshot(self) -> TableSnapshot:
+        cols = self.column_names
+        rows = self.db.query(f"SELECT {', '.join(self._q(c) for c in cols)} FROM {self._q(self._name)} ORDER BY id")
+        columns = tuple(tuple(r[i] for r in rows) for i in range(len(cols)))
+        return TableSnapshot(self._name, tuple(cols), columns[0] if cols else (), columns[1:])
+
+    def to_frame(self):
+        """A pandas DataFrame indexed by ``id``, like ``Table.to_frame``."""
+        import pandas as pd
+
+        snap = self.snapshot()
+        index = pd.Index(list(snap.ids), name="id", dtype="int64")
+        data = {c: pd.Series(list(v), index=index, dtype=object) for c, v in zip(snap.column_names[1:], snap.columns)}
+        return pd.DataFrame(data, index=index).infer_objects()
+
+    def backend(self):
+        from .backends.sql import SQLBackend
+
+        return SQLBackend(self)
+
+    def __repr__(self) -> str:
+        return f"DbTable({self._name!r} in {self.db!r})"
