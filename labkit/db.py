@@ -58,10 +58,11 @@ class Database:
 
     # ---------------------------------------------------------------- plumbing
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(sql, tuple(params))
+        # no parameters, no placeholder parsing: a literal % in the SQL stays a %
+        return self.conn.execute(sql, tuple(params)) if params else self.conn.execute(sql)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return list(self.conn.execute(sql, tuple(params)).fetchall())
+        return list(self.execute(sql, params).fetchall())
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Database]:
@@ -253,19 +254,21 @@ class DbTable:
             if cur.rowcount == 0:
                 raise RowNotFoundError(self._name, row_id)
 
+    def _select_all(self, where: str = "", params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
+        # SELECT * and the names from the cursor: one statement, so a concurrent DROP COLUMN cannot slip
+        # between reading the column list and reading the rows
+        cur = self.db.execute(f"SELECT * FROM {self._q(self._name)} {where} ORDER BY id", params)
+        return [d[0] for d in cur.description], cur.fetchall()
+
     def get(self, row_id: int) -> dict[str, Any]:
-        cols = self.column_names
-        sel = ", ".join(self._q(c) for c in cols)
-        p = self.db.dialect.param
-        rows = self.db.query(f"SELECT {sel} FROM {self._q(self._name)} WHERE id = {p}", [row_id])
+        cols, rows = self._select_all(f"WHERE id = {self.db.dialect.param}", [row_id])
         if not rows:
             raise RowNotFoundError(self._name, row_id)
         return dict(zip(cols, rows[0]))
 
     def rows(self) -> list[dict[str, Any]]:
-        cols = self.column_names
-        sel = ", ".join(self._q(c) for c in cols)
-        return [dict(zip(cols, r)) for r in self.db.query(f"SELECT {sel} FROM {self._q(self._name)} ORDER BY id")]
+        cols, rows = self._select_all()
+        return [dict(zip(cols, r)) for r in rows]
 
     def column(self, name: str) -> list[Any]:
         if name != "id":
@@ -273,8 +276,7 @@ class DbTable:
         return [r[0] for r in self.db.query(f"SELECT {self._q(name)} FROM {self._q(self._name)} ORDER BY id")]
 
     def snapshot(self) -> TableSnapshot:
-        cols = self.column_names
-        rows = self.db.query(f"SELECT {', '.join(self._q(c) for c in cols)} FROM {self._q(self._name)} ORDER BY id")
+        cols, rows = self._select_all()
         columns = tuple(tuple(r[i] for r in rows) for i in range(len(cols)))
         return TableSnapshot(self._name, tuple(cols), columns[0] if cols else (), columns[1:])
 

@@ -22,3 +22,67 @@ def add_plan(table: lk.Table, batch_size: int = 5) -> lk.MigrationPlan:
     return lk.build_add_column_migration(
         table, "email_domain", backfill=lk.email_domain, source="email", batch_size=batch_size
     )
+
+
+# ---------------------------------------------------------------- real databases
+import os  # noqa: E402
+
+REQUIRE_PG = "LABKIT_REQUIRE_PG"  # CI sets it: PostgreSQL that cannot start is a failure there, not a skip
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A PostgreSQL URL for the whole session: LABKIT_PG_DSN, or an embedded server started once."""
+    if os.environ.get(lk.servers.PG_DSN_VARIABLE):
+        yield os.environ[lk.servers.PG_DSN_VARIABLE]
+        return
+    server = lk.embedded_postgres()
+    try:
+        url = server.__enter__()
+    except lk.DatabaseUnavailableError as exc:
+        if os.environ.get(REQUIRE_PG):
+            pytest.fail(f"PostgreSQL is required ({REQUIRE_PG} is set) but could not start: {exc}")
+        pytest.skip(f"PostgreSQL could not be started: {exc}")
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)
+
+
+def _reset_postgres(db: lk.Database) -> None:
+    for table in db.tables():
+        db.drop_table(table)
+    for (schema,) in db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit\\_%'"):
+        db.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """A real database, empty: a SQLite file, or the session's PostgreSQL (emptied before and after)."""
+    if request.param == "sqlite":
+        database = lk.connect(f"sqlite:///{tmp_path}/lab.db")
+        yield database
+        database.close()
+        return
+    database = lk.connect(request.getfixturevalue("pg_url"))
+    _reset_postgres(database)
+    yield database
+    if not database.closed:
+        _reset_postgres(database)
+        database.close()
+
+
+def db_rename_plan(table, batch_size: int = 5, **kw):
+    return lk.build_rename_column_migration(table, "name", "full_name", batch_size=batch_size, **kw)
+
+
+def db_add_plan(table, batch_size: int = 5, **kw):
+    return lk.build_add_column_migration(
+        table,
+        "email_domain",
+        backfill=lk.email_domain,
+        backfill_sql=lk.EMAIL_DOMAIN_SQL,
+        source="email",
+        batch_size=batch_size,
+        **kw,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from .._common import check_name
@@ -35,9 +36,23 @@ if TYPE_CHECKING:
 STATE = "labkit_migrations"
 
 
+OPERATIONAL = ("batch_size", "pause")  # how fast to go, not what to do: a resumed run may change them
+
+
 def fingerprint(plan: MigrationPlan) -> str:
-    """Same steps, same fingerprint: what makes a resumed run the same plan."""
-    return hashlib.sha256(repr([plan.name, plan.steps, plan.apps]).encode()).hexdigest()[:16]
+    """Same steps, same fingerprint: what makes a resumed run the same plan (batch size and pause aside)."""
+
+    def describe(step: Step) -> tuple:
+        items = []
+        for f in fields(step):
+            if f.name.startswith("_") or f.name in OPERATIONAL:
+                continue
+            value = getattr(step, f.name)
+            items.append((f.name, getattr(value, "__qualname__", None) if callable(value) else value))
+        return (type(step).__name__, tuple(items))
+
+    text = repr([plan.name, [describe(s) for s in plan.steps], plan.apps])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def sql_for(step: Any, dialect: str) -> str | None:

@@ -1,0 +1,154 @@
+"""The same plans on real SQLite and PostgreSQL: fault matrix, values, safety of names, locks, triggers."""
+
+from __future__ import annotations
+
+import pytest
+
+import labkit as lk
+from tests.conftest import db_add_plan, db_rename_plan
+from tests.test_runner import fault_points
+
+BUILDERS = {"rename": db_rename_plan, "add_column": db_add_plan}
+MATRIX = [(k, p) for k, b in BUILDERS.items() for p in fault_points(b(lk.make_users(20)), 20)]
+
+
+@pytest.mark.parametrize(("kind", "fail_at"), MATRIX, ids=[f"{k}-{p}" for k, p in MATRIX])
+def test_rollback_on_a_real_database_restores_every_row_and_the_schema(db, kind, fail_at):
+    users = db.import_table(lk.make_users(20))
+    before = users.snapshot()
+    result = lk.MigrationRunner(users, fail_at=fail_at).execute_plan(BUILDERS[kind](users))
+    assert result.status == "rolled_back", result.summary()
+    assert users.snapshot() == before
+    assert users.triggers == () and users.views == ()
+    assert db.migrations()[-1]["status"] == "rolled_back"
+
+
+def test_rename_completes_with_every_value_and_only_the_newest_view(db):
+    users = db.import_table(lk.make_users(23))
+    names = users.column("name")
+    result = lk.MigrationRunner(users).execute_plan(db_rename_plan(users))
+    assert result.ok, result.summary()
+    assert users.column_names == ["id", "email", "full_name"]
+    assert users.column("full_name") == names
+    assert users.triggers == ()
+    assert len(users.views) == 1 and "v3" in users.views[0]
+    state = db.migrations()[-1]
+    assert (state["status"], state["step_index"]) == ("completed", 6)
+
+
+def test_computed_column_is_filled_by_sql_and_kept_right_by_the_trigger(db):
+    users = db.import_table(lk.make_users(12))
+    plan = db_add_plan(users)
+    runner = lk.MigrationRunner(users, observers=[_Writer(users, at="backfill", batch=1)])
+    assert runner.execute_plan(plan).ok
+    assert users.column("email_domain") == [lk.email_domain(r) for r in users.rows()]
+    assert users.get(12)["email"] == "late@writer.org" and users.get(12)["email_domain"] == "writer.org"
+
+
+class _Writer:
+    """Writes row 12's email (a row the backfill has not reached) right after a given batch."""
+
+    def __init__(self, table, *, at, batch):
+        self.table, self.at, self.batch = table, at, batch
+
+    def on_tick(self, event, apps):
+        if event.step == self.at and event.batch == self.batch:
+            self.table.update(12, {"email": "late@writer.org"})
+
+
+def test_the_rename_trigger_copies_both_ways(db):
+    users = db.import_table(lk.make_users(4))
+    plan = db_rename_plan(users)
+    lk.MigrationRunner(users, observers=[_BothWays(users)]).execute_plan(plan)
+    assert users.get(1)["full_name"] == "from v1" and users.get(2)["full_name"] == "from v2"
+
+
+class _BothWays:
+    def __init__(self, table):
+        self.table = table
+
+    def on_tick(self, event, apps):
+        if event.step == "start_dual_write" and event.kind == "complete":
+            self.table.update(1, {"name": "from v1"})  # v1 writes the old column: copied forward
+            self.table.update(2, {"full_name": "from v2"})  # a writer of the new column only: copied back
+            assert self.table.get(2)["name"] == "from v2"
+
+
+@pytest.mark.parametrize(
+    "evil",
+    ['x"; DROP TABLE users; --', "Users", "1abc", "a b", "", "id"],
+    ids=["injection", "upper", "digit", "space", "empty", "id"],
+)
+def test_hostile_or_invalid_names_are_refused_and_nothing_changes(db, evil):
+    users = db.import_table(lk.make_users(3))
+    before = users.snapshot()
+    with pytest.raises(lk.InvalidNameError):
+        lk.build_rename_column_migration(users, "name", evil)
+    with pytest.raises(lk.InvalidNameError):
+        users.update(1, {evil: "x"}) if evil == "id" else lk.AddColumn("users", evil)
+    with pytest.raises((lk.InvalidNameError, lk.TableNotFoundError)):
+        db.table(evil)
+    assert users.snapshot() == before and "users" in db.tables()
+
+
+def test_values_are_bound_parameters(db):
+    users = db.import_table(lk.make_users(2))
+    users.update(1, {"name": "Robert'); DROP TABLE users; --"})
+    assert users.get(1)["name"] == "Robert'); DROP TABLE users; --" and users.row_count == 2
+
+
+def test_a_second_runner_on_the_same_table_is_refused_not_interleaved(db):
+    users = db.import_table(lk.make_users(10))
+    plan = db_rename_plan(users)
+    other = db.clone()
+    try:
+        second = other.table("users")
+
+        class Intruder:
+            def __init__(self):
+                self.error = None
+
+            def on_tick(self, event, apps):
+                if event.kind == "batch" and event.batch == 1 and self.error is None:
+                    try:
+                        lk.MigrationRunner(second).execute_plan(db_rename_plan(second))
+                    except lk.MigrationLockedError as exc:
+                        self.error = exc
+
+        intruder = Intruder()
+        assert lk.MigrationRunner(users, observers=[intruder]).execute_plan(plan).ok
+        assert isinstance(intruder.error, lk.MigrationLockedError)
+        assert users.column_names == ["id", "email", "full_name"]
+    finally:
+        other.close()
+
+
+def test_python_only_backfill_is_refused_on_a_database_before_anything_changes(db):
+    users = db.import_table(lk.make_users(3))
+    plan = lk.build_add_column_migration(users, "d", backfill=lk.email_domain, source="email")
+    before = users.snapshot()
+    with pytest.raises(lk.StepDoesNotFitError, match="sql="):
+        lk.MigrationRunner(users).execute_plan(plan)
+    assert users.snapshot() == before
+
+
+def test_db_table_has_the_in_memory_interface(db):
+    mem = lk.make_users(5)
+    users = db.import_table(mem)
+    assert users.column_names == mem.column_names and users.row_count == 5
+    assert users.rows() == mem.rows()
+    new = users.insert({"name": "Z", "email": "z@z.io"})
+    assert new == 6 and users.get(6)["name"] == "Z"
+    users.delete(6)
+    with pytest.raises(lk.RowNotFoundError):
+        users.get(6)
+    with pytest.raises(lk.ColumnNotFoundError):
+        users.update(1, {"nmae": "x"})
+    assert list(users.to_frame().columns) == ["name", "email"]
+    with pytest.raises(lk.TableNotFoundError):
+        db.table("nope")
+
+
+def test_connect_refuses_unknown_urls():
+    with pytest.raises(ValueError, match="unsupported"):
+        lk.connect("mysql://x")

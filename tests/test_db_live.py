@@ -1,0 +1,170 @@
+"""Real databases under live load: concurrent app writers, a crash mid-migration, and the lock queue."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+import labkit as lk
+from labkit.workload import AppWorkload
+from tests.conftest import db_add_plan, db_rename_plan
+
+BUILDERS = {"rename": db_rename_plan, "add_column": db_add_plan}
+
+
+@pytest.mark.parametrize("kind", list(BUILDERS))
+def test_concurrent_app_writers_lose_nothing_and_fail_nothing_in_any_phase(db, kind):
+    users = db.import_table(lk.make_users(200))
+    plan = BUILDERS[kind](users, batch_size=20, pause=0.005)
+    load = AppWorkload(users, plan, threads=3, seed=1)
+    with load:
+        time.sleep(0.05)  # traffic before the migration starts
+        result = lk.MigrationRunner(users, observers=[load]).execute_plan(plan)
+        time.sleep(0.05)  # and after it ends
+    assert result.ok, result.summary()
+    assert [r.error for r in load.failed] == []
+    assert load.audit(users) == 0
+    versions = {r.version for r in load.requests}
+    assert versions == {a.name for a in plan.apps}, "every app version served traffic"
+    assert sum(r.op == "update" for r in load.requests) > 50
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time, labkit as lk
+    url, kind = sys.argv[1], sys.argv[2]
+    with lk.connect(url) as db:
+        users = db.table("users")
+        if kind == "rename":
+            plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=10, pause=0.02)
+        else:
+            plan = lk.build_add_column_migration(users, "email_domain", backfill=lk.email_domain,
+                                                 backfill_sql=lk.EMAIL_DOMAIN_SQL,
+                                                 source="email", batch_size=10, pause=0.02)
+        class Report:
+            def on_tick(self, event, apps):
+                if event.kind == "batch":
+                    print(event.batch, flush=True)
+        lk.MigrationRunner(users, observers=[Report()]).execute_plan(plan)
+    print("done", flush=True)
+    """
+)
+
+
+def _url(db, tmp_path):
+    return db.url
+
+
+@pytest.mark.parametrize("kind", list(BUILDERS))
+def test_kill_9_mid_backfill_leaves_data_consistent_and_a_rerun_finishes(db, kind, tmp_path):
+    users = db.import_table(lk.make_users(300))
+    expected = [r["name"] for r in users.rows()] if kind == "rename" else [lk.email_domain(r) for r in users.rows()]
+    kill_at = random.Random(kind).randint(3, 25)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, db.url, kind],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    for line in child.stdout:
+        if line.strip() == str(kill_at):
+            child.send_signal(signal.SIGKILL)
+            break
+    child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL, "the child finished before it could be killed"
+
+    # consistent: the state says how far it got, and every committed batch is complete
+    state = db.migrations()[-1]
+    assert state["status"] == "running" and state["step"] == "backfill"
+    assert kill_at <= state["batch"] <= kill_at + 1
+    target = "full_name" if kind == "rename" else "email_domain"
+    done = [r for r in users.rows() if r["id"] <= state["last_id"]]
+    assert [r[target] for r in done] == expected[: len(done)]
+
+    # the same plan, built again, resumes from the last committed batch and finishes
+    plan = BUILDERS[kind](users, batch_size=10)
+    runner = lk.MigrationRunner(users)
+    result = runner.execute_plan(plan)
+    assert result.ok, result.summary()
+    assert runner.history[0].kind == "resume"
+    first_batch = next(e.batch for e in runner.history if e.kind == "batch")
+    assert first_batch == state["batch"] + 1
+    assert users.column(target) == expected
+
+
+def test_a_cut_off_run_can_be_rolled_back_on_request(db):
+    users = db.import_table(lk.make_users(50))
+    before = users.snapshot()
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, db.url, "rename"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    for line in child.stdout:
+        if line.strip() == "2":
+            child.send_signal(signal.SIGKILL)
+            break
+    child.wait(timeout=60)
+    result = lk.MigrationRunner(users, resume="rollback").execute_plan(db_rename_plan(users, batch_size=10))
+    assert result.status == "rolled_back"
+    assert isinstance(result.error, lk.errors.RollbackRequested)
+    assert users.snapshot() == before and users.triggers == ()
+
+
+def test_postgres_lock_timeout_retries_instead_of_queueing_behind_a_long_transaction(pg_url):
+    with lk.connect(pg_url) as db:
+        for table in db.tables():
+            db.drop_table(table)
+        users = db.import_table(lk.make_users(20))
+        reader = lk.connect(pg_url)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM users")  # holds ACCESS SHARE until it commits
+
+        def release():
+            time.sleep(1.0)
+            reader.execute("COMMIT")
+
+        threading.Thread(target=release).start()
+        plan = lk.build_add_column_migration(users, "nickname")
+        start = time.perf_counter()
+        runner = lk.MigrationRunner(users)
+        result = runner.execute_plan(plan)
+        took = time.perf_counter() - start
+        reader.close()
+        assert result.ok, result.summary()
+        retries = [e for e in runner.history if e.kind == "retry"]
+        assert retries, "the ALTER should have hit the lock timeout at least once"
+        assert all("lock timeout" in e.detail for e in retries)
+        assert took < 1.0 + 2.5  # never more than one lock timeout plus one backoff past the reader
+        db.drop_table("users")
+
+
+def test_postgres_gives_up_after_bounded_retries(pg_url):
+    with lk.connect(pg_url) as db:
+        for table in db.tables():
+            db.drop_table(table)
+        users = db.import_table(lk.make_users(5))
+        before = users.snapshot()
+        reader = lk.connect(pg_url)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM users")
+        try:
+            runner = lk.MigrationRunner(users)
+            result = runner.execute_plan(lk.build_add_column_migration(users, "nickname"))
+        finally:
+            reader.execute("ROLLBACK")
+            reader.close()
+        assert result.status == "rolled_back"
+        assert type(result.error).__name__ == "LockNotAvailable"
+        assert sum(e.kind == "retry" for e in runner.history) == db.dialect.max_attempts - 1
+        assert users.snapshot() == before
+        db.drop_table("users")
