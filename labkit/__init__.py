@@ -3,6 +3,7 @@
 import logging
 
 from . import exercises
+from ._common import SQL
 from .apps import AppVersion
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_products, make_users, split_name
@@ -53,6 +54,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = [
     "EMAIL_DOMAIN_SQL",
     "RULES",
+    "SQL",
     "AddColumn",
     "AppVersion",
     "Backfill",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .errors import InvalidBatchSizeError, InvalidNameError
 
@@ -33,3 +34,19 @@ def check_batch_size(batch_size: object) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise InvalidBatchSizeError(batch_size)
     return batch_size
+
+
+@dataclass(frozen=True)
+class SQL:
+    """An SQL expression where a constant would otherwise go, e.g. ``AddColumn(..., default=SQL("now()"))``.
+
+    It is code from the plan's author (like a migration file), not data: never build it from user input.
+    """
+
+    text: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise ValueError("SQL() needs a non-empty expression")
+        if ";" in self.text:
+            raise ValueError("SQL() takes one expression, not statements (no ';')")

@@ -30,8 +30,13 @@ class TableNotFoundError(LabkitError, KeyError):
         return str(self.args[0])
 
 
-def connect(url: str) -> Database:
-    """Open ``sqlite:///path/to/lab.db`` (a file, created if missing) or ``postgresql://...``."""
+def connect(url: str, *, lock_timeout_ms: int | None = None) -> Database:
+    """Open ``sqlite:///path/to/lab.db`` (a file, created if missing) or ``postgresql://...``.
+
+    Args:
+        lock_timeout_ms: PostgreSQL only: how long each DDL statement may wait for its lock before it gives
+            up and retries (default 500 ms; 0 waits forever, which the safety checks flag).
+    """
     if not isinstance(url, str):
         raise TypeError(f"connect() takes a URL string, got {type(url).__name__}")
     if url.startswith("sqlite:///"):
@@ -41,7 +46,8 @@ def connect(url: str) -> Database:
     if url.startswith(("postgresql://", "postgres://")):
         from .backends.postgresql import PostgresDialect
 
-        return Database(url, PostgresDialect(url))
+        kwargs = {} if lock_timeout_ms is None else {"lock_timeout_ms": lock_timeout_ms}
+        return Database(url, PostgresDialect(url, **kwargs))
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://...")
 
 
@@ -88,7 +94,8 @@ class Database:
 
     def clone(self) -> Database:
         """A new connection to the same database (for another thread, e.g. an app writer)."""
-        return connect(self.url)
+        timeout = getattr(self.dialect, "lock_timeout_ms", None)
+        return connect(self.url, lock_timeout_ms=timeout) if timeout is not None else connect(self.url)
 
     def close(self) -> None:
         if not self.closed:

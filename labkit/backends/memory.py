@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .._common import SQL
 from ..errors import StepDoesNotFitError
 from ..steps import (
     AddColumn,
@@ -49,6 +50,8 @@ class MemoryBackend(BaseBackend):
 
     def check_step(self, step: Step) -> None:
         """Refuse what a Python table cannot run: a computed value given only as SQL."""
+        if isinstance(getattr(step, "default", None), SQL):
+            raise StepDoesNotFitError(step.name, self.table.name, "the in-memory table takes constant defaults only")
         if getattr(step, "sql", None) and getattr(step, "compute", None) is None:
             raise StepDoesNotFitError(
                 step.name, self.table.name, "the in-memory table needs compute= (a Python function), not only sql="

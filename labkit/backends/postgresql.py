@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from .._common import SQL
 from ..errors import DatabaseUnavailableError, InvalidNameError
 
 LOCK_TIMEOUT_MS = 500
@@ -42,6 +43,8 @@ class PostgresDialect:
     max_attempts = MAX_ATTEMPTS
 
     def __init__(self, url: str, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS, seed: int | None = None) -> None:
+        if isinstance(lock_timeout_ms, bool) or not isinstance(lock_timeout_ms, int) or lock_timeout_ms < 0:
+            raise ValueError(f"lock_timeout_ms must be a whole number of milliseconds >= 0, got {lock_timeout_ms!r}")
         self.url = url
         self.display = re.sub(r"//([^:@/]+):[^@/]*@", r"//\1:***@", url)  # never print a password
         self.lock_timeout_ms = lock_timeout_ms
@@ -72,7 +75,18 @@ class PostgresDialect:
         conn.execute("ROLLBACK")
 
     def ddl_prelude(self) -> list[str]:
+        # 0 means "wait forever" in PostgreSQL: the safety rule require-lock-timeout flags it
         return [f"SET LOCAL lock_timeout = '{int(self.lock_timeout_ms)}ms'"]
+
+    def volatile_functions(self, db: Any, names: list[str]) -> list[str]:
+        """Which of these functions PostgreSQL itself marks VOLATILE (a default that rewrites the table)."""
+        if not names:
+            return []
+        rows = db.query(
+            "SELECT DISTINCT proname FROM pg_proc WHERE proname = ANY(%s) AND provolatile = 'v' ORDER BY proname",
+            [names],
+        )
+        return [r[0] for r in rows]
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         """Seconds to wait before another attempt after a lock timeout; None: give up (re-raise)."""
@@ -112,6 +126,8 @@ class PostgresDialect:
         return "text"
 
     def literal(self, value: Any) -> str:
+        if isinstance(value, SQL):
+            return f"({value.text})"
         if value is None:
             return "NULL"
         if isinstance(value, bool):

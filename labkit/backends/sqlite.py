@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .._common import SQL
 from ..errors import DatabaseUnavailableError, InvalidNameError
 
 try:  # POSIX: a lock the kernel drops when the process dies, even on SIGKILL
@@ -92,6 +93,8 @@ class SQLiteDialect:
 
     def literal(self, value: Any) -> str:
         """A constant for DDL (DEFAULT ...), where parameters cannot be bound."""
+        if isinstance(value, SQL):
+            return f"({value.text})"
         if value is None:
             return "NULL"
         if isinstance(value, bool):

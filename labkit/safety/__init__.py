@@ -14,6 +14,7 @@ from . import (
     app_uses_missing_column,
     backfill_without_dual_write,
     drop_column_still_read,
+    engine_rules,
     irreversible_step_before_contract,
     rename_in_place,
     step_does_not_fit,
@@ -33,8 +34,10 @@ _MODULES = (
     add_required_column_without_default,
     irreversible_step_before_contract,
     app_uses_missing_column,
+    engine_rules,
 )
-RULES: dict[str, str] = {m.RULE: (m.__doc__ or "").strip() for m in _MODULES}
+RULES: dict[str, str] = {m.RULE: (m.__doc__ or "").strip() for m in _MODULES if m is not engine_rules}
+RULES.update({rule: (engine_rules.__doc__ or "").strip() for rule in engine_rules.RULES})
 
 
 def validate_migration_safety(plan: MigrationPlan, table: Any = None) -> list[Finding]:

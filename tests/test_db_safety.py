@@ -1,0 +1,64 @@
+"""The safety rules that know the engine: each with a bad and a good example on the real engine."""
+
+from __future__ import annotations
+
+import pytest
+
+import labkit as lk
+from tests.conftest import db_rename_plan
+
+
+def rules(plan, table):
+    return {f.rule for f in lk.validate_migration_safety(plan, table)}
+
+
+def test_sqlite_drop_column_rewrites_the_table(tmp_path):
+    with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        users = db.import_table(lk.make_users(10))
+        assert "drop-column-rewrites-table" in rules(db_rename_plan(users), users)  # bad: a rename drops
+        good = lk.build_add_column_migration(users, "nickname")
+        assert "drop-column-rewrites-table" not in rules(good, users)
+        memory = lk.make_users(10)
+        assert "drop-column-rewrites-table" not in rules(db_rename_plan(memory), memory)  # not an SQLite table
+
+
+@pytest.fixture
+def pg(pg_url):
+    with lk.connect(pg_url) as db:
+        for t in db.tables():
+            db.drop_table(t)
+        yield db
+        for t in db.tables():
+            db.drop_table(t)
+
+
+def test_postgres_requires_a_lock_timeout(pg, pg_url):
+    users = pg.import_table(lk.make_users(10))
+    assert "require-lock-timeout" not in rules(db_rename_plan(users), users)  # good: the default 500 ms
+    with lk.connect(pg_url, lock_timeout_ms=0) as unsafe:
+        table = unsafe.table("users")
+        findings = [f for f in lk.validate_migration_safety(db_rename_plan(table), table)]
+        bad = [f for f in findings if f.rule == "require-lock-timeout"]
+        assert bad and bad[0].step == "add_column" and bad[0].severity == "error"
+
+
+def test_postgres_flags_a_volatile_default_but_not_a_stable_or_constant_one(pg):
+    users = pg.import_table(lk.make_users(10))
+    bad = lk.MigrationPlan("p", [lk.AddColumn("users", "token", default=lk.SQL("md5(random()::text)"))])
+    assert "adding-field-with-volatile-default" in rules(bad, users)
+    for default in (lk.SQL("now()"), "free", 0):
+        good = lk.MigrationPlan("p", [lk.AddColumn("users", "x", default=default)])
+        assert "adding-field-with-volatile-default" not in rules(good, users)
+
+
+def test_a_sql_default_is_refused_on_the_in_memory_table():
+    users = lk.make_users(3)
+    plan = lk.MigrationPlan("p", [lk.AddColumn("users", "at", default=lk.SQL("now()"))])
+    with pytest.raises(lk.StepDoesNotFitError, match="constant defaults"):
+        lk.MigrationRunner(users).execute_plan(plan)
+
+
+@pytest.mark.parametrize("text", ["", "1; DROP TABLE users", 5], ids=["empty", "statements", "not-text"])
+def test_sql_expressions_are_single_expressions(text):
+    with pytest.raises((ValueError, AttributeError)):
+        lk.SQL(text)
