@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from ._common import check_batch_size, check_name
 from .apps import AppVersion
@@ -15,6 +15,7 @@ from .steps import (
     Backfill,
     DropColumn,
     RenameColumnInPlace,
+    RenameInView,
     StartDualWrite,
     StopDualWrite,
     SwitchReads,
@@ -122,14 +123,28 @@ def rename_apps(data: list[str], old: str, new: str) -> tuple[AppVersion, AppVer
 
 
 def build_rename_column_migration(
-    table: Any, old: str, new: str, *, batch_size: int = 1000, pause: float = 0.0
+    table: Any,
+    old: str,
+    new: str,
+    *,
+    batch_size: int = 1000,
+    pause: float = 0.0,
+    approach: Literal["copy", "view"] = "copy",
 ) -> MigrationPlan:
     """Rename ``old`` to ``new`` with no downtime.
 
-    add ``new`` -> dual write both ways -> batched backfill -> switch reads (v2 rolls out) -> stop dual
-    write -> v3 rolls out, then drop ``old``.
+    ``approach="copy"`` (A, any engine): add ``new`` -> dual write both ways -> batched backfill -> switch
+    reads (v2 rolls out) -> stop dual write -> v3 rolls out, then drop ``old``.
+
+    ``approach="view"`` (B, databases only, pgroll's way): app v2's view shows ``old`` as ``new`` and v2
+    rolls out; then the column is renamed in place, which v2's view survives. No copy, no trigger, no
+    backfill; it needs every app to read and write through its versioned view.
     """
     check_batch_size(batch_size)
+    if approach not in ("copy", "view"):
+        raise ValueError(f"approach must be 'copy' or 'view', got {approach!r}")
+    if approach == "view":
+        return _rename_through_view(table, old, new)
     name = f"rename {table.name}.{old} to {new}"
     resuming = _resuming(table, name)
     if old == new:
@@ -151,6 +166,25 @@ def build_rename_column_migration(
         DropColumn(table.name, old, deploy="v3"),
     ]
     return MigrationPlan(name, steps, apps=rename_apps(data, old, new))
+
+
+def _rename_through_view(table: Any, old: str, new: str) -> MigrationPlan:
+    name = f"rename {table.name}.{old} to {new} through views"
+    if old == new:
+        raise SameNameError(table.name, old)
+    columns = _columns(table)
+    if _resuming(table, name) and new in columns:
+        columns = [old if c == new else c for c in columns]
+    else:
+        _need(table, old)
+        _free(table, new)
+    v1, v2, _ = rename_apps(columns, old, new)
+    v2 = AppVersion("v2", v2.reads, [c for c in v2.writes if c != old])  # v2 only knows the new name
+    steps = [
+        RenameInView(table.name, old, new, version="v2", deploy="v2"),
+        RenameColumnInPlace(table.name, old, new),
+    ]
+    return MigrationPlan(name, steps, apps=(v1, v2))
 
 
 def build_naive_rename_migration(table: Any, old: str, new: str) -> MigrationPlan:

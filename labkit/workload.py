@@ -145,8 +145,8 @@ class AppWorkload:
     def _read(self, table: DbTable, app: AppVersion, row_id: int) -> None:
         """The version's own query: its columns, through its versioned view when there is one."""
         d = table.db.dialect
-        view = d.view_name(table.name, app.name)
-        source = view if view in table.views else d.quote(table.name)
+        has_view = d.view_name(table.name, app.name) in table.views
+        source = d.view_ref(table.name, app.name) if has_view else d.quote(table.name)
         cols = ", ".join(d.quote(c) for c in app.reads)
         values = table.db.query(f"SELECT {cols} FROM {source} WHERE id = {d.param}", [row_id])[0]
         row = dict(zip(app.reads, values))
@@ -158,7 +158,15 @@ class AppWorkload:
         column = rng.choice([c for c in self.originals if isinstance(self.truth[row_id][c], str)] or self.originals)
         logical = dict(self.truth[row_id])
         logical[column] = value if "@" not in str(logical[column]) else f"{value}@{rng.choice(['a.io', 'b.org'])}"
-        table.update(row_id, {c: self.meanings[c](logical) for c in app.writes})
+        values = {c: self.meanings[c](logical) for c in app.writes}
+        d = table.db.dialect
+        if all(c in table.column_names for c in values) or d.view_name(table.name, app.name) not in table.views:
+            table.update(row_id, values)
+        else:  # a name only its view knows (a rename through views): write through the view
+            sets = ", ".join(f"{d.quote(c)} = {d.param}" for c in values)
+            target = d.view_ref(table.name, app.name)
+            with table.db.transaction():
+                table.db.execute(f"UPDATE {target} SET {sets} WHERE id = {d.param}", [*values.values(), row_id])
         self.truth[row_id] = logical  # acknowledged: the commit returned
         self.acked[row_id] = logical
 

@@ -152,3 +152,42 @@ def test_db_table_has_the_in_memory_interface(db):
 def test_connect_refuses_unknown_urls():
     with pytest.raises(ValueError, match="unsupported"):
         lk.connect("mysql://x")
+
+
+def view_plan(table, **kw):
+    return lk.build_rename_column_migration(table, "name", "full_name", approach="view")
+
+
+@pytest.mark.parametrize("fail_at", ["rename_in_view", "rename_column_in_place"])
+def test_approach_b_rolls_back_exactly(db, fail_at):
+    users = db.import_table(lk.make_users(10))
+    before = users.snapshot()
+    result = lk.MigrationRunner(users, fail_at=fail_at).execute_plan(view_plan(users))
+    assert result.status == "rolled_back"
+    assert users.snapshot() == before and users.views == ()
+
+
+def test_approach_b_renames_without_copying_and_v2_writes_through_its_view(db):
+    users = db.import_table(lk.make_users(10))
+    plan = view_plan(users)
+    assert [s.name for s in plan.steps] == ["rename_in_view", "rename_column_in_place"]
+    assert lk.validate_migration_safety(plan, users) == []
+
+    class V2Writes:
+        def on_tick(self, event, apps):
+            if event.step == "rename_in_view" and event.kind == "complete":
+                view = db.dialect.view_ref("users", "v2")
+                with db.transaction():
+                    db.execute(f"UPDATE {view} SET full_name = {db.dialect.param} WHERE id = 3", ["via view"])
+
+    assert lk.MigrationRunner(users, observers=[V2Writes()]).execute_plan(plan).ok
+    assert users.column_names == ["id", "full_name", "email"]  # renamed in place: same position, no copy
+    assert users.get(3)["full_name"] == "via view"
+    assert len(users.views) == 1
+
+
+def test_approach_b_is_refused_on_the_in_memory_table():
+    users = lk.make_users(3)
+    plan = view_plan(users)
+    with pytest.raises(lk.StepDoesNotFitError, match="no views"):
+        lk.MigrationRunner(users).execute_plan(plan)

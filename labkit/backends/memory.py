@@ -12,6 +12,7 @@ from ..steps import (
     Backfill,
     DropColumn,
     RenameColumnInPlace,
+    RenameInView,
     StartDualWrite,
     Step,
     StopDualWrite,
@@ -50,6 +51,10 @@ class MemoryBackend(BaseBackend):
 
     def check_step(self, step: Step) -> None:
         """Refuse what a Python table cannot run: a computed value given only as SQL."""
+        if isinstance(step, RenameInView):
+            raise StepDoesNotFitError(
+                step.name, self.table.name, "the in-memory table has no views: approach B needs a database"
+            )
         if isinstance(getattr(step, "default", None), SQL):
             raise StepDoesNotFitError(step.name, self.table.name, "the in-memory table takes constant defaults only")
         if getattr(step, "sql", None) and getattr(step, "compute", None) is None:

@@ -238,11 +238,15 @@ class PostgresDialect:
     def view_name(self, table: str, version: str) -> str:
         return f"{quote('labkit_' + version)}.{quote(table)}"
 
-    def create_view_sql(self, table: str, version: str, columns: list[str]) -> list[str]:
-        cols = ", ".join(quote(c) for c in columns)
+    def view_ref(self, table: str, version: str) -> str:
+        return self.view_name(table, version)
+
+    def create_view_sql(self, table: str, version: str, columns: dict[str, str]) -> list[str]:
+        # a simple view is updatable in PostgreSQL: the app writes through it; names are kept on rename
+        select = ", ".join(f"{quote(real)} AS {quote(name)}" for name, real in columns.items())
         return [
             f"CREATE SCHEMA IF NOT EXISTS {quote('labkit_' + version)}",
-            f"CREATE VIEW {self.view_name(table, version)} AS SELECT {cols} FROM {quote(table)}",
+            f"CREATE VIEW {self.view_name(table, version)} AS SELECT {select} FROM {quote(table)}",
         ]
 
     def drop_view_sql(self, view: str) -> str:

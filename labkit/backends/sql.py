@@ -19,7 +19,9 @@ from ..steps import (
     AddColumn,
     Backfill,
     DropColumn,
+    RemoveView,
     RenameColumnInPlace,
+    RenameInView,
     StartDualWrite,
     Step,
     StopDualWrite,
@@ -236,6 +238,8 @@ class SQLBackend(BaseBackend):
             SwitchReads: self._switch_reads,
             RenameColumnInPlace: self._rename,
             UndoBackfill: self._undo_backfill,
+            RenameInView: self._rename_in_view,
+            RemoveView: self._remove_view,
         }.get(type(step))
         if handler is None:
             raise StepDoesNotFitError(step.name, self.table.name, f"the {self.dialect} backend cannot run this step")
@@ -264,6 +268,8 @@ class SQLBackend(BaseBackend):
             SwitchReads: self._switch_reads,
             RenameColumnInPlace: self._rename,
             UndoBackfill: self._undo_backfill,
+            RenameInView: self._rename_in_view,
+            RemoveView: self._remove_view,
         }[type(step)](step)
 
     def _added_by_plan(self, column: str) -> bool:
@@ -304,6 +310,16 @@ class SQLBackend(BaseBackend):
             f"RENAME COLUMN {self.d.quote(step.old)} TO {self.d.quote(step.new)}"
         ]
 
+    def _rename_in_view(self, step: RenameInView) -> list[str]:
+        app = next((a for a in (self._plan.apps if self._plan else ()) if a.name == step.version), None)
+        if app is None:
+            raise StepDoesNotFitError(step.name, self.table.name, f"the plan has no app version {step.version!r}")
+        return self._view_statements(app, aliases={step.new: step.old})
+
+    def _remove_view(self, step: RemoveView) -> list[str]:
+        name = self.d.view_name(self.table.name, step.version)
+        return [self.d.drop_view_sql(name)] if name in self.table.views else []
+
     def _undo_backfill(self, step: UndoBackfill) -> list[str]:
         # The column was added by this plan: before its backfill it held its default, and the next undo
         # drops it. (A pre-existing column is refused in undo(): its old values are not journaled.)
@@ -341,16 +357,21 @@ class SQLBackend(BaseBackend):
     # ---------------------------------------------------------------- versioned views
     def expose(self, app: AppVersion) -> None:
         """Create the view of ``app``'s schema version, if every column it names exists."""
+        statements = self._view_statements(app, aliases={})
+        if statements:
+            self._ddl(statements, what=f"view for {app.name}")
+
+    def _view_statements(self, app: AppVersion, aliases: dict[str, str]) -> list[str]:
+        """The view for ``app``: every column it names, ``aliases`` mapping a name it uses to a real column."""
+        check_name(app.name, kind="app version")
         cols = self.table.column_names
         wanted = ["id", *dict.fromkeys([*app.reads, *app.writes])]
-        if not all(c in cols for c in wanted):
-            return
-        check_name(app.name, kind="app version")
+        mapping = {c: aliases.get(c, c) for c in wanted}
         name = self.d.view_name(self.table.name, app.name)
-        if name in self.table.views:
-            return
-        self._ddl(self.d.create_view_sql(self.table.name, app.name, wanted), what=f"view for {app.name}")
+        if not all(real in cols for real in mapping.values()) or name in self.table.views:
+            return []
         self._exposed.append(name)
+        return self.d.create_view_sql(self.table.name, app.name, mapping)
 
     def _tidy_views(self, status: str) -> None:
         """After a rollback, drop the views this run made; after completion, keep only the newest."""

@@ -215,10 +215,26 @@ class SQLiteDialect:
     def view_name(self, table: str, version: str) -> str:
         return f"{table}__{version}"
 
-    def create_view_sql(self, table: str, version: str, columns: list[str]) -> list[str]:
-        cols = ", ".join(quote(c) for c in columns)
+    def view_ref(self, table: str, version: str) -> str:
+        """The view as SQL names it (quoted)."""
+        return quote(self.view_name(table, version))
+
+    def create_view_sql(self, table: str, version: str, columns: dict[str, str]) -> list[str]:
+        """The view, with every column aliased (so a later RENAME COLUMN keeps the names it shows), and
+        INSTEAD OF triggers so the app can write through it (SQLite views are read-only otherwise)."""
+        view = quote(self.view_name(table, version))
+        shown = [c for c in columns if c != "id"]
+        select = ", ".join(f"{quote(real)} AS {quote(name)}" for name, real in columns.items())
+        sets = ", ".join(f"{quote(columns[c])} = NEW.{quote(c)}" for c in shown)
+        names = ", ".join(quote(columns[c]) for c in shown)
+        values = ", ".join(f"NEW.{quote(c)}" for c in shown)
+        upd, ins = (quote(f"{self.view_name(table, version)}_{kind}") for kind in ("upd", "ins"))
         return [
-            f"CREATE VIEW IF NOT EXISTS {quote(self.view_name(table, version))} AS SELECT {cols} FROM {quote(table)}"
+            f"CREATE VIEW IF NOT EXISTS {view} AS SELECT {select} FROM {quote(table)}",
+            f"CREATE TRIGGER IF NOT EXISTS {upd} INSTEAD OF UPDATE ON {view} "
+            f"BEGIN UPDATE {quote(table)} SET {sets} WHERE id = OLD.id; END",
+            f"CREATE TRIGGER IF NOT EXISTS {ins} INSTEAD OF INSERT ON {view} "
+            f"BEGIN INSERT INTO {quote(table)} ({names}) VALUES ({values}); END",
         ]
 
     def drop_view_sql(self, view: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..backends import backend_for
 from ..errors import StepDoesNotFitError
+from ..steps import RenameInView
 from .finding import Finding
 from .walk import StepState
 
@@ -22,16 +23,19 @@ def check(states: list[StepState], table: Any = None) -> list[Finding]:
     if table is None:
         return []
     columns = backend_for(table).data_columns()
+    aliases: set[str] = set()  # names a versioned view shows for a column of another name (approach B)
     out = []
     for st in states:
         s = st.step
+        if isinstance(s, RenameInView):
+            aliases.add(s.new)
         try:
             after = s.fit(list(columns))
         except StepDoesNotFitError:  # reported by step-does-not-fit; columns are unknown from here on
             return out
         app = st.rolls_out
         if app is not None:
-            present = columns if s.deploy_timing == "before" else after
+            present = [*(columns if s.deploy_timing == "before" else after), *aliases]
             missing = sorted(app.columns - set(present))
             if missing:
                 out.append(_finding(s.name, app.name, missing))

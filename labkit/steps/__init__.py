@@ -6,6 +6,7 @@ from .base import PHASES, Phase, Step
 from .drop_column import DropColumn
 from .dual_write import StartDualWrite, StopDualWrite
 from .rename_in_place import RenameColumnInPlace
+from .rename_in_view import RemoveView, RenameInView
 from .switch_reads import SwitchReads
 
 __all__ = [
@@ -14,7 +15,9 @@ __all__ = [
     "Backfill",
     "DropColumn",
     "Phase",
+    "RemoveView",
     "RenameColumnInPlace",
+    "RenameInView",
     "StartDualWrite",
     "Step",
     "StopDualWrite",

@@ -38,4 +38,4 @@ class RenameColumnInPlace(Step):
         return [self.new if c == self.old else c for c in columns]
 
     def describe(self) -> str:
-        return f"rename {self.old} to {self.new} in place (old readers and writers break at once)"
+        return f"rename column {self.old} to {self.new} in place (instant; any query still naming {self.old} fails)"
