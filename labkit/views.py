@@ -20,8 +20,8 @@ NEW_COLUMN_STYLE = "background-color: #e8f4ff"
 
 
 def snapshot_frame(snapshot: TableSnapshot | Table) -> pd.DataFrame:
-    """A snapshot (or a table) as a DataFrame indexed by ``id``."""
-    if isinstance(snapshot, Table):
+    """A snapshot (or a table: in memory or in a database) as a DataFrame indexed by ``id``."""
+    if not isinstance(snapshot, TableSnapshot):
         return snapshot.to_frame()
     data = dict(zip(snapshot.column_names[1:], snapshot.columns))
     index = pd.Index(list(snapshot.ids), name="id", dtype="int64")

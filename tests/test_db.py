@@ -191,3 +191,15 @@ def test_approach_b_is_refused_on_the_in_memory_table():
     plan = view_plan(users)
     with pytest.raises(lk.StepDoesNotFitError, match="no views"):
         lk.MigrationRunner(users).execute_plan(plan)
+
+
+def test_views_and_plots_take_a_database_table(db):
+    from labkit import views
+
+    users = db.import_table(lk.make_users(6))
+    before = users.snapshot()
+    runner = lk.MigrationRunner(users)
+    runner.execute_plan(db_rename_plan(users, batch_size=2))
+    frame = views.rows_view(users, before=before, columns=["name", "full_name"]).data
+    assert list(frame.columns) == ["name", "full_name"] and set(frame["name"]) == {"(no column)"}
+    assert len(views.history_frame(runner.history)) == len(runner.history)
