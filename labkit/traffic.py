@@ -128,6 +128,9 @@ class TrafficSimulator:
         self.originals = self.backend.data_columns()
         self.meanings = column_meanings(plan, self.originals)
         self.apps = {a.name: a for a in plan.apps} or {"app": AppVersion("app", self.originals, self.originals)}
+        unknown = sorted({s.deploy for s in plan.steps if s.deploy and s.deploy not in self.apps})
+        if unknown:
+            raise ValueError(f"the plan deploys {', '.join(unknown)} but defines no such app version (apps=...)")
         for app in self.apps.values():
             unknown = [c for c in app.columns if c not in self.meanings]
             if unknown:

@@ -93,3 +93,10 @@ def test_bad_traffic_settings_are_refused(kwargs):
     t = lk.make_users(5)
     with pytest.raises(ValueError):
         lk.simulate_traffic(t, rename_plan(t), **kwargs)
+
+
+def test_a_deploy_of_an_undefined_app_version_is_refused():
+    t = lk.make_users(5)
+    plan = lk.MigrationPlan("p", [lk.AddColumn("users", "x", deploy="v2")])
+    with pytest.raises(ValueError, match="defines no such app version"):
+        lk.simulate_traffic(t, plan)

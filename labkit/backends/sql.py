@@ -229,7 +229,7 @@ class SQLBackend(BaseBackend):
                 time.sleep(delay)
                 attempt += 1
 
-    def apply(self, step: Step, *, position: int | None = None) -> None:
+    def _statements_for(self, step: Step) -> list[str]:
         handler = {
             AddColumn: self._add_column,
             DropColumn: self._drop_column,
@@ -243,9 +243,11 @@ class SQLBackend(BaseBackend):
         }.get(type(step))
         if handler is None:
             raise StepDoesNotFitError(step.name, self.table.name, f"the {self.dialect} backend cannot run this step")
-        statements = handler(step)
+        return handler(step)
+
+    def apply(self, step: Step, *, position: int | None = None) -> None:
         save = (lambda: self._save(position + 1)) if position is not None and self._plan is not None else None
-        self._ddl(statements, save, what=step.name)
+        self._ddl(self._statements_for(step), save, what=step.name)
 
     def undo(self, step: Step, *, position: int | None = None) -> None:
         reverse = step.reverse()
@@ -256,21 +258,7 @@ class SQLBackend(BaseBackend):
         save = None
         if position is not None and self._plan is not None:
             save = lambda: self._save(position, status="rolling_back")  # noqa: E731
-        handler_statements = self._statements_for(reverse)
-        self._ddl(handler_statements, save, what=f"undo {step.name}")
-
-    def _statements_for(self, step: Step) -> list[str]:
-        return {
-            AddColumn: self._add_column,
-            DropColumn: self._drop_column,
-            StartDualWrite: self._start_dual_write,
-            StopDualWrite: self._stop_dual_write,
-            SwitchReads: self._switch_reads,
-            RenameColumnInPlace: self._rename,
-            UndoBackfill: self._undo_backfill,
-            RenameInView: self._rename_in_view,
-            RemoveView: self._remove_view,
-        }[type(step)](step)
+        self._ddl(self._statements_for(reverse), save, what=f"undo {step.name}")
 
     def _added_by_plan(self, column: str) -> bool:
         return self._plan is not None and any(isinstance(s, AddColumn) and s.column == column for s in self._plan.steps)
