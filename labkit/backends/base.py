@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..apps import AppVersion
     from ..plan import MigrationPlan
     from ..steps import Backfill, Step
+
+
+def sql_literal(value: Any, *, true: str = "TRUE", false: str = "FALSE") -> str:
+    """A constant for DDL (``DEFAULT ...``), where parameters cannot be bound; ``SQL(...)`` passes through."""
+    from .._common import SQL
+
+    if isinstance(value, SQL):
+        return f"({value.text})"
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return true if value else false
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"a default must be None, a number, a string or SQL(...), got {type(value).__name__}")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from .._common import SQL
 from ..errors import DatabaseUnavailableError, InvalidNameError
+from .base import sql_literal
 
 LOCK_TIMEOUT_MS = 500
 MAX_ATTEMPTS = 6
@@ -126,17 +126,7 @@ class PostgresDialect:
         return "text"
 
     def literal(self, value: Any) -> str:
-        if isinstance(value, SQL):
-            return f"({value.text})"
-        if value is None:
-            return "NULL"
-        if isinstance(value, bool):
-            return "TRUE" if value else "FALSE"
-        if isinstance(value, (int, float, Decimal)):
-            return str(value)
-        if isinstance(value, str):
-            return "'" + value.replace("'", "''") + "'"
-        raise TypeError(f"a default must be None, a number or a string, got {type(value).__name__}")
+        return sql_literal(value)
 
     def insert_many(self, db: Any, sql: str, rows: list[tuple]) -> None:
         with db.conn.cursor() as cur:

@@ -8,8 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .._common import SQL
 from ..errors import DatabaseUnavailableError, InvalidNameError
+from .base import sql_literal
 
 try:  # POSIX: a lock the kernel drops when the process dies, even on SIGKILL
     import fcntl
@@ -92,18 +92,7 @@ class SQLiteDialect:
         return "TEXT"
 
     def literal(self, value: Any) -> str:
-        """A constant for DDL (DEFAULT ...), where parameters cannot be bound."""
-        if isinstance(value, SQL):
-            return f"({value.text})"
-        if value is None:
-            return "NULL"
-        if isinstance(value, bool):
-            return "1" if value else "0"
-        if isinstance(value, (int, float, Decimal)):
-            return repr(value) if not isinstance(value, Decimal) else str(value)
-        if isinstance(value, str):
-            return "'" + value.replace("'", "''") + "'"
-        raise TypeError(f"a default must be None, a number or a string, got {type(value).__name__}")
+        return sql_literal(value, true="1", false="0")
 
     def insert_many(self, db: Any, sql: str, rows: list[tuple]) -> None:
         db.conn.executemany(sql, rows)
