@@ -30,12 +30,13 @@ class TableNotFoundError(LabkitError, KeyError):
         return str(self.args[0])
 
 
-def connect(url: str, *, lock_timeout_ms: int | None = None) -> Database:
+def connect(url: str, *, lock_timeout_ms: int | None = None, max_attempts: int | None = None) -> Database:
     """Open ``sqlite:///path/to/lab.db`` (a file, created if missing) or ``postgresql://...``.
 
     Args:
         lock_timeout_ms: PostgreSQL only: how long each DDL statement may wait for its lock before it gives
             up and retries (default 500 ms; 0 waits forever, which the safety checks flag).
+        max_attempts: PostgreSQL only: how many times a DDL statement is tried before the step fails (6).
     """
     if not isinstance(url, str):
         raise TypeError(f"connect() takes a URL string, got {type(url).__name__}")
@@ -46,7 +47,11 @@ def connect(url: str, *, lock_timeout_ms: int | None = None) -> Database:
     if url.startswith(("postgresql://", "postgres://")):
         from .backends.postgresql import PostgresDialect
 
-        kwargs = {} if lock_timeout_ms is None else {"lock_timeout_ms": lock_timeout_ms}
+        kwargs: dict[str, int] = {}
+        if lock_timeout_ms is not None:
+            kwargs["lock_timeout_ms"] = lock_timeout_ms
+        if max_attempts is not None:
+            kwargs["max_attempts"] = max_attempts
         return Database(url, PostgresDialect(url, **kwargs))
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://...")
 

@@ -1,8 +1,13 @@
 """App versions as real clients of a real database: threads with their own connections.
 
-Each thread owns a disjoint set of rows (``id % threads == i``), so the last acknowledged write of every row is
-known exactly; a *lost write* is one that a later read (during the run, or the final audit) does not return.
-The live app version follows the runner's rollouts: pass the workload as an observer.
+Each thread owns a disjoint set of rows (``id % threads == i``, plus the rows it inserts), so the last
+acknowledged write of every row is known exactly; a *lost write* is one that a later read (during the run, or
+the final audit) does not return. Every request's start, latency, app version and outcome is recorded.
+
+Pass the workload to the runner as ``traffic=``: it follows the rollouts (old and new versions share the
+traffic during a rollout of ``rollout_ticks`` ticks of ``dwell`` seconds each), and before the runner goes on,
+a version that is no longer live is drained: no request of it is still in flight (as a real deploy waits for
+its old instances).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from .apps import AppVersion
@@ -34,7 +39,16 @@ class Request:
 
 
 class AppWorkload:
-    """Threads issuing the live app version's reads and updates until ``stop()``."""
+    """Threads issuing the live app versions' reads, updates and inserts until ``stop()``.
+
+    Args:
+        threads: concurrent clients, each with its own connection.
+        rate: requests per second per thread (``None``: as fast as they can, with ``think`` seconds between).
+        duration: stop by itself after this many seconds (a bound, whatever happens).
+        rollout_ticks, dwell: a rollout takes ``rollout_ticks`` runner ticks of ``dwell`` seconds each.
+        use_views: go through each version's view when it exists (False: query the table directly, as an
+            app that knows nothing of versioned views does).
+    """
 
     def __init__(
         self,
@@ -44,25 +58,42 @@ class AppWorkload:
         threads: int = 2,
         seed: int = 0,
         think: float = 0.001,
+        rate: float | None = None,
+        duration: float = 120.0,
+        rollout_ticks: int = 1,
         dwell: float = 0.05,
+        read_ratio: float = 0.6,
+        insert_ratio: float = 0.1,
+        use_views: bool = True,
     ) -> None:
         if threads < 1:
             raise ValueError("threads must be >= 1")
+        if rate is not None and rate <= 0:
+            raise ValueError("rate must be > 0 requests per second (or None for as fast as possible)")
+        if not (0 <= read_ratio <= 1 and 0 <= insert_ratio <= 1 and read_ratio + insert_ratio <= 1):
+            raise ValueError("read_ratio and insert_ratio must be fractions that add up to at most 1")
         self.url = table.db.url
         self.table_name = table.name
         self.plan = plan
         self.threads = threads
         self.seed = seed
         self.think = think
-        self.dwell = dwell  # seconds a newly rolled-out version serves alone before the runner goes on
+        self.rate = rate
+        self.duration = duration
+        self.rollout_ticks = max(1, rollout_ticks)
+        self.dwell = dwell
+        self.read_ratio = read_ratio
+        self.insert_ratio = insert_ratio
+        self.use_views = use_views
         self.originals = table.data_columns
         self.meanings = column_meanings(plan, self.originals)
         self.apps = {a.name: a for a in plan.apps}
-        self.version = plan.apps[0].name
+        self.shares: dict[str, float] = {plan.apps[0].name: 1.0}
         self.truth = {r["id"]: {c: r[c] for c in self.originals} for r in table.rows()}
-        self.acked: dict[int, Any] = {}  # row id -> the logical row of its last acknowledged write
+        self.acked: set[int] = set()
         self.lost: set[int] = set()
         self.requests: list[Request] = []
+        self.events: list[tuple[Event, float]] = []  # each runner event and when it happened
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self._t0 = 0.0
@@ -70,23 +101,26 @@ class AppWorkload:
         self._drained = threading.Condition()
         self._in_flight: list[str] = []  # the version of every request under way
 
-    # the runner calls this after every tick: follow the rollouts
-    def on_tick(self, event: Event, apps: dict[str, float]) -> None:
-        """Roll out the app version that now has the traffic, and drain the old one before returning.
+    @property
+    def version(self) -> str:
+        """The app version with the largest share of the traffic now."""
+        return max(self.shares, key=self.shares.get)
 
-        A rollout is complete when no request of an older version is still in flight: only then may the
-        runner go on to change what the old version used (as a real deploy waits for old instances to drain).
-        """
+    def now(self) -> float:
+        return time.perf_counter() - self._t0
+
+    # -------------------------------------------------------------- the runner calls this after every tick
+    def on_tick(self, event: Event, apps: dict[str, float]) -> None:
+        self.events.append((event, self.now()))
         if not apps:
             return
-        new = max(apps, key=apps.get)
-        if new == self.version:
-            return
         with self._drained:
-            self.version = new
-            self._drained.wait_for(lambda: all(v == new for v in self._in_flight), timeout=10)
-        time.sleep(self.dwell)
+            self.shares = dict(apps)
+            self._drained.wait_for(lambda: all(v in apps for v in self._in_flight), timeout=30)
+        if event.kind in ("deploy", "rollback_deploy"):
+            time.sleep(self.dwell)  # the rollout takes time: old and new versions serve side by side
 
+    # -------------------------------------------------------------- running
     def start(self) -> AppWorkload:
         self._t0 = time.perf_counter()
         for i in range(self.threads):
@@ -98,7 +132,7 @@ class AppWorkload:
     def stop(self) -> None:
         self._stop.set()
         for worker in self._workers:
-            worker.join(timeout=30)
+            worker.join(timeout=60)
 
     def __enter__(self) -> AppWorkload:
         return self.start()
@@ -113,23 +147,33 @@ class AppWorkload:
         mine = [rid for rid in sorted(self.truth) if rid % self.threads == i]
         if not mine:
             return
+        interval = 1.0 / self.rate if self.rate else 0.0
         with connect(self.url) as db:
             table = db.table(self.table_name)
             n = 0
-            while not self._stop.is_set():
+            next_at = time.perf_counter()
+            while not self._stop.is_set() and self.now() < self.duration:
                 with self._drained:
-                    app = self.apps[self.version]
+                    names = list(self.shares)
+                    app = self.apps[rng.choices(names, [self.shares[v] for v in names])[0]]
                     self._in_flight.append(app.name)
-                row_id = rng.choice(mine)
-                op = "read" if rng.random() < 0.5 else "update"
+                r = rng.random()
+                op = (
+                    "read"
+                    if r < self.read_ratio
+                    else ("insert" if r < self.read_ratio + self.insert_ratio else "update")
+                )
                 start = time.perf_counter()
                 ok, error = True, ""
                 try:
+                    n += 1
                     if op == "read":
-                        self._read(table, app, row_id)
+                        self._read(table, app, rng.choice(mine))
+                    elif op == "insert" and self._physical(table, app):
+                        mine.append(self._insert(table, app, f"t{i}-{n}", rng))
                     else:
-                        n += 1
-                        self._update(table, app, row_id, f"t{i}-{n}", rng)
+                        op = "update"
+                        self._update(table, app, rng.choice(mine), f"t{i}-{n}", rng)
                 except Exception as exc:  # the request failed: that is what we count
                     ok, error = False, f"{type(exc).__name__}: {exc}"
                 finally:
@@ -139,42 +183,65 @@ class AppWorkload:
                 end = time.perf_counter()
                 with self._mutex:
                     self.requests.append(Request(i, start - self._t0, end - start, app.name, op, ok, error))
-                if self.think:
+                if interval:
+                    next_at += interval
+                    time.sleep(max(0.0, next_at - time.perf_counter()))
+                elif self.think:
                     time.sleep(self.think)
 
-    def _read(self, table: DbTable, app: AppVersion, row_id: int) -> None:
-        """The version's own query: its columns, through its versioned view when there is one."""
+    @staticmethod
+    def _physical(table: DbTable, app: AppVersion) -> bool:
+        cols = table.column_names
+        return all(c in cols for c in app.writes)
+
+    def _source(self, table: DbTable, app: AppVersion) -> str:
+        """Where the version's queries go: its versioned view when there is one, else the table."""
         d = table.db.dialect
-        has_view = d.view_name(table.name, app.name) in table.views
-        source = d.view_ref(table.name, app.name) if has_view else d.quote(table.name)
+        return (
+            d.view_ref(table.name, app.name)
+            if d.view_name(table.name, app.name) in table.views
+            else d.quote(table.name)
+        )
+
+    def _read(self, table: DbTable, app: AppVersion, row_id: int) -> None:
+        d = table.db.dialect
         cols = ", ".join(d.quote(c) for c in app.reads)
-        values = table.db.query(f"SELECT {cols} FROM {source} WHERE id = {d.param}", [row_id])[0]
+        values = table.db.query(f"SELECT {cols} FROM {self._source(table, app)} WHERE id = {d.param}", [row_id])[0]
         row = dict(zip(app.reads, values))
-        expected = self.truth[row_id]
-        if row_id in self.acked and any(row[c] != self.meanings[c](expected) for c in app.reads):
+        if row_id in self.acked and any(row[c] != self.meanings[c](self.truth[row_id]) for c in app.reads):
             self.lost.add(row_id)
+
+    def _new_value(self, old: Any, value: str, rng: random.Random) -> Any:
+        return f"{value}@{rng.choice(['a.io', 'b.org'])}" if "@" in str(old) else value
 
     def _update(self, table: DbTable, app: AppVersion, row_id: int, value: str, rng: random.Random) -> None:
         column = rng.choice([c for c in self.originals if isinstance(self.truth[row_id][c], str)] or self.originals)
         logical = dict(self.truth[row_id])
-        logical[column] = value if "@" not in str(logical[column]) else f"{value}@{rng.choice(['a.io', 'b.org'])}"
+        logical[column] = self._new_value(logical[column], value, rng)
         values = {c: self.meanings[c](logical) for c in app.writes}
-        d = table.db.dialect
-        if all(c in table.column_names for c in values) or d.view_name(table.name, app.name) not in table.views:
-            table.update(row_id, values)
-        else:  # a name only its view knows (a rename through views): write through the view
+        if self._physical(table, app) or not self.use_views:
+            table.update(row_id, values)  # raises RowNotFoundError if it touched nothing
+        else:  # names only its view knows (a rename through views): write through the view
+            d = table.db.dialect
             sets = ", ".join(f"{d.quote(c)} = {d.param}" for c in values)
-            target = d.view_ref(table.name, app.name)
             with table.db.transaction():
-                table.db.execute(f"UPDATE {target} SET {sets} WHERE id = {d.param}", [*values.values(), row_id])
+                table.db.execute(f"UPDATE {self._source(table, app)} SET {sets} WHERE id = {d.param}",
+                                 [*values.values(), row_id])  # fmt: skip
         self.truth[row_id] = logical  # acknowledged: the commit returned
-        self.acked[row_id] = logical
+        self.acked.add(row_id)
+
+    def _insert(self, table: DbTable, app: AppVersion, value: str, rng: random.Random) -> int:
+        logical = {c: self._new_value(v, value, rng) for c, v in next(iter(self.truth.values())).items()}
+        row_id = table.insert({c: self.meanings[c](logical) for c in app.writes})
+        self.truth[row_id] = logical
+        self.acked.add(row_id)
+        return row_id
 
     # -------------------------------------------------------------- after the run
     def audit(self, table: DbTable, app: AppVersion | None = None) -> int:
         """Read back every row's last acknowledged write through ``app`` (the live one); return rows lost."""
         app = app or self.apps[self.version]
-        for row_id in self.acked:
+        for row_id in sorted(self.acked):
             row = table.get(row_id)
             if any(row.get(c) != self.meanings[c](self.truth[row_id]) for c in app.reads):
                 self.lost.add(row_id)
@@ -183,3 +250,10 @@ class AppWorkload:
     @property
     def failed(self) -> list[Request]:
         return [r for r in self.requests if not r.ok]
+
+    def to_frame(self):
+        """Every request, one row each (start and latency in seconds)."""
+        import pandas as pd
+
+        cols = ["thread", "start", "latency", "version", "op", "ok", "error"]
+        return pd.DataFrame([asdict(r) for r in self.requests], columns=cols)

@@ -203,3 +203,12 @@ def test_views_and_plots_take_a_database_table(db):
     frame = views.rows_view(users, before=before, columns=["name", "full_name"]).data
     assert list(frame.columns) == ["name", "full_name"] and set(frame["name"]) == {"(no column)"}
     assert len(views.history_frame(runner.history)) == len(runner.history)
+
+
+def test_a_query_naming_a_missing_column_fails_instead_of_reading_a_string(tmp_path):
+    # SQLite reads SELECT "nope" as the string 'nope' when no column matches: labkit quotes with backticks
+    with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        users = db.import_table(lk.make_users(2))
+        users.db.execute("ALTER TABLE users RENAME COLUMN name TO full_name")
+        with pytest.raises(Exception, match="no such column"):
+            db.query(f"SELECT {db.dialect.quote('name')} FROM users")

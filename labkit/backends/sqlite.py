@@ -21,8 +21,13 @@ _TYPES = {"TEXT", "INTEGER", "REAL", "NUMERIC", "BLOB", "BOOLEAN"}
 
 
 def quote(ident: str) -> str:
-    """Quote a validated identifier (names are checked to be plain lower-case identifiers first)."""
-    return '"' + ident.replace('"', '""') + '"'
+    """Quote a validated identifier (names are checked to be plain lower-case identifiers first).
+
+    Backticks, not double quotes: SQLite turns a double-quoted name that matches no column into a string
+    literal, so ``SELECT "name"`` after ``name`` was renamed would return the text 'name' instead of failing.
+    A backtick-quoted name is always an identifier.
+    """
+    return "`" + ident.replace("`", "``") + "`"
 
 
 class SQLiteDialect:

@@ -1,0 +1,153 @@
+"""Scenarios on a real database: live app traffic, a migration in the middle, latency per phase.
+
+``run_scenario`` starts the workload, runs a migration (labkit's or a naive alternative) in the middle, stops
+the workload and returns every request with the phase it fell in, plus the migration's history. Timings vary
+from run to run; counts of failed requests and lost writes do not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .data import make_users
+from .db import Database, DbTable, connect
+from .plan import MigrationPlan
+from .runner import MigrationResult, MigrationRunner
+from .workload import AppWorkload
+
+ROLLBACK_KINDS = {"rollback_start", "rollback_step", "rollback_deploy", "rolled_back", "rollback_failed"}
+
+
+@dataclass
+class ScenarioResult:
+    """What one scenario measured: every request (with its phase), the runner's events, the outcome."""
+
+    name: str
+    engine: str
+    requests: pd.DataFrame
+    events: pd.DataFrame
+    result: MigrationResult
+    lost_writes: int
+
+    @property
+    def failed_requests(self) -> int:
+        return int((~self.requests["ok"]).sum())
+
+    @property
+    def migration_seconds(self) -> float:
+        return float(self.events["time"].max() - self.events["time"].min()) if len(self.events) else 0.0
+
+    def stats(self) -> pd.DataFrame:
+        """Per phase: requests, failed requests, and latency p50 / p99 / max in milliseconds."""
+        order = ["before", "expand", "migrate", "contract", "rollback", "after"]
+        grouped = self.requests.groupby("phase")
+        frame = pd.DataFrame(
+            {
+                "requests": grouped.size(),
+                "failed": grouped["ok"].apply(lambda ok: int((~ok).sum())),
+                "p50_ms": grouped["latency"].quantile(0.50) * 1000,
+                "p99_ms": grouped["latency"].quantile(0.99) * 1000,
+                "max_ms": grouped["latency"].max() * 1000,
+            }
+        )
+        return frame.reindex([p for p in order if p in frame.index]).round(1)
+
+    def max_latency_during(self, phases: tuple[str, ...] = ("expand", "migrate", "contract")) -> float:
+        during = self.requests[self.requests["phase"].isin(phases)]
+        return float(during["latency"].max()) if len(during) else 0.0
+
+
+def _phases(requests: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
+    """The phase each request started in, from the runner's event times."""
+    if events.empty:
+        return pd.Series("before", index=requests.index)
+    times, names = [], []
+    current = "before"
+    for row in events.itertuples():
+        current = "rollback" if row.kind in ROLLBACK_KINDS else (row.phase or current)
+        times.append(row.time)
+        names.append(current)
+    end = events["time"].max()
+    idx = pd.Series(times).searchsorted(requests["start"], side="right") - 1
+    phase = [names[i] if i >= 0 else "before" for i in idx]
+    return pd.Series(
+        ["after" if s > end else p for s, p in zip(requests["start"], phase)], index=requests.index, dtype=object
+    )
+
+
+@contextlib.contextmanager
+def long_reader(url: str, table: str, seconds: float) -> Iterator[None]:
+    """Another session holds a read lock on ``table`` for ``seconds`` (an analytics query, a forgotten BEGIN)."""
+    reader = connect(url)
+    reader.execute("BEGIN")
+    reader.execute(f"SELECT count(*) FROM {reader.dialect.quote(table)}")
+    released = threading.Event()
+
+    def release() -> None:
+        time.sleep(seconds)
+        reader.execute("COMMIT")
+        released.set()
+
+    threading.Thread(target=release, daemon=True).start()
+    try:
+        yield
+    finally:
+        released.wait(timeout=seconds + 30)
+        reader.close()
+
+
+def run_scenario(
+    url: str,
+    build: Callable[[DbTable], MigrationPlan],
+    *,
+    name: str,
+    rows: int = 1000,
+    threads: int = 2,
+    seed: int = 0,
+    warmup: float = 0.3,
+    cooldown: float = 0.3,
+    rollout_ticks: int = 1,
+    dwell: float = 0.05,
+    rate: float | None = None,
+    lock_timeout_ms: int | None = None,
+    during: Callable[[Database], Any] | None = None,
+    fail_at: str | None = None,
+    use_views: bool = True,
+) -> ScenarioResult:
+    """Load a fresh ``users`` table of ``rows`` rows, start the app, migrate in the middle, measure.
+
+    Args:
+        during: a context manager factory run around the migration (e.g. a long reader holding a lock).
+        lock_timeout_ms: PostgreSQL: the DDL lock timeout (0 waits forever, as a plain ALTER does).
+        use_views: the app goes through its version's view; False for an app that queries the table directly
+            (what a naive migration assumes).
+    """
+    with connect(url, lock_timeout_ms=lock_timeout_ms) as db:
+        if "users" in db.tables():
+            db.drop_table("users")
+        if "labkit_migrations" in db.tables():
+            db.drop_table("labkit_migrations")
+        users = db.import_table(make_users(rows, seed=seed))
+        plan = build(users)
+        load = AppWorkload(users, plan, threads=threads, seed=seed, rollout_ticks=rollout_ticks, dwell=dwell, rate=rate)
+        with load:
+            time.sleep(warmup)
+            with during(db) if during else contextlib.nullcontext():
+                result = MigrationRunner(users, traffic=load, fail_at=fail_at).execute_plan(plan)
+            time.sleep(cooldown)
+        lost = load.audit(users)
+        events = pd.DataFrame(
+            [{"tick": e.tick, "kind": e.kind, "step": e.step, "phase": e.phase, "time": t} for e, t in load.events],
+            columns=["tick", "kind", "step", "phase", "time"],
+        )
+        requests = load.to_frame()
+        requests["phase"] = _phases(requests, events)
+        db.drop_table("users")
+        return ScenarioResult(name, db.dialect.name, requests, events, result, lost)
