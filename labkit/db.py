@@ -149,13 +149,9 @@ class Database:
                 sample = next((v for v in table.column(c) if v is not None), None)
                 types[c] = self.dialect.type_for(sample)
         handle = self.create_table(name, {c: types[c] for c in cols})
-        q = self.dialect.quote
-        names = ", ".join(q(c) for c in ["id", *cols])
-        marks = ", ".join([self.dialect.param] * (len(cols) + 1))
-        rows = [(r["id"], *(r[c] for c in cols)) for r in table.rows()]
+        rows = zip(table.ids, *(table.column(c) for c in cols))
         with self.transaction():
-            self.dialect.insert_many(self, f"INSERT INTO {q(name)} ({names}) VALUES ({marks})", rows)
-            self.dialect.after_bulk_insert(self, name)
+            self.dialect.bulk_load(self, name, ["id", *cols], rows)
         return handle
 
     def drop_table(self, name: str) -> None:

@@ -136,7 +136,16 @@ def run_scenario(
             db.drop_table("labkit_migrations")
         users = db.import_table(make_users(rows, seed=seed))
         plan = build(users)
-        load = AppWorkload(users, plan, threads=threads, seed=seed, rollout_ticks=rollout_ticks, dwell=dwell, rate=rate)
+        load = AppWorkload(
+            users,
+            plan,
+            threads=threads,
+            seed=seed,
+            rollout_ticks=rollout_ticks,
+            dwell=dwell,
+            rate=rate,
+            use_views=use_views,
+        )
         with load:
             time.sleep(warmup)
             with during(db) if during else contextlib.nullcontext():

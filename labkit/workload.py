@@ -197,11 +197,9 @@ class AppWorkload:
     def _source(self, table: DbTable, app: AppVersion) -> str:
         """Where the version's queries go: its versioned view when there is one, else the table."""
         d = table.db.dialect
-        return (
-            d.view_ref(table.name, app.name)
-            if d.view_name(table.name, app.name) in table.views
-            else d.quote(table.name)
-        )
+        if self.use_views and d.view_name(table.name, app.name) in table.views:
+            return d.view_ref(table.name, app.name)
+        return d.quote(table.name)
 
     def _read(self, table: DbTable, app: AppVersion, row_id: int) -> None:
         d = table.db.dialect

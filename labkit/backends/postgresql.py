@@ -138,11 +138,11 @@ class PostgresDialect:
     def literal(self, value: Any) -> str:
         return sql_literal(value)
 
-    def insert_many(self, db: Any, sql: str, rows: list[tuple]) -> None:
-        with db.conn.cursor() as cur:
-            cur.executemany(sql, rows)
-
-    def after_bulk_insert(self, db: Any, table: str) -> None:
+    def bulk_load(self, db: Any, table: str, columns: list[str], rows: Any) -> None:
+        names = ", ".join(quote(c) for c in columns)
+        with db.conn.cursor() as cur, cur.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
         # ids were given explicitly: move the identity past them so the app's inserts do not collide
         db.execute(
             "SELECT setval(pg_get_serial_sequence(%s, 'id'), "

@@ -99,11 +99,10 @@ class SQLiteDialect:
     def literal(self, value: Any) -> str:
         return sql_literal(value, true="1", false="0")
 
-    def insert_many(self, db: Any, sql: str, rows: list[tuple]) -> None:
-        db.conn.executemany(sql, rows)
-
-    def after_bulk_insert(self, db: Any, table: str) -> None:
-        return None
+    def bulk_load(self, db: Any, table: str, columns: list[str], rows: Any) -> None:
+        names = ", ".join(quote(c) for c in columns)
+        marks = ", ".join("?" * len(columns))
+        db.conn.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
 
     def drop_table(self, db: Any, table: str) -> None:
         for trigger in self.labkit_triggers(db, table):
