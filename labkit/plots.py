@@ -190,3 +190,36 @@ def plot_app_versions(history: Sequence[Event], *, title: str = "Which app versi
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     ax.figure.tight_layout()
     return ax
+
+
+def latency_data(result) -> pd.DataFrame:
+    """Each request of a ``ScenarioResult``: start (s), latency (ms), ok, phase."""
+    frame = result.requests[["start", "latency", "ok", "phase"]].copy()
+    frame["latency_ms"] = frame.pop("latency") * 1000
+    return frame
+
+
+def plot_latency(results: Mapping[str, object], *, title: str = "App latency while the schema changes", axes=None):
+    """One panel per scenario: every request's latency over time (failed ones in red), phases shaded."""
+    n = len(results)
+    if axes is None:
+        _, axes = plt.subplots(n, 1, figsize=(9, 2.4 * n + 0.6), sharex=False, squeeze=False)
+        axes = axes[:, 0]
+    colors = {"expand": "#d8ecff", "migrate": "#fff0c8", "contract": "#e6f5e0", "rollback": "#fde0e0"}
+    for ax, (label, result) in zip(axes, results.items()):
+        data = latency_data(result)
+        for phase, color in colors.items():
+            span = data[data["phase"] == phase]["start"]
+            if len(span):
+                ax.axvspan(span.min(), span.max(), color=color, zorder=0, label=phase)
+        ok = data[data["ok"]]
+        bad = data[~data["ok"]]
+        ax.scatter(ok["start"], ok["latency_ms"], s=4, color="#1f77b4", label="request", zorder=2)
+        if len(bad):
+            ax.scatter(bad["start"], bad["latency_ms"], s=10, color="#c0392b", marker="x", label="failed", zorder=3)
+        ax.set_yscale("log")
+        ax.set(title=f"{label}: {len(bad)} failed of {len(data)}", xlabel="time (s)", ylabel="latency (ms)")
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    axes[0].figure.suptitle(title)
+    axes[0].figure.tight_layout()
+    return axes

@@ -117,6 +117,7 @@ def run_scenario(
     dwell: float = 0.05,
     rate: float | None = None,
     lock_timeout_ms: int | None = None,
+    max_attempts: int | None = None,
     during: Callable[[Database], Any] | None = None,
     fail_at: str | None = None,
     use_views: bool = True,
@@ -126,10 +127,11 @@ def run_scenario(
     Args:
         during: a context manager factory run around the migration (e.g. a long reader holding a lock).
         lock_timeout_ms: PostgreSQL: the DDL lock timeout (0 waits forever, as a plain ALTER does).
+        max_attempts: PostgreSQL: how many times a DDL statement is tried before the step fails.
         use_views: the app goes through its version's view; False for an app that queries the table directly
             (what a naive migration assumes).
     """
-    with connect(url, lock_timeout_ms=lock_timeout_ms) as db:
+    with connect(url, lock_timeout_ms=lock_timeout_ms, max_attempts=max_attempts) as db:
         if "users" in db.tables():
             db.drop_table("users")
         if "labkit_migrations" in db.tables():
