@@ -324,11 +324,31 @@ class SQLBackend(BaseBackend):
 
     # ---------------------------------------------------------------- backfill
     def backfill_ranges(self, step: Backfill, *, after_id: int | None = None) -> list[tuple[int, int]]:
-        ids = self.table.ids
-        if after_id is not None:
-            ids = [i for i in ids if i > after_id]
-        size = step.batch_size or max(len(ids), 1)
-        return [(ids[k], ids[min(k + size, len(ids)) - 1]) for k in range(0, len(ids), size)]
+        """Primary-key ranges of ``batch_size`` rows, fixed now. The database numbers the rows and returns
+        only the boundaries: pulling a million ids into Python would stall the app's own threads."""
+        q, p = self.d.quote, self.d.param
+        t = q(self.table.name)
+        after = -1 if after_id is None else after_id
+        first, last = self.db.query(f"SELECT min(id), max(id) FROM {t} WHERE id > {p}", [after])[0]
+        if first is None:
+            return []
+        if step.batch_size is None:
+            return [(first, last)]
+        his = [
+            r[0]
+            for r in self.db.query(
+                f"SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM {t} WHERE id > {p}) AS s "
+                f"WHERE (rn / {p}) * {p} = rn ORDER BY id",  # rn a multiple of the batch size (no '%': psycopg)
+                [after, step.batch_size, step.batch_size],
+            )
+        ]
+        if not his or his[-1] != last:
+            his.append(last)
+        ranges, lo = [], first
+        for hi in his:
+            ranges.append((lo, hi))
+            lo = hi + 1
+        return ranges
 
     def backfill_batch(self, step: Backfill, lo: int, hi: int, *, position: int = 0, batch: int = 0) -> int:
         q, p = self.d.quote, self.d.param
