@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -53,15 +54,28 @@ class SQLiteDialect:
     # ---------------------------------------------------------------- connection
     def open(self) -> sqlite3.Connection:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        # busy_timeout 0: labkit waits for the write lock itself (begin() below), in fine steps; SQLite's own
+        # busy handler sleeps in steps of up to 100 ms, which alone would make a 5 ms batch stall a writer 100 ms
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA busy_timeout=0")
         sqlite3.register_adapter(Decimal, str)
         return conn
 
     def begin(self, conn: sqlite3.Connection) -> None:
-        conn.execute("BEGIN IMMEDIATE")  # take the write lock now: no deadlock upgrading a read lock later
+        """Take the write lock now (no deadlock upgrading a read lock later), waiting at most BUSY_TIMEOUT_MS."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.0002
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.002)
 
     def commit(self, conn: sqlite3.Connection) -> None:
         conn.execute("COMMIT")
