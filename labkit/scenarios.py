@@ -63,6 +63,20 @@ class ScenarioResult:
         during = self.requests[self.requests["phase"].isin(phases)]
         return float(during["latency"].max()) if len(during) else 0.0
 
+    def step_window(self, step: str) -> tuple[float, float]:
+        """When ``step`` started and completed (seconds since the workload began)."""
+        rows = self.events[self.events["step"] == step]
+        if rows.empty:
+            raise KeyError(f"no events for step {step!r}")
+        return float(rows["time"].min()), float(rows["time"].max())
+
+    def max_latency_in_step(self, step: str) -> float:
+        """The slowest request that overlapped ``step`` (e.g. the backfill), in seconds."""
+        start, end = self.step_window(step)
+        r = self.requests
+        overlapping = r[(r["start"] <= end) & (r["start"] + r["latency"] >= start)]
+        return float(overlapping["latency"].max()) if len(overlapping) else 0.0
+
 
 def _phases(requests: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
     """The phase each request started in, from the runner's event times."""

