@@ -272,6 +272,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--engines", default="sqlite,postgresql")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="folder for db_backfill.json/.md (default bench/results)")
     args = ap.parse_args()
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     out = {"rows": args.rows, "python": f"Python {platform.python_version()}", "engines": {}}
@@ -285,12 +286,12 @@ def main() -> int:
                 out["engines"]["postgresql"] = bench_engine(url, "postgresql", args.rows)
         else:
             ap.error(f"unknown engine {engine!r}")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "db_backfill.json").write_text(
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "db_backfill.json").write_text(
         json.dumps({**out["engines"], "meta": {"rows": args.rows, "python": out["python"]}}, indent=2) + "\n"
     )
     md = markdown(out)
-    (RESULTS / "db_backfill.md").write_text(md)
+    (args.out / "db_backfill.md").write_text(md)
     print(md)
     return 0
 

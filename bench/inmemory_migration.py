@@ -60,6 +60,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--batch-size", type=int, default=1000)
+    ap.add_argument("--out", type=Path, default=RESULTS, help="folder for inmemory.json (default bench/results)")
     args = ap.parse_args()
     n, bs = args.rows, args.batch_size
 
@@ -116,8 +117,8 @@ def main() -> None:
         f"add column / pandas map: {results['add_computed_vs_pandas_map']}x"
     )
     print(f"targets (rename <= 1 s, peak <= 2x table): {'met' if results['targets_met'] else 'NOT met'}")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "inmemory.json").write_text(json.dumps(results, indent=2) + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "inmemory.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
