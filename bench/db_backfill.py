@@ -152,7 +152,7 @@ def alembic_vs_labkit(url: str, rows: int) -> dict:
 
     # Alembic: the column is renamed by Alembic, then the app rolls out (v1 -> v2); the app queries the table.
     start = time.perf_counter()
-    r = _scenario_with_observer(url, naive, rows, alembic)
+    r = run_scenario(url, naive, name="alembic", rows=rows, use_views=False, observers=[alembic], **ROLLOUT)
     out["alembic"] = {
         "failed": r.failed_requests,
         "lost": r.lost_writes,
@@ -176,24 +176,6 @@ def alembic_vs_labkit(url: str, rows: int) -> dict:
         "status": r.result.status,
     }
     return out
-
-
-def _scenario_with_observer(url: str, build, rows: int, observer):
-    """run_scenario with an extra observer that acts at the rename step (Alembic doing the DDL)."""
-    import labkit.scenarios as sc
-
-    original = sc.MigrationRunner
-
-    class Runner(original):  # type: ignore[misc,valid-type]
-        def __init__(self, *a, **kw):
-            kw["observers"] = [*kw.get("observers", ()), observer]
-            super().__init__(*a, **kw)
-
-    sc.MigrationRunner = Runner
-    try:
-        return run_scenario(url, build, name="alembic", rows=rows, use_views=False, **ROLLOUT)
-    finally:
-        sc.MigrationRunner = original
 
 
 def bench_engine(url: str, engine: str, rows: int) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,6 +135,7 @@ def run_scenario(
     during: Callable[[Database], Any] | None = None,
     fail_at: str | None = None,
     use_views: bool = True,
+    observers: Sequence[Any] = (),
 ) -> ScenarioResult:
     """Load a fresh ``users`` table of ``rows`` rows, start the app, migrate in the middle, measure.
 
@@ -144,6 +145,7 @@ def run_scenario(
         max_attempts: PostgreSQL: how many times a DDL statement is tried before the step fails.
         use_views: the app goes through its version's view; False for an app that queries the table directly
             (what a naive migration assumes).
+        observers: more observers for the runner (e.g. one that lets another tool do the DDL of a step).
     """
     with connect(url, lock_timeout_ms=lock_timeout_ms, max_attempts=max_attempts) as db:
         if "users" in db.tables():
@@ -165,7 +167,8 @@ def run_scenario(
         with load:
             time.sleep(warmup)
             with during(db) if during else contextlib.nullcontext():
-                result = MigrationRunner(users, traffic=load, fail_at=fail_at).execute_plan(plan)
+                runner = MigrationRunner(users, traffic=load, fail_at=fail_at, observers=observers)
+                result = runner.execute_plan(plan)
             time.sleep(cooldown)
         lost = load.audit(users)
         events = pd.DataFrame(
