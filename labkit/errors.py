@@ -179,3 +179,11 @@ class DatabaseUnavailableError(LabkitError, RuntimeError):
         self.what = what
         self.reason = reason
         super().__init__(f"{what} is not available: {reason}")
+
+
+class NothingToResumeError(LabkitError, RuntimeError):
+    """``resume="rollback"`` was asked for, but no cut-off run of the plan is recorded."""
+
+    def __init__(self, plan: str) -> None:
+        self.plan = plan
+        super().__init__(f"no cut-off run of plan {plan!r} is recorded here, so there is nothing to roll back")

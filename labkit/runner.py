@@ -11,6 +11,7 @@ from .backends import backend_for
 from .backends.base import Resume
 from .errors import (
     InjectedFault,
+    NothingToResumeError,
     PlanAlreadyExecutedError,
     RollbackRequested,
     StepDoesNotFitError,
@@ -165,6 +166,8 @@ class MigrationRunner:
         name = getattr(self.table, "name", None)
         if plan.table != name:
             raise StepDoesNotFitError(plan.steps[0].name, str(name), f"the plan is for table {plan.table!r}")
+        if self.resume == "rollback" and not self.backend.in_progress(plan.name):
+            raise NothingToResumeError(plan.name)
         start = self.backend.resume_point(plan)  # steps a cut-off run already did are not checked again
         columns = self.backend.data_columns()
         for step in plan.steps[start:]:
@@ -194,11 +197,12 @@ class MigrationRunner:
         failed_batch: int | None = None
         current: Step | None = None
         try:
+            if self.resume == "rollback":  # undo what the cut-off run committed; run nothing forward
+                self._resume(plan, resume, applied)
+                current = plan.steps[min(resume.step_index, len(plan.steps) - 1)]
+                raise RollbackRequested(plan.name)
             if resume.step_index or resume.batch:
                 self._resume(plan, resume, applied)
-                if self.resume == "rollback":
-                    current = plan.steps[min(resume.step_index, len(plan.steps) - 1)]
-                    raise RollbackRequested(plan.name)
             for index in range(resume.step_index, len(plan.steps)):
                 step = current = plan.steps[index]
                 resumed_batches = resume.batch if index == resume.step_index else 0

@@ -172,3 +172,13 @@ def test_postgres_gives_up_after_bounded_retries(pg_url):
         assert sum(e.kind == "retry" for e in runner.history) == db.dialect.max_attempts - 1
         assert users.snapshot() == before
         db.drop_table("users")
+
+
+def test_asking_to_roll_back_when_nothing_was_cut_off_is_refused_and_runs_nothing(db):
+    users = db.import_table(lk.make_users(10))
+    before = users.snapshot()
+    with pytest.raises(lk.NothingToResumeError):
+        lk.MigrationRunner(users, resume="rollback").execute_plan(db_rename_plan(users))
+    assert users.snapshot() == before and users.views == ()
+    with pytest.raises(lk.NothingToResumeError):  # in memory nothing is ever cut off
+        lk.MigrationRunner(lk.make_users(3), resume="rollback").execute_plan(db_rename_plan(lk.make_users(3)))
