@@ -102,6 +102,7 @@ def test_kill_9_mid_backfill_leaves_data_consistent_and_a_rerun_finishes(db, kin
     first_batch = next(e.batch for e in runner.history if e.kind == "batch")
     assert first_batch == state["batch"] + 1
     assert users.column(target) == expected
+    assert len(users.views) == 1  # only the newest app version's view is left
 
 
 def test_a_cut_off_run_can_be_rolled_back_on_request(db):
@@ -121,7 +122,7 @@ def test_a_cut_off_run_can_be_rolled_back_on_request(db):
     result = lk.MigrationRunner(users, resume="rollback").execute_plan(db_rename_plan(users, batch_size=10))
     assert result.status == "rolled_back"
     assert isinstance(result.error, lk.errors.RollbackRequested)
-    assert users.snapshot() == before and users.triggers == ()
+    assert users.snapshot() == before and users.triggers == () and users.views == ()
 
 
 def test_postgres_lock_timeout_retries_instead_of_queueing_behind_a_long_transaction(pg_url):

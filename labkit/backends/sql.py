@@ -76,8 +76,8 @@ class SQLBackend(BaseBackend):
         self.transactional_ddl = True  # both engines roll DDL back with the transaction
         self._plan: MigrationPlan | None = None
         self._locked = False
-        self._exposed: list[str] = []
         self._initial_views: set[str] = set()
+        self._resumed = False
 
     # ---------------------------------------------------------------- facts
     def data_columns(self) -> list[str]:
@@ -158,6 +158,7 @@ class SQLBackend(BaseBackend):
             if state is not None:
                 if state["fingerprint"] != fingerprint(plan):
                     raise PlanMismatchError(plan.name)
+                self._resumed = True
                 return Resume(state["step_index"], state["batch"], state["last_id"])
             p = self.d.param
             with self.db.transaction():
@@ -374,17 +375,21 @@ class SQLBackend(BaseBackend):
         name = self.d.view_name(self.table.name, app.name)
         if not all(real in cols for real in mapping.values()) or name in self.table.views:
             return []
-        self._exposed.append(name)
         return self.d.create_view_sql(self.table.name, app.name, mapping)
 
     def _tidy_views(self, status: str) -> None:
-        """After a rollback, drop the views this run made; after completion, keep only the newest."""
-        existing = set(self.table.views)
+        """After a rollback, drop the views of the plan's app versions that this run (or the cut-off run it
+        resumed) made; after completion, keep only the newest version's view. A failed rollback leaves all."""
+        assert self._plan is not None
+        mine = {self.d.view_name(self.table.name, a.name) for a in self._plan.apps}
+        existing = set(self.table.views) & mine
         if status == "completed":
-            drop = [v for v in self._exposed[:-1] if v in existing]
+            deployed = [s.deploy for s in self._plan.steps if s.deploy]
+            newest = deployed[-1] if deployed else (self._plan.apps[0].name if self._plan.apps else None)
+            drop = existing - {self.d.view_name(self.table.name, newest)} if newest else set()
         elif status == "rolled_back":
-            drop = [v for v in self._exposed if v in existing and v not in self._initial_views]
-        else:  # a failed rollback: leave everything for the human who reads left_behind
-            drop = []
+            drop = existing if self._resumed else existing - self._initial_views
+        else:
+            drop = set()
         if drop:
-            self._ddl([self.d.drop_view_sql(v) for v in drop], what="tidy views")
+            self._ddl([self.d.drop_view_sql(v) for v in sorted(drop)], what="tidy views")
