@@ -29,6 +29,12 @@ def check_name(name: object, *, kind: str = "column") -> str:
     return name
 
 
+def check_ratios(read_ratio: float, insert_ratio: float) -> None:
+    """The mix of app requests: fractions of reads and inserts (the rest are updates)."""
+    if not (0 <= read_ratio <= 1 and 0 <= insert_ratio <= 1 and read_ratio + insert_ratio <= 1):
+        raise ValueError("read_ratio and insert_ratio must be fractions that add up to at most 1")
+
+
 def check_batch_size(batch_size: object) -> int:
     """Return ``batch_size`` if it is a positive int (bools refused), else raise."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:

@@ -9,6 +9,7 @@ from typing import Any
 
 from .data import make_products, make_users, split_name
 from .errors import LabkitError
+from .faults import fault_matrix
 from .plan import MigrationPlan
 from .runner import MigrationRunner
 from .safety import validate_migration_safety
@@ -32,16 +33,6 @@ class CheckResult:
 
     def __bool__(self) -> bool:
         return self.passed
-
-
-def _fault_points(plan: MigrationPlan, rows: int) -> list[str]:
-    points = []
-    for s in plan.steps:
-        points.append(s.name)
-        if s.batched:
-            n = s.batch_count(rows)
-            points += [f"{s.name}:{k}" for k in sorted({1, (n + 1) // 2, n}) if k >= 1]
-    return points
 
 
 def check_plan(
@@ -100,7 +91,7 @@ def check_plan(
         r.lines.append(f"Under traffic: {report.summary()}.")
         return r
     r.lines.append(f"under traffic: {report.requests} requests, 0 failed, 0 lost writes")
-    points = _fault_points(build(make_table()), make_table().row_count)
+    points = fault_matrix(build(make_table()), make_table().row_count)
     for point in points:
         t = make_table()
         before: TableSnapshot = t.snapshot()

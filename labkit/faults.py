@@ -82,3 +82,15 @@ def parse_faults(fail_at: str | Sequence[str] | None, plan: MigrationPlan, row_c
                 )
         return Faults(fname, fbatch, frozenset(rollback))
     return Faults()
+
+
+def fault_matrix(plan: MigrationPlan, row_count: int) -> list[str]:
+    """Every step at its start, and every batched step at its first, middle and last batch: the failure
+    points a plan must survive (used by the tests and by the exercises' self-checks)."""
+    points = []
+    for step in plan.steps:
+        points.append(step.name)
+        if step.batched:
+            n = step.batch_count(row_count)
+            points += [f"{step.name}:{k}" for k in sorted({1, (n + 1) // 2, n}) if k >= 1]
+    return points

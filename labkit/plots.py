@@ -11,11 +11,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from .runner import Event
+from .runner import ROLLBACK_KINDS, Event
 from .traffic import TrafficReport
 
 PHASE_COLORS = {"expand": "#d8ecff", "migrate": "#fff0c8", "contract": "#e6f5e0", "rollback": "#fde0e0"}
-ROLLBACK_KINDS = {"rollback_start", "rollback_step", "rollback_deploy", "rolled_back", "rollback_failed"}
 
 
 def progress_data(history: Sequence[Event]) -> pd.DataFrame:
@@ -205,10 +204,9 @@ def plot_latency(results: Mapping[str, object], *, title: str = "App latency whi
     if axes is None:
         _, axes = plt.subplots(n, 1, figsize=(9, 2.4 * n + 0.6), sharex=False, squeeze=False)
         axes = axes[:, 0]
-    colors = {"expand": "#d8ecff", "migrate": "#fff0c8", "contract": "#e6f5e0", "rollback": "#fde0e0"}
     for ax, (label, result) in zip(axes, results.items()):
         data = latency_data(result)
-        for phase, color in colors.items():
+        for phase, color in PHASE_COLORS.items():
             span = data[data["phase"] == phase]["start"]
             if len(span):
                 ax.axvspan(span.min(), span.max(), color=color, zorder=0, label=phase)

@@ -23,6 +23,7 @@ from .steps import Step
 logger = logging.getLogger(__name__)
 
 Status = Literal["completed", "rolled_back", "rollback_failed"]
+ROLLBACK_KINDS = frozenset({"rollback_start", "rollback_step", "rollback_deploy", "rolled_back", "rollback_failed"})
 EVENT_KINDS = (
     "start",
     "batch",

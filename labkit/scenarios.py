@@ -19,10 +19,8 @@ import pandas as pd
 from .data import make_users
 from .db import Database, DbTable, connect
 from .plan import MigrationPlan
-from .runner import MigrationResult, MigrationRunner
+from .runner import ROLLBACK_KINDS, MigrationResult, MigrationRunner
 from .workload import AppWorkload
-
-ROLLBACK_KINDS = {"rollback_start", "rollback_step", "rollback_deploy", "rolled_back", "rollback_failed"}
 
 
 @dataclass

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._common import check_ratios
 from .apps import AppVersion
 from .backends import backend_for
 from .plan import MigrationPlan
@@ -114,8 +115,7 @@ class TrafficSimulator:
     ) -> None:
         if requests_per_tick < 0:
             raise ValueError("requests_per_tick must be >= 0")
-        if not (0 <= read_ratio <= 1 and 0 <= insert_ratio <= 1 and read_ratio + insert_ratio <= 1):
-            raise ValueError("read_ratio and insert_ratio must be fractions that add up to at most 1")
+        check_ratios(read_ratio, insert_ratio)
         if rollout_ticks < 1:
             raise ValueError("rollout_ticks must be >= 1")
         self.table = table

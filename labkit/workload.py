@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ._common import check_ratios
 from .apps import AppVersion
 from .db import DbTable
 from .plan import MigrationPlan
@@ -70,8 +71,7 @@ class AppWorkload:
             raise ValueError("threads must be >= 1")
         if rate is not None and rate <= 0:
             raise ValueError("rate must be > 0 requests per second (or None for as fast as possible)")
-        if not (0 <= read_ratio <= 1 and 0 <= insert_ratio <= 1 and read_ratio + insert_ratio <= 1):
-            raise ValueError("read_ratio and insert_ratio must be fractions that add up to at most 1")
+        check_ratios(read_ratio, insert_ratio)
         self.url = table.db.url
         self.table_name = table.name
         self.plan = plan

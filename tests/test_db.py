@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
+from labkit.faults import fault_matrix
 from tests.conftest import db_add_plan, db_rename_plan
-from tests.test_runner import fault_points
 
 BUILDERS = {"rename": db_rename_plan, "add_column": db_add_plan}
-MATRIX = [(k, p) for k, b in BUILDERS.items() for p in fault_points(b(lk.make_users(20)), 20)]
+MATRIX = [(k, p) for k, b in BUILDERS.items() for p in fault_matrix(b(lk.make_users(20)), 20)]
 
 
 @pytest.mark.parametrize(("kind", "fail_at"), MATRIX, ids=[f"{k}-{p}" for k, p in MATRIX])

@@ -5,23 +5,13 @@ import logging
 import pytest
 
 import labkit as lk
+from labkit.faults import fault_matrix
 from tests.conftest import add_plan, rename_plan
 
 BUILDERS = {"rename": rename_plan, "add_column": add_plan}
 
 
-def fault_points(plan: lk.MigrationPlan, rows: int) -> list[str]:
-    """Every step at its start, and every batched step at its first, middle and last batch."""
-    points = []
-    for s in plan.steps:
-        points.append(s.name)
-        if s.batched:
-            n = s.batch_count(rows)
-            points += [f"{s.name}:{k}" for k in sorted({1, (n + 1) // 2, n})]
-    return points
-
-
-MATRIX = [(kind, point) for kind, build in BUILDERS.items() for point in fault_points(build(lk.make_users(20)), 20)]
+MATRIX = [(kind, point) for kind, build in BUILDERS.items() for point in fault_matrix(build(lk.make_users(20)), 20)]
 
 
 @pytest.mark.parametrize(("kind", "fail_at"), MATRIX, ids=[f"{k}-{p}" for k, p in MATRIX])
