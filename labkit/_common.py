@@ -56,3 +56,27 @@ class SQL:
             raise ValueError("SQL() needs a non-empty expression")
         if ";" in self.text:
             raise ValueError("SQL() takes one expression, not statements (no ';')")
+
+
+SqlByDialect = str | tuple[tuple[str, str], ...] | None  # one expression, or (dialect, expression) pairs
+
+
+def sql_for(sql: SqlByDialect, dialect: str) -> str | None:
+    """A step's SQL expression for this engine (``sql=`` may be one string or ``{dialect: expression}``)."""
+    if sql is None or isinstance(sql, str):
+        return sql
+    return dict(sql).get(dialect)
+
+
+STATE_TABLE = "labkit_migrations"  # where a database records every run: plan, step, last batch, status
+
+
+def check_rename(table: str, old: str, new: str) -> None:
+    """The one check every rename shares (steps, builders, the in-memory table): a new name, not the old one."""
+    from .errors import SameNameError
+
+    if old == new:
+        raise SameNameError(table, old)
+
+
+TRIGGER_PREFIX = "labkit_dw_"  # every dual-write trigger (and PostgreSQL trigger function) labkit makes

@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("Progress by step:")
     for s in plan.steps:
-        print(f"  {s.name:<24} [{s.phase:<8}] {s.progress_pct:5.1f}%")
+        print(f"  {s.name:<24} [{s.phase:<8}] {result.progress.get(s.name, 0.0):5.1f}%")
     print()
     print(f"Table {table.name!r} after ({table.row_count} rows):")
     _print_rows(table, args.show_rows)

@@ -10,11 +10,17 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._common import check_name
+from ._common import STATE_TABLE, check_name
 from .errors import ColumnNotFoundError, InvalidNameError, LabkitError, RowNotFoundError
 from .table import Table, TableSnapshot
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .backends.base import Dialect
+    from .backends.sql import SQLBackend
 
 
 class TableNotFoundError(LabkitError, KeyError):
@@ -59,7 +65,7 @@ def connect(url: str, *, lock_timeout_ms: int | None = None, max_attempts: int |
 class Database:
     """One connection to one database. Use one ``Database`` per thread (``db.clone()`` opens another)."""
 
-    def __init__(self, url: str, dialect: Any) -> None:
+    def __init__(self, url: str, dialect: Dialect) -> None:
         self.url = url
         self.dialect = dialect
         self.conn = dialect.open()
@@ -161,9 +167,9 @@ class Database:
 
     def migrations(self) -> list[dict[str, Any]]:
         """The rows of ``labkit_migrations``: what ran here, how far it got, and how it ended."""
-        if "labkit_migrations" not in self.tables():
+        if STATE_TABLE not in self.tables():
             return []
-        cur = self.execute("SELECT * FROM labkit_migrations ORDER BY started_at, plan")
+        cur = self.execute(f"SELECT * FROM {STATE_TABLE} ORDER BY started_at, plan")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
@@ -174,7 +180,6 @@ class DbTable:
     def __init__(self, db: Database, name: str) -> None:
         self.db = db
         self._name = check_name(name, kind="table")
-        self.dialect = db.dialect.name
 
     @property
     def name(self) -> str:
@@ -288,7 +293,7 @@ class DbTable:
         columns = tuple(tuple(r[i] for r in rows) for i in range(len(cols)))
         return TableSnapshot(self._name, tuple(cols), columns[0] if cols else (), columns[1:])
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """A pandas DataFrame indexed by ``id``, like ``Table.to_frame``."""
         import pandas as pd
 
@@ -297,7 +302,7 @@ class DbTable:
         data = {c: pd.Series(list(v), index=index, dtype=object) for c, v in zip(snap.column_names[1:], snap.columns)}
         return pd.DataFrame(data, index=index).infer_objects()
 
-    def backend(self):
+    def backend(self) -> SQLBackend:
         from .backends.sql import SQLBackend
 
         return SQLBackend(self)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .apps import AppVersion
 from .errors import InvalidPlanError
@@ -14,6 +14,9 @@ from .steps import Step
 class MigrationPlan:
     """Plain data: can be printed, compared and built by hand before anything runs.
 
+    A plan holds the very steps it was given (no copies) and no run state: the same plan can run on several
+    tables, and each ``MigrationRunner`` reports its own progress.
+
     Args:
         name: what the plan does, e.g. ``"rename users.name to full_name"``.
         steps: the steps, in order.
@@ -22,20 +25,18 @@ class MigrationPlan:
     """
 
     name: str
-    steps: list[Step]
+    steps: tuple[Step, ...]
     apps: tuple[AppVersion, ...] = field(default=())
 
     def __init__(self, name: str, steps: Sequence[Step], *, apps: Sequence[AppVersion] = ()) -> None:
         if not isinstance(name, str) or not name.strip():
             raise InvalidPlanError(str(name), "a plan needs a non-empty name")
-        steps = list(steps)
+        steps = tuple(steps)
         if not steps:
             raise InvalidPlanError(name, "a plan needs at least one step")
         for s in steps:
             if not isinstance(s, Step):
                 raise InvalidPlanError(name, f"{s!r} is not a step")
-        # Each plan owns fresh copies: progress is per plan, so steps can be reused to build other plans.
-        steps = [replace(s) for s in steps]
         names = [s.name for s in steps]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -58,23 +59,9 @@ class MigrationPlan:
         object.__setattr__(self, "steps", steps)
         object.__setattr__(self, "apps", apps)
 
-    __hash__ = None  # type: ignore[assignment]  # steps is a list
-
     @property
     def table(self) -> str:
         return self.steps[0].table
-
-    @property
-    def progress_pct(self) -> float:
-        return sum(s.progress_pct for s in self.steps) / len(self.steps)
-
-    @property
-    def is_complete(self) -> bool:
-        return all(s.is_complete for s in self.steps)
-
-    @property
-    def started(self) -> bool:
-        return any(s._progress.started for s in self.steps)
 
     def step(self, name: str) -> Step:
         for s in self.steps:

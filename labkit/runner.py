@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from .backends import backend_for
-from .backends.base import Resume
+from .backends.base import Resume, Status
 from .errors import (
     InjectedFault,
     NothingToResumeError,
@@ -19,26 +19,11 @@ from .errors import (
 from .faults import Faults, parse_faults
 from .plan import MigrationPlan
 from .steps import Step
+from .table import TableLike
 
 logger = logging.getLogger(__name__)
 
-Status = Literal["completed", "rolled_back", "rollback_failed"]
 ROLLBACK_KINDS = frozenset({"rollback_start", "rollback_step", "rollback_deploy", "rolled_back", "rollback_failed"})
-EVENT_KINDS = (
-    "start",
-    "batch",
-    "deploy",
-    "complete",
-    "fail",
-    "rollback_start",
-    "rollback_deploy",
-    "rollback_step",
-    "rolled_back",
-    "rollback_failed",
-    "completed",
-    "resume",
-    "retry",
-)
 
 
 @dataclass(frozen=True)
@@ -49,7 +34,7 @@ class Event:
     step: str | None
     batch: int | None
     kind: str
-    progress: float  # the step's progress_pct after the event (the plan's for plan-level events)
+    progress: float  # the step's progress (%) after the event (the plan's for plan-level events)
     plan_progress: float
     phase: str | None = None
     apps: tuple[tuple[str, float], ...] = ()  # app versions live at this tick, with their share of traffic
@@ -76,6 +61,7 @@ class MigrationResult:
     left_behind: tuple[str, ...] = ()  # steps still applied after a failed rollback, latest first
     ticks: int = 0
     history: tuple[Event, ...] = field(default=(), repr=False)
+    progress: Mapping[str, float] = field(default_factory=dict, repr=False, compare=False)  # step -> % applied
 
     @property
     def ok(self) -> bool:
@@ -96,17 +82,27 @@ class MigrationResult:
 
 
 class Observer(Protocol):
-    """Anything that wants to see each tick as it happens."""
+    """Anything that wants to see each tick as it happens. A guest: if it raises, it is detached (see below)."""
 
     def on_tick(self, event: Event, apps: dict[str, float]) -> None: ...
 
 
-class Traffic(Protocol):
+class Traffic(Observer, Protocol):
     """What the runner calls between ticks so simulated app traffic can run (see ``labkit.traffic``)."""
 
     rollout_ticks: int
 
-    def on_tick(self, event: Event, apps: dict[str, float]) -> None: ...
+
+@dataclass
+class StepProgress:
+    """How much of one step's work is applied now: ``done`` of ``total`` units (batches, or 1)."""
+
+    done: int = 0
+    total: int = 1
+
+    @property
+    def pct(self) -> float:
+        return 100.0 * self.done / self.total if self.total else 100.0
 
 
 @dataclass
@@ -124,13 +120,15 @@ class MigrationRunner:
         fail_at: inject a fault; see ``labkit.faults`` for the spellings (``"backfill:3"`` ...).
         traffic: an object with ``on_tick(event, apps)`` and ``rollout_ticks``, called after every tick.
         observers: more objects with ``on_tick(event, apps)`` (e.g. ``SnapshotRecorder``), called after traffic.
+            Traffic and observers are guests: one that raises is logged, recorded in the history as an
+            ``observer_error`` event and detached; the migration goes on as if it had never been there.
         resume: on a database, what to do with a run of the same plan that was cut off (a crash): carry on from
             its last committed batch (``"continue"``) or undo what it did (``"rollback"``).
     """
 
     def __init__(
         self,
-        table: Any,
+        table: TableLike,
         *,
         fail_at: str | Sequence[str] | None = None,
         traffic: Traffic | None = None,
@@ -145,9 +143,11 @@ class MigrationRunner:
         self.fail_at = fail_at
         self.traffic = traffic
         self.observers = tuple(observers)
+        self._guests: list[Observer] = [*([traffic] if traffic is not None else []), *self.observers]
         self._history: list[Event] = []
         self._plan: MigrationPlan | None = None
         self._apps: dict[str, float] = {}
+        self._progress: dict[str, StepProgress] = {}
 
     @property
     def history(self) -> tuple[Event, ...]:
@@ -157,16 +157,37 @@ class MigrationRunner:
     def log(self) -> list[str]:
         return [e.line() for e in self._history]
 
+    @property
+    def progress(self) -> dict[str, float]:
+        """Step name -> how much of it is applied now, in percent (0 before the run, and after an undo)."""
+        if self._plan is None:
+            return {}
+        return {s.name: self._pct(s) for s in self._plan.steps}
+
+    @property
+    def plan_progress(self) -> float:
+        """The mean of the steps' progress, in percent."""
+        values = list(self.progress.values())
+        return sum(values) / len(values) if values else 0.0
+
+    def _pct(self, step: Step) -> float:
+        p = self._progress.get(step.name)
+        return p.pct if p else 0.0
+
+    def _set_progress(self, step: Step, done: int, total: int) -> None:
+        """Record ``done`` of ``total`` units; a step with no units (a backfill of 0 rows) counts as done."""
+        if total <= 0:
+            done = total = 1
+        self._progress[step.name] = StepProgress(done, total)
+
     # ---------------------------------------------------------------- checks before anything changes
     def check(self, plan: MigrationPlan) -> Faults:
         """Refuse a plan that cannot run here, and a bad ``fail_at``; change nothing."""
         if self._plan is not None:
             raise PlanAlreadyExecutedError(self._plan.name, what="runner")
-        if plan.started:
-            raise PlanAlreadyExecutedError(plan.name)
-        name = getattr(self.table, "name", None)
+        name = self.table.name
         if plan.table != name:
-            raise StepDoesNotFitError(plan.steps[0].name, str(name), f"the plan is for table {plan.table!r}")
+            raise StepDoesNotFitError(plan.steps[0].name, name, f"the plan is for table {plan.table!r}")
         if self.resume == "rollback" and not self.backend.in_progress(plan.name):
             raise NothingToResumeError(plan.name)
         start = self.backend.resume_point(plan)  # steps a cut-off run already did are not checked again
@@ -181,8 +202,6 @@ class MigrationRunner:
         faults = self.check(plan)
         self._plan = plan
         self._apps = {plan.apps[0].name: 1.0} if plan.apps else {}
-        for s in plan.steps:
-            s._set_progress(0, 1)
         self.backend.on_event = self._backend_event
         resume = self.backend.begin(plan, resume=self.resume)  # locks the migration; may resume a crashed run
         status: Status = "rollback_failed"
@@ -218,21 +237,21 @@ class MigrationRunner:
                     after = resume.last_id if resumed_batches else None
                     ranges = self.backend.backfill_ranges(step, after_id=after)
                     total = resumed_batches + len(ranges)
-                    step._set_progress(resumed_batches, total)
+                    self._set_progress(step, resumed_batches, total)
                     for k, (lo, hi) in enumerate(ranges, resumed_batches + 1):
                         failed_batch = k
                         if faults.at(step.name, k):
                             raise InjectedFault(step.name, k)
                         rows = self.backend.backfill_batch(step, lo, hi, position=index, batch=k)
                         record.db_done = True
-                        step._set_progress(k, total)
+                        self._set_progress(step, k, total)
                         self._emit(step, k, "batch", detail=f"ids {lo}..{hi}: {rows} rows")
                     failed_batch = None
-                    step._set_progress(total, total)  # 0 rows: nothing to do, complete
+                    self._set_progress(step, total, total)  # 0 rows: nothing to do, complete
                 else:
                     self.backend.apply(step, position=index)
                     record.db_done = True
-                    step._set_progress(1, 1)
+                    self._set_progress(step, 1, 1)
                 if step.deploy and step.deploy_timing == "after":
                     record.deployed_from = self._rollout(step, step.deploy, "deploy")
                 self.backend.step_done(step, position=index)
@@ -253,7 +272,7 @@ class MigrationRunner:
                 record.deployed_from = max(self._apps, key=self._apps.get) if self._apps else None
                 self._apps = {step.deploy: 1.0}
             applied.append(record)
-            step._set_progress(1, 1)
+            self._set_progress(step, 1, 1)
         if resume.batch and self.resume == "rollback":  # the cut-off backfill's committed batches are undone too
             applied.append(_Applied(plan.steps[resume.step_index], db_done=True))
         where = plan.steps[min(resume.step_index, len(plan.steps) - 1)].name
@@ -286,7 +305,7 @@ class MigrationRunner:
                         raise InjectedFault(f"rollback:{step.name}")
                     self.backend.undo(step, position=position)
                     record.db_done = False
-                step._set_progress(0, step._progress.total)
+                self._set_progress(step, 0, self._progress.get(step.name, StepProgress()).total)
                 if record.deployed_from is not None:
                     self._rollout(step, record.deployed_from, "rollback_deploy")
                     record.deployed_from = None
@@ -318,27 +337,30 @@ class MigrationRunner:
         self._emit(None, None, kind, detail=detail)
 
     def _emit(self, step: Step | None, batch: int | None, kind: str, *, detail: str = "") -> None:
-        plan = self._plan
+        plan_pct = self.plan_progress
         event = Event(
             tick=len(self._history) + 1,
             step=step.name if step else None,
             batch=batch,
             kind=kind,
-            progress=step.progress_pct if step else (plan.progress_pct if plan else 0.0),
-            plan_progress=plan.progress_pct if plan else 0.0,
+            progress=self._pct(step) if step else plan_pct,
+            plan_progress=plan_pct,
             phase=step.phase if step else None,
             apps=tuple(sorted(self._apps.items())),
             detail=detail,
         )
         self._history.append(event)
         self._log(event)
-        if self.traffic is not None:
-            self.traffic.on_tick(event, dict(self._apps))
-        for observer in self.observers:
-            observer.on_tick(event, dict(self._apps))
+        for guest in list(self._guests):
+            try:
+                guest.on_tick(event, dict(self._apps))
+            except Exception as exc:  # a guest's bug is never the migration's failure: detach it, say so
+                self._guests.remove(guest)
+                name = type(guest).__name__
+                self._emit(None, None, "observer_error", detail=f"{name} raised {type(exc).__name__}: {exc}; detached")
 
     def _log(self, event: Event) -> None:
-        level = logging.WARNING if event.kind in ("fail", "rollback_failed") else logging.INFO
+        level = logging.WARNING if event.kind in ("fail", "rollback_failed", "observer_error") else logging.INFO
         logger.log(level, "%s", event.line(), extra={"labkit_event": event})
 
     def _result(
@@ -361,4 +383,5 @@ class MigrationRunner:
             left_behind=left,
             ticks=len(self._history),
             history=self.history,
+            progress=self.progress,
         )

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._common import STATE_TABLE
 from .data import make_users
 from .db import Database, DbTable, connect
 from .plan import MigrationPlan
@@ -148,8 +149,8 @@ def run_scenario(
     with connect(url, lock_timeout_ms=lock_timeout_ms, max_attempts=max_attempts) as db:
         if "users" in db.tables():
             db.drop_table("users")
-        if "labkit_migrations" in db.tables():
-            db.drop_table("labkit_migrations")
+        if STATE_TABLE in db.tables():
+            db.drop_table(STATE_TABLE)
         users = db.import_table(make_users(rows, seed=seed))
         plan = build(users)
         load = AppWorkload(

@@ -6,18 +6,22 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ._common import check_name
+from ._common import check_name, check_rename
 from .errors import (
     ColumnExistsError,
     ColumnNotFoundError,
     InvalidNameError,
     NotNullViolationError,
     RowNotFoundError,
-    SameNameError,
     StepDoesNotFitError,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .backends.base import Backend
 
 
 @dataclass(frozen=True)
@@ -45,14 +49,41 @@ class TableSnapshot:
     columns: tuple[tuple[Any, ...], ...]
 
 
+class TableLike(Protocol):
+    """What every table offers, in memory (``Table``) or in a database (``DbTable``): the builders, the runner,
+    the safety checks, the traffic and the views take either."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def column_names(self) -> list[str]: ...
+    @property
+    def data_columns(self) -> list[str]: ...
+    @property
+    def row_count(self) -> int: ...
+    @property
+    def ids(self) -> Sequence[int]: ...
+    def __len__(self) -> int: ...
+    def has_column(self, column: str) -> bool: ...
+    def insert(self, row: Mapping[str, Any] | None = None) -> int: ...
+    def update(self, row_id: int, values: Mapping[str, Any]) -> None: ...
+    def delete(self, row_id: int) -> None: ...
+    def get(self, row_id: int) -> dict[str, Any]: ...
+    def rows(self) -> list[dict[str, Any]]: ...
+    def column(self, name: str) -> list[Any]: ...
+    def snapshot(self) -> TableSnapshot: ...
+    def to_frame(self) -> pd.DataFrame: ...
+    def backend(self) -> Backend:
+        """The backend that carries out steps on this table."""
+        ...
+
+
 class Table:
     """An in-memory table with an integer primary key ``id`` managed by the table.
 
     Storage is columnar: one Python list per data column and one ``array('q')`` of ids kept in ascending
     order, so a million rows cost a few list slots per row and a batch is a slice.
     """
-
-    dialect = "memory"
 
     def __init__(self, name: str, columns: Sequence[str]) -> None:
         check_name(name, kind="table")
@@ -220,8 +251,7 @@ class Table:
         """Rename in place, keeping the column's position (what ALTER TABLE ... RENAME COLUMN does)."""
         self._check_columns([old])
         check_name(new)
-        if old == new:
-            raise SameNameError(self._name, old)
+        check_rename(self._name, old, new)
         if new in self._cols:
             raise ColumnExistsError(self._name, new)
         self._cols = {(new if c == old else c): v for c, v in self._cols.items()}
@@ -286,7 +316,12 @@ class Table:
         other._triggers = list(self._triggers)
         return other
 
-    def to_frame(self):  # -> pandas.DataFrame; pandas is imported here so the core stays light
+    def backend(self) -> Backend:
+        from .backends.memory import MemoryBackend
+
+        return MemoryBackend(self)
+
+    def to_frame(self) -> pd.DataFrame:  # pandas is imported here, not at the top, so the core stays light
         """A pandas DataFrame indexed by ``id`` with the data columns in order."""
         import pandas as pd
 

@@ -5,7 +5,7 @@ Presentation sits on top of the core: this module imports pandas; the core never
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -81,8 +81,13 @@ def rows_view(
     return styler
 
 
-def plan_frame(plan: MigrationPlan) -> pd.DataFrame:
-    """One row per step: its phase, what it does, the app it rolls out, whether it can be undone, progress."""
+def plan_frame(plan: MigrationPlan, progress: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """One row per step: its phase, what it does, the app it rolls out, whether it can be undone, progress.
+
+    A plan holds no run state: pass ``progress=runner.progress`` (or ``result.progress``) to show how far a run
+    got; without it every step shows 0 (nothing applied yet).
+    """
+    done = progress or {}
     return pd.DataFrame(
         [
             {
@@ -91,7 +96,7 @@ def plan_frame(plan: MigrationPlan) -> pd.DataFrame:
                 "does": s.describe(),
                 "deploys": s.deploy or "",
                 "reversible": s.reversible,
-                "progress_pct": round(s.progress_pct, 1),
+                "progress_pct": round(done.get(s.name, 0.0), 1),
             }
             for s in plan.steps
         ],

@@ -98,17 +98,28 @@ def test_rule_fires_on_the_bad_plan_and_not_on_the_good_one(rule, bad, good, tab
 
 
 def test_every_rule_has_a_case_and_docs_with_problem_and_solution():
-    from labkit.safety.engine_rules import RULES as ENGINE_RULES  # their cases need a database: test_db_safety.py
+    # the engine rules' cases need a database: tests/test_db_safety.py
+    engine_rules = {r.id for r in lk.RULES.values() if r.engines != {"memory", "sqlite", "postgresql"}}
+    assert engine_rules == {"require-lock-timeout", "adding-field-with-volatile-default", "drop-column-rewrites-table"}
+    assert {c[0] for c in CASES} | engine_rules == set(lk.RULES)
+    for rule_id, rule in lk.RULES.items():
+        assert rule.id == rule_id and rule.severity in ("error", "warning")
+        assert "Problem:" in rule.doc and "Solution:" in rule.doc, rule_id
+        assert rule.problem.endswith(".") and rule.solution.endswith("."), rule_id
 
-    assert {c[0] for c in CASES} | set(ENGINE_RULES) == set(lk.RULES)
-    for rule, doc in lk.RULES.items():
-        assert "Problem:" in doc and "Solution:" in doc, rule
+
+def test_one_rule_per_module_named_after_its_id():
+    import importlib
+
+    for rule_id, rule in lk.RULES.items():
+        module = importlib.import_module(f"labkit.safety.{rule_id.replace('-', '_')}")
+        assert module.RULE is rule
 
 
 def test_rule_docs_name_their_industry_counterparts():
-    assert "renaming-column" in lk.RULES["rename-in-place"]
-    assert "ban-drop-column" in lk.RULES["drop-column-still-read"]
-    assert "adding-required-field" in lk.RULES["add-required-column-without-default"]
+    assert "renaming-column" in lk.RULES["rename-in-place"].doc
+    assert "ban-drop-column" in lk.RULES["drop-column-still-read"].doc
+    assert "adding-required-field" in lk.RULES["add-required-column-without-default"].doc
 
 
 def test_unbatched_backfill_fires_on_a_single_statement_without_a_table():

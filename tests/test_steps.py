@@ -28,7 +28,7 @@ IDS = [s.name for s, *_ in ALL]
 def test_each_step_has_a_stable_name_a_phase_and_a_reverse(step, name, phase, reverse_type):
     assert step.name == name
     assert step.phase == phase
-    assert step.progress_pct == 0.0 and not step.is_complete
+    assert not hasattr(step, "progress_pct")  # a step is data: progress belongs to the runner
     if reverse_type is None:
         with pytest.raises(lk.IrreversibleStepError) as info:
             step.reverse()

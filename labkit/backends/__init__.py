@@ -1,32 +1,23 @@
-"""Backends carry out steps. The runner, safety checks and views only talk to this interface."""
+"""Backends carry out steps. The runner, safety checks and views only talk to the ``Backend`` interface."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
-from .base import BaseBackend, Resume
+from .base import Backend, BaseBackend, Dialect, EngineFacts, Resume
 from .memory import MemoryBackend
 
-
-class Backend(Protocol):
-    """What the runner needs from an engine (see ``BaseBackend`` for every hook and its default)."""
-
-    dialect: str
-
-    def data_columns(self) -> list[str]: ...
-    def row_count(self) -> int: ...
+if TYPE_CHECKING:
+    from ..table import TableLike
 
 
-def backend_for(table: Any) -> Backend:
-    """The backend that carries out steps on ``table`` (an in-memory ``Table`` or a database table handle)."""
-    from ..table import Table
-
-    if isinstance(table, Table):
-        return MemoryBackend(table)
+def backend_for(table: TableLike) -> Backend:
+    """The backend that carries out steps on ``table`` (an in-memory ``Table`` or a database ``DbTable``)."""
     make = getattr(table, "backend", None)
-    if callable(make):
-        return make()
-    raise TypeError(f"no backend knows how to migrate {type(table).__name__!r}; pass a labkit Table")
+    if not callable(make):
+        raise TypeError(f"no backend knows how to migrate {type(table).__name__!r}; pass a labkit Table or DbTable")
+    backend: Backend = make()
+    return backend
 
 
-__all__ = ["Backend", "BaseBackend", "MemoryBackend", "Resume", "backend_for"]
+__all__ = ["Backend", "BaseBackend", "Dialect", "EngineFacts", "MemoryBackend", "Resume", "backend_for"]

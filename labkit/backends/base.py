@@ -1,16 +1,26 @@
-"""What every backend shares: the hooks the runner calls, with the in-memory defaults."""
+"""The interfaces between the runner, the backends and the SQL dialects, written down as Protocols.
+
+- ``Backend``: every hook the runner (and the safety checks) call on an engine. ``MemoryBackend`` and
+  ``SQLBackend`` implement it; ``BaseBackend`` holds the defaults of an engine with nothing to lock or resume.
+- ``Dialect``: what the SQL backend, ``Database`` and the operations' SQL need from SQLite or PostgreSQL.
+- ``EngineFacts``: what the safety rules may know about the engine, read once per check.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from ..apps import AppVersion
+    from ..db import Database
     from ..plan import MigrationPlan
-    from ..steps import Backfill, Step
+    from ..steps import Step
+
+EventSink = Callable[[str, str], None]  # (kind, detail) of something a backend reports while it works
+Status = Literal["completed", "rolled_back", "rollback_failed"]
 
 
 def sql_literal(value: Any, *, true: str = "TRUE", false: str = "FALSE") -> str:
@@ -39,13 +49,51 @@ class Resume:
     last_id: int | None = None  # the highest id the committed batches covered
 
 
+@dataclass(frozen=True)
+class EngineFacts:
+    """What the safety rules know of the engine a plan will run on: one catalog read, taken before the rules.
+
+    Rules read these fields; none of them queries a database itself.
+    """
+
+    engine: str  # "memory", "sqlite" or "postgresql"
+    table: str
+    columns: tuple[str, ...]  # data columns, in order
+    row_count: int
+    lock_timeout_ms: int | None = None  # PostgreSQL: the DDL lock timeout in force (0 waits forever)
+    volatile_functions: frozenset[str] = frozenset()  # functions the plan's SQL defaults call that are VOLATILE
+
+
+class Backend(Protocol):
+    """Every hook the runner calls on an engine, in the order of a run."""
+
+    engine: str  # "memory", "sqlite" or "postgresql"
+    on_event: EventSink | None  # set by the runner: where the backend reports retries and the like
+
+    # facts and checks, before anything changes
+    def data_columns(self) -> list[str]: ...
+    def row_count(self) -> int: ...
+    def facts(self, plan: MigrationPlan) -> EngineFacts: ...
+    def in_progress(self, plan_name: str) -> bool: ...
+    def resume_point(self, plan: MigrationPlan) -> int: ...
+    def check_step(self, step: Step) -> None: ...
+
+    # a run's lifecycle
+    def begin(self, plan: MigrationPlan, *, resume: str = "continue") -> Resume: ...
+    def apply(self, step: Step, *, position: int | None = None) -> None: ...
+    def backfill_ranges(self, step: Step, *, after_id: int | None = None) -> list[tuple[int, int]]: ...
+    def backfill_batch(self, step: Step, lo: int, hi: int, *, position: int = 0, batch: int = 0) -> int: ...
+    def step_done(self, step: Step, *, position: int) -> None: ...
+    def undo(self, step: Step, *, position: int | None = None) -> None: ...
+    def expose(self, app: AppVersion) -> None: ...
+    def finish(self, status: Status) -> None: ...
+
+
 class BaseBackend:
     """Defaults for an engine with nothing to lock and nothing to resume (the in-memory table)."""
 
-    dialect = "base"
-    on_event: Callable[[str, str], None] | None = None  # set by the runner: (kind, detail) of backend events
+    on_event: EventSink | None = None
 
-    # -- checks before anything changes
     def in_progress(self, plan_name: str) -> bool:
         """Is a cut-off run of this plan recorded (so building it again means resuming it)?"""
         return False
@@ -53,33 +101,80 @@ class BaseBackend:
     def resume_point(self, plan: MigrationPlan) -> int:
         return 0
 
-    def check_step(self, step: Step) -> None:
-        return None
-
-    # -- a run's lifecycle
     def begin(self, plan: MigrationPlan, *, resume: str = "continue") -> Resume:
         return Resume()
 
     def step_done(self, step: Step, *, position: int) -> None:
         return None
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: Status) -> None:
         return None
 
-    # -- steps
-    def apply(self, step: Step, *, position: int | None = None) -> None:
-        raise NotImplementedError
-
-    def undo(self, step: Step, *, position: int | None = None) -> None:
-        self.apply(step.reverse(), position=position)
-
-    def backfill_ranges(self, step: Backfill, *, after_id: int | None = None) -> list[tuple[int, int]]:
-        raise NotImplementedError
-
-    def backfill_batch(self, step: Backfill, lo: int, hi: int, *, position: int = 0, batch: int = 0) -> int:
-        raise NotImplementedError
-
-    # -- app versions
     def expose(self, app: AppVersion) -> None:
         """Make the schema version ``app`` expects available (a versioned view on a database)."""
         return None
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor labkit uses (sqlite3 and psycopg both have it)."""
+
+    @property
+    def rowcount(self) -> int: ...
+    @property
+    def description(self) -> Sequence[Sequence[Any]] | None: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
+    def close(self) -> None: ...
+
+
+class Dialect(Protocol):
+    """What an SQL engine provides: connections and transactions, the catalog, locks, names, versioned views."""
+
+    name: str  # "sqlite" or "postgresql"
+    param: str  # the placeholder of a bound parameter
+    now: str  # an SQL expression for the current time
+    id_type: str  # the column definition of a managed integer key
+    max_attempts: int  # how many times a DDL statement is tried (lock timeouts)
+    display: str  # where the database is, safe to print (no password)
+    lock_timeout_ms: int | None  # None where the engine has no lock timeout
+
+    def quote(self, ident: str) -> str: ...
+
+    # connection and transactions
+    def open(self) -> Any: ...
+    def begin(self, conn: Any) -> None: ...
+    def commit(self, conn: Any) -> None: ...
+    def rollback(self, conn: Any) -> None: ...
+    def ddl_prelude(self) -> list[str]: ...
+    def retry_delay(self, exc: Exception, attempt: int) -> float | None: ...
+
+    # catalog and types
+    def tables(self, db: Database) -> list[str]: ...
+    def columns(self, db: Database, table: str) -> list[tuple[str, str]]: ...
+    def check_type(self, sql_type: str) -> None: ...
+    def column_type(self, sql_type: str) -> str: ...
+    def type_for(self, value: Any) -> str: ...
+    def literal(self, value: Any) -> str: ...
+    def volatile_functions(self, db: Database, names: list[str]) -> list[str]: ...
+    def labkit_triggers(self, db: Database, table: str) -> list[str]: ...
+
+    # tables
+    def bulk_load(self, db: Database, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None: ...
+    def drop_table(self, db: Database, table: str) -> None: ...
+    def state_table_sql(self, name: str) -> str: ...
+
+    # one migration at a time
+    def try_lock(self, db: Database, table: str) -> bool: ...
+    def unlock(self, db: Database, table: str) -> None: ...
+
+    # versioned views
+    def view_name(self, table: str, version: str) -> str: ...
+    def view_ref(self, table: str, version: str) -> str: ...
+    def create_view_sql(self, table: str, version: str, columns: dict[str, str]) -> list[str]: ...
+    def drop_view_sql(self, view: str) -> str: ...
+    def labkit_views(self, db: Database, table: str) -> list[str]: ...
+    def view_columns(self, db: Database, view: str) -> list[str]: ...

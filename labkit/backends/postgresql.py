@@ -7,12 +7,12 @@ a long transaction (and never makes every other query queue behind it).
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 from decimal import Decimal
 from typing import Any
 
+from .._common import TRIGGER_PREFIX
 from ..errors import DatabaseUnavailableError, InvalidNameError
 from .base import sql_literal
 
@@ -26,13 +26,6 @@ _TYPE = re.compile(r"^(text|integer|bigint|smallint|boolean|real|double precisio
 
 def quote(ident: str) -> str:
     return '"' + ident.replace('"', '""') + '"'
-
-
-def _short(name: str) -> str:
-    """Identifiers are at most 63 bytes in PostgreSQL: keep long generated names unique with a hash."""
-    if len(name) <= 63:
-        return name
-    return name[:50] + "_" + hashlib.sha1(name.encode()).hexdigest()[:12]
 
 
 class PostgresDialect:
@@ -120,6 +113,12 @@ class PostgresDialect:
         )
         return [(r[0], r[1]) for r in rows]
 
+    def column_type(self, sql_type: str) -> str:
+        """The type to declare: SQLite's names for the common types are accepted too (a plan runs on both)."""
+        sql_type = {"TEXT": "text", "INTEGER": "bigint", "REAL": "double precision"}.get(sql_type, sql_type)
+        self.check_type(sql_type)
+        return sql_type
+
     def check_type(self, sql_type: str) -> None:
         if not _TYPE.match(sql_type.strip()):
             raise InvalidNameError(sql_type, kind="column type", reason="use a plain PostgreSQL type such as text")
@@ -154,7 +153,7 @@ class PostgresDialect:
         for view in self.labkit_views(db, table):
             db.execute(f"DROP VIEW IF EXISTS {view}")
         db.execute(f"DROP TABLE IF EXISTS {quote(table)} CASCADE")
-        for fn in db.query("SELECT proname FROM pg_proc WHERE proname LIKE %s", [f"labkit_dw_{table}_%"]):
+        for fn in db.query("SELECT proname FROM pg_proc WHERE proname LIKE %s", [f"{TRIGGER_PREFIX}{table}_%"]):
             db.execute(f"DROP FUNCTION IF EXISTS {quote(fn[0])}() CASCADE")
 
     def state_table_sql(self, name: str) -> str:
@@ -179,58 +178,12 @@ class PostgresDialect:
         if not db.closed:
             db.query("SELECT pg_advisory_unlock(hashtext(%s))", [self._lock_key(table)])
 
-    # ---------------------------------------------------------------- DDL
-    def add_column_sql(self, table: str, column: str, sql_type: str, default: Any, not_null: bool) -> str:
-        sql_type = {"TEXT": "text", "INTEGER": "bigint", "REAL": "double precision"}.get(sql_type, sql_type)
-        self.check_type(sql_type)
-        extra = f" DEFAULT {self.literal(default)}" if default is not None else ""
-        extra += " NOT NULL" if not_null else ""
-        return f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column)} {sql_type}{extra}"
-
-    def drop_column_sql(self, table: str, column: str) -> str:
-        return f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}"
-
-    @staticmethod
-    def trigger_name(table: str, source: str, target: str) -> str:
-        return _short(f"labkit_dw_{table}_{source}_{target}")
-
-    def dual_write_sql(self, table: str, source: str, target: str, expr: str | None, both_ways: bool) -> list[str]:
-        name = self.trigger_name(table, source, target)
-        s, g = quote(source), quote(target)
-        if expr:  # computed from the row: evaluate the expression over NEW as if it were the row
-            compute = f"NEW.{g} := (SELECT {expr} FROM (SELECT NEW.*) AS _row);"
-            on_insert = compute
-            on_update = f"IF NEW.{s} IS DISTINCT FROM OLD.{s} THEN {compute} END IF;"
-        else:
-            on_insert = f"IF NEW.{g} IS NULL THEN NEW.{g} := NEW.{s};"
-            on_update = (
-                f"IF NEW.{s} IS DISTINCT FROM OLD.{s} AND NEW.{g} IS NOT DISTINCT FROM OLD.{g} THEN NEW.{g} := NEW.{s};"
-            )
-            if both_ways:  # NULL never flows back: the rollback's reset of the new column must not wipe the old one
-                on_insert += f" ELSIF NEW.{s} IS NULL THEN NEW.{s} := NEW.{g};"
-                on_update += (
-                    f" ELSIF NEW.{g} IS DISTINCT FROM OLD.{g} AND NEW.{s} IS NOT DISTINCT FROM OLD.{s} "
-                    f"AND NEW.{g} IS NOT NULL THEN NEW.{s} := NEW.{g};"
-                )
-            on_insert += " END IF;"
-            on_update += " END IF;"
-        body = f"BEGIN IF TG_OP = 'INSERT' THEN {on_insert} ELSE {on_update} END IF; RETURN NEW; END"
-        return [
-            f"CREATE OR REPLACE FUNCTION {quote(name)}() RETURNS trigger LANGUAGE plpgsql AS $labkit$ {body} $labkit$",
-            f"DROP TRIGGER IF EXISTS {quote(name)} ON {quote(table)}",
-            f"CREATE TRIGGER {quote(name)} BEFORE INSERT OR UPDATE ON {quote(table)} "
-            f"FOR EACH ROW EXECUTE FUNCTION {quote(name)}()",
-        ]
-
-    def drop_dual_write_sql(self, table: str, source: str, target: str) -> list[str]:
-        name = self.trigger_name(table, source, target)
-        return [f"DROP TRIGGER IF EXISTS {quote(name)} ON {quote(table)}", f"DROP FUNCTION IF EXISTS {quote(name)}()"]
-
+    # ---------------------------------------------------------------- dual-write triggers (see steps/dual_write.py)
     def labkit_triggers(self, db: Any, table: str) -> list[str]:
         rows = db.query(
             "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE c.relname = %s AND NOT t.tgisinternal AND tgname LIKE 'labkit_dw_%%' ORDER BY tgname",
-            [table],
+            "WHERE c.relname = %s AND NOT t.tgisinternal AND tgname LIKE %s ORDER BY tgname",
+            [table, TRIGGER_PREFIX + "%"],
         )
         return [r[0] for r in rows]
 

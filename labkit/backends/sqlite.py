@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .._common import TRIGGER_PREFIX
 from ..errors import DatabaseUnavailableError, InvalidNameError
 from .base import sql_literal
 
@@ -37,6 +38,7 @@ class SQLiteDialect:
     now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
     id_type = "INTEGER PRIMARY KEY AUTOINCREMENT"  # AUTOINCREMENT: ids are never reused, as in the Table
     max_attempts = 1
+    lock_timeout_ms = None  # SQLite has one lock, the write lock: BUSY_TIMEOUT_MS bounds every wait for it
 
     def __init__(self, path: str) -> None:
         if not path:
@@ -101,6 +103,13 @@ class SQLiteDialect:
         if sql_type.upper() not in _TYPES:
             raise InvalidNameError(sql_type, kind="column type", reason=f"use one of {', '.join(sorted(_TYPES))}")
 
+    def column_type(self, sql_type: str) -> str:
+        self.check_type(sql_type)
+        return sql_type
+
+    def volatile_functions(self, db: Any, names: list[str]) -> list[str]:
+        return []  # ADD COLUMN never rewrites a SQLite table: it refuses a non-constant default instead
+
     def type_for(self, value: Any) -> str:
         if isinstance(value, bool) or isinstance(value, int):
             return "INTEGER"
@@ -152,69 +161,13 @@ class SQLiteDialect:
             self._lock_file.close()  # the file stays: unlinking it would let two holders lock two inodes
             self._lock_file = None
 
-    # ---------------------------------------------------------------- DDL
-    def add_column_sql(self, table: str, column: str, sql_type: str, default: Any, not_null: bool) -> str:
-        self.check_type(sql_type)
-        extra = f" DEFAULT {self.literal(default)}" if default is not None else ""
-        extra += " NOT NULL" if not_null else ""
-        return f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column)} {sql_type}{extra}"
-
-    def drop_column_sql(self, table: str, column: str) -> str:
-        return f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}"  # rewrites the table (see safety rules)
-
-    @staticmethod
-    def trigger_names(table: str, source: str, target: str) -> list[str]:
-        base = f"labkit_dw_{table}_{source}_{target}"
-        return [f"{base}_ins_fwd", f"{base}_upd_fwd", f"{base}_ins_back", f"{base}_upd_back"]
-
-    def dual_write_sql(self, table: str, source: str, target: str, expr: str | None, both_ways: bool) -> list[str]:
-        t, s, g = quote(table), quote(source), quote(target)
-        ins_f, upd_f, ins_b, upd_b = (quote(n) for n in self.trigger_names(table, source, target))
-        value = f"({expr})" if expr else s  # evaluated on the row being updated, i.e. its new values
-        stmts = []
-        if expr:  # a computed column: always recompute from the row
-            stmts.append(
-                f"CREATE TRIGGER IF NOT EXISTS {ins_f} AFTER INSERT ON {t} FOR EACH ROW "
-                f"BEGIN UPDATE {t} SET {g} = {value} WHERE id = NEW.id; END"
-            )
-            stmts.append(
-                f"CREATE TRIGGER IF NOT EXISTS {upd_f} AFTER UPDATE OF {s} ON {t} FOR EACH ROW "
-                f"BEGIN UPDATE {t} SET {g} = {value} WHERE id = NEW.id; END"
-            )
-            return stmts
-        # a copy (a rename): copy when the writer set only the old column; with both_ways, also back
-        stmts.append(
-            f"CREATE TRIGGER IF NOT EXISTS {ins_f} AFTER INSERT ON {t} FOR EACH ROW WHEN NEW.{g} IS NULL "
-            f"BEGIN UPDATE {t} SET {g} = NEW.{s} WHERE id = NEW.id; END"
-        )
-        stmts.append(
-            f"CREATE TRIGGER IF NOT EXISTS {upd_f} AFTER UPDATE OF {s} ON {t} FOR EACH ROW "
-            f"WHEN NEW.{g} IS OLD.{g} AND NEW.{g} IS NOT NEW.{s} "
-            f"BEGIN UPDATE {t} SET {g} = NEW.{s} WHERE id = NEW.id; END"
-        )
-        if both_ways:  # NULL never flows back: the rollback's reset of the new column must not wipe the old one
-            stmts.append(
-                f"CREATE TRIGGER IF NOT EXISTS {ins_b} AFTER INSERT ON {t} FOR EACH ROW "
-                f"WHEN NEW.{s} IS NULL AND NEW.{g} IS NOT NULL "
-                f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE id = NEW.id; END"
-            )
-            stmts.append(
-                f"CREATE TRIGGER IF NOT EXISTS {upd_b} AFTER UPDATE OF {g} ON {t} FOR EACH ROW "
-                f"WHEN NEW.{s} IS OLD.{s} AND NEW.{s} IS NOT NEW.{g} AND NEW.{g} IS NOT NULL "
-                f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE id = NEW.id; END"
-            )
-        return stmts
-
-    def drop_dual_write_sql(self, table: str, source: str, target: str) -> list[str]:
-        return [f"DROP TRIGGER IF EXISTS {quote(n)}" for n in self.trigger_names(table, source, target)]
-
+    # ---------------------------------------------------------------- dual-write triggers (see steps/dual_write.py)
     def labkit_triggers(self, db: Any, table: str) -> list[str]:
         return [
             r[0]
             for r in db.query(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name LIKE 'labkit_dw_%' "
-                "ORDER BY name",
-                [table],
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name LIKE ? ORDER BY name",
+                [table, TRIGGER_PREFIX + "%"],
             )
         ]
 

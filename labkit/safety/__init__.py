@@ -1,30 +1,33 @@
-"""Safety checks: one rule per module, each a function from the walked plan to findings.
+"""Safety checks: one rule per module, each a ``Rule`` with its id, severity, engines, Problem and Solution.
 
-Rule ids echo squawk and strong_migrations where the idea is the same; each module's docstring gives the
-Problem and the Solution.
+Rule ids echo squawk and strong_migrations where the idea is the same. The plan is walked once
+(``walk.py``) and the engine's facts are read once (``Backend.facts``); every rule reads only those.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..backends import backend_for
 from ..plan import MigrationPlan
+from ..table import TableLike
 from . import (
     add_required_column_without_default,
+    adding_field_with_volatile_default,
     app_uses_missing_column,
     backfill_without_dual_write,
+    drop_column_rewrites_table,
     drop_column_still_read,
-    engine_rules,
     irreversible_step_before_contract,
     rename_in_place,
+    require_lock_timeout,
     step_does_not_fit,
     switch_before_backfill,
     unbatched_backfill,
 )
 from .finding import Finding, Severity
+from .rule import Rule
 from .walk import walk
 
-_MODULES = (
+_ORDER = (
     step_does_not_fit,
     rename_in_place,
     drop_column_still_read,
@@ -34,23 +37,25 @@ _MODULES = (
     add_required_column_without_default,
     irreversible_step_before_contract,
     app_uses_missing_column,
-    engine_rules,
+    require_lock_timeout,
+    adding_field_with_volatile_default,
+    drop_column_rewrites_table,
 )
-RULES: dict[str, str] = {m.RULE: (m.__doc__ or "").strip() for m in _MODULES if m is not engine_rules}
-RULES.update({rule: (engine_rules.__doc__ or "").strip() for rule in engine_rules.RULES})
+RULES: dict[str, Rule] = {m.RULE.id: m.RULE for m in _ORDER}
 
 
-def validate_migration_safety(plan: MigrationPlan, table: Any = None) -> list[Finding]:
+def validate_migration_safety(plan: MigrationPlan, table: TableLike | None = None) -> list[Finding]:
     """Every finding for ``plan``, in step order; empty for a safe plan.
 
-    With ``table`` the checks also know its row count (for batch sizes) and its columns.
+    With ``table`` the checks also know the engine, its row count (for batch sizes) and its columns.
     """
     if not isinstance(plan, MigrationPlan):
         raise TypeError(f"validate_migration_safety takes a MigrationPlan, got {type(plan).__name__}")
-    states = walk(plan, table)
+    facts = backend_for(table).facts(plan) if table is not None else None
+    states = walk(plan, facts.columns if facts is not None else None)
     order = {s.name: i for i, s in enumerate(plan.steps)}
-    findings = [f for m in _MODULES for f in m.check(states, table)]
-    return sorted(findings, key=lambda f: (order.get(f.step, -1), f.rule))
+    findings = [f for rule in RULES.values() for f in rule.run(states, facts)]
+    return sorted(findings, key=lambda f: (order.get(f.step or "", -1), f.rule))
 
 
-__all__ = ["RULES", "Finding", "Severity", "validate_migration_safety"]
+__all__ = ["RULES", "Finding", "Rule", "Severity", "validate_migration_safety"]

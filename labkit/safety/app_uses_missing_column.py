@@ -1,53 +1,40 @@
-"""app-uses-missing-column (the expand-before-deploy rule, the one strong_migrations enforces by order).
-
-Problem: an app version rolled out before the column it names exists (or after it is gone) fails every
-request that names it.
-Solution: expand before you deploy, contract after: add columns before the release that uses them,
-drop them after the release that stopped using them.
-"""
+"""app-uses-missing-column: an app version rolled out while a column it names does not exist."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
-from ..backends import backend_for
-from ..errors import StepDoesNotFitError
-from ..steps import RenameInView
+from ..backends.base import EngineFacts
 from .finding import Finding
+from .rule import Rule
 from .walk import StepState
 
-RULE = "app-uses-missing-column"
 
-
-def check(states: list[StepState], table: Any = None) -> list[Finding]:
-    if table is None:
-        return []
-    columns = backend_for(table).data_columns()
-    aliases: set[str] = set()  # names a versioned view shows for a column of another name (approach B)
-    out = []
+def _check(states: list[StepState], facts: EngineFacts | None) -> Iterator[Finding]:
     for st in states:
-        s = st.step
-        if isinstance(s, RenameInView):
-            aliases.add(s.new)
-        try:
-            after = s.fit(list(columns))
-        except StepDoesNotFitError:  # reported by step-does-not-fit; columns are unknown from here on
-            return out
-        app = st.rolls_out
-        if app is not None:
-            present = [*(columns if s.deploy_timing == "before" else after), *aliases]
-            missing = sorted(app.columns - set(present))
-            if missing:
-                out.append(_finding(s.name, app.name, missing))
-        columns = after
-    return out
+        if st.columns is None or st.columns_after is None:  # a misfit: step-does-not-fit reports it
+            return
+        s, app = st.step, st.rolls_out
+        if app is None:
+            continue
+        present = {*(st.columns if s.deploy_timing == "before" else st.columns_after), *st.aliases_after}
+        missing = sorted(app.columns - present)
+        if missing:
+            yield RULE.finding(
+                s.name,
+                f"App {app.name} rolls out while {', '.join(map(repr, missing))} does not exist, so its requests fail.",
+                "Expand before you deploy and contract after: add the column before this release, drop it after.",
+            )
 
 
-def _finding(step: str, app: str, missing: list[str]) -> Finding:
-    return Finding(
-        RULE,
-        "error",
-        step,
-        f"App {app} rolls out while {', '.join(map(repr, missing))} does not exist, so its requests fail.",
-        "Expand before you deploy and contract after: add the column before this release, drop it after.",
-    )
+RULE = Rule(
+    id="app-uses-missing-column",
+    severity="error",
+    echoes="expand before deploy, the order strong_migrations enforces",
+    problem="an app version rolled out before the column it names exists (or after it is gone) fails every "
+    "request that names it.",
+    solution="expand before you deploy, contract after: add columns before the release that uses them, drop "
+    "them after the release that stopped using them.",
+    check=_check,
+    needs_facts=True,
+)

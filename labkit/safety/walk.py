@@ -1,13 +1,30 @@
-"""Walk a plan once and record, before each step, what the rules need to know."""
+"""Walk a plan once and record, before each step, what the rules need to know.
+
+The walk names no step class: each step says what it changes through ``Step.track(walk)``, and the columns
+before and after each step come from one pass of ``Step.fit`` here, which every rule then reads.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from ..apps import AppVersion
+from ..errors import StepDoesNotFitError
 from ..plan import MigrationPlan
-from ..steps import AddColumn, Backfill, StartDualWrite, Step, StopDualWrite, SwitchReads
+from ..steps import Step
+
+
+@dataclass
+class PlanWalk:
+    """What the steps so far have done, as far as the rules care; each step updates it in ``track()``."""
+
+    added: set[str] = field(default_factory=set)  # columns the plan added
+    dual_writes: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (source, target) -> columns
+    backfilled: set[str] = field(default_factory=set)  # targets whose backfill has completed
+    fed: set[str] = field(default_factory=set)  # columns a backfill or a dual write fills
+    switched_away: set[str] = field(default_factory=set)  # columns readers moved away from
+    aliases: set[str] = field(default_factory=set)  # names a versioned view shows for a column of another name
 
 
 @dataclass(frozen=True)
@@ -24,22 +41,30 @@ class StepState:
     backfilled: frozenset[str]  # targets whose backfill has completed
     added: frozenset[str]  # columns added by this plan so far
     switched_away: frozenset[str]  # columns readers moved away from
+    aliases_after: frozenset[str]  # names versioned views show once this step ran (approach B)
     needs_backfill: frozenset[str]  # every column the plan backfills or dual-writes, anywhere in it
+    columns: tuple[str, ...] | None  # data columns before the step; None: no table given, or an earlier misfit
+    columns_after: tuple[str, ...] | None  # data columns after it; None also when this step does not fit
+    misfit: StepDoesNotFitError | None  # why this step cannot run on the table as the earlier steps leave it
 
 
-def walk(plan: MigrationPlan, table: Any = None) -> list[StepState]:
+def walk(plan: MigrationPlan, columns: Sequence[str] | None = None) -> list[StepState]:
+    """The state before each step of ``plan``; ``columns``: the table's data columns, when a table is known."""
+    needs = _walk_only(plan.steps).fed
     apps = {a.name: a for a in plan.apps}
     app = plan.apps[0] if plan.apps else None
-    needs = frozenset(s.target for s in plan.steps if isinstance(s, (Backfill, StartDualWrite)))
-    dual: set[str] = set()
-    dual_cols: dict[str, set[str]] = {}  # dual-write step key -> columns it uses
-    done: set[str] = set()
-    added: set[str] = set()
-    away: set[str] = set()
+    state = PlanWalk()
+    cols = list(columns) if columns is not None else None
     states = []
     for i, s in enumerate(plan.steps):
         new_app = apps.get(s.deploy) if s.deploy else None
         during = new_app if (new_app and s.deploy_timing == "before") else app
+        after, misfit = None, None
+        if cols is not None:
+            try:
+                after = s.fit(list(cols))
+            except StepDoesNotFitError as exc:
+                misfit = exc
         states.append(
             StepState(
                 index=i,
@@ -47,29 +72,30 @@ def walk(plan: MigrationPlan, table: Any = None) -> list[StepState]:
                 app=app,
                 app_during=during,
                 rolls_out=new_app,
-                dual_writes=frozenset(dual),
-                dual_write_columns=frozenset(c for cols in dual_cols.values() for c in cols),
-                backfilled=frozenset(done),
-                added=frozenset(added),
-                switched_away=frozenset(away),
-                needs_backfill=needs,
+                dual_writes=frozenset(t for _, t in state.dual_writes),
+                dual_write_columns=frozenset(c for used in state.dual_writes.values() for c in used),
+                backfilled=frozenset(state.backfilled),
+                added=frozenset(state.added),
+                switched_away=frozenset(state.switched_away),
+                aliases_after=frozenset(state.aliases | _walk_only([s]).aliases),
+                needs_backfill=frozenset(needs),
+                columns=tuple(cols) if cols is not None else None,
+                columns_after=tuple(after) if after is not None else None,
+                misfit=misfit,
             )
         )
-        if isinstance(s, AddColumn):
-            added.add(s.column)
-        elif isinstance(s, StartDualWrite):
-            dual.add(s.target)
-            dual_cols[f"{s.source}->{s.target}"] = {s.source, s.target}
-        elif isinstance(s, StopDualWrite):
-            dual.discard(s.target)
-            dual_cols.pop(f"{s.source}->{s.target}", None)
-        elif isinstance(s, Backfill):
-            done.add(s.target)
-        elif isinstance(s, SwitchReads):
-            away.add(s.old)
+        s.track(state)
+        cols = after
         if new_app is not None:
             app = new_app
     return states
+
+
+def _walk_only(steps: Sequence[Step]) -> PlanWalk:
+    state = PlanWalk()
+    for s in steps:
+        s.track(state)
+    return state
 
 
 def app_uses(state: StepState, column: str, *, during: bool = True) -> bool:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._common import SQL
+from ..operations import MemoryRun, SqlRun, memory_apply, memory_check, sql_statements
 from .base import Step
+
+if TYPE_CHECKING:
+    from ..safety.walk import PlanWalk
 
 
 @dataclass(frozen=True, repr=False)
@@ -36,3 +41,31 @@ class AddColumn(Step):
         required = " NOT NULL" if self.not_null else ""
         fill = "every row reads the default" if self.default is not None else "old rows read it as empty"
         return f"add column {self.column}{required}{extra} ({fill})"
+
+    def sql_texts(self) -> list[str]:
+        return [self.default.text] if isinstance(self.default, SQL) else []
+
+    def track(self, walk: PlanWalk) -> None:
+        walk.added.add(self.column)
+
+
+@memory_check.register
+def _check_in_memory(step: AddColumn, run: MemoryRun) -> None:
+    if isinstance(step.default, SQL):
+        raise step._refuse("the in-memory table takes constant defaults only")
+
+
+@memory_apply.register
+def _apply_in_memory(step: AddColumn, run: MemoryRun) -> None:
+    run.table.add_column(step.column, step.default, not_null=step.not_null)
+
+
+@sql_statements.register
+def _sql(step: AddColumn, run: SqlRun) -> list[str]:
+    if run.table.has_column(step.column):  # safe to re-run: a resumed run may meet it done
+        return []
+    d = run.dialect
+    sql_type = d.column_type(step.sql_type or "TEXT")
+    extra = f" DEFAULT {d.literal(step.default)}" if step.default is not None else ""
+    extra += " NOT NULL" if step.not_null else ""
+    return [f"ALTER TABLE {d.quote(run.table.name)} ADD COLUMN {d.quote(step.column)} {sql_type}{extra}"]

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._common import check_batch_size
+from .._common import SqlByDialect, check_batch_size, sql_for
 from ..errors import IrreversibleStepError
-from .base import Step
+from ..operations import (
+    MemoryRun,
+    SqlRun,
+    memory_apply,
+    memory_batch,
+    memory_check,
+    sql_batch,
+    sql_check,
+    sql_statements,
+)
+from .add_column import AddColumn
+from .base import Meaning, Step
+
+if TYPE_CHECKING:
+    from ..safety.walk import PlanWalk
 
 
 @dataclass(frozen=True, repr=False)
@@ -32,7 +46,7 @@ class Backfill(Step):
     source: str | None = None
     compute: Callable[[dict[str, Any]], Any] | None = None
     batch_size: int | None = 1000
-    sql: str | tuple[tuple[str, str], ...] | None = None
+    sql: SqlByDialect = None
     pause: float = 0.0  # seconds to wait between batches on a database, so app writes get the lock in between
 
     def __post_init__(self) -> None:
@@ -56,17 +70,42 @@ class Backfill(Step):
         self._need(columns, self.target, *([self.source] if self.source else []))
         return list(columns)
 
-    def batch_count(self, row_count: int) -> int:
-        if row_count == 0:
-            return 0
-        if self.batch_size is None:
-            return 1
-        return -(-row_count // self.batch_size)
+    def rows_per_batch(self) -> int | None:
+        return self.batch_size
 
     def describe(self) -> str:
         what = f"copy {self.source}" if self.source else "compute the value"
         size = "in one batch" if self.batch_size is None else f"in batches of {self.batch_size}"
         return f"{what} into {self.target} for existing rows, {size}"
+
+    def track(self, walk: PlanWalk) -> None:
+        walk.backfilled.add(self.target)
+        walk.fed.add(self.target)
+
+    def derive(self, meanings: dict[str, Meaning]) -> None:
+        derive_copy(meanings, self.target, self.source, self.compute)
+
+
+def derive_copy(meanings: dict[str, Meaning], target: str, source: str | None, compute: Meaning | None) -> None:
+    """``target`` holds ``compute(row)``, or else what ``source`` holds (a backfill's and a dual write's meaning)."""
+    if target in meanings:
+        return
+    if compute is not None:
+        meanings[target] = compute
+    elif source is not None and source in meanings:
+        meanings[target] = meanings[source]
+
+
+def refuse_sql_only(step: Step, compute: Meaning | None, sql: SqlByDialect) -> None:
+    """The in-memory table runs Python: a value given only as SQL cannot be computed there."""
+    if sql and compute is None:
+        raise step._refuse("the in-memory table needs compute= (a Python function), not only sql=")
+
+
+def refuse_python_only(step: Step, compute: Meaning | None, sql: SqlByDialect, dialect: str) -> None:
+    """A database cannot call Python: a computed value needs its SQL expression for this dialect."""
+    if compute is not None and sql_for(sql, dialect) is None:
+        raise step._refuse(f"a trigger cannot call Python: give sql= (an SQL expression for {dialect}) for this step")
 
 
 @dataclass(frozen=True, repr=False)
@@ -89,3 +128,70 @@ class UndoBackfill(Step):
 
     def describe(self) -> str:
         return f"restore the values of {self.target} from before the backfill"
+
+
+# ---------------------------------------------------------------- in memory: a batch is a slice, journaled
+
+
+@memory_check.register
+def _check_in_memory(step: Backfill, run: MemoryRun) -> None:
+    refuse_sql_only(step, step.compute, step.sql)
+
+
+@memory_batch.register
+def _batch_in_memory(step: Backfill, run: MemoryRun, lo: int, hi: int) -> int:
+    t = run.table
+    start, stop = t.positions_between(lo, hi)
+    if step.compute is not None:
+        values = [step.compute(row) for row in t.rows_slice(start, stop)]
+    else:
+        assert step.source is not None  # __post_init__: a source or a computation
+        values = t.read_slice(step.source, start, stop)
+    old = t.read_slice(step.target, start, stop)
+    t.write_slice(step.target, start, values)
+    run.journal.setdefault(step.target, []).append((list(t.ids[start:stop]), old))
+    return stop - start
+
+
+@memory_apply.register
+def _undo_in_memory(step: UndoBackfill, run: MemoryRun) -> None:
+    t = run.table
+    for ids, old in reversed(run.journal.pop(step.target, [])):
+        start, stop = t.positions_between(ids[0], ids[-1])
+        if list(t.ids[start:stop]) == ids:
+            t.write_slice(step.target, start, old)
+        else:  # rows were deleted meanwhile: put back the survivors one by one
+            for row_id, value in zip(ids, old):
+                s, e = t.positions_between(row_id, row_id)
+                if s != e:
+                    t.write_slice(step.target, s, [value])
+
+
+# ---------------------------------------------------------------- SQL: one UPDATE per key range
+
+
+@sql_check.register
+def _check_sql(step: Backfill, run: SqlRun) -> None:
+    refuse_python_only(step, step.compute, step.sql, run.dialect.name)
+
+
+@sql_batch.register
+def _batch_sql(step: Backfill, run: SqlRun) -> str:
+    d = run.dialect
+    value = d.quote(step.source) if step.source else f"({sql_for(step.sql, d.name)})"
+    t, g, p = d.quote(run.table.name), d.quote(step.target), d.param
+    return f"UPDATE {t} SET {g} = {value} WHERE id BETWEEN {p} AND {p}"
+
+
+@sql_statements.register
+def _undo_sql(step: UndoBackfill, run: SqlRun) -> list[str]:
+    # Only a column this plan added can be put back: before its backfill it held its default (and the next
+    # undo drops it). A column that existed before the plan had values nobody journaled.
+    plan_steps = run.plan.steps if run.plan else ()
+    added = [s for s in plan_steps if isinstance(s, AddColumn) and s.column == step.target]
+    if not added:
+        raise IrreversibleStepError(
+            step.name, f"{step.target!r} existed before the plan and its old values were not journaled"
+        )
+    d = run.dialect
+    return [f"UPDATE {d.quote(run.table.name)} SET {d.quote(step.target)} = {d.literal(added[0].default)}"]

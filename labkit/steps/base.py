@@ -1,26 +1,23 @@
-"""What every step shares: a stable name, a phase, progress, a reverse, and a schema check."""
+"""What every step shares: a stable name, a phase, a reverse, a schema check, and what it tells the checks.
+
+A step holds no run state: progress belongs to the runner that runs it (``MigrationRunner.progress``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
-from typing import ClassVar, Literal
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .._common import check_name
-from ..errors import StepDoesNotFitError
+from ..errors import IrreversibleStepError, StepDoesNotFitError
+
+if TYPE_CHECKING:
+    from ..safety.walk import PlanWalk
 
 Phase = Literal["expand", "migrate", "contract"]
 PHASES: tuple[Phase, ...] = ("expand", "migrate", "contract")
-
-
-class _Progress:
-    """Mutable progress held by an otherwise frozen step (not part of equality or hashing)."""
-
-    __slots__ = ("done", "started", "total")
-
-    def __init__(self) -> None:
-        self.done = 0
-        self.total = 1
-        self.started = False
+Meaning = Callable[[dict[str, Any]], Any]  # what a column should hold, from the app's logical row
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -39,12 +36,12 @@ class Step:
     deploy_timing: ClassVar[Literal["before", "after"]] = "after"
     batched: ClassVar[bool] = False
 
+    table: str  # every subclass re-declares it first, so it comes first positionally
     label: str | None = None
     deploy: str | None = None
-    _progress: _Progress = field(default_factory=_Progress, init=False, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
-        check_name(self.table, kind="table")  # type: ignore[attr-defined]  # every subclass declares it
+        check_name(self.table, kind="table")
         for f in self.column_fields:
             value = getattr(self, f)
             if value is not None:
@@ -69,21 +66,11 @@ class Step:
         return self.label or self.kind
 
     @property
-    def progress_pct(self) -> float:
-        """0-100: how much of this step's work is currently applied to the table."""
-        p = self._progress
-        return 100.0 * p.done / p.total if p.total else 100.0
-
-    @property
-    def is_complete(self) -> bool:
-        p = self._progress
-        return p.done >= p.total
-
-    @property
     def reversible(self) -> bool:
+        """Does the step have a reverse? (Only ``IrreversibleStepError`` means no; any other error is a bug.)"""
         try:
             self.reverse()
-        except Exception:
+        except IrreversibleStepError:
             return False
         return True
 
@@ -99,6 +86,30 @@ class Step:
         """One line for a learner: what the step does."""
         raise NotImplementedError
 
+    def rows_per_batch(self) -> int | None:
+        """Batched steps: rows per batch (``None``: the whole table in one)."""
+        raise NotImplementedError(f"{type(self).__name__} is not batched")
+
+    def batch_count(self, row_count: int) -> int:
+        """Batched steps: how many batches ``row_count`` rows make."""
+        size = self.rows_per_batch()
+        if row_count == 0:
+            return 0
+        return 1 if size is None else -(-row_count // size)
+
+    # what the step tells the safety checks and the traffic simulator --------------------
+    def sql_texts(self) -> list[str]:
+        """The SQL expressions the step writes into DDL (e.g. a ``SQL("now()")`` default), for the checks."""
+        return []
+
+    def track(self, walk: PlanWalk) -> None:
+        """Record in ``walk`` what this step changes that the safety rules care about (default: nothing)."""
+        return None
+
+    def derive(self, meanings: dict[str, Meaning]) -> None:
+        """Add to ``meanings`` what a column this step fills should hold (default: it fills none)."""
+        return None
+
     # helpers for subclasses -------------------------------------------------------------
     def _refuse(self, reason: str) -> StepDoesNotFitError:
         return StepDoesNotFitError(self.name, self.table, reason)
@@ -111,14 +122,6 @@ class Step:
     def _absent(self, columns: list[str], name: str) -> None:
         if name in columns:
             raise self._refuse(f"column {name!r} already exists")
-
-    def _set_progress(self, done: int, total: int) -> None:
-        """Record ``done`` of ``total`` units; a step with no units (a backfill of 0 rows) counts as done."""
-        if total <= 0:
-            done = total = 1
-        self._progress.done = done
-        self._progress.total = total
-        self._progress.started = True
 
 
 def _short(value: object) -> str:

@@ -1,12 +1,25 @@
-"""Dual writes on and off: keep the new column in step with every write the running app makes."""
+"""Dual writes on and off: keep the new column in step with every write the running app makes.
+
+In memory a dual write is a ``DualWriteTrigger`` on the table; on SQLite, AFTER INSERT / AFTER UPDATE OF
+triggers; on PostgreSQL, one BEFORE INSERT OR UPDATE PL/pgSQL trigger. Their SQL is below, per dialect.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .base import Step
+from .._common import TRIGGER_PREFIX, SqlByDialect, sql_for
+from ..operations import MemoryRun, SqlRun, memory_apply, memory_check, sql_check, sql_statements
+from ..table import DualWriteTrigger
+from .backfill import derive_copy, refuse_python_only, refuse_sql_only
+from .base import Meaning, Step
+
+if TYPE_CHECKING:
+    from ..backends.base import Dialect
+    from ..safety.walk import PlanWalk
 
 
 @dataclass(frozen=True, repr=False)
@@ -20,7 +33,7 @@ class _DualWrite(Step):
     target: str
     compute: Callable[[dict[str, Any]], Any] | None = None
     both_ways: bool = False
-    sql: str | tuple[tuple[str, str], ...] | None = None  # on a database: what the trigger sets the target to
+    sql: SqlByDialect = None  # on a database: what the trigger sets the target to
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -37,6 +50,9 @@ class _DualWrite(Step):
         return cls(
             self.table, self.source, self.target, self.compute, self.both_ways, self.sql, label=f"undo_{self.name}"
         )
+
+    def _trigger(self) -> DualWriteTrigger:
+        return DualWriteTrigger(self.source, self.target, self.compute, self.both_ways)
 
 
 @dataclass(frozen=True, repr=False)
@@ -59,6 +75,13 @@ class StartDualWrite(_DualWrite):
         back = f", and {self.target} -> {self.source}" if self.both_ways else ""
         return f"every write to {self.source} also sets {self.target} ({how}){back}"
 
+    def track(self, walk: PlanWalk) -> None:
+        walk.dual_writes[(self.source, self.target)] = frozenset({self.source, self.target})
+        walk.fed.add(self.target)
+
+    def derive(self, meanings: dict[str, Meaning]) -> None:
+        derive_copy(meanings, self.target, self.source, self.compute)
+
 
 @dataclass(frozen=True, repr=False)
 class StopDualWrite(_DualWrite):
@@ -73,3 +96,123 @@ class StopDualWrite(_DualWrite):
 
     def describe(self) -> str:
         return f"stop copying writes of {self.source} into {self.target}"
+
+    def track(self, walk: PlanWalk) -> None:
+        walk.dual_writes.pop((self.source, self.target), None)
+
+
+# ---------------------------------------------------------------- in memory: a trigger object on the table
+
+
+@memory_check.register
+def _check_in_memory(step: _DualWrite, run: MemoryRun) -> None:
+    refuse_sql_only(step, step.compute, step.sql)
+
+
+@memory_apply.register
+def _start_in_memory(step: StartDualWrite, run: MemoryRun) -> None:
+    run.table.add_trigger(step._trigger())
+
+
+@memory_apply.register
+def _stop_in_memory(step: StopDualWrite, run: MemoryRun) -> None:
+    trigger = step._trigger()
+    if trigger not in run.table.triggers:
+        raise step._refuse("there is no such dual write to stop")
+    run.table.remove_trigger(trigger)
+
+
+# ---------------------------------------------------------------- SQL: triggers, per dialect
+
+
+@sql_check.register
+def _check_sql(step: _DualWrite, run: SqlRun) -> None:
+    refuse_python_only(step, step.compute, step.sql, run.dialect.name)
+
+
+@sql_statements.register
+def _start_sql(step: StartDualWrite, run: SqlRun) -> list[str]:
+    make = {"sqlite": _sqlite_triggers, "postgresql": _postgres_trigger}[run.dialect.name]
+    expr = sql_for(step.sql, run.dialect.name)
+    return make(run.dialect, run.table.name, step.source, step.target, expr, step.both_ways)
+
+
+@sql_statements.register
+def _stop_sql(step: StopDualWrite, run: SqlRun) -> list[str]:
+    d, t = run.dialect, run.table.name
+    if d.name == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {d.quote(n)}" for n in sqlite_trigger_names(t, step.source, step.target)]
+    name = postgres_trigger_name(t, step.source, step.target)
+    return [f"DROP TRIGGER IF EXISTS {d.quote(name)} ON {d.quote(t)}", f"DROP FUNCTION IF EXISTS {d.quote(name)}()"]
+
+
+def sqlite_trigger_names(table: str, source: str, target: str) -> list[str]:
+    base = f"{TRIGGER_PREFIX}{table}_{source}_{target}"
+    return [f"{base}_ins_fwd", f"{base}_upd_fwd", f"{base}_ins_back", f"{base}_upd_back"]
+
+
+def _sqlite_triggers(d: Dialect, table: str, source: str, target: str, expr: str | None, both_ways: bool) -> list[str]:
+    q = d.quote
+    t, s, g = q(table), q(source), q(target)
+    ins_f, upd_f, ins_b, upd_b = (q(n) for n in sqlite_trigger_names(table, source, target))
+    if expr:  # a computed column: always recompute from the row (its new values, in an AFTER trigger)
+        value = f"({expr})"
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {ins_f} AFTER INSERT ON {t} FOR EACH ROW "
+            f"BEGIN UPDATE {t} SET {g} = {value} WHERE id = NEW.id; END",
+            f"CREATE TRIGGER IF NOT EXISTS {upd_f} AFTER UPDATE OF {s} ON {t} FOR EACH ROW "
+            f"BEGIN UPDATE {t} SET {g} = {value} WHERE id = NEW.id; END",
+        ]
+    # a copy (a rename): copy when the writer set only the old column; with both_ways, also back
+    stmts = [
+        f"CREATE TRIGGER IF NOT EXISTS {ins_f} AFTER INSERT ON {t} FOR EACH ROW WHEN NEW.{g} IS NULL "
+        f"BEGIN UPDATE {t} SET {g} = NEW.{s} WHERE id = NEW.id; END",
+        f"CREATE TRIGGER IF NOT EXISTS {upd_f} AFTER UPDATE OF {s} ON {t} FOR EACH ROW "
+        f"WHEN NEW.{g} IS OLD.{g} AND NEW.{g} IS NOT NEW.{s} "
+        f"BEGIN UPDATE {t} SET {g} = NEW.{s} WHERE id = NEW.id; END",
+    ]
+    if both_ways:  # NULL never flows back: the rollback's reset of the new column must not wipe the old one
+        stmts += [
+            f"CREATE TRIGGER IF NOT EXISTS {ins_b} AFTER INSERT ON {t} FOR EACH ROW "
+            f"WHEN NEW.{s} IS NULL AND NEW.{g} IS NOT NULL "
+            f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE id = NEW.id; END",
+            f"CREATE TRIGGER IF NOT EXISTS {upd_b} AFTER UPDATE OF {g} ON {t} FOR EACH ROW "
+            f"WHEN NEW.{s} IS OLD.{s} AND NEW.{s} IS NOT NEW.{g} AND NEW.{g} IS NOT NULL "
+            f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE id = NEW.id; END",
+        ]
+    return stmts
+
+
+def postgres_trigger_name(table: str, source: str, target: str) -> str:
+    """Identifiers are at most 63 bytes in PostgreSQL: long generated names stay unique with a hash."""
+    name = f"{TRIGGER_PREFIX}{table}_{source}_{target}"
+    return name if len(name) <= 63 else name[:50] + "_" + hashlib.sha1(name.encode()).hexdigest()[:12]
+
+
+def _postgres_trigger(d: Dialect, table: str, source: str, target: str, expr: str | None, both_ways: bool) -> list[str]:
+    q = d.quote
+    name = postgres_trigger_name(table, source, target)
+    s, g = q(source), q(target)
+    if expr:  # computed from the row: evaluate the expression over NEW as if it were the row
+        compute = f"NEW.{g} := (SELECT {expr} FROM (SELECT NEW.*) AS _row);"
+        on_insert = compute
+        on_update = f"IF NEW.{s} IS DISTINCT FROM OLD.{s} THEN {compute} END IF;"
+    else:
+        on_insert = f"IF NEW.{g} IS NULL THEN NEW.{g} := NEW.{s};"
+        on_update = (
+            f"IF NEW.{s} IS DISTINCT FROM OLD.{s} AND NEW.{g} IS NOT DISTINCT FROM OLD.{g} THEN NEW.{g} := NEW.{s};"
+        )
+        if both_ways:  # NULL never flows back: the rollback's reset of the new column must not wipe the old one
+            on_insert += f" ELSIF NEW.{s} IS NULL THEN NEW.{s} := NEW.{g};"
+            on_update += (
+                f" ELSIF NEW.{g} IS DISTINCT FROM OLD.{g} AND NEW.{s} IS NOT DISTINCT FROM OLD.{s} "
+                f"AND NEW.{g} IS NOT NULL THEN NEW.{s} := NEW.{g};"
+            )
+        on_insert += " END IF;"
+        on_update += " END IF;"
+    body = f"BEGIN IF TG_OP = 'INSERT' THEN {on_insert} ELSE {on_update} END IF; RETURN NEW; END"
+    return [
+        f"CREATE OR REPLACE FUNCTION {q(name)}() RETURNS trigger LANGUAGE plpgsql AS $labkit$ {body} $labkit$",
+        f"DROP TRIGGER IF EXISTS {q(name)} ON {q(table)}",
+        f"CREATE TRIGGER {q(name)} BEFORE INSERT OR UPDATE ON {q(table)} FOR EACH ROW EXECUTE FUNCTION {q(name)}()",
+    ]

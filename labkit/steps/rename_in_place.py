@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Step
+from .._common import check_rename
+from ..operations import MemoryRun, SqlRun, memory_apply, sql_statements
+from .base import Meaning, Step
 
 
 @dataclass(frozen=True, repr=False)
@@ -24,10 +26,7 @@ class RenameColumnInPlace(Step):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.old == self.new:
-            from ..errors import SameNameError
-
-            raise SameNameError(self.table, self.old)
+        check_rename(self.table, self.old, self.new)
 
     def reverse(self) -> Step:
         return RenameColumnInPlace(self.table, self.new, self.old, label=f"undo_{self.name}")
@@ -39,3 +38,21 @@ class RenameColumnInPlace(Step):
 
     def describe(self) -> str:
         return f"rename column {self.old} to {self.new} in place (instant; any query still naming {self.old} fails)"
+
+    def derive(self, meanings: dict[str, Meaning]) -> None:
+        if self.old in meanings:
+            meanings[self.new] = meanings[self.old]
+
+
+@memory_apply.register
+def _apply_in_memory(step: RenameColumnInPlace, run: MemoryRun) -> None:
+    run.table.rename_column(step.old, step.new)
+
+
+@sql_statements.register
+def _sql(step: RenameColumnInPlace, run: SqlRun) -> list[str]:
+    cols = run.table.column_names
+    if step.new in cols and step.old not in cols:  # safe to re-run: a resumed run may meet it done
+        return []
+    q = run.dialect.quote
+    return [f"ALTER TABLE {q(run.table.name)} RENAME COLUMN {q(step.old)} TO {q(step.new)}"]

@@ -2,16 +2,22 @@
 
 This is how pgroll renames: no copy, no trigger, no backfill. App v2 reads and writes ``new`` through its
 versioned view (``SELECT old AS new``); once v1 is gone, ``RenameColumnInPlace`` renames the column itself,
-which both engines do instantly, and the view keeps working. It needs every app to go through the views.
+which both engines do instantly, and the view keeps working. It needs every app to go through the views,
+so it has no in-memory implementation: the in-memory table has no views, and refuses the plan up front.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .._common import check_name
+from .._common import check_name, check_rename
 from ..errors import IrreversibleStepError
+from ..operations import MemoryRun, SqlRun, memory_check, sql_statements
 from .base import Step
+
+if TYPE_CHECKING:
+    from ..safety.walk import PlanWalk
 
 
 @dataclass(frozen=True, repr=False)
@@ -30,8 +36,7 @@ class RenameInView(Step):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_name(self.version, kind="app version")
-        if self.old == self.new:
-            raise self._refuse("old and new must be different names")
+        check_rename(self.table, self.old, self.new)
 
     def reverse(self) -> Step:
         return RemoveView(self.table, self.version, label=f"undo_{self.name}")
@@ -43,6 +48,9 @@ class RenameInView(Step):
 
     def describe(self) -> str:
         return f"app {self.version}'s view shows {self.old} as {self.new} (no copy, no trigger)"
+
+    def track(self, walk: PlanWalk) -> None:
+        walk.aliases.add(self.new)
 
 
 @dataclass(frozen=True, repr=False)
@@ -63,3 +71,22 @@ class RemoveView(Step):
 
     def describe(self) -> str:
         return f"drop app {self.version}'s view"
+
+
+@memory_check.register
+def _refuse_in_memory(step: RenameInView, run: MemoryRun) -> None:
+    raise step._refuse("the in-memory table has no views: approach B needs a database")
+
+
+@sql_statements.register
+def _sql(step: RenameInView, run: SqlRun) -> list[str]:
+    app = next((a for a in (run.plan.apps if run.plan else ()) if a.name == step.version), None)
+    if app is None:
+        raise step._refuse(f"the plan has no app version {step.version!r}")
+    return run.view_statements(app, aliases={step.new: step.old})
+
+
+@sql_statements.register
+def _remove_sql(step: RemoveView, run: SqlRun) -> list[str]:
+    name = run.dialect.view_name(run.table.name, step.version)
+    return [run.dialect.drop_view_sql(name)] if name in run.table.views else []

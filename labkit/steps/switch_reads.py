@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from ..operations import MemoryRun, SqlRun, memory_apply, sql_statements
 from .base import Step
+
+if TYPE_CHECKING:
+    from ..safety.walk import PlanWalk
 
 
 @dataclass(frozen=True, repr=False)
@@ -34,3 +39,18 @@ class SwitchReads(Step):
     def describe(self) -> str:
         app = f" (app {self.deploy} rolls out)" if self.deploy else ""
         return f"app reads switch to {self.new} (from {self.old}){app}"
+
+    def track(self, walk: PlanWalk) -> None:
+        walk.switched_away.add(self.old)
+
+
+# Readers move when their app version rolls out, which the runner performs with the step: the data does not
+# change. (On a database the version's view is created then, by the backend's expose().)
+@memory_apply.register
+def _apply_in_memory(step: SwitchReads, run: MemoryRun) -> None:
+    return None
+
+
+@sql_statements.register
+def _sql(step: SwitchReads, run: SqlRun) -> list[str]:
+    return []

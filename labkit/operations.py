@@ -1,0 +1,139 @@
+"""What an operation registers next to itself: how each engine carries it out.
+
+A step class (``labkit/steps/<operation>.py``) is plain data. Beside it, in the same module, the operation
+registers its implementations on the generic functions below, the way Alembic registers
+``@Operations.implementation_for(AddColumnOp)``::
+
+    @memory_apply.register
+    def _(step: AddColumn, run: MemoryRun) -> None: ...
+
+    @sql_statements.register
+    def _(step: AddColumn, run: SqlRun) -> list[str]: ...
+
+The backends only call these functions; they never name a step class. Dispatch is ``functools.singledispatch``:
+it follows the method resolution order, so a subclass of a step runs with its parent's implementation unless it
+registers its own. An operation that an engine cannot run simply registers nothing for it, and the backend
+refuses the plan before anything changes (``StepDoesNotFitError``, naming the engine).
+
+SQL that differs per dialect lives in the operation's module too (a function per dialect, picked by
+``run.dialect.name``); what the dialects offer every operation (quoting, literals, types) is ``Dialect``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import singledispatch
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .errors import StepDoesNotFitError
+
+if TYPE_CHECKING:
+    from .apps import AppVersion
+    from .backends.base import Dialect
+    from .db import Database, DbTable
+    from .plan import MigrationPlan
+    from .steps.base import Step
+    from .table import Table
+
+# ---------------------------------------------------------------- the contexts an implementation receives
+
+
+@dataclass
+class MemoryRun:
+    """What an in-memory implementation may use: the table, the plan being run, and the backfill journal.
+
+    ``journal`` maps a column to the batches written into it, each as (ids, the values they held before),
+    so that an undo can put back exactly what a backfill overwrote.
+    """
+
+    table: Table
+    plan: MigrationPlan | None = None
+    journal: dict[str, list[tuple[list[int], list[Any]]]] = field(default_factory=dict)
+
+
+class SqlRun(Protocol):
+    """What an SQL implementation may use (the SQL backend provides it)."""
+
+    @property
+    def table(self) -> DbTable: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def dialect(self) -> Dialect: ...
+    @property
+    def plan(self) -> MigrationPlan | None: ...
+
+    def view_statements(self, app: AppVersion, aliases: dict[str, str]) -> list[str]:
+        """The statements that create ``app``'s versioned view (``aliases``: a name it shows -> a real column)."""
+        ...
+
+
+# ---------------------------------------------------------------- the generic functions operations register on
+
+
+class NotImplementedHere(Exception):
+    """Raised by the default of every generic function: no implementation is registered for this step."""
+
+
+@singledispatch
+def memory_apply(step: Step, run: MemoryRun) -> None:
+    """Carry out a (non-batched) step on the in-memory table."""
+    raise NotImplementedHere
+
+
+@singledispatch
+def memory_batch(step: Step, run: MemoryRun, lo: int, hi: int) -> int:
+    """Carry out one batch (ids ``lo..hi``) of a batched step on the in-memory table; return rows touched."""
+    raise NotImplementedHere
+
+
+@singledispatch
+def memory_check(step: Step, run: MemoryRun) -> None:
+    """Refuse, before anything changes, a step the in-memory table cannot run as given (default: accept)."""
+    return None
+
+
+@singledispatch
+def sql_statements(step: Step, run: SqlRun) -> list[str]:
+    """The statements that carry out a (non-batched) step, run in one transaction under the lock timeout."""
+    raise NotImplementedHere
+
+
+@singledispatch
+def sql_batch(step: Step, run: SqlRun) -> str:
+    """The statement that carries out one batch of a batched step; it binds the batch's ``lo`` and ``hi`` ids."""
+    raise NotImplementedHere
+
+
+@singledispatch
+def sql_check(step: Step, run: SqlRun) -> None:
+    """Refuse, before anything changes, a step this database cannot run as given (default: accept)."""
+    return None
+
+
+def implemented(generic: Callable[..., Any], step: Step) -> bool:
+    """Has an implementation been registered on ``generic`` for ``step``'s class (or one of its parents)?"""
+    registry: Any = generic
+    return bool(registry.dispatch(type(step)) is not registry.dispatch(object))
+
+
+def require(step: Step, table: str, engine: str, *generics: Callable[..., Any]) -> None:
+    """Refuse ``step`` on ``engine`` unless the implementation it needs is registered."""
+    if not any(implemented(g, step) for g in generics):
+        raise StepDoesNotFitError(step.name, table, f"the {engine} backend cannot run {type(step).__name__}")
+
+
+__all__ = [
+    "MemoryRun",
+    "NotImplementedHere",
+    "SqlRun",
+    "implemented",
+    "memory_apply",
+    "memory_batch",
+    "memory_check",
+    "require",
+    "sql_batch",
+    "sql_check",
+    "sql_statements",
+]
