@@ -169,7 +169,8 @@ def run_scenario(
                 runner = MigrationRunner(users, traffic=load, fail_at=fail_at, observers=observers)
                 result = runner.execute_plan(plan)
             time.sleep(cooldown)
-        lost = load.audit(users)
+        load.audit(users)
+        lost = load.lost_writes
         events = pd.DataFrame(
             [{"tick": e.tick, "kind": e.kind, "step": e.step, "phase": e.phase, "time": t} for e, t in load.events],
             columns=["tick", "kind", "step", "phase", "time"],

@@ -3,9 +3,8 @@
 It counts what users would notice:
 
 - a **failed request** names a column that is not there (or breaks a constraint): downtime;
-- a **lost write** is a value that was written and acknowledged, which a later read does not return
-  (each write counts once; a final audit reads back every row's last write when the run ends);
-- a **stale read** is a wrong value on a row the app never wrote (e.g. reading a column not yet backfilled).
+- a **lost write** and a **stale read**, as ``labkit.ledger`` defines them for every kind of traffic (a final
+  audit reads back every row's last write when the run ends).
 """
 
 from __future__ import annotations
@@ -18,11 +17,11 @@ from typing import Any
 from ._common import check_ratios
 from .apps import AppVersion
 from .backends import backend_for
+from .ledger import WriteLedger
 from .plan import MigrationPlan
 from .runner import Event, MigrationResult, MigrationRunner, Observer
-from .steps import Backfill, RenameColumnInPlace, StartDualWrite
-
-Meaning = Callable[[dict[str, Any]], Any]
+from .steps.base import Meaning
+from .table import TableLike
 
 
 @dataclass
@@ -69,13 +68,7 @@ def column_meanings(plan: MigrationPlan, data_columns: Sequence[str]) -> dict[st
     """What each column should hold, as a function of the app's logical row (the original columns)."""
     meanings: dict[str, Meaning] = {c: (lambda row, c=c: row[c]) for c in data_columns}
     for s in plan.steps:
-        if isinstance(s, (Backfill, StartDualWrite)) and s.target not in meanings:
-            if s.compute is not None:
-                meanings[s.target] = s.compute
-            elif s.source in meanings:
-                meanings[s.target] = meanings[s.source]
-        elif isinstance(s, RenameColumnInPlace) and s.old in meanings:
-            meanings[s.new] = meanings[s.old]
+        s.derive(meanings)
     return meanings
 
 
@@ -104,7 +97,7 @@ class TrafficSimulator:
 
     def __init__(
         self,
-        table: Any,
+        table: TableLike,
         plan: MigrationPlan,
         *,
         seed: int = 0,
@@ -118,7 +111,7 @@ class TrafficSimulator:
         check_ratios(read_ratio, insert_ratio)
         if rollout_ticks < 1:
             raise ValueError("rollout_ticks must be >= 1")
-        self.table = table
+        self.table: TableLike = table
         self.backend = backend_for(table)
         self.rng = random.Random(seed)
         self.requests_per_tick = requests_per_tick
@@ -135,12 +128,10 @@ class TrafficSimulator:
             unknown = [c for c in app.columns if c not in self.meanings]
             if unknown:
                 raise ValueError(f"app {app.name} uses {', '.join(unknown)}, which the plan never fills")
-        self.truth: dict[int, dict[str, Any]] = {r["id"]: {c: r[c] for c in self.originals} for r in table.rows()}
-        sample = next(iter(self.truth.values()), {})
+        self.ledger = WriteLedger(self.meanings, ((r["id"], {c: r[c] for c in self.originals}) for r in table.rows()))
+        sample = next(iter(self.ledger.truth.values()), {})
         self.make_value = _value_maker(sample)
-        self.last_write: dict[int, int] = {}  # row id -> number of its last acknowledged write
-        self.lost: set[int] = set()  # write numbers already counted as lost
-        self.writes = 0
+        self.attempts = 0  # write requests sent (numbers the values they write)
         self.ticks: list[TickTraffic] = []
         self.failed_by_version: dict[str, int] = {}
 
@@ -178,27 +169,18 @@ class TrafficSimulator:
         ids = self.table.ids
         return ids[self.rng.randrange(len(ids))] if len(ids) else None
 
-    def _read(self, app: AppVersion, tick: TickTraffic | None, row_id: int | None = None) -> bool:
+    def _read(self, app: AppVersion, tick: TickTraffic) -> bool:
         if not self._has(app.reads):
             return False
-        row_id = self._pick_row() if row_id is None else row_id
+        row_id = self._pick_row()
         if row_id is None:
             return True
-        row = self.table.get(row_id)
-        expected = self.truth[row_id]
-        wrong = any(row[c] != self.meanings[c](expected) for c in app.reads)
-        if wrong:
-            write = self.last_write.get(row_id)
-            if write is not None and write not in self.lost:
-                self.lost.add(write)
-                if tick is not None:
-                    tick.lost_writes += 1
-            elif write is None and tick is not None:
-                tick.stale_reads += 1
+        verdict = self.ledger.check(row_id, self.table.get(row_id), app.reads)
+        if verdict == "lost":
+            tick.lost_writes += 1
+        elif verdict == "stale":
+            tick.stale_reads += 1
         return True
-
-    def _values(self, app: AppVersion, logical: dict[str, Any]) -> dict[str, Any]:
-        return {c: self.meanings[c](logical) for c in app.writes}
 
     def _update(self, app: AppVersion) -> bool:
         if not self._has(app.writes):
@@ -206,44 +188,39 @@ class TrafficSimulator:
         row_id = self._pick_row()
         if row_id is None:
             return True
-        self.writes += 1
+        self.attempts += 1
         column = self.rng.choice(self.originals)
-        logical = dict(self.truth[row_id])
-        logical[column] = self.make_value(column, self.writes, self.rng)
+        logical = dict(self.ledger.truth[row_id])
+        logical[column] = self.make_value(column, self.attempts, self.rng)
         try:
-            self.table.update(row_id, self._values(app, logical))
+            self.table.update(row_id, self.ledger.values(logical, app.writes))
         except Exception:
             return False
-        self.truth[row_id] = logical
-        self.last_write[row_id] = self.writes
+        self.ledger.acknowledge(row_id, logical)
         return True
 
     def _insert(self, app: AppVersion) -> bool:
         if not self._has(app.writes):
             return False
-        self.writes += 1
-        logical = {c: self.make_value(c, self.writes, self.rng) for c in self.originals}
+        self.attempts += 1
+        logical = {c: self.make_value(c, self.attempts, self.rng) for c in self.originals}
         try:
-            row_id = self.table.insert(self._values(app, logical))
+            row_id = self.table.insert(self.ledger.values(logical, app.writes))
         except Exception:
             return False
-        self.truth[row_id] = logical
-        self.last_write[row_id] = self.writes
+        self.ledger.acknowledge(row_id, logical)
         return True
 
     # -------------------------------------------------------------- after the run
     def audit(self, app: AppVersion) -> int:
-        """Read back every row whose last write is not yet known lost; return how many more were lost."""
+        """Read back every row the app wrote through ``app``; return how many more writes were found lost."""
         if not self._has(app.reads):
             return 0
-        before = len(self.lost)
-        for row_id in list(self.last_write):
-            self._read(app, None, row_id)
-        return len(self.lost) - before
+        return self.ledger.audit(self.table.get, app.reads)
 
 
 def simulate_traffic(
-    table: Any,
+    table: TableLike,
     plan: MigrationPlan,
     *,
     seed: int = 0,

@@ -1,8 +1,9 @@
 """App versions as real clients of a real database: threads with their own connections.
 
 Each thread owns a disjoint set of rows (``id % threads == i``, plus the rows it inserts), so the last
-acknowledged write of every row is known exactly; a *lost write* is one that a later read (during the run, or
-the final audit) does not return. Every request's start, latency, app version and outcome is recorded.
+acknowledged write of every row is known exactly. Lost writes and stale reads are counted by a
+``labkit.ledger.WriteLedger``, as the in-memory simulator counts them. Every request's start, latency, app
+version and outcome is recorded.
 
 Pass the workload to the runner as ``traffic=``: it follows the rollouts (old and new versions share the
 traffic during a rollout of ``rollout_ticks`` ticks of ``dwell`` seconds each), and before the runner goes on,
@@ -21,6 +22,7 @@ from typing import Any
 from ._common import check_ratios
 from .apps import AppVersion
 from .db import DbTable
+from .ledger import WriteLedger
 from .plan import MigrationPlan
 from .runner import Event
 from .traffic import column_meanings
@@ -89,9 +91,7 @@ class AppWorkload:
         self.meanings = column_meanings(plan, self.originals)
         self.apps = {a.name: a for a in plan.apps}
         self.shares: dict[str, float] = {plan.apps[0].name: 1.0}
-        self.truth = {r["id"]: {c: r[c] for c in self.originals} for r in table.rows()}
-        self.acked: set[int] = set()
-        self.lost: set[int] = set()
+        self.ledger = WriteLedger(self.meanings, ((r["id"], {c: r[c] for c in self.originals}) for r in table.rows()))
         self.requests: list[Request] = []
         self.events: list[tuple[Event, float]] = []  # each runner event and when it happened
         self._stop = threading.Event()
@@ -144,7 +144,7 @@ class AppWorkload:
         from .db import connect
 
         rng = random.Random(self.seed * 1000 + i)
-        mine = [rid for rid in sorted(self.truth) if rid % self.threads == i]
+        mine = [rid for rid in sorted(self.ledger.truth) if rid % self.threads == i]
         if not mine:
             return
         interval = 1.0 / self.rate if self.rate else 0.0
@@ -205,18 +205,17 @@ class AppWorkload:
         d = table.db.dialect
         cols = ", ".join(d.quote(c) for c in app.reads)
         values = table.db.query(f"SELECT {cols} FROM {self._source(table, app)} WHERE id = {d.param}", [row_id])[0]
-        row = dict(zip(app.reads, values))
-        if row_id in self.acked and any(row[c] != self.meanings[c](self.truth[row_id]) for c in app.reads):
-            self.lost.add(row_id)
+        self.ledger.check(row_id, dict(zip(app.reads, values)), app.reads)
 
     def _new_value(self, old: Any, value: str, rng: random.Random) -> Any:
         return f"{value}@{rng.choice(['a.io', 'b.org'])}" if "@" in str(old) else value
 
     def _update(self, table: DbTable, app: AppVersion, row_id: int, value: str, rng: random.Random) -> None:
-        column = rng.choice([c for c in self.originals if isinstance(self.truth[row_id][c], str)] or self.originals)
-        logical = dict(self.truth[row_id])
+        truth = self.ledger.truth[row_id]
+        column = rng.choice([c for c in self.originals if isinstance(truth[c], str)] or self.originals)
+        logical = dict(truth)
         logical[column] = self._new_value(logical[column], value, rng)
-        values = {c: self.meanings[c](logical) for c in app.writes}
+        values = self.ledger.values(logical, app.writes)
         if self._physical(table, app) or not self.use_views:
             table.update(row_id, values)  # raises RowNotFoundError if it touched nothing
         else:  # names only its view knows (a rename through views): write through the view
@@ -225,25 +224,28 @@ class AppWorkload:
             with table.db.transaction():
                 table.db.execute(f"UPDATE {self._source(table, app)} SET {sets} WHERE id = {d.param}",
                                  [*values.values(), row_id])  # fmt: skip
-        self.truth[row_id] = logical  # acknowledged: the commit returned
-        self.acked.add(row_id)
+        self.ledger.acknowledge(row_id, logical)  # the commit returned
 
     def _insert(self, table: DbTable, app: AppVersion, value: str, rng: random.Random) -> int:
-        logical = {c: self._new_value(v, value, rng) for c, v in next(iter(self.truth.values())).items()}
-        row_id = table.insert({c: self.meanings[c](logical) for c in app.writes})
-        self.truth[row_id] = logical
-        self.acked.add(row_id)
+        logical = {c: self._new_value(v, value, rng) for c, v in next(iter(self.ledger.truth.values())).items()}
+        row_id = table.insert(self.ledger.values(logical, app.writes))
+        self.ledger.acknowledge(row_id, logical)
         return row_id
 
     # -------------------------------------------------------------- after the run
     def audit(self, table: DbTable, app: AppVersion | None = None) -> int:
-        """Read back every row's last acknowledged write through ``app`` (the live one); return rows lost."""
+        """Read back every row the app wrote, as ``app`` (the live one) reads it; return how many more writes
+        were found lost (``lost_writes`` is the total)."""
         app = app or self.apps[self.version]
-        for row_id in sorted(self.acked):
-            row = table.get(row_id)
-            if any(row.get(c) != self.meanings[c](self.truth[row_id]) for c in app.reads):
-                self.lost.add(row_id)
-        return len(self.lost)
+        return self.ledger.audit(table.get, app.reads)
+
+    @property
+    def lost_writes(self) -> int:
+        return self.ledger.lost_writes
+
+    @property
+    def stale_reads(self) -> int:
+        return self.ledger.stale_reads
 
     @property
     def failed(self) -> list[Request]:

@@ -35,7 +35,7 @@ def test_concurrent_app_writers_lose_nothing_and_fail_nothing_in_any_phase(db, k
         time.sleep(0.05)  # and after it ends
     assert result.ok, result.summary()
     assert [r.error for r in load.failed] == []
-    assert load.audit(users) == 0
+    assert load.audit(users) == 0 and load.lost_writes == 0 and load.stale_reads == 0
     versions = {r.version for r in load.requests}
     assert versions == {a.name for a in plan.apps}, "every app version served traffic"
     assert sum(r.op == "update" for r in load.requests) > 20

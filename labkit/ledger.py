@@ -1,0 +1,83 @@
+"""The truth of what the app wrote, and one definition of a lost write for every kind of traffic.
+
+The in-memory simulator (``labkit.traffic``) and the real-database workload (``labkit.workload``) both keep a
+``WriteLedger``, so they count the same things the same way:
+
+- a **lost write** is an acknowledged write whose value a later read of its row does not return. Each write
+  counts once: a row that is written, found wrong, written again and found wrong again counts two;
+- a **stale read** is a wrong value on a row the app never wrote (e.g. a column not yet backfilled);
+- an **audit** reads back every row whose last write is not yet known lost, after the run; it returns how
+  many more writes it found lost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from .steps.base import Meaning
+
+Verdict = Literal["ok", "lost", "stale"]
+
+
+class WriteLedger:
+    """What each row should hold (its logical values, through each column's meaning) and which writes were lost.
+
+    Thread-safe: the workload's threads share one ledger.
+
+    Args:
+        meanings: column -> what it should hold, from the app's logical row (see ``Step.derive``).
+        rows: ``(id, logical row)`` of every row before the run.
+    """
+
+    def __init__(self, meanings: Mapping[str, Meaning], rows: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        self.meanings = dict(meanings)
+        self.truth: dict[int, dict[str, Any]] = dict(rows)
+        self.writes = 0  # acknowledged writes so far
+        self.stale_reads = 0
+        self._last: dict[int, int] = {}  # row id -> number of its last acknowledged write
+        self._lost: set[int] = set()  # numbers of the writes found lost
+        self._mutex = threading.Lock()
+
+    @property
+    def lost_writes(self) -> int:
+        return len(self._lost)
+
+    def expected(self, row_id: int, column: str) -> Any:
+        """What ``column`` of row ``row_id`` must hold now."""
+        return self.meanings[column](self.truth[row_id])
+
+    def values(self, logical: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+        """What an app that writes ``columns`` sends for the logical row ``logical``."""
+        return {c: self.meanings[c](dict(logical)) for c in columns}
+
+    def acknowledge(self, row_id: int, logical: dict[str, Any]) -> int:
+        """Record an acknowledged write (the commit returned): ``logical`` is now the row's truth."""
+        with self._mutex:
+            self.writes += 1
+            self.truth[row_id] = logical
+            self._last[row_id] = self.writes
+            return self.writes
+
+    def check(self, row_id: int, row: Mapping[str, Any], columns: Iterable[str]) -> Verdict:
+        """Compare what a read returned with the truth; a wrong value loses the row's last write (once)."""
+        with self._mutex:
+            truth = self.truth[row_id]
+            if all(row.get(c) == self.meanings[c](truth) for c in columns):
+                return "ok"
+            write = self._last.get(row_id)
+            if write is None:
+                self.stale_reads += 1
+                return "stale"
+            if write in self._lost:
+                return "ok"  # already counted: a write is lost once
+            self._lost.add(write)
+            return "lost"
+
+    def audit(self, read: Callable[[int], Mapping[str, Any]], columns: Sequence[str]) -> int:
+        """Read back every row the app wrote (``read(row_id)``); return how many more writes were found lost."""
+        before = self.lost_writes
+        for row_id in sorted(self._last):
+            self.check(row_id, read(row_id), columns)
+        return self.lost_writes - before

@@ -1,0 +1,109 @@
+"""The shape of an operation: implementations registered beside the step, found through subclasses; guests
+that raise cannot hurt a migration; the resume fingerprint tells functions apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+import labkit as lk
+from labkit.backends.sql import fingerprint
+from labkit.operations import implemented, memory_apply, sql_statements
+from tests.conftest import add_plan, rename_plan
+
+
+class Explodes:
+    """An observer with a bug: it raises on the second batch it sees."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def on_tick(self, event: lk.Event, apps: dict[str, float]) -> None:
+        if event.kind == "batch":
+            self.seen += 1
+            if self.seen == 2:
+                raise RuntimeError("observer bug")
+
+
+def test_an_observer_raising_mid_backfill_is_detached_and_the_migration_completes(users):
+    bad, recorder = Explodes(), lk.SnapshotRecorder(users)
+    runner = lk.MigrationRunner(users, observers=[bad, recorder])
+    result = runner.execute_plan(rename_plan(users))
+    assert result.status == "completed" and result.failed_step is None
+    errors = [e for e in result.history if e.kind == "observer_error"]
+    assert len(errors) == 1 and "Explodes raised RuntimeError: observer bug; detached" in errors[0].detail
+    assert bad.seen == 2  # never called again after it raised
+    assert len(recorder.events) == len(result.history)  # the other observer saw every event, the error too
+    assert "full_name" in users.column_names and "name" not in users.column_names
+
+
+def test_traffic_that_raises_is_detached_too_and_never_rolls_back(users):
+    class BrokenTraffic(Explodes):
+        rollout_ticks = 1
+
+    result = lk.MigrationRunner(users, traffic=BrokenTraffic()).execute_plan(add_plan(users))
+    assert result.status == "completed"
+    assert [e.kind for e in result.history].count("observer_error") == 1
+
+
+def test_an_observer_error_is_logged_as_a_warning(users, caplog):
+    caplog.set_level("WARNING", logger="labkit")
+    lk.MigrationRunner(users, observers=[Explodes()]).execute_plan(rename_plan(users))
+    assert any("observer_error" in r.getMessage() for r in caplog.records)
+
+
+def test_the_fingerprint_tells_two_backfill_functions_apart(users):
+    def plan_with(fn):
+        return lk.build_add_column_migration(users, "d", backfill=fn, source="email", batch_size=5)
+
+    lower = plan_with(lambda row: row["email"].lower())
+    upper = plan_with(lambda row: row["email"].upper())
+    same = plan_with(lambda row: row["email"].lower())
+    assert fingerprint(lower) != fingerprint(upper)
+    assert fingerprint(lower) == fingerprint(same)  # the same code: a rebuilt plan resumes
+
+    def suffix(s):
+        return lambda row: row["email"] + s
+
+    assert fingerprint(plan_with(suffix("a"))) != fingerprint(plan_with(suffix("b")))  # closures differ
+
+
+def test_reversible_answers_only_for_irreversible_steps_and_lets_bugs_through():
+    @dataclass(frozen=True, repr=False)
+    class Buggy(lk.AddColumn):
+        def reverse(self) -> lk.Step:
+            raise KeyError("a bug, not an answer")
+
+    assert lk.AddColumn("users", "a").reversible and not lk.DropColumn("users", "a").reversible
+    with pytest.raises(KeyError):
+        _ = Buggy("users", "a").reversible
+
+
+def test_a_subclass_of_a_step_runs_with_its_parents_implementations(users):
+    @dataclass(frozen=True, repr=False)
+    class AddNickname(lk.AddColumn):
+        kind = "add_nickname"
+
+    step = AddNickname("users", "nickname")
+    assert implemented(memory_apply, step) and implemented(sql_statements, step)
+    result = lk.MigrationRunner(users).execute_plan(lk.MigrationPlan("nick", [step]))
+    assert result.ok and users.has_column("nickname")
+
+
+def test_a_step_with_no_implementation_is_refused_before_anything_changes(users):
+    @dataclass(frozen=True, repr=False)
+    class Unknown(lk.Step):
+        table: str
+
+        def fit(self, columns: list[str]) -> list[str]:
+            return columns
+
+        def describe(self) -> str:
+            return "nothing anyone implemented"
+
+    before = users.snapshot()
+    plan = lk.MigrationPlan("p", [lk.AddColumn("users", "a"), Unknown("users")])
+    with pytest.raises(lk.StepDoesNotFitError, match="in-memory backend cannot run Unknown"):
+        lk.MigrationRunner(users).execute_plan(plan)
+    assert users.snapshot() == before
