@@ -2,7 +2,7 @@
 """Set up the lab and run it: the only two commands a newcomer needs.
 
     python3 lab.py          # set everything up (first time only) and start JupyterLab on the notebooks
-    python3 lab.py test     # set everything up and run every test (ruff, pytest, the notebooks)
+    python3 lab.py test     # set everything up and run every test (ruff, mypy, pytest, the notebooks)
     python3 lab.py refresh  # (authors) re-execute every notebook in place, storing fresh outputs
 
 Needs only Python 3.10+. Creates ./.venv (override with LABKIT_VENV) and installs labkit into it with
@@ -60,6 +60,10 @@ def lab(extra: list[str]) -> int:
 def test(extra: list[str]) -> int:
     _say("ruff: lint")
     rc = run(str(PY), "-m", "ruff", "check", "labkit", "tests", "bench", "lab.py")
+    if rc:
+        return rc
+    _say("mypy: types, strict on labkit/")
+    rc = run(str(PY), "-m", "mypy")
     if rc:
         return rc
     _say("pytest: unit, property and notebook tests")

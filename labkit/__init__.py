@@ -5,7 +5,11 @@ import logging
 from . import exercises
 from ._common import SQL
 from .apps import AppVersion
-from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
+from .builders import (
+    build_add_column_migration,
+    build_naive_rename_migration,
+    build_rename_column_migration,
+)
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_products, make_users, split_name
 from .db import Database, DbTable, TableNotFoundError, connect
 from .errors import (

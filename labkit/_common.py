@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import InvalidBatchSizeError, InvalidNameError
@@ -59,6 +60,13 @@ class SQL:
 
 
 SqlByDialect = str | tuple[tuple[str, str], ...] | None  # one expression, or (dialect, expression) pairs
+
+
+def sql_by_dialect(sql: str | Mapping[str, str] | tuple[tuple[str, str], ...] | None) -> SqlByDialect:
+    """``{dialect: expression}`` as sorted pairs, so that a step holding it stays hashable and comparable."""
+    if isinstance(sql, Mapping):
+        return tuple(sorted(sql.items()))
+    return sql
 
 
 def sql_for(sql: SqlByDialect, dialect: str) -> str | None:

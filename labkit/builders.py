@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from ._common import check_batch_size, check_name
+from ._common import check_batch_size, check_name, sql_by_dialect
 from .apps import AppVersion
 from .backends import backend_for
 from .errors import ColumnExistsError, ColumnNotFoundError, SameNameError
@@ -20,36 +20,37 @@ from .steps import (
     StopDualWrite,
     SwitchReads,
 )
+from .table import TableLike
 
 
-def _columns(table: Any) -> list[str]:
+def _columns(table: TableLike) -> list[str]:
     return backend_for(table).data_columns()
 
 
-def _resuming(table: Any, plan_name: str) -> bool:
+def _resuming(table: TableLike, plan_name: str) -> bool:
     """A cut-off run of this very plan is recorded in the database: building it again resumes it."""
     return backend_for(table).in_progress(plan_name)
 
 
-def _sql_type(table: Any, column: str) -> str | None:
+def _sql_type(table: TableLike, column: str) -> str | None:
     types = getattr(table, "column_types", None)
     return types().get(column) if callable(types) else None
 
 
-def _need(table: Any, column: str) -> None:
+def _need(table: TableLike, column: str) -> None:
     cols = _columns(table)
     if column not in cols:
         raise ColumnNotFoundError(table.name, column, ["id", *cols])
 
 
-def _free(table: Any, column: str) -> None:
+def _free(table: TableLike, column: str) -> None:
     check_name(column)
     if column in _columns(table):
         raise ColumnExistsError(table.name, column)
 
 
 def build_add_column_migration(
-    table: Any,
+    table: TableLike,
     column: str,
     *,
     default: Any = None,
@@ -90,7 +91,7 @@ def build_add_column_migration(
         raise TypeError("backfill must be a function of the row (a dict), e.g. lambda row: row['email'].lower()")
     if backfill_sql is not None and not isinstance(backfill_sql, (str, Mapping)):
         raise TypeError("backfill_sql must be an SQL expression, or a {dialect: expression} mapping")
-    sql = dict(backfill_sql) if isinstance(backfill_sql, Mapping) else backfill_sql
+    sql = sql_by_dialect(backfill_sql)
     if source is None:
         if len(data) != 1:
             raise ValueError(
@@ -123,7 +124,7 @@ def rename_apps(data: list[str], old: str, new: str) -> tuple[AppVersion, AppVer
 
 
 def build_rename_column_migration(
-    table: Any,
+    table: TableLike,
     old: str,
     new: str,
     *,
@@ -168,7 +169,7 @@ def build_rename_column_migration(
     return MigrationPlan(name, steps, apps=rename_apps(data, old, new))
 
 
-def _rename_through_view(table: Any, old: str, new: str) -> MigrationPlan:
+def _rename_through_view(table: TableLike, old: str, new: str) -> MigrationPlan:
     name = f"rename {table.name}.{old} to {new} through views"
     if old == new:
         raise SameNameError(table.name, old)
@@ -187,7 +188,7 @@ def _rename_through_view(table: Any, old: str, new: str) -> MigrationPlan:
     return MigrationPlan(name, steps, apps=(v1, v2))
 
 
-def build_naive_rename_migration(table: Any, old: str, new: str) -> MigrationPlan:
+def build_naive_rename_migration(table: TableLike, old: str, new: str) -> MigrationPlan:
     """The unsafe baseline: rename in place, then roll out the app that uses the new name."""
     _need(table, old)
     if old == new:

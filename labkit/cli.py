@@ -9,12 +9,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .data import email_domain, make_users
 from .errors import LabkitError
 from .runner import MigrationRunner
 from .safety import validate_migration_safety
+from .table import TableLike
 from .traffic import simulate_traffic
 
 EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2}
@@ -22,7 +24,7 @@ EX_USAGE = 64
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not argparse's usage block
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
         self.exit(EX_USAGE, f"labkit: error: {message}\n")
 
 
@@ -45,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _print_rows(table, n: int) -> None:
+def _print_rows(table: TableLike, n: int) -> None:
     cols = table.column_names
     print("  " + " | ".join(cols))
     for row in table.rows()[:n]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from .table import Table
 
@@ -31,10 +32,10 @@ EMAIL_DOMAIN_SQL = {
 }
 
 
-def email_domain(row: dict) -> str:
+def email_domain(row: dict[str, Any]) -> str | None:
     """The part of ``row['email']`` after the '@', lower-cased (the course's computed column)."""
     email = row["email"]
-    return email.rsplit("@", 1)[1].lower() if email and "@" in email else None
+    return str(email).rsplit("@", 1)[1].lower() if email and "@" in email else None
 
 
 def make_products(rows: int = 10, *, seed: int = 0) -> Table:
@@ -48,7 +49,7 @@ def make_products(rows: int = 10, *, seed: int = 0) -> Table:
     return Table.from_columns("products", {"title": titles, "price_cents": prices})
 
 
-def split_name(row: dict) -> tuple[str, str]:
+def split_name(row: dict[str, Any]) -> tuple[str, str]:
     """``'Ada Lovelace'`` -> ``('Ada', 'Lovelace')``: first word, then the rest ('' when there is none)."""
     name = row.get("name") or ""
     first, _, rest = name.partition(" ")

@@ -78,7 +78,7 @@ class Database:
         # no parameters, no placeholder parsing: a literal % in the SQL stays a %
         return self.conn.execute(sql, tuple(params)) if params else self.conn.execute(sql)
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.execute(sql, params).fetchall())
 
     @contextlib.contextmanager
@@ -204,7 +204,7 @@ class DbTable:
 
     @property
     def row_count(self) -> int:
-        return self.db.query(f"SELECT count(*) FROM {self._q(self._name)}")[0][0]
+        return int(self.db.query(f"SELECT count(*) FROM {self._q(self._name)}")[0][0])
 
     def __len__(self) -> int:
         return self.row_count
@@ -242,7 +242,8 @@ class DbTable:
         else:
             sql = f"INSERT INTO {t} DEFAULT VALUES RETURNING id"
         with self.db.transaction():
-            return self.db.execute(sql, list(values.values())).fetchone()[0]
+            row_id: int = self.db.execute(sql, list(values.values())).fetchone()[0]
+            return row_id
 
     def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
         return [self.insert(r) for r in rows]
@@ -267,7 +268,7 @@ class DbTable:
             if cur.rowcount == 0:
                 raise RowNotFoundError(self._name, row_id)
 
-    def _select_all(self, where: str = "", params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
+    def _select_all(self, where: str = "", params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         # SELECT * and the names from the cursor: one statement, so a concurrent DROP COLUMN cannot slip
         # between reading the column list and reading the rows
         cur = self.db.execute(f"SELECT * FROM {self._q(self._name)} {where} ORDER BY id", params)
@@ -300,7 +301,8 @@ class DbTable:
         snap = self.snapshot()
         index = pd.Index(list(snap.ids), name="id", dtype="int64")
         data = {c: pd.Series(list(v), index=index, dtype=object) for c, v in zip(snap.column_names[1:], snap.columns)}
-        return pd.DataFrame(data, index=index).infer_objects()
+        typed: pd.DataFrame = pd.DataFrame(data, index=index).infer_objects()  # the stubs say Any
+        return typed
 
     def backend(self) -> SQLBackend:
         from .backends.sql import SQLBackend

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .runner import Event
-from .table import TableSnapshot
+from .table import TableLike, TableSnapshot
 
 
 class SnapshotRecorder:
@@ -14,7 +12,7 @@ class SnapshotRecorder:
     Meant for the small tables of the course; a snapshot copies the whole table.
     """
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: TableLike) -> None:
         self.table = table
         self.events: list[Event] = []
         self.snapshots: list[TableSnapshot] = []

@@ -6,13 +6,19 @@ Each plot has a ``*_data`` function returning the numbers it draws, so tests can
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .runner import ROLLBACK_KINDS, Event
 from .traffic import TrafficReport
+
+if TYPE_CHECKING:
+    from .scenarios import ScenarioResult
 
 PHASE_COLORS = {"expand": "#d8ecff", "migrate": "#fff0c8", "contract": "#e6f5e0", "rollback": "#fde0e0"}
 
@@ -29,7 +35,8 @@ def progress_data(history: Sequence[Event]) -> pd.DataFrame:
         if e.step:
             current[e.step] = e.progress
         rows.append({"tick": e.tick, **current})
-    return pd.DataFrame(rows, columns=["tick", *steps]).set_index("tick")
+    frame: pd.DataFrame = pd.DataFrame(rows, columns=["tick", *steps]).set_index("tick")
+    return frame
 
 
 def phase_spans(history: Sequence[Event]) -> list[tuple[str, int, int]]:
@@ -50,7 +57,19 @@ def failure_ticks(history: Sequence[Event]) -> list[int]:
     return [e.tick for e in history if e.kind in ("fail", "rollback_failed")]
 
 
-def _shade(ax, history: Sequence[Event]) -> None:
+def _root(ax: Axes) -> Figure:
+    fig = ax.get_figure(root=True)
+    if not isinstance(fig, Figure):
+        raise ValueError("the axes belong to no figure")
+    return fig
+
+
+def _tight(ax: Axes) -> None:
+    """Lay out the figure ``ax`` is drawn in (its root figure: an Axes may sit in a subfigure)."""
+    _root(ax).tight_layout()
+
+
+def _shade(ax: Axes, history: Sequence[Event]) -> None:
     seen = set()
     for phase, first, last in phase_spans(history):
         label = phase if phase not in seen else None
@@ -60,7 +79,7 @@ def _shade(ax, history: Sequence[Event]) -> None:
         ax.axvline(t, color="#c0392b", linestyle="--", linewidth=1.5, label="failure" if i == 0 else None)
 
 
-def plot_progress(history: Sequence[Event], *, title: str = "Progress of each step", ax=None):
+def plot_progress(history: Sequence[Event], *, title: str = "Progress of each step", ax: Axes | None = None) -> Axes:
     """One line per step: its progress over ticks, phases shaded, failures marked."""
     data = progress_data(history)
     if ax is None:
@@ -71,7 +90,7 @@ def plot_progress(history: Sequence[Event], *, title: str = "Progress of each st
     ax.set(title=title, xlabel="time (ticks)", ylabel="step progress (%)", ylim=(-5, 105))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
-    ax.figure.tight_layout()
+    _tight(ax)
     return ax
 
 
@@ -90,10 +109,11 @@ def timeline_data(history: Sequence[Event]) -> pd.DataFrame:
             r["undo_end"] = e.tick
         else:
             r["end"] = e.tick
-    return pd.DataFrame.from_dict(rows, orient="index")
+    frame: pd.DataFrame = pd.DataFrame.from_dict(rows, orient="index")
+    return frame
 
 
-def plot_timeline(history: Sequence[Event], *, title: str = "Timeline of the run", ax=None):
+def plot_timeline(history: Sequence[Event], *, title: str = "Timeline of the run", ax: Axes | None = None) -> Axes:
     """A bar per step: when it ran (by phase colour) and when it was undone (red), failures marked."""
     data = timeline_data(history)
     phases = {e.step: e.phase for e in history if e.step}
@@ -103,7 +123,7 @@ def plot_timeline(history: Sequence[Event], *, title: str = "Timeline of the run
     colors = {"expand": "#3b82c4", "migrate": "#e0a526", "contract": "#4c9a52"}
     seen = set()
     for yi, (step, r) in zip(y, data.iterrows()):
-        phase = phases.get(step, "migrate")
+        phase = phases.get(str(step)) or "migrate"
         ax.barh(
             yi,
             r["end"] - r["start"] + 1,
@@ -130,7 +150,7 @@ def plot_timeline(history: Sequence[Event], *, title: str = "Timeline of the run
     ax.set(title=title, xlabel="time (ticks)", ylabel="step")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
-    ax.figure.tight_layout()
+    _tight(ax)
     return ax
 
 
@@ -139,10 +159,13 @@ def failed_requests_data(reports: Mapping[str, TrafficReport]) -> pd.DataFrame:
     series = {
         label: pd.Series({t.tick: t.failed_requests for t in r.ticks}, dtype="int64") for label, r in reports.items()
     }
-    return pd.DataFrame(series).fillna(0).astype("int64").rename_axis("tick")
+    frame: pd.DataFrame = pd.DataFrame(series).fillna(0).astype("int64").rename_axis("tick")
+    return frame
 
 
-def plot_failed_requests(reports: Mapping[str, TrafficReport], *, title: str = "Failed requests per tick", ax=None):
+def plot_failed_requests(
+    reports: Mapping[str, TrafficReport], *, title: str = "Failed requests per tick", ax: Axes | None = None
+) -> Axes:
     """Failed requests per tick for several runs side by side (e.g. naive vs expand/contract)."""
     data = failed_requests_data(reports)
     if ax is None:
@@ -157,7 +180,7 @@ def plot_failed_requests(reports: Mapping[str, TrafficReport], *, title: str = "
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper right", fontsize=9)
-    ax.figure.tight_layout()
+    _tight(ax)
     return ax
 
 
@@ -169,10 +192,13 @@ def app_versions_data(history: Sequence[Event]) -> pd.DataFrame:
             if name not in names:
                 names.append(name)
     rows = [{"tick": e.tick, **{n: dict(e.apps).get(n, 0.0) for n in names}} for e in history]
-    return pd.DataFrame(rows, columns=["tick", *names]).set_index("tick")
+    frame: pd.DataFrame = pd.DataFrame(rows, columns=["tick", *names]).set_index("tick")
+    return frame
 
 
-def plot_app_versions(history: Sequence[Event], *, title: str = "Which app version serves the traffic", ax=None):
+def plot_app_versions(
+    history: Sequence[Event], *, title: str = "Which app version serves the traffic", ax: Axes | None = None
+) -> Axes:
     """Stacked shares of traffic per app version over ticks, phases shaded: the rollouts made visible."""
     data = app_versions_data(history)
     if ax is None:
@@ -187,23 +213,28 @@ def plot_app_versions(history: Sequence[Event], *, title: str = "Which app versi
     ax.set_yticks([0, 25, 50, 75, 100])
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
-    ax.figure.tight_layout()
+    _tight(ax)
     return ax
 
 
-def latency_data(result) -> pd.DataFrame:
+def latency_data(result: ScenarioResult) -> pd.DataFrame:
     """Each request of a ``ScenarioResult``: start (s), latency (ms), ok, phase."""
-    frame = result.requests[["start", "latency", "ok", "phase"]].copy()
+    frame: pd.DataFrame = result.requests[["start", "latency", "ok", "phase"]].copy()
     frame["latency_ms"] = frame.pop("latency") * 1000
     return frame
 
 
-def plot_latency(results: Mapping[str, object], *, title: str = "App latency while the schema changes", axes=None):
+def plot_latency(
+    results: Mapping[str, ScenarioResult],
+    *,
+    title: str = "App latency while the schema changes",
+    axes: Sequence[Axes] | None = None,
+) -> Sequence[Axes]:
     """One panel per scenario: every request's latency over time (failed ones in red), phases shaded."""
     n = len(results)
     if axes is None:
-        _, axes = plt.subplots(n, 1, figsize=(9, 2.4 * n + 0.6), sharex=False, squeeze=False)
-        axes = axes[:, 0]
+        _, grid = plt.subplots(n, 1, figsize=(9, 2.4 * n + 0.6), sharex=False, squeeze=False)
+        axes = list(grid[:, 0])
     for ax, (label, result) in zip(axes, results.items()):
         data = latency_data(result)
         for phase, color in PHASE_COLORS.items():
@@ -218,6 +249,6 @@ def plot_latency(results: Mapping[str, object], *, title: str = "App latency whi
         ax.set_yscale("log")
         ax.set(title=f"{label}: {len(bad)} failed of {len(data)}", xlabel="time (s)", ylabel="latency (ms)")
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
-    axes[0].figure.suptitle(title)
-    axes[0].figure.tight_layout()
+    _root(axes[0]).suptitle(title)
+    _tight(axes[0])
     return axes

@@ -70,7 +70,7 @@ class MigrationResult:
     def summary(self) -> str:
         if self.status == "completed":
             return f"{self.plan}: completed in {self.ticks} ticks"
-        where = self.failed_step + (f" batch {self.failed_batch}" if self.failed_batch else "")
+        where = (self.failed_step or "plan") + (f" batch {self.failed_batch}" if self.failed_batch else "")
         text = f"{self.plan}: failed at {where} ({self.error}); "
         if self.status == "rolled_back":
             return text + "rolled back: the table is as it was before the plan"
@@ -269,7 +269,7 @@ class MigrationRunner:
         for step in plan.steps[: resume.step_index]:
             record = _Applied(step, db_done=True)
             if step.deploy and apps:
-                record.deployed_from = max(self._apps, key=self._apps.get) if self._apps else None
+                record.deployed_from = self._live_version()
                 self._apps = {step.deploy: 1.0}
             applied.append(record)
             self._set_progress(step, 1, 1)
@@ -320,7 +320,7 @@ class MigrationRunner:
 
     def _rollout(self, step: Step, version: str, kind: str) -> str | None:
         """Shift traffic to ``version`` over the traffic's rollout ticks; return the version it replaced."""
-        previous = max(self._apps, key=self._apps.get) if self._apps else None
+        previous = self._live_version()
         app = next((a for a in self._plan.apps if a.name == version), None) if self._plan else None
         if app is not None:
             self.backend.expose(app)  # e.g. the version's view on a database, before its traffic arrives
@@ -331,6 +331,10 @@ class MigrationRunner:
             self._apps = {k: v for k, v in self._apps.items() if v > 0}
             self._emit(step, None, kind, detail=f"app {version} at {share:.0%}")
         return previous
+
+    def _live_version(self) -> str | None:
+        """The app version with the largest share of the traffic now."""
+        return max(self._apps, key=lambda v: self._apps[v]) if self._apps else None
 
     def _backend_event(self, kind: str, detail: str) -> None:
         """Events the backend reports while it works (a lock-timeout retry ...), recorded like any other."""

@@ -56,7 +56,8 @@ class ScenarioResult:
                 "max_ms": grouped["latency"].max() * 1000,
             }
         )
-        return frame.reindex([p for p in order if p in frame.index]).round(1)
+        ordered: pd.DataFrame = frame.reindex([p for p in order if p in frame.index]).round(1)
+        return ordered
 
     def max_latency_during(self, phases: tuple[str, ...] = ("expand", "migrate", "contract")) -> float:
         during = self.requests[self.requests["phase"].isin(phases)]
@@ -84,7 +85,7 @@ def _phases(requests: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
     times, names = [], []
     current = "before"
     for row in events.itertuples():
-        current = "rollback" if row.kind in ROLLBACK_KINDS else (row.phase or current)
+        current = "rollback" if row.kind in ROLLBACK_KINDS else (str(row.phase) if row.phase else current)
         times.append(row.time)
         names.append(current)
     end = events["time"].max()

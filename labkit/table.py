@@ -96,7 +96,7 @@ class Table:
                 raise ColumnExistsError(name, c)
             seen.add(c)
         self._name = name
-        self._ids: array = array("q")
+        self._ids: array[int] = array("q")
         self._cols: dict[str, list[Any]] = {c: [] for c in cols}
         self._defaults: dict[str, Any] = {c: None for c in cols}
         self._not_null: set[str] = set()
@@ -327,7 +327,8 @@ class Table:
 
         index = pd.Index(list(self._ids), name="id", dtype="int64")
         frame = pd.DataFrame({c: pd.Series(v, index=index, dtype=object) for c, v in self._cols.items()}, index=index)
-        return frame.infer_objects()
+        typed: pd.DataFrame = frame.infer_objects()  # pandas-stubs types infer_objects() as Any
+        return typed
 
     def memory_bytes(self) -> int:
         """Bytes held by the table's own containers and the distinct value objects they point to."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._common import check_ratios
 from .apps import AppVersion
@@ -22,6 +22,9 @@ from .plan import MigrationPlan
 from .runner import Event, MigrationResult, MigrationRunner, Observer
 from .steps.base import Meaning
 from .table import TableLike
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -51,11 +54,12 @@ class TrafficReport:
     ticks: list[TickTraffic] = field(repr=False)
     failed_by_version: dict[str, int] = field(default_factory=dict)
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """Per-tick figures as a pandas DataFrame indexed by tick."""
         import pandas as pd
 
-        return pd.DataFrame([vars(t) for t in self.ticks]).set_index("tick")
+        frame: pd.DataFrame = pd.DataFrame([vars(t) for t in self.ticks]).set_index("tick")
+        return frame
 
     def summary(self) -> str:
         return (
@@ -64,9 +68,14 @@ class TrafficReport:
         )
 
 
+def _column(name: str) -> Meaning:
+    """An original column holds what the app wrote into it."""
+    return lambda row: row[name]
+
+
 def column_meanings(plan: MigrationPlan, data_columns: Sequence[str]) -> dict[str, Meaning]:
     """What each column should hold, as a function of the app's logical row (the original columns)."""
-    meanings: dict[str, Meaning] = {c: (lambda row, c=c: row[c]) for c in data_columns}
+    meanings: dict[str, Meaning] = {c: _column(c) for c in data_columns}
     for s in plan.steps:
         s.derive(meanings)
     return meanings

@@ -5,40 +5,42 @@ Presentation sits on top of the core: this module imports pandas; the core never
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from .plan import MigrationPlan
 from .runner import Event
 from .safety import Finding
-from .table import Table, TableSnapshot
+from .table import TableLike, TableSnapshot
 
 CHANGED_STYLE = "background-color: #fff3b0; font-weight: bold"
 NEW_COLUMN_STYLE = "background-color: #e8f4ff"
 
 
-def snapshot_frame(snapshot: TableSnapshot | Table) -> pd.DataFrame:
+def snapshot_frame(snapshot: TableSnapshot | TableLike) -> pd.DataFrame:
     """A snapshot (or a table: in memory or in a database) as a DataFrame indexed by ``id``."""
     if not isinstance(snapshot, TableSnapshot):
         return snapshot.to_frame()
     data = dict(zip(snapshot.column_names[1:], snapshot.columns))
     index = pd.Index(list(snapshot.ids), name="id", dtype="int64")
     frame = pd.DataFrame({c: pd.Series(list(v), index=index, dtype=object) for c, v in data.items()}, index=index)
-    return frame.infer_objects()
+    typed: pd.DataFrame = frame.infer_objects()  # the stubs say Any
+    return typed
 
 
-def _frame(x: TableSnapshot | Table | pd.DataFrame) -> pd.DataFrame:
+def _frame(x: TableSnapshot | TableLike | pd.DataFrame) -> pd.DataFrame:
     return x if isinstance(x, pd.DataFrame) else snapshot_frame(x)
 
 
 def changed_cells(
-    before: TableSnapshot | Table | pd.DataFrame, after: TableSnapshot | Table | pd.DataFrame
+    before: TableSnapshot | TableLike | pd.DataFrame, after: TableSnapshot | TableLike | pd.DataFrame
 ) -> pd.DataFrame:
     """True where a cell of ``after`` differs from ``before``: a new row, a new column, or a new value."""
     old, new = _frame(before), _frame(after)
-    mask = pd.DataFrame(True, index=new.index, columns=new.columns)
+    mask: pd.DataFrame = pd.DataFrame(True, index=new.index, columns=new.columns)
     rows = new.index.intersection(old.index)
     for c in new.columns:
         if c in old.columns:
@@ -50,14 +52,14 @@ def changed_cells(
 
 
 def rows_view(
-    table: Table | TableSnapshot,
+    table: TableLike | TableSnapshot,
     *,
-    before: TableSnapshot | Table | pd.DataFrame | None = None,
+    before: TableSnapshot | TableLike | pd.DataFrame | None = None,
     columns: Sequence[str] | None = None,
     ids: Iterable[int] | None = None,
     limit: int = 8,
     caption: str | None = None,
-):
+) -> Styler:
     """The rows of a table (or of a snapshot) as a styled DataFrame: cells changed since ``before`` in yellow.
 
     Args:
@@ -74,7 +76,7 @@ def rows_view(
     if before is not None:
         mask = changed_cells(before, table).reindex(index=frame.index, columns=frame.columns, fill_value=False)
         styles = styles.mask(mask.astype(bool), CHANGED_STYLE)
-    styler = frame.style.apply(lambda _: styles, axis=None).set_uuid("labkit")
+    styler: Styler = frame.style.apply(lambda _: styles, axis=None).set_uuid("labkit")
     styler = styler.format(na_rep="NULL")
     if caption:
         styler = styler.set_caption(caption)
@@ -88,7 +90,7 @@ def plan_frame(plan: MigrationPlan, progress: Mapping[str, float] | None = None)
     got; without it every step shows 0 (nothing applied yet).
     """
     done = progress or {}
-    return pd.DataFrame(
+    frame: pd.DataFrame = pd.DataFrame(
         [
             {
                 "step": s.name,
@@ -102,6 +104,7 @@ def plan_frame(plan: MigrationPlan, progress: Mapping[str, float] | None = None)
         ],
         index=pd.RangeIndex(1, len(plan.steps) + 1, name="#"),
     )
+    return frame
 
 
 def history_frame(history: Sequence[Event]) -> pd.DataFrame:
@@ -123,13 +126,15 @@ def history_frame(history: Sequence[Event]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["tick"])
     if "batch" in frame:
         frame["batch"] = frame["batch"].astype("Int64")
-    return frame.set_index("tick")
+    indexed: pd.DataFrame = frame.set_index("tick")
+    return indexed
 
 
 def findings_frame(findings: Sequence[Finding]) -> pd.DataFrame:
     """Safety findings as a table (an empty table with the same columns when the plan is safe)."""
     cols = ["rule", "severity", "step", "message", "help"]
-    return pd.DataFrame([{c: getattr(f, c) for c in cols} for f in findings], columns=cols)
+    frame: pd.DataFrame = pd.DataFrame([{c: getattr(f, c) for c in cols} for f in findings], columns=cols)
+    return frame
 
 
 def compare_snapshots(before: TableSnapshot, after: TableSnapshot) -> dict[str, Any]:
@@ -147,7 +152,9 @@ def compare_snapshots(before: TableSnapshot, after: TableSnapshot) -> dict[str, 
     }
 
 
-def mismatches(table: Table, column: str, expected, *, source: str | None = None) -> pd.DataFrame:
+def mismatches(
+    table: TableLike, column: str, expected: Callable[[dict[str, Any]], Any], *, source: str | None = None
+) -> pd.DataFrame:
     """Rows whose ``column`` differs from ``expected(row)``, with the expected value beside it."""
     rows = []
     for row in table.rows():
@@ -158,4 +165,5 @@ def mismatches(table: Table, column: str, expected, *, source: str | None = None
                 shown[source] = row[source]
             rows.append({**shown, column: row[column], f"expected {column}": want})
     cols = ["id", *([source] if source else []), column, f"expected {column}"]
-    return pd.DataFrame(rows, columns=cols).set_index("id")
+    frame: pd.DataFrame = pd.DataFrame(rows, columns=cols).set_index("id")
+    return frame

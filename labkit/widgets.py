@@ -11,7 +11,7 @@ from .builders import build_add_column_migration, build_naive_rename_migration, 
 from .data import email_domain, make_users
 from .errors import LabkitError
 from .plan import MigrationPlan
-from .table import Table
+from .table import Table, TableSnapshot
 from .traffic import TrafficReport, simulate_traffic
 
 NO_FAILURE = "(no failure)"
@@ -73,7 +73,7 @@ class FailurePanel:
         )
         self.last_report: TrafficReport | None = None
         self.last_table: Table | None = None
-        self.last_before = None
+        self.last_before: TableSnapshot | None = None
         self.last_plan: MigrationPlan | None = None
         self.last_error: LabkitError | None = None
         self.plan.observe(self._plan_changed, names="value")
@@ -151,13 +151,13 @@ class FailurePanel:
         text = f"<b style='color:{colour}'>{res.status}</b> &mdash; {r.requests} requests, "
         text += f"{r.failed_requests} failed, {r.lost_writes} lost writes. "
         if res.status != "completed":
-            where = res.failed_step + (f" batch {res.failed_batch}" if res.failed_batch else "")
+            where = (res.failed_step or "plan") + (f" batch {res.failed_batch}" if res.failed_batch else "")
             text += f"Failed at <code>{where}</code>. "
         if res.status == "rollback_failed":
             text += f"Still applied, for a human: <code>{', '.join(res.left_behind)}</code>."
         return text
 
-    def _repr_mimebundle_(self, **kwargs: Any):
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
@@ -168,15 +168,15 @@ def show_result(panel: FailurePanel) -> None:
 
     from . import plots, views
 
-    report, table = panel.last_report, panel.last_table
-    if report is None or table is None:
+    report, table, before, plan = panel.last_report, panel.last_table, panel.last_before, panel.last_plan
+    if report is None or table is None or before is None or plan is None:
         return
-    print(f"columns at the start: {', '.join(panel.last_before.column_names)}")
+    print(f"columns at the start: {', '.join(before.column_names)}")
     print(f"columns now:          {', '.join(table.column_names)}")
-    display(
-        views.rows_view(table, before=panel.last_before, limit=6, caption="rows now (yellow: changed since the start)")
+    display(  # type: ignore[no-untyped-call]  # IPython ships no annotations for display()
+        views.rows_view(table, before=before, limit=6, caption="rows now (yellow: changed since the start)")
     )
-    plots.plot_timeline(report.result.history, title=f"{panel.last_plan.name}: {report.result.status}")
+    plots.plot_timeline(report.result.history, title=f"{plan.name}: {report.result.status}")
     plt.show()
 
 

@@ -17,7 +17,7 @@ import random
 import threading
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._common import check_ratios
 from .apps import AppVersion
@@ -26,6 +26,9 @@ from .ledger import WriteLedger
 from .plan import MigrationPlan
 from .runner import Event
 from .traffic import column_meanings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ class AppWorkload:
     @property
     def version(self) -> str:
         """The app version with the largest share of the traffic now."""
-        return max(self.shares, key=self.shares.get)
+        return max(self.shares, key=lambda v: self.shares[v])
 
     def now(self) -> float:
         return time.perf_counter() - self._t0
@@ -251,9 +254,10 @@ class AppWorkload:
     def failed(self) -> list[Request]:
         return [r for r in self.requests if not r.ok]
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """Every request, one row each (start and latency in seconds)."""
         import pandas as pd
 
         cols = ["thread", "start", "latency", "version", "op", "ok", "error"]
-        return pd.DataFrame([asdict(r) for r in self.requests], columns=cols)
+        frame: pd.DataFrame = pd.DataFrame([asdict(r) for r in self.requests], columns=cols)
+        return frame

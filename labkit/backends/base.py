@@ -115,36 +115,47 @@ class BaseBackend:
         return None
 
 
-class Cursor(Protocol):
-    """The part of a DB-API cursor labkit uses (sqlite3 and psycopg both have it)."""
-
-    @property
-    def rowcount(self) -> int: ...
-    @property
-    def description(self) -> Sequence[Sequence[Any]] | None: ...
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-
-
-class Connection(Protocol):
-    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
-    def close(self) -> None: ...
-
-
 class Dialect(Protocol):
     """What an SQL engine provides: connections and transactions, the catalog, locks, names, versioned views."""
 
-    name: str  # "sqlite" or "postgresql"
-    param: str  # the placeholder of a bound parameter
-    now: str  # an SQL expression for the current time
-    id_type: str  # the column definition of a managed integer key
-    max_attempts: int  # how many times a DDL statement is tried (lock timeouts)
-    display: str  # where the database is, safe to print (no password)
-    lock_timeout_ms: int | None  # None where the engine has no lock timeout
+    @property
+    def name(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        ...
+
+    @property
+    def param(self) -> str:
+        """The placeholder of a bound parameter."""
+        ...
+
+    @property
+    def now(self) -> str:
+        """An SQL expression for the current time."""
+        ...
+
+    @property
+    def id_type(self) -> str:
+        """The column definition of a managed integer key."""
+        ...
+
+    @property
+    def max_attempts(self) -> int:
+        """How many times a DDL statement is tried (lock timeouts)."""
+        ...
+
+    @property
+    def display(self) -> str:
+        """Where the database is, safe to print (no password)."""
+        ...
+
+    @property
+    def lock_timeout_ms(self) -> int | None:
+        """The DDL lock timeout; None where the engine has none."""
+        ...
 
     def quote(self, ident: str) -> str: ...
 
-    # connection and transactions
+    # connection and transactions (the connection is the driver's own: sqlite3's or psycopg's)
     def open(self) -> Any: ...
     def begin(self, conn: Any) -> None: ...
     def commit(self, conn: Any) -> None: ...

@@ -10,11 +10,16 @@ from __future__ import annotations
 import random
 import re
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._common import TRIGGER_PREFIX
 from ..errors import DatabaseUnavailableError, InvalidNameError
 from .base import sql_literal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from ..db import Database
 
 LOCK_TIMEOUT_MS = 500
 MAX_ATTEMPTS = 6
@@ -81,7 +86,7 @@ class PostgresDialect:
         # 0 means "wait forever" in PostgreSQL: the safety rule require-lock-timeout flags it
         return [f"SET LOCAL lock_timeout = '{int(self.lock_timeout_ms)}ms'"]
 
-    def volatile_functions(self, db: Any, names: list[str]) -> list[str]:
+    def volatile_functions(self, db: Database, names: list[str]) -> list[str]:
         """Which of these functions PostgreSQL itself marks VOLATILE (a default that rewrites the table)."""
         if not names:
             return []
@@ -98,14 +103,14 @@ class PostgresDialect:
         if not isinstance(exc, psycopg.errors.LockNotAvailable) or attempt >= self.max_attempts:
             return None
         ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1))
-        return ceiling * self._rng.uniform(0.5, 1.0)  # "equal jitter": never zero, never in lockstep
+        return float(ceiling * self._rng.uniform(0.5, 1.0))  # "equal jitter": never zero, never in lockstep
 
     # ---------------------------------------------------------------- catalogue
-    def tables(self, db: Any) -> list[str]:
+    def tables(self, db: Database) -> list[str]:
         rows = db.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
         return [r[0] for r in rows]
 
-    def columns(self, db: Any, table: str) -> list[tuple[str, str]]:
+    def columns(self, db: Database, table: str) -> list[tuple[str, str]]:
         rows = db.query(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
@@ -137,7 +142,7 @@ class PostgresDialect:
     def literal(self, value: Any) -> str:
         return sql_literal(value)
 
-    def bulk_load(self, db: Any, table: str, columns: list[str], rows: Any) -> None:
+    def bulk_load(self, db: Database, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
         names = ", ".join(quote(c) for c in columns)
         with db.conn.cursor() as cur, cur.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
             for row in rows:
@@ -149,7 +154,7 @@ class PostgresDialect:
             [table],
         )
 
-    def drop_table(self, db: Any, table: str) -> None:
+    def drop_table(self, db: Database, table: str) -> None:
         for view in self.labkit_views(db, table):
             db.execute(f"DROP VIEW IF EXISTS {view}")
         db.execute(f"DROP TABLE IF EXISTS {quote(table)} CASCADE")
@@ -170,16 +175,16 @@ class PostgresDialect:
     def _lock_key(table: str) -> str:
         return f"labkit migration of {table}"
 
-    def try_lock(self, db: Any, table: str) -> bool:
+    def try_lock(self, db: Database, table: str) -> bool:
         # a session-level advisory lock: released by unlock(), or by the server when the connection dies
         return bool(db.query("SELECT pg_try_advisory_lock(hashtext(%s))", [self._lock_key(table)])[0][0])
 
-    def unlock(self, db: Any, table: str) -> None:
+    def unlock(self, db: Database, table: str) -> None:
         if not db.closed:
             db.query("SELECT pg_advisory_unlock(hashtext(%s))", [self._lock_key(table)])
 
     # ---------------------------------------------------------------- dual-write triggers (see steps/dual_write.py)
-    def labkit_triggers(self, db: Any, table: str) -> list[str]:
+    def labkit_triggers(self, db: Database, table: str) -> list[str]:
         rows = db.query(
             "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
             "WHERE c.relname = %s AND NOT t.tgisinternal AND tgname LIKE %s ORDER BY tgname",
@@ -205,7 +210,7 @@ class PostgresDialect:
     def drop_view_sql(self, view: str) -> str:
         return f"DROP VIEW IF EXISTS {view}"
 
-    def labkit_views(self, db: Any, table: str) -> list[str]:
+    def labkit_views(self, db: Database, table: str) -> list[str]:
         rows = db.query(
             "SELECT table_schema FROM information_schema.views "
             "WHERE table_name = %s AND table_schema LIKE 'labkit\\_%%' "
@@ -214,7 +219,7 @@ class PostgresDialect:
         )
         return [f"{quote(r[0])}.{quote(table)}" for r in rows]
 
-    def view_columns(self, db: Any, view: str) -> list[str]:
+    def view_columns(self, db: Database, view: str) -> list[str]:
         schema, _, name = view.partition(".")
         rows = db.query(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "

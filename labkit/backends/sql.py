@@ -140,7 +140,7 @@ class SQLBackend(BaseBackend):
             return 0
         if state["fingerprint"] != fingerprint(plan):
             raise PlanMismatchError(plan.name)
-        return state["step_index"]
+        return int(state["step_index"])
 
     def _save(self, step_index: int, batch: int = 0, last_id: int | None = None, status: str | None = None) -> None:
         assert self.plan is not None

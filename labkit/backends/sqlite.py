@@ -7,11 +7,16 @@ import sqlite3
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._common import TRIGGER_PREFIX
 from ..errors import DatabaseUnavailableError, InvalidNameError
 from .base import sql_literal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from ..db import Database
 
 try:  # POSIX: a lock the kernel drops when the process dies, even on SIGKILL
     import fcntl
@@ -93,10 +98,10 @@ class SQLiteDialect:
         return None
 
     # ---------------------------------------------------------------- catalogue
-    def tables(self, db: Any) -> list[str]:
+    def tables(self, db: Database) -> list[str]:
         return [r[0] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
 
-    def columns(self, db: Any, table: str) -> list[tuple[str, str]]:
+    def columns(self, db: Database, table: str) -> list[tuple[str, str]]:
         return [(r[1], r[2]) for r in db.query(f"PRAGMA table_info({quote(table)})")]
 
     def check_type(self, sql_type: str) -> None:
@@ -107,7 +112,7 @@ class SQLiteDialect:
         self.check_type(sql_type)
         return sql_type
 
-    def volatile_functions(self, db: Any, names: list[str]) -> list[str]:
+    def volatile_functions(self, db: Database, names: list[str]) -> list[str]:
         return []  # ADD COLUMN never rewrites a SQLite table: it refuses a non-constant default instead
 
     def type_for(self, value: Any) -> str:
@@ -122,12 +127,12 @@ class SQLiteDialect:
     def literal(self, value: Any) -> str:
         return sql_literal(value, true="1", false="0")
 
-    def bulk_load(self, db: Any, table: str, columns: list[str], rows: Any) -> None:
+    def bulk_load(self, db: Database, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
         names = ", ".join(quote(c) for c in columns)
         marks = ", ".join("?" * len(columns))
         db.conn.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
 
-    def drop_table(self, db: Any, table: str) -> None:
+    def drop_table(self, db: Database, table: str) -> None:
         for trigger in self.labkit_triggers(db, table):
             db.execute(f"DROP TRIGGER IF EXISTS {quote(trigger)}")
         for view in self.labkit_views(db, table):
@@ -143,7 +148,7 @@ class SQLiteDialect:
         )
 
     # ---------------------------------------------------------------- one migration at a time
-    def try_lock(self, db: Any, table: str) -> bool:
+    def try_lock(self, db: Database, table: str) -> bool:
         if fcntl is None:  # pragma: no cover
             return True
         handle = open(f"{self.path}.labkit-lock", "a")  # held until unlock(); the kernel drops it if we die
@@ -155,14 +160,14 @@ class SQLiteDialect:
         self._lock_file = handle
         return True
 
-    def unlock(self, db: Any, table: str) -> None:
+    def unlock(self, db: Database, table: str) -> None:
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()  # the file stays: unlinking it would let two holders lock two inodes
             self._lock_file = None
 
     # ---------------------------------------------------------------- dual-write triggers (see steps/dual_write.py)
-    def labkit_triggers(self, db: Any, table: str) -> list[str]:
+    def labkit_triggers(self, db: Database, table: str) -> list[str]:
         return [
             r[0]
             for r in db.query(
@@ -200,10 +205,10 @@ class SQLiteDialect:
     def drop_view_sql(self, view: str) -> str:
         return f"DROP VIEW IF EXISTS {quote(view)}"
 
-    def labkit_views(self, db: Any, table: str) -> list[str]:
+    def labkit_views(self, db: Database, table: str) -> list[str]:
         rows = db.query("SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE ? ESCAPE '\\' ORDER BY name",
                         [table.replace("_", "\\_") + "\\_\\_%"])  # fmt: skip
         return [r[0] for r in rows]
 
-    def view_columns(self, db: Any, view: str) -> list[str]:
+    def view_columns(self, db: Database, view: str) -> list[str]:
         return [r[1] for r in db.query(f"PRAGMA table_info({quote(view)})")]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._common import SqlByDialect, check_batch_size, sql_for
+from .._common import SqlByDialect, check_batch_size, sql_by_dialect, sql_for
 from ..errors import IrreversibleStepError
 from ..operations import (
     MemoryRun,
@@ -58,8 +58,7 @@ class Backfill(Step):
             )
         if self.batch_size is not None:
             check_batch_size(self.batch_size)
-        if isinstance(self.sql, dict):  # {dialect: expression}: stored as a tuple so the step stays hashable
-            object.__setattr__(self, "sql", tuple(sorted(self.sql.items())))
+        object.__setattr__(self, "sql", sql_by_dialect(self.sql))  # a {dialect: expression} dict is welcome
         if not isinstance(self.pause, (int, float)) or self.pause < 0:
             raise self._refuse(f"pause must be a number of seconds >= 0, got {self.pause!r}")
 

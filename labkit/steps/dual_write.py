@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._common import TRIGGER_PREFIX, SqlByDialect, sql_for
+from .._common import TRIGGER_PREFIX, SqlByDialect, sql_by_dialect, sql_for
 from ..operations import MemoryRun, SqlRun, memory_apply, memory_check, sql_check, sql_statements
 from ..table import DualWriteTrigger
 from .backfill import derive_copy, refuse_python_only, refuse_sql_only
@@ -37,8 +37,7 @@ class _DualWrite(Step):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if isinstance(self.sql, dict):  # {dialect: expression}: stored as a tuple so the step stays hashable
-            object.__setattr__(self, "sql", tuple(sorted(self.sql.items())))
+        object.__setattr__(self, "sql", sql_by_dialect(self.sql))  # a {dialect: expression} dict is welcome
         if self.source == self.target:
             raise self._refuse("source and target must be different columns")
 
