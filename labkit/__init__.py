@@ -7,6 +7,7 @@ from ._common import SQL
 from .apps import AppVersion
 from .builders import (
     build_add_column_migration,
+    build_comment_migration,
     build_naive_rename_migration,
     build_rename_column_migration,
 )
@@ -43,6 +44,7 @@ from .steps import (
     Backfill,
     DropColumn,
     RenameColumnInPlace,
+    SetColumnComment,
     StartDualWrite,
     Step,
     StopDualWrite,
@@ -89,6 +91,7 @@ __all__ = [
     "RenameColumnInPlace",
     "RowNotFoundError",
     "SameNameError",
+    "SetColumnComment",
     "SnapshotRecorder",
     "StartDualWrite",
     "Step",
@@ -100,6 +103,7 @@ __all__ = [
     "TrafficReport",
     "TrafficSimulator",
     "build_add_column_migration",
+    "build_comment_migration",
     "build_naive_rename_migration",
     "build_rename_column_migration",
     "connect",

@@ -20,6 +20,7 @@ from .steps import (
     StopDualWrite,
     SwitchReads,
 )
+from .steps.set_comment import SetColumnComment, current_comment
 from .table import TableLike
 
 
@@ -199,3 +200,10 @@ def build_naive_rename_migration(table: TableLike, old: str, new: str) -> Migrat
     v2_new_only = AppVersion("v2", v2.reads, [c for c in v2.writes if c != old])
     steps = [RenameColumnInPlace(table.name, old, new, deploy="v2")]
     return MigrationPlan(f"naive rename {table.name}.{old} to {new}", steps, apps=(v1, v2_new_only))
+
+
+def build_comment_migration(table: TableLike, column: str, comment: str | None) -> MigrationPlan:
+    """Set (or, with ``None``, remove) the comment of ``column`` (PostgreSQL); undone, it gets back the one it had."""
+    previous = current_comment(table, column)  # refuses an engine with no comments before anything runs
+    step = SetColumnComment(table.name, column, comment, previous)
+    return MigrationPlan(f"comment on {table.name}.{column}", [step])

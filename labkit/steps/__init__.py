@@ -7,6 +7,7 @@ from .drop_column import DropColumn
 from .dual_write import StartDualWrite, StopDualWrite
 from .rename_in_place import RenameColumnInPlace
 from .rename_in_view import RemoveView, RenameInView
+from .set_comment import SetColumnComment
 from .switch_reads import SwitchReads
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "RemoveView",
     "RenameColumnInPlace",
     "RenameInView",
+    "SetColumnComment",
     "StartDualWrite",
     "Step",
     "StopDualWrite",

@@ -1,0 +1,94 @@
+"""COMMENT ON COLUMN: set (or remove) the documentation the catalog keeps for a column (PostgreSQL).
+
+A comment is metadata: no query reads it, so setting one is safe at any time and needs no app rollout. It
+takes a brief lock on the table, so it runs under the lock timeout like every other DDL statement. The step
+holds the comment it replaces, so that it can be undone exactly; ``build_comment_migration`` reads it from
+the catalog.
+
+Only PostgreSQL keeps column comments: the in-memory table and SQLite refuse the step before anything runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..operations import MemoryRun, SqlRun, memory_check, sql_check, sql_statements
+from .base import Step
+
+if TYPE_CHECKING:
+    from ..table import TableLike
+
+
+@dataclass(frozen=True, repr=False)
+class SetColumnComment(Step):
+    """Set ``column``'s comment to ``comment`` (``None`` removes it); ``previous`` is the comment it replaces."""
+
+    kind = "set_column_comment"
+    column_fields = ("column",)
+    phase = "expand"  # additive: nothing that runs depends on a comment
+
+    table: str
+    column: str
+    comment: str | None
+    previous: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("comment", "previous"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise self._refuse(f"{name} must be text or None, got {type(value).__name__}")
+
+    def reverse(self) -> Step:
+        return SetColumnComment(self.table, self.column, self.previous, self.comment, label=f"undo_{self.name}")
+
+    def fit(self, columns: list[str]) -> list[str]:
+        self._need(columns, self.column)
+        return list(columns)
+
+    def describe(self) -> str:
+        if self.comment is None:
+            return f"remove the comment of column {self.column}"
+        return f"comment on column {self.column}: {self.comment!r}"
+
+
+NO_COMMENTS = "keeps no column comments (only PostgreSQL does)"
+
+
+@memory_check.register
+def _refuse_in_memory(step: SetColumnComment, run: MemoryRun) -> None:
+    raise step._refuse(f"the in-memory table {NO_COMMENTS}")
+
+
+@sql_check.register
+def _check_sql(step: SetColumnComment, run: SqlRun) -> None:
+    if run.dialect.name != "postgresql":
+        raise step._refuse(f"{run.dialect.name} {NO_COMMENTS}")
+
+
+@sql_statements.register
+def _sql(step: SetColumnComment, run: SqlRun) -> list[str]:
+    d = run.dialect
+    target = f"{d.quote(run.table.name)}.{d.quote(step.column)}"
+    return [f"COMMENT ON COLUMN {target} IS {d.literal(step.comment)}"]
+
+
+def current_comment(table: TableLike, column: str) -> str | None:
+    """The comment ``column`` has now, read from PostgreSQL's catalog (refused elsewhere, before any change)."""
+    from ..db import DbTable
+    from ..errors import ColumnNotFoundError, StepDoesNotFitError
+
+    engine = table.db.dialect.name if isinstance(table, DbTable) else "memory"
+    if not isinstance(table, DbTable) or engine != "postgresql":
+        where = "the in-memory table" if engine == "memory" else engine
+        raise StepDoesNotFitError(SetColumnComment.kind, table.name, f"{where} {NO_COMMENTS}")
+    rows = table.db.query(
+        "SELECT col_description(a.attrelid, a.attnum) FROM pg_attribute a "
+        "WHERE a.attrelid = %s::regclass AND a.attname = %s AND NOT a.attisdropped",
+        [table.db.dialect.quote(table.name), column],
+    )
+    if not rows:
+        raise ColumnNotFoundError(table.name, column, table.column_names)
+    comment = rows[0][0]
+    return None if comment is None else str(comment)
