@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from ._common import check_batch_size, check_name, sql_by_dialect
+from ._common import check_batch_size, check_name, check_rename, sql_by_dialect
 from .apps import AppVersion
 from .backends import backend_for
-from .errors import ColumnExistsError, ColumnNotFoundError, SameNameError
+from .errors import ColumnExistsError, ColumnNotFoundError
 from .plan import MigrationPlan
 from .steps import (
     AddColumn,
@@ -149,8 +149,7 @@ def build_rename_column_migration(
         return _rename_through_view(table, old, new)
     name = f"rename {table.name}.{old} to {new}"
     resuming = _resuming(table, name)
-    if old == new:
-        raise SameNameError(table.name, old)
+    check_rename(table.name, old, new)
     if resuming:  # a cut-off run: the table is part way; rebuild the plan it started from
         data = [c for c in _columns(table) if c != new]
         if old not in data:
@@ -172,8 +171,7 @@ def build_rename_column_migration(
 
 def _rename_through_view(table: TableLike, old: str, new: str) -> MigrationPlan:
     name = f"rename {table.name}.{old} to {new} through views"
-    if old == new:
-        raise SameNameError(table.name, old)
+    check_rename(table.name, old, new)
     columns = _columns(table)
     if _resuming(table, name) and new in columns:
         columns = [old if c == new else c for c in columns]
@@ -192,8 +190,7 @@ def _rename_through_view(table: TableLike, old: str, new: str) -> MigrationPlan:
 def build_naive_rename_migration(table: TableLike, old: str, new: str) -> MigrationPlan:
     """The unsafe baseline: rename in place, then roll out the app that uses the new name."""
     _need(table, old)
-    if old == new:
-        raise SameNameError(table.name, old)
+    check_rename(table.name, old, new)
     _free(table, new)
     data = _columns(table)
     v1, v2, _ = rename_apps(data, old, new)

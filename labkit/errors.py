@@ -1,7 +1,8 @@
 """Typed errors: one base class, one subclass per kind of failure, facts in fields.
 
-Every error is raised *before* anything changes, unless it says otherwise (``StepFailedError`` and
-``InjectedFault`` are raised while a plan runs, and the runner turns them into a rollback).
+Every error is raised *before* anything changes, unless it says otherwise: ``InjectedFault`` is raised while
+a plan runs (the runner turns it, like any error of a step, into a rollback), ``RollbackRequested`` starts
+the undo of a cut-off run, and ``IrreversibleStepError`` can also come from an undo (``rollback_failed``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class ColumnExistsError(LabkitError, ValueError):
 
 
 class SameNameError(LabkitError, ValueError):
-    """Renaming a column to the name it already has."""
+    """Renaming a column to the name it already has (every rename checks it in ``_common.check_rename``)."""
 
     def __init__(self, table: str, column: str) -> None:
         self.table = table
@@ -104,16 +105,11 @@ class StepDoesNotFitError(LabkitError, ValueError):
 
 
 class PlanAlreadyExecutedError(LabkitError, RuntimeError):
-    """A plan (or runner) that has already been executed once."""
+    """A runner that has already executed a plan (a runner keeps one run's history and progress)."""
 
-    def __init__(self, plan: str, what: str = "plan") -> None:
+    def __init__(self, plan: str) -> None:
         self.plan = plan
-        self.what = what
-        super().__init__(
-            f"{what} {plan!r} has already been executed; build the plan again to run it again"
-            if what == "plan"
-            else f"this runner already executed plan {plan!r}; create a new MigrationRunner"
-        )
+        super().__init__(f"this runner already executed plan {plan!r}; create a new MigrationRunner")
 
 
 class InvalidFaultError(LabkitError, ValueError):

@@ -184,7 +184,7 @@ class MigrationRunner:
     def check(self, plan: MigrationPlan) -> Faults:
         """Refuse a plan that cannot run here, and a bad ``fail_at``; change nothing."""
         if self._plan is not None:
-            raise PlanAlreadyExecutedError(self._plan.name, what="runner")
+            raise PlanAlreadyExecutedError(self._plan.name)
         name = self.table.name
         if plan.table != name:
             raise StepDoesNotFitError(plan.steps[0].name, name, f"the plan is for table {plan.table!r}")
