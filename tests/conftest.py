@@ -56,6 +56,17 @@ def _reset_postgres(db: lk.Database) -> None:
         db.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+@pytest.fixture
+def pg(pg_url):
+    """The session's PostgreSQL, its tables dropped before and after."""
+    with lk.connect(pg_url) as db:
+        for t in db.tables():
+            db.drop_table(t)
+        yield db
+        for t in db.tables():
+            db.drop_table(t)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path):
     """A real database, empty: a SQLite file, or the session's PostgreSQL (emptied before and after)."""

@@ -22,16 +22,6 @@ def test_sqlite_drop_column_rewrites_the_table(tmp_path):
         assert "drop-column-rewrites-table" not in rules(db_rename_plan(memory), memory)  # not an SQLite table
 
 
-@pytest.fixture
-def pg(pg_url):
-    with lk.connect(pg_url) as db:
-        for t in db.tables():
-            db.drop_table(t)
-        yield db
-        for t in db.tables():
-            db.drop_table(t)
-
-
 def test_postgres_requires_a_lock_timeout(pg, pg_url):
     users = pg.import_table(lk.make_users(10))
     assert "require-lock-timeout" not in rules(db_rename_plan(users), users)  # good: the default 500 ms

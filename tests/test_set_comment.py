@@ -8,16 +8,6 @@ import pytest
 import labkit as lk
 
 
-@pytest.fixture
-def pg(pg_url):
-    with lk.connect(pg_url) as db:
-        for t in db.tables():
-            db.drop_table(t)
-        yield db
-        for t in db.tables():
-            db.drop_table(t)
-
-
 def catalog(db: lk.Database, table: str) -> list[tuple]:
     """Every column of ``table`` as the catalog has it: name, type, nullability, default, comment."""
     return db.query(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from .._common import STATE_TABLE, check_name
+from .._common import STATE_TABLE, check_name, functions_called
 from ..errors import MigrationLockedError, PlanMismatchError
 from ..operations import require, sql_batch, sql_check, sql_statements
 from .base import BaseBackend, EngineFacts, Resume, Status
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 STATE = STATE_TABLE
 OPERATIONAL = ("batch_size", "pause")  # how fast to go, not what to do: a resumed run may change them
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-_FUNCTION = re.compile(r"([a-z_][a-z0-9_]*)\s*\(", re.I)
 
 
 def _code_identity(code: types.CodeType) -> str:
@@ -92,7 +91,7 @@ class SQLBackend(BaseBackend):
 
     def facts(self, plan: MigrationPlan) -> EngineFacts:
         """One read of the catalog for the safety rules (the functions the plan's SQL defaults call, ...)."""
-        named = sorted({m.lower() for s in plan.steps for text in s.sql_texts() for m in _FUNCTION.findall(text)})
+        named = sorted({f for s in plan.steps for text in s.sql_texts() for f in functions_called(text)})
         return EngineFacts(
             self.engine,
             self.table.name,

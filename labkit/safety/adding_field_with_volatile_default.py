@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from .._common import functions_called
 from ..backends.base import EngineFacts
 from .finding import Finding
 from .rule import Rule
 from .walk import StepState
-
-_FUNCTION = re.compile(r"([a-z_][a-z0-9_]*)\s*\(", re.I)
 
 
 def _check(states: list[StepState], facts: EngineFacts | None) -> Iterator[Finding]:
     if facts is None:
         return
     for st in states:
-        named = {m.lower() for text in st.step.sql_texts() for m in _FUNCTION.findall(text)}
+        named = {f for text in st.step.sql_texts() for f in functions_called(text)}
         volatile = sorted(named & facts.volatile_functions)
         if volatile:
             column = getattr(st.step, "column", "the column")
