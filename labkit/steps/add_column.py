@@ -52,7 +52,7 @@ class AddColumn(Step):
 @memory_check.register
 def _check_in_memory(step: AddColumn, run: MemoryRun) -> None:
     if isinstance(step.default, SQL):
-        raise step._refuse("the in-memory table takes constant defaults only")
+        raise step.refuse("the in-memory table takes constant defaults only")
 
 
 @memory_apply.register

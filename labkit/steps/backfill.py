@@ -53,14 +53,14 @@ class Backfill(Step):
         super().__post_init__()
         computed = self.compute is not None or self.sql is not None
         if (self.source is None) == (not computed):
-            raise self._refuse(
+            raise self.refuse(
                 "give either source (copy a column) or compute (a function of the row) and/or sql (an SQL expression)"
             )
         if self.batch_size is not None:
             check_batch_size(self.batch_size)
         object.__setattr__(self, "sql", sql_by_dialect(self.sql))  # a {dialect: expression} dict is welcome
         if not isinstance(self.pause, (int, float)) or self.pause < 0:
-            raise self._refuse(f"pause must be a number of seconds >= 0, got {self.pause!r}")
+            raise self.refuse(f"pause must be a number of seconds >= 0, got {self.pause!r}")
 
     def reverse(self) -> Step:
         return UndoBackfill(self.table, self.target, label=f"undo_{self.name}")
@@ -98,13 +98,13 @@ def derive_copy(meanings: dict[str, Meaning], target: str, source: str | None, c
 def refuse_sql_only(step: Step, compute: Meaning | None, sql: SqlByDialect) -> None:
     """The in-memory table runs Python: a value given only as SQL cannot be computed there."""
     if sql and compute is None:
-        raise step._refuse("the in-memory table needs compute= (a Python function), not only sql=")
+        raise step.refuse("the in-memory table needs compute= (a Python function), not only sql=")
 
 
 def refuse_python_only(step: Step, compute: Meaning | None, sql: SqlByDialect, dialect: str) -> None:
     """A database cannot call Python: a computed value needs its SQL expression for this dialect."""
     if compute is not None and sql_for(sql, dialect) is None:
-        raise step._refuse(f"a trigger cannot call Python: give sql= (an SQL expression for {dialect}) for this step")
+        raise step.refuse(f"a trigger cannot call Python: give sql= (an SQL expression for {dialect}) for this step")
 
 
 @dataclass(frozen=True, repr=False)

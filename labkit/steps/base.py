@@ -110,18 +110,19 @@ class Step:
         """Add to ``meanings`` what a column this step fills should hold (default: it fills none)."""
         return None
 
-    # helpers for subclasses -------------------------------------------------------------
-    def _refuse(self, reason: str) -> StepDoesNotFitError:
+    # helpers for subclasses and for the implementations registered beside them -----------
+    def refuse(self, reason: str) -> StepDoesNotFitError:
+        """The error that refuses this step, before anything changes (for implementations and checks)."""
         return StepDoesNotFitError(self.name, self.table, reason)
 
     def _need(self, columns: list[str], *names: str) -> None:
         for n in names:
             if n not in columns:
-                raise self._refuse(f"column {n!r} does not exist (columns: {', '.join(['id', *columns])})")
+                raise self.refuse(f"column {n!r} does not exist (columns: {', '.join(['id', *columns])})")
 
     def _absent(self, columns: list[str], name: str) -> None:
         if name in columns:
-            raise self._refuse(f"column {name!r} already exists")
+            raise self.refuse(f"column {name!r} already exists")
 
 
 def _short(value: object) -> str:

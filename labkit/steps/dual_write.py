@@ -39,7 +39,7 @@ class _DualWrite(Step):
         super().__post_init__()
         object.__setattr__(self, "sql", sql_by_dialect(self.sql))  # a {dialect: expression} dict is welcome
         if self.source == self.target:
-            raise self._refuse("source and target must be different columns")
+            raise self.refuse("source and target must be different columns")
 
     def fit(self, columns: list[str]) -> list[str]:
         self._need(columns, self.source, self.target)
@@ -117,7 +117,7 @@ def _start_in_memory(step: StartDualWrite, run: MemoryRun) -> None:
 def _stop_in_memory(step: StopDualWrite, run: MemoryRun) -> None:
     trigger = step._trigger()
     if trigger not in run.table.triggers:
-        raise step._refuse("there is no such dual write to stop")
+        raise step.refuse("there is no such dual write to stop")
     run.table.remove_trigger(trigger)
 
 

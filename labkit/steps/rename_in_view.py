@@ -75,14 +75,14 @@ class RemoveView(Step):
 
 @memory_check.register
 def _refuse_in_memory(step: RenameInView, run: MemoryRun) -> None:
-    raise step._refuse("the in-memory table has no views: approach B needs a database")
+    raise step.refuse("the in-memory table has no views: approach B needs a database")
 
 
 @sql_statements.register
 def _sql(step: RenameInView, run: SqlRun) -> list[str]:
     app = next((a for a in (run.plan.apps if run.plan else ()) if a.name == step.version), None)
     if app is None:
-        raise step._refuse(f"the plan has no app version {step.version!r}")
+        raise step.refuse(f"the plan has no app version {step.version!r}")
     return run.view_statements(app, aliases={step.new: step.old})
 
 

@@ -38,7 +38,7 @@ class SetColumnComment(Step):
         for name in ("comment", "previous"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
-                raise self._refuse(f"{name} must be text or None, got {type(value).__name__}")
+                raise self.refuse(f"{name} must be text or None, got {type(value).__name__}")
 
     def reverse(self) -> Step:
         return SetColumnComment(self.table, self.column, self.previous, self.comment, label=f"undo_{self.name}")
@@ -58,13 +58,13 @@ NO_COMMENTS = "keeps no column comments (only PostgreSQL does)"
 
 @memory_check.register
 def _refuse_in_memory(step: SetColumnComment, run: MemoryRun) -> None:
-    raise step._refuse(f"the in-memory table {NO_COMMENTS}")
+    raise step.refuse(f"the in-memory table {NO_COMMENTS}")
 
 
 @sql_check.register
 def _check_sql(step: SetColumnComment, run: SqlRun) -> None:
     if run.dialect.name != "postgresql":
-        raise step._refuse(f"{run.dialect.name} {NO_COMMENTS}")
+        raise step.refuse(f"{run.dialect.name} {NO_COMMENTS}")
 
 
 @sql_statements.register

@@ -27,7 +27,7 @@ class SwitchReads(Step):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.old == self.new:
-            raise self._refuse("old and new must be different columns")
+            raise self.refuse("old and new must be different columns")
 
     def reverse(self) -> Step:
         return SwitchReads(self.table, self.new, self.old, label=f"undo_{self.name}")
