@@ -21,7 +21,7 @@ SQL that differs per dialect lives in the operation's module too (a function per
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import TYPE_CHECKING, Any, Protocol
@@ -49,7 +49,7 @@ class MemoryRun:
 
     table: Table
     plan: MigrationPlan | None = None
-    journal: dict[str, list[tuple[list[int], list[Any]]]] = field(default_factory=dict)
+    journal: dict[str, list[tuple[Sequence[int], list[Any]]]] = field(default_factory=dict)
 
 
 class SqlRun(Protocol):

@@ -148,7 +148,7 @@ def _batch_in_memory(step: Backfill, run: MemoryRun, lo: int, hi: int) -> int:
         values = t.read_slice(step.source, start, stop)
     old = t.read_slice(step.target, start, stop)
     t.write_slice(step.target, start, values)
-    run.journal.setdefault(step.target, []).append((list(t.ids[start:stop]), old))
+    run.journal.setdefault(step.target, []).append((t.ids[start:stop], old))  # an array slice: 8 bytes an id
     return stop - start
 
 
@@ -157,7 +157,7 @@ def _undo_in_memory(step: UndoBackfill, run: MemoryRun) -> None:
     t = run.table
     for ids, old in reversed(run.journal.pop(step.target, [])):
         start, stop = t.positions_between(ids[0], ids[-1])
-        if list(t.ids[start:stop]) == ids:
+        if t.ids[start:stop] == ids:
             t.write_slice(step.target, start, old)
         else:  # rows were deleted meanwhile: put back the survivors one by one
             for row_id, value in zip(ids, old):
