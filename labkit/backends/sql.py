@@ -262,8 +262,10 @@ class SQLBackend(BaseBackend):
         the app's own threads), and no window over the whole table (as slow as the backfill itself on SQLite)."""
         q, p = self.d.quote, self.d.param
         t = q(self.table.name)
-        after = -1 if after_id is None else after_id
-        first, last = self.db.query(f"SELECT min(id), max(id) FROM {t} WHERE id > {p}", [after])[0]
+        if after_id is None:  # from the smallest key, whatever its sign
+            first, last = self.db.query(f"SELECT min(id), max(id) FROM {t}")[0]
+        else:
+            first, last = self.db.query(f"SELECT min(id), max(id) FROM {t} WHERE id > {p}", [after_id])[0]
         if first is None:
             return []
         size = step.rows_per_batch()
