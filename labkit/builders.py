@@ -8,6 +8,7 @@ from typing import Any, Literal
 from ._common import check_batch_size, check_name, check_rename, sql_by_dialect
 from .apps import AppVersion
 from .backends import backend_for
+from .db import DbTable
 from .errors import ColumnExistsError, ColumnNotFoundError
 from .plan import MigrationPlan
 from .steps import (
@@ -78,6 +79,8 @@ def build_add_column_migration(
         pause: seconds to wait between backfill batches on a database.
     """
     check_batch_size(batch_size)
+    if sql_type is not None and isinstance(table, DbTable):  # a bad type is refused now, not at the run
+        table.db.dialect.check_type(table.db, sql_type)
     computed = backfill is not None or backfill_sql is not None
     name = f"add {table.name}.{column}" + (f" computed from {source}" if computed and source else "")
     resuming = _resuming(table, name)

@@ -138,7 +138,7 @@ class Database:
         cols = dict(columns) if isinstance(columns, Mapping) else {c: "TEXT" for c in columns}
         for c, t in cols.items():
             check_name(c)
-            self.dialect.check_type(t)
+            self.dialect.check_type(self, t)
         q = self.dialect.quote
         body = ", ".join([f"{q('id')} {self.dialect.id_type}", *(f"{q(c)} {t}" for c, t in cols.items())])
         with self.transaction():

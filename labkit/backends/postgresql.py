@@ -25,8 +25,7 @@ LOCK_TIMEOUT_MS = 500
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_S = 0.05
 BACKOFF_CAP_S = 2.0
-_TYPE = re.compile(r"^(text|integer|bigint|smallint|boolean|real|double precision|numeric(\(\d+(,\s*\d+)?\))?|"
-                   r"varchar(\(\d+\))?|date|timestamptz|timestamp|jsonb|uuid)$", re.I)  # fmt: skip
+_FROM_SQLITE = {"TEXT": "text", "INTEGER": "bigint", "REAL": "double precision"}
 
 
 def quote(ident: str) -> str:
@@ -111,22 +110,38 @@ class PostgresDialect:
         return [r[0] for r in rows]
 
     def columns(self, db: Database, table: str) -> list[tuple[str, str]]:
+        """Each column with its type exactly as declared (``numeric(12,2)``, ``character varying(20)``,
+        ``integer[]``, an enum's or a domain's name ...), as ``format_type`` writes it."""
         rows = db.query(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = %s "
+            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
             [table],
         )
         return [(r[0], r[1]) for r in rows]
 
-    def column_type(self, sql_type: str) -> str:
+    def column_type(self, db: Database, sql_type: str) -> str:
         """The type to declare: SQLite's names for the common types are accepted too (a plan runs on both)."""
-        sql_type = {"TEXT": "text", "INTEGER": "bigint", "REAL": "double precision"}.get(sql_type, sql_type)
-        self.check_type(sql_type)
+        sql_type = _FROM_SQLITE.get(sql_type, sql_type)
+        self.check_type(db, sql_type)
         return sql_type
 
-    def check_type(self, sql_type: str) -> None:
-        if not _TYPE.match(sql_type.strip()):
-            raise InvalidNameError(sql_type, kind="column type", reason="use a plain PostgreSQL type such as text")
+    def check_type(self, db: Database, sql_type: str) -> None:
+        """Refuse what PostgreSQL itself does not read as a type name (it parses it: modifiers, arrays, enums,
+        domains and schema-qualified names pass; anything with more than a type name in it does not)."""
+        import psycopg
+
+        text = sql_type.strip() if isinstance(sql_type, str) else ""
+        reason = "PostgreSQL reads no type of that name (write it as in CREATE TABLE, e.g. numeric(12,2))"
+        if not text or ";" in text:
+            raise InvalidNameError(sql_type, kind="column type", reason=reason)
+        try:
+            known = db.query("SELECT to_regtype(%s) IS NOT NULL", [text])[0][0]
+        except psycopg.Error as exc:  # a syntax error: not a type name
+            raise InvalidNameError(sql_type, kind="column type", reason=reason) from exc
+        if not known:
+            raise InvalidNameError(sql_type, kind="column type", reason=reason)
 
     def type_for(self, value: Any) -> str:
         if isinstance(value, bool):

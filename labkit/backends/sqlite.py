@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import time
 from decimal import Decimal
@@ -24,7 +25,10 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 BUSY_TIMEOUT_MS = 5000
-_TYPES = {"TEXT", "INTEGER", "REAL", "NUMERIC", "BLOB", "BOOLEAN"}
+# SQLite's type-name grammar: words, then optionally one or two signed numbers in parentheses; or nothing
+_WORDS = r"[A-Za-z_][A-Za-z0-9_]*( [A-Za-z_][A-Za-z0-9_]*)*"
+_SIZE = r"( ?\(\s*[+-]?\d+\s*(,\s*[+-]?\d+\s*)?\))?"
+_TYPE_NAME = re.compile(rf"^({_WORDS}{_SIZE})?$")
 
 
 def quote(ident: str) -> str:
@@ -104,12 +108,16 @@ class SQLiteDialect:
     def columns(self, db: Database, table: str) -> list[tuple[str, str]]:
         return [(r[1], r[2]) for r in db.query(f"PRAGMA table_info({quote(table)})")]
 
-    def check_type(self, sql_type: str) -> None:
-        if sql_type.upper() not in _TYPES:
-            raise InvalidNameError(sql_type, kind="column type", reason=f"use one of {', '.join(sorted(_TYPES))}")
+    def check_type(self, db: Database, sql_type: str) -> None:
+        """SQLite takes any type name (its affinity follows from the name) and none at all (``""``): refuse only
+        what is not a type name by SQLite's grammar, so it can be written into DDL as it is."""
+        if not isinstance(sql_type, str) or not _TYPE_NAME.match(sql_type):
+            raise InvalidNameError(
+                sql_type, kind="column type", reason="use a type name such as TEXT, INTEGER or VARCHAR(20), or none"
+            )
 
-    def column_type(self, sql_type: str) -> str:
-        self.check_type(sql_type)
+    def column_type(self, db: Database, sql_type: str) -> str:
+        self.check_type(db, sql_type)
         return sql_type
 
     def volatile_functions(self, db: Database, names: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._common import SQL
-from ..operations import MemoryRun, SqlRun, memory_apply, memory_check, sql_statements
+from ..operations import MemoryRun, SqlRun, memory_apply, memory_check, sql_check, sql_statements
 from .base import Step
 
 if TYPE_CHECKING:
@@ -60,12 +60,19 @@ def _apply_in_memory(step: AddColumn, run: MemoryRun) -> None:
     run.table.add_column(step.column, step.default, not_null=step.not_null)
 
 
+@sql_check.register
+def _check_sql(step: AddColumn, run: SqlRun) -> None:
+    if step.sql_type is not None:  # a type this engine does not read is refused before anything runs
+        run.dialect.check_type(run.db, step.sql_type)
+
+
 @sql_statements.register
 def _sql(step: AddColumn, run: SqlRun) -> list[str]:
     if run.table.has_column(step.column):  # safe to re-run: a resumed run may meet it done
         return []
     d = run.dialect
-    sql_type = d.column_type(step.sql_type or "TEXT")
+    sql_type = d.column_type(run.db, "TEXT" if step.sql_type is None else step.sql_type)
     extra = f" DEFAULT {d.literal(step.default)}" if step.default is not None else ""
     extra += " NOT NULL" if step.not_null else ""
-    return [f"ALTER TABLE {d.quote(run.table.name)} ADD COLUMN {d.quote(step.column)} {sql_type}{extra}"]
+    typed = f" {sql_type}" if sql_type else ""  # SQLite: a column may declare no type (and so convert nothing)
+    return [f"ALTER TABLE {d.quote(run.table.name)} ADD COLUMN {d.quote(step.column)}{typed}{extra}"]

@@ -192,21 +192,24 @@ def _postgres_trigger(d: Dialect, table: str, source: str, target: str, expr: st
     q = d.quote
     name = postgres_trigger_name(table, source, target)
     s, g = q(source), q(target)
+
+    def changed(col: str) -> str:
+        # "did this write change the column?" compared as text: json, xml, point ... have no equality operator
+        return f"NEW.{col}::text IS DISTINCT FROM OLD.{col}::text"
+
+    def kept(col: str) -> str:
+        return f"NEW.{col}::text IS NOT DISTINCT FROM OLD.{col}::text"
+
     if expr:  # computed from the row: evaluate the expression over NEW as if it were the row
         compute = f"NEW.{g} := (SELECT {expr} FROM (SELECT NEW.*) AS _row);"
         on_insert = compute
-        on_update = f"IF NEW.{s} IS DISTINCT FROM OLD.{s} THEN {compute} END IF;"
+        on_update = f"IF {changed(s)} THEN {compute} END IF;"
     else:
         on_insert = f"IF NEW.{g} IS NULL THEN NEW.{g} := NEW.{s};"
-        on_update = (
-            f"IF NEW.{s} IS DISTINCT FROM OLD.{s} AND NEW.{g} IS NOT DISTINCT FROM OLD.{g} THEN NEW.{g} := NEW.{s};"
-        )
+        on_update = f"IF {changed(s)} AND {kept(g)} THEN NEW.{g} := NEW.{s};"
         if both_ways:  # NULL never flows back: the rollback's reset of the new column must not wipe the old one
             on_insert += f" ELSIF NEW.{s} IS NULL THEN NEW.{s} := NEW.{g};"
-            on_update += (
-                f" ELSIF NEW.{g} IS DISTINCT FROM OLD.{g} AND NEW.{s} IS NOT DISTINCT FROM OLD.{s} "
-                f"AND NEW.{g} IS NOT NULL THEN NEW.{s} := NEW.{g};"
-            )
+            on_update += f" ELSIF {changed(g)} AND {kept(s)} AND NEW.{g} IS NOT NULL THEN NEW.{s} := NEW.{g};"
         on_insert += " END IF;"
         on_update += " END IF;"
     body = f"BEGIN IF TG_OP = 'INSERT' THEN {on_insert} ELSE {on_update} END IF; RETURN NEW; END"
