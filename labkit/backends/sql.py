@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from ..plan import MigrationPlan
     from ..steps import Step
 
-STATE = STATE_TABLE
 OPERATIONAL = ("batch_size", "pause")  # how fast to go, not what to do: a resumed run may change them
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
@@ -108,16 +107,16 @@ class SQLBackend(BaseBackend):
 
     # ---------------------------------------------------------------- state
     def _ensure_state(self) -> None:
-        if STATE not in self.db.tables():
+        if STATE_TABLE not in self.db.tables():
             with self.db.transaction():
-                self.db.execute(self.d.state_table_sql(STATE))
+                self.db.execute(self.d.state_table_sql(STATE_TABLE))
 
     def _state(self, plan_name: str) -> dict[str, Any] | None:
-        if STATE not in self.db.tables():
+        if STATE_TABLE not in self.db.tables():
             return None
         p = self.d.param
         cur = self.db.execute(
-            f"SELECT plan, fingerprint, step_index, batch, last_id, status FROM {STATE} "
+            f"SELECT plan, fingerprint, step_index, batch, last_id, status FROM {STATE_TABLE} "
             f"WHERE table_name = {p} AND plan = {p}",
             [self.table.name, plan_name],
         )
@@ -151,7 +150,7 @@ class SQLBackend(BaseBackend):
             sets += f", status = {p}"
             params.append(status)
         self.db.execute(
-            f"UPDATE {STATE} SET {sets} WHERE table_name = {p} AND plan = {p}",
+            f"UPDATE {STATE_TABLE} SET {sets} WHERE table_name = {p} AND plan = {p}",
             [*params, self.table.name, self.plan.name],
         )
 
@@ -173,10 +172,10 @@ class SQLBackend(BaseBackend):
             p = self.d.param
             with self.db.transaction():
                 self.db.execute(
-                    f"DELETE FROM {STATE} WHERE table_name = {p} AND plan = {p}", [self.table.name, plan.name]
+                    f"DELETE FROM {STATE_TABLE} WHERE table_name = {p} AND plan = {p}", [self.table.name, plan.name]
                 )
                 self.db.execute(
-                    f"INSERT INTO {STATE} (table_name, plan, fingerprint, step_index, step, batch, status, "
+                    f"INSERT INTO {STATE_TABLE} (table_name, plan, fingerprint, step_index, step, batch, status, "
                     f"started_at, updated_at) VALUES ({p}, {p}, {p}, 0, {p}, 0, 'running', {self.d.now}, {self.d.now})",
                     [self.table.name, plan.name, fingerprint(plan), plan.steps[0].name],
                 )
@@ -194,12 +193,12 @@ class SQLBackend(BaseBackend):
 
     def finish(self, status: Status) -> None:
         try:
-            if self.plan is not None and STATE in self.db.tables():
+            if self.plan is not None and STATE_TABLE in self.db.tables():
                 final = {"completed": "completed", "rolled_back": "rolled_back"}.get(status, "rollback_failed")
                 with self.db.transaction():
                     p = self.d.param
                     self.db.execute(
-                        f"UPDATE {STATE} SET status = {p}, updated_at = {self.d.now} "
+                        f"UPDATE {STATE_TABLE} SET status = {p}, updated_at = {self.d.now} "
                         f"WHERE table_name = {p} AND plan = {p}",
                         [final, self.table.name, self.plan.name],
                     )

@@ -6,6 +6,7 @@ before and after each step come from one pass of ``Step.fit`` here, which every 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -65,6 +66,8 @@ def walk(plan: MigrationPlan, columns: Sequence[str] | None = None) -> list[Step
                 after = s.fit(list(cols))
             except StepDoesNotFitError as exc:
                 misfit = exc
+        before = copy.deepcopy(state)
+        s.track(state)  # once: the state after the step is what it leaves for the next
         states.append(
             StepState(
                 index=i,
@@ -72,19 +75,18 @@ def walk(plan: MigrationPlan, columns: Sequence[str] | None = None) -> list[Step
                 app=app,
                 app_during=during,
                 rolls_out=new_app,
-                dual_writes=frozenset(t for _, t in state.dual_writes),
-                dual_write_columns=frozenset(c for used in state.dual_writes.values() for c in used),
-                backfilled=frozenset(state.backfilled),
-                added=frozenset(state.added),
-                switched_away=frozenset(state.switched_away),
-                aliases_after=frozenset(state.aliases | _walk_only([s]).aliases),
+                dual_writes=frozenset(t for _, t in before.dual_writes),
+                dual_write_columns=frozenset(c for used in before.dual_writes.values() for c in used),
+                backfilled=frozenset(before.backfilled),
+                added=frozenset(before.added),
+                switched_away=frozenset(before.switched_away),
+                aliases_after=frozenset(state.aliases),
                 needs_backfill=frozenset(needs),
                 columns=tuple(cols) if cols is not None else None,
                 columns_after=tuple(after) if after is not None else None,
                 misfit=misfit,
             )
         )
-        s.track(state)
         cols = after
         if new_app is not None:
             app = new_app
