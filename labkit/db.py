@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from .backends.base import Dialect
     from .backends.sql import SQLBackend
+    from .catalog import TableCatalog
 
 
 class TableNotFoundError(LabkitError, KeyError):
@@ -212,6 +213,11 @@ class DbTable:
     @property
     def ids(self) -> list[int]:
         return [r[0] for r in self.db.query(f"SELECT id FROM {self._q(self._name)} ORDER BY id")]
+
+    def catalog(self) -> TableCatalog:
+        """What the catalog says about this table: key, columns as declared, constraints both ways, indexes,
+        user triggers, dependent views (``labkit.catalog.TableCatalog``)."""
+        return self.db.dialect.catalog(self.db, self._name)
 
     @property
     def triggers(self) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from .base import sql_literal
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from ..catalog import TableCatalog
     from ..db import Database
 
 LOCK_TIMEOUT_MS = 500
@@ -197,6 +198,12 @@ class PostgresDialect:
     def unlock(self, db: Database, table: str) -> None:
         if not db.closed:
             db.query("SELECT pg_advisory_unlock(hashtext(%s))", [self._lock_key(table)])
+
+    def catalog(self, db: Database, table: str) -> TableCatalog:
+        """The table as the catalog describes it (see ``labkit.catalog``)."""
+        from . import catalog_postgresql
+
+        return catalog_postgresql.read(db, table)
 
     # ---------------------------------------------------------------- dual-write triggers (see steps/dual_write.py)
     def labkit_triggers(self, db: Database, table: str) -> list[str]:

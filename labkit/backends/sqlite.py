@@ -17,6 +17,7 @@ from .base import sql_literal
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from ..catalog import TableCatalog
     from ..db import Database
 
 try:  # POSIX: a lock the kernel drops when the process dies, even on SIGKILL
@@ -173,6 +174,12 @@ class SQLiteDialect:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()  # the file stays: unlinking it would let two holders lock two inodes
             self._lock_file = None
+
+    def catalog(self, db: Database, table: str) -> TableCatalog:
+        """The table as the catalog describes it (see ``labkit.catalog``)."""
+        from . import catalog_sqlite
+
+        return catalog_sqlite.read(db, table)
 
     # ---------------------------------------------------------------- dual-write triggers (see steps/dual_write.py)
     def labkit_triggers(self, db: Database, table: str) -> list[str]:

@@ -1,0 +1,160 @@
+"""Read a PostgreSQL table's catalog from ``pg_catalog``: the definitions as the server itself writes them
+(``format_type``, ``pg_get_expr``, ``pg_get_constraintdef``, ``pg_get_indexdef``, ``pg_get_triggerdef``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .._common import TRIGGER_PREFIX
+from ..catalog import ColumnInfo, ConstraintInfo, ConstraintKind, IndexInfo, TableCatalog, TriggerInfo, ViewInfo
+
+if TYPE_CHECKING:
+    from ..db import Database
+
+_KINDS: dict[str, ConstraintKind] = {
+    "p": "primary_key",
+    "u": "unique",
+    "c": "check",
+    "f": "foreign_key",
+    "x": "exclusion",
+}
+_IDENTITY = {"a": "always", "d": "by default"}
+
+
+def _names(db: Database, rel: int, numbers: list[int] | None) -> tuple[str, ...]:
+    if not numbers:
+        return ()
+    rows = db.query("SELECT attnum, attname FROM pg_attribute WHERE attrelid = %s AND attnum = ANY(%s)", [rel, numbers])
+    by_number = dict(rows)
+    return tuple(by_number[n] for n in numbers if n in by_number)
+
+
+def _relname(db: Database, rel: int) -> str:
+    """A relation's name as the current search_path would write it (schema-qualified only when it must be)."""
+    return str(db.query("SELECT %s::regclass::text", [rel])[0][0])
+
+
+def read(db: Database, table: str, schema: str | None = None) -> TableCatalog:
+    found = db.query(
+        "SELECT c.oid, n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relname = %s AND n.nspname = COALESCE(%s, current_schema()) AND c.relkind IN ('r', 'p')",
+        [table, schema],
+    )
+    if not found:
+        raise KeyError(table)
+    oid, nsp = found[0]
+    columns = tuple(
+        ColumnInfo(
+            name=r[0],
+            type=r[1],
+            not_null=r[2],
+            default=r[3] if not r[6] else None,
+            comment=r[4],
+            identity=_IDENTITY.get(r[5]),
+            generated=r[3] if r[6] else None,
+        )
+        for r in db.query(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+            "pg_get_expr(d.adbin, d.adrelid), col_description(a.attrelid, a.attnum), a.attidentity, "
+            "a.attgenerated <> '' "
+            "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            [oid],
+        )
+    )
+    constraints: list[ConstraintInfo] = []
+    key: tuple[str, ...] = ()
+    for name, kind, conkey, definition, ref, confkey, validated in db.query(
+        "SELECT conname, contype, conkey, pg_get_constraintdef(oid), confrelid, confkey, convalidated "
+        "FROM pg_constraint WHERE conrelid = %s AND contype IN ('p', 'u', 'c', 'f', 'x') ORDER BY conname",
+        [oid],
+    ):
+        cols = _names(db, oid, conkey)
+        if kind == "p":
+            key = cols
+        constraints.append(
+            ConstraintInfo(
+                name=name,
+                kind=_KINDS[kind],
+                table=table,
+                columns=cols,
+                definition=definition,
+                ref_table=_relname(db, ref) if ref else None,
+                ref_columns=_names(db, ref, confkey) if ref else (),
+                validated=validated,
+            )
+        )
+    incoming = tuple(
+        ConstraintInfo(
+            name=name,
+            kind="foreign_key",
+            table=_relname(db, rel),
+            columns=_names(db, rel, conkey),
+            definition=definition,
+            ref_table=table,
+            ref_columns=_names(db, oid, confkey),
+            validated=validated,
+        )
+        for name, rel, conkey, definition, confkey, validated in db.query(
+            "SELECT conname, conrelid, conkey, pg_get_constraintdef(oid), confkey, convalidated "
+            "FROM pg_constraint WHERE confrelid = %s AND contype = 'f' AND conrelid <> %s ORDER BY conrelid, conname",
+            [oid, oid],
+        )
+    )
+    indexes = []
+    for name, keys, unique, definition, has_expr, has_pred, backs, valid in db.query(
+        "SELECT ic.relname, i.indkey::int2[], i.indisunique, pg_get_indexdef(i.indexrelid), "
+        "i.indexprs IS NOT NULL, i.indpred IS NOT NULL, "
+        "(SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid AND conrelid = i.indrelid), i.indisvalid "
+        "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = %s ORDER BY ic.relname",
+        [oid],
+    ):
+        indexes.append(
+            IndexInfo(
+                name=name,
+                columns=_names(db, oid, [k for k in keys if k]),
+                unique=unique,
+                definition=definition,
+                expression=has_expr,
+                partial=has_pred,
+                constraint=backs,
+                valid=valid,
+            )
+        )
+    triggers = tuple(
+        TriggerInfo(name, definition, enabled != "D")
+        for name, definition, enabled in db.query(
+            "SELECT tgname, pg_get_triggerdef(oid), tgenabled FROM pg_trigger "
+            "WHERE tgrelid = %s AND NOT tgisinternal AND tgname NOT LIKE %s ORDER BY tgname",
+            [oid, TRIGGER_PREFIX + "%"],
+        )
+    )
+    return TableCatalog(
+        schema=nsp,
+        table=table,
+        columns=columns,
+        key=key,
+        constraints=tuple(constraints),
+        incoming=incoming,
+        indexes=tuple(indexes),
+        triggers=triggers,
+        views=_dependent_views(db, oid),
+    )
+
+
+def _dependent_views(db: Database, oid: int) -> tuple[ViewInfo, ...]:
+    """Views and materialized views whose query reads the table (labkit's versioned views left out), with the
+    table's columns each one uses (``pg_depend`` records one dependency per column)."""
+    rows: list[Any] = db.query(
+        "SELECT v.oid, v.relkind, n.nspname, array_agg(DISTINCT a.attname ORDER BY a.attname) "
+        "FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
+        "JOIN pg_namespace n ON n.oid = v.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+        "WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = %s AND d.refobjsubid > 0 AND v.oid <> %s "
+        "AND n.nspname NOT LIKE 'labkit\\_%%' GROUP BY v.oid, v.relkind, n.nspname ORDER BY v.oid",
+        [oid, oid],
+    )
+    return tuple(
+        ViewInfo(_relname(db, view), "materialized view" if kind == "m" else "view", tuple(cols))
+        for view, kind, _, cols in rows
+    )

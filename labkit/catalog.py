@@ -1,0 +1,161 @@
+"""A real table is its catalog: key, columns as declared, constraints both ways, indexes, triggers, views.
+
+``DbTable.catalog()`` reads it (PostgreSQL from ``pg_catalog``, SQLite from ``sqlite_master`` and the PRAGMAs:
+``backends/catalog_postgresql.py`` and ``catalog_sqlite.py``). The preflight and the safety rules read it to
+know, before anything changes, what a copied column must keep and what a dropped column would break; the tests
+compare it before, during and after a migration. Everything is plain frozen data, comparable and printable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from . import sqltext
+
+ConstraintKind = Literal["primary_key", "unique", "check", "foreign_key", "exclusion"]
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One column: its type exactly as declared, nullability, default (SQL text), comment, how it is generated."""
+
+    name: str
+    type: str
+    not_null: bool = False
+    default: str | None = None  # the default's SQL text, as the catalog writes it
+    comment: str | None = None
+    identity: str | None = None  # PostgreSQL: "always" / "by default" for an identity column
+    generated: str | None = None  # the expression of a generated (computed) column
+
+
+@dataclass(frozen=True)
+class ConstraintInfo:
+    """A constraint of ``table`` (for an incoming foreign key: of the table that references this one)."""
+
+    name: str
+    kind: ConstraintKind
+    table: str
+    columns: tuple[str, ...]  # the columns of ``table`` it constrains (a CHECK: the columns it names)
+    definition: str  # as the engine writes it: "CHECK ((price > 0))", "FOREIGN KEY (a) REFERENCES t(b) ..."
+    ref_table: str | None = None  # a foreign key: the table it references
+    ref_columns: tuple[str, ...] = ()
+    validated: bool = True  # PostgreSQL: False for a constraint added NOT VALID and not validated yet
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """An index; ``columns`` lists its plain columns, ``expression`` / ``partial`` say whether it has more."""
+
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
+    definition: str  # CREATE [UNIQUE] INDEX ... as the engine writes it ("" for SQLite's automatic indexes)
+    expression: bool = False  # some of its keys are expressions, not columns
+    partial: bool = False  # it has a WHERE clause
+    constraint: str | None = None  # the PRIMARY KEY / UNIQUE constraint it backs, if any
+    valid: bool = True  # PostgreSQL: False for an index left INVALID by a failed CREATE INDEX CONCURRENTLY
+
+
+@dataclass(frozen=True)
+class TriggerInfo:
+    """A user trigger on the table (labkit's own dual-write triggers are not listed)."""
+
+    name: str
+    definition: str
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ViewInfo:
+    """A view (or materialized view) that reads the table, with the table's columns it uses."""
+
+    name: str
+    kind: Literal["view", "materialized view"]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ColumnProperties:
+    """What a column carries beyond its values: what a copy must rebuild and what its drop would break."""
+
+    column: ColumnInfo
+    in_key: bool
+    constraints: tuple[ConstraintInfo, ...]  # CHECK / UNIQUE / outgoing FOREIGN KEY / EXCLUDE naming it
+    indexes: tuple[IndexInfo, ...]  # indexes using it (not those backing a constraint above)
+    incoming: tuple[ConstraintInfo, ...]  # other tables' foreign keys that reference it
+    views: tuple[ViewInfo, ...]  # views that read it
+    triggers: tuple[TriggerInfo, ...]  # user triggers whose definition names it
+
+
+@dataclass(frozen=True)
+class TableCatalog:
+    """Everything the catalog says about one table (``key`` empty: no primary key)."""
+
+    schema: str | None
+    table: str
+    columns: tuple[ColumnInfo, ...]
+    key: tuple[str, ...]
+    constraints: tuple[ConstraintInfo, ...] = ()
+    incoming: tuple[ConstraintInfo, ...] = ()
+    indexes: tuple[IndexInfo, ...] = ()
+    triggers: tuple[TriggerInfo, ...] = ()
+    views: tuple[ViewInfo, ...] = ()
+    notes: tuple[str, ...] = field(default=(), compare=False)  # what the reader could not see (privileges ...)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> ColumnInfo:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.table} has no column {name!r} (columns: {', '.join(self.column_names)})")
+
+    def about(self, name: str) -> ColumnProperties:
+        """What involves column ``name``: constraints, indexes, incoming foreign keys, views, triggers."""
+        col = self.column(name)
+        backing = {c.name for c in self.constraints}
+        return ColumnProperties(
+            column=col,
+            in_key=name in self.key,
+            constraints=tuple(c for c in self.constraints if c.kind != "primary_key" and name in c.columns),
+            indexes=tuple(
+                i
+                for i in self.indexes
+                if i.constraint not in backing
+                and (name in i.columns or ((i.expression or i.partial) and sqltext.mentions(i.definition, name)))
+            ),
+            incoming=tuple(f for f in self.incoming if name in f.ref_columns),
+            views=tuple(v for v in self.views if name in v.columns),
+            triggers=tuple(t for t in self.triggers if sqltext.mentions(t.definition, name)),
+        )
+
+    def without_names(self) -> TableCatalog:
+        """The same catalog with constraint and index names blanked: for comparing shapes whose names differ."""
+        return replace(
+            self,
+            constraints=tuple(replace(c, name="") for c in self.constraints),
+            indexes=tuple(replace(i, name="", constraint=None) for i in self.indexes),
+        )
+
+    def lines(self) -> list[str]:
+        """The catalog as text, one property per line (what the notebooks and the closing notes print)."""
+        out = [f"table {self.schema + '.' if self.schema else ''}{self.table}  key ({', '.join(self.key)})"]
+        for c in self.columns:
+            extra = " NOT NULL" if c.not_null else ""
+            extra += f" DEFAULT {c.default}" if c.default is not None else ""
+            extra += f" GENERATED {c.identity.upper()} AS IDENTITY" if c.identity else ""
+            extra += f" GENERATED AS ({c.generated})" if c.generated else ""
+            extra += f"  -- {c.comment}" if c.comment else ""
+            out.append(f"  column {c.name} {c.type}{extra}")
+        out += [f"  constraint {c.name}: {c.definition}" for c in self.constraints]
+        out += [f"  index {i.name}: {i.definition or '(automatic) ' + ', '.join(i.columns)}" for i in self.indexes]
+        out += [f"  referenced by {f.table}.{f.name}: {f.definition}" for f in self.incoming]
+        out += [f"  trigger {t.name}{'' if t.enabled else ' (disabled)'}" for t in self.triggers]
+        out += [f"  {v.kind} {v.name} reads ({', '.join(v.columns)})" for v in self.views]
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())

@@ -1,0 +1,76 @@
+"""The catalog reader (issue 9): a production-shaped table read back whole, on SQLite and PostgreSQL 18."""
+
+from __future__ import annotations
+
+import pytest
+
+from labkit import sqltext
+from tests.shapes import make_orders
+
+
+def test_the_whole_table_is_read_from_the_catalog(db):
+    cat = make_orders(db).catalog()
+    pg = db.dialect.name == "postgresql"
+    assert cat.key == ("id",)
+    assert cat.column_names == ["id", "account_id", "region", "amount", "note", "touched"]
+    amount = cat.column("amount")
+    assert amount.type == ("numeric(12,2)" if pg else "NUMERIC(12,2)")
+    assert amount.not_null and amount.default == "0"
+    assert amount.comment == ("in euros" if pg else None)  # SQLite has no comments
+    assert cat.column("region").default == ("'eu'::text" if pg else "'eu'")
+    assert cat.column("note").type == ("text" if pg else "") and not cat.column("note").not_null
+    kinds = sorted((c.kind, c.columns) for c in cat.constraints)
+    assert kinds == [
+        ("check", ("amount",)),
+        ("foreign_key", ("account_id",)),
+        ("primary_key", ("id",)),
+    ]
+    fk = next(c for c in cat.constraints if c.kind == "foreign_key")
+    assert (fk.ref_table, fk.ref_columns) == ("accounts", ("id",)) and "ON DELETE CASCADE" in fk.definition
+    assert sorted((f.table, f.columns, f.ref_columns) for f in cat.incoming) == [
+        ("refunds", ("account_id", "region"), ("account_id", "region")),
+        ("refunds", ("order_id",), ("id",)),
+    ]
+    unique = next(i for i in cat.indexes if i.name == "orders_account_region")
+    assert unique.unique and unique.columns == ("account_id", "region") and not unique.partial
+    partial = next(i for i in cat.indexes if i.name == "orders_big")
+    assert partial.partial and not partial.unique and partial.columns == ("amount",)
+    assert [t.name for t in cat.triggers] == ["orders_touch"]
+    assert [(v.name, v.kind, sorted(v.columns)) for v in cat.views] == [("big_orders", "view", ["amount", "id"])]
+
+
+def test_what_involves_one_column(db):
+    cat = make_orders(db).catalog()
+    amount = cat.about("amount")
+    assert [c.kind for c in amount.constraints] == ["check"]
+    assert [i.name for i in amount.indexes] == ["orders_big"]
+    assert [v.name for v in amount.views] == ["big_orders"] and not amount.incoming and not amount.in_key
+    region = cat.about("region")
+    assert [i.name for i in region.indexes] == ["orders_account_region"]
+    assert [f.columns for f in region.incoming] == [("account_id", "region")]
+    assert cat.about("id").in_key
+    note = cat.about("note")
+    assert not (note.constraints or note.indexes or note.incoming or note.views)
+
+
+def test_the_catalog_prints_one_property_per_line(db):
+    cat = make_orders(db).catalog()
+    text = str(cat)
+    assert "column amount" in text and "referenced by refunds" in text and "view big_orders" in text
+    assert len(cat.lines()) == 1 + 6 + len(cat.constraints) + len(cat.indexes) + 2 + 1 + 1
+    with pytest.raises(KeyError, match="no column 'nope'"):
+        cat.column("nope")
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("CHECK ((amount >= 0))", "CHECK ((total >= 0))"),
+        ("CHECK (\"amount\" > 'amount')", "CHECK (\"total\" > 'amount')"),  # a string is not a name
+        ("lower(amount_x) = amount -- amount", "lower(amount_x) = total -- amount"),
+        ("orders.amount + `amount`", "orders.total + `total`"),
+    ],
+)
+def test_renaming_a_name_in_sql_text_leaves_strings_and_comments(sql, expected):
+    assert sqltext.rename(sql, "amount", "total") == expected
+    assert sqltext.mentions(sql, "amount") and not sqltext.mentions(expected.replace("amount", "x"), "amount")
