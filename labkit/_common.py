@@ -96,3 +96,32 @@ def check_rename(table: str, old: str, new: str) -> None:
 
 
 TRIGGER_PREFIX = "labkit_dw_"  # every dual-write trigger (and PostgreSQL trigger function) labkit makes
+
+
+def check_object_name(name: object, *, kind: str) -> str:
+    """A constraint's or an index's name as the catalog has it (any case, any character): 1-63 bytes, quoted
+    wherever it is written, so it only has to be a name PostgreSQL and SQLite can hold."""
+    if not isinstance(name, str) or not name or "\x00" in name or len(name.encode()) > 63:
+        raise InvalidNameError(name, kind=kind, reason="a name of 1-63 bytes (it is quoted wherever it is written)")
+    return name
+
+
+def check_definition(sql: object, *, kind: str) -> str:
+    """A definition read from the catalog (``CHECK (...)``, an index's column list ...): one piece of SQL, no
+    statement separator outside strings. Like ``SQL(...)``, it is code, never user input."""
+    from .sqltext import tokens
+
+    if not isinstance(sql, str) or not sql.strip():
+        raise InvalidNameError(sql, kind=kind, reason="a non-empty SQL definition")
+    if any(k == "other" and t == ";" for k, t in tokens(sql)):
+        raise InvalidNameError(sql, kind=kind, reason="one definition, not statements (no ';')")
+    return sql
+
+
+def only_postgres(step: object, engine: str, what: str) -> None:
+    """Refuse, before anything runs, an operation only PostgreSQL can do in place (``what`` says which)."""
+    from .steps.base import Step
+
+    assert isinstance(step, Step)
+    if engine != "postgresql":
+        raise step.refuse(f"{engine} cannot {what} on an existing table without rebuilding it (PostgreSQL can)")

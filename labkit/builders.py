@@ -8,6 +8,7 @@ from typing import Any, Literal
 from ._common import check_batch_size, check_name, check_rename, sql_by_dialect
 from .apps import AppVersion
 from .backends import backend_for
+from .copy_column import ColumnCopy, column_copy
 from .db import DbTable
 from .errors import ColumnExistsError, ColumnNotFoundError
 from .plan import MigrationPlan
@@ -32,11 +33,6 @@ def _columns(table: TableLike) -> list[str]:
 def _resuming(table: TableLike, plan_name: str) -> bool:
     """A cut-off run of this very plan is recorded in the database: building it again resumes it."""
     return backend_for(table).in_progress(plan_name)
-
-
-def _sql_type(table: TableLike, column: str) -> str | None:
-    types = getattr(table, "column_types", None)
-    return types().get(column) if callable(types) else None
 
 
 def _need(table: TableLike, column: str) -> None:
@@ -139,7 +135,10 @@ def build_rename_column_migration(
     """Rename ``old`` to ``new`` with no downtime.
 
     ``approach="copy"`` (A, any engine): add ``new`` -> dual write both ways -> batched backfill -> switch
-    reads (v2 rolls out) -> stop dual write -> v3 rolls out, then drop ``old``.
+    reads (v2 rolls out) -> stop dual write -> v3 rolls out, then drop ``old``. On a database the copy gets
+    every property the catalog gives ``old`` (type, NOT NULL, default, comment, CHECK, foreign keys, indexes:
+    see ``labkit.copy_column``); what it cannot keep is an error of ``validate_migration_safety``, and the
+    runner refuses the plan before any change.
 
     ``approach="view"`` (B, databases only, pgroll's way): app v2's view shows ``old`` as ``new`` and v2
     rolls out; then the column is renamed in place, which v2's view survives. No copy, no trigger, no
@@ -161,13 +160,20 @@ def build_rename_column_migration(
         _need(table, old)
         _free(table, new)
         data = _columns(table)
+    if isinstance(table, DbTable):  # a real column: every property the catalog gives it is copied too
+        copy = column_copy(table.catalog(), old, new, table.db.dialect.name)
+    else:
+        copy = ColumnCopy(AddColumn(table.name, new))
     steps = [
-        AddColumn(table.name, new, sql_type=_sql_type(table, old)),
+        copy.add,
+        *copy.with_add,
         StartDualWrite(table.name, old, new, both_ways=True),
         Backfill(table.name, new, source=old, batch_size=batch_size, pause=pause),
+        *copy.after_backfill,
         SwitchReads(table.name, old, new, deploy="v2"),
+        *copy.after_switch,
         StopDualWrite(table.name, old, new, both_ways=True),
-        DropColumn(table.name, old, deploy="v3"),
+        DropColumn(table.name, old, deploy="v3", renames=tuple(copy.renames)),
     ]
     return MigrationPlan(name, steps, apps=rename_apps(data, old, new))
 

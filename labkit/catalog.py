@@ -41,6 +41,7 @@ class ConstraintInfo:
     ref_table: str | None = None  # a foreign key: the table it references
     ref_columns: tuple[str, ...] = ()
     validated: bool = True  # PostgreSQL: False for a constraint added NOT VALID and not validated yet
+    owner: str | None = None  # SQLite: the column whose definition holds it (a column constraint)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,6 @@ class TableCatalog:
     def about(self, name: str) -> ColumnProperties:
         """What involves column ``name``: constraints, indexes, incoming foreign keys, views, triggers."""
         col = self.column(name)
-        backing = {c.name for c in self.constraints}
         return ColumnProperties(
             column=col,
             in_key=name in self.key,
@@ -124,7 +124,7 @@ class TableCatalog:
             indexes=tuple(
                 i
                 for i in self.indexes
-                if i.constraint not in backing
+                if i.constraint is None
                 and (name in i.columns or ((i.expression or i.partial) and sqltext.mentions(i.definition, name)))
             ),
             incoming=tuple(f for f in self.incoming if name in f.ref_columns),

@@ -12,23 +12,28 @@ def test_the_whole_table_is_read_from_the_catalog(db):
     cat = make_orders(db).catalog()
     pg = db.dialect.name == "postgresql"
     assert cat.key == ("id",)
-    assert cat.column_names == ["id", "account_id", "region", "amount", "note", "touched"]
+    assert cat.column_names == ["id", "account_id", "code", "region", "amount", "note", "touched"]
     amount = cat.column("amount")
     assert amount.type == ("numeric(12,2)" if pg else "NUMERIC(12,2)")
     assert amount.not_null and amount.default == "0"
     assert amount.comment == ("in euros" if pg else None)  # SQLite has no comments
     assert cat.column("region").default == ("'eu'::text" if pg else "'eu'")
-    assert cat.column("note").type == ("text" if pg else "") and not cat.column("note").not_null
+    assert cat.column("note").type == ("character varying(80)" if pg else "VARCHAR(80)")
+    assert not cat.column("note").not_null and cat.column("note").default is None
+    assert cat.column("id").identity == ("by default" if pg else None)
     kinds = sorted((c.kind, c.columns) for c in cat.constraints)
     assert kinds == [
+        ("check", ("account_id",)),
         ("check", ("amount",)),
+        ("check", ("note",)),
         ("foreign_key", ("account_id",)),
         ("primary_key", ("id",)),
+        ("unique", ("code",)),
     ]
     fk = next(c for c in cat.constraints if c.kind == "foreign_key")
     assert (fk.ref_table, fk.ref_columns) == ("accounts", ("id",)) and "ON DELETE CASCADE" in fk.definition
     assert sorted((f.table, f.columns, f.ref_columns) for f in cat.incoming) == [
-        ("refunds", ("account_id", "region"), ("account_id", "region")),
+        ("refunds", ("order_code",), ("code",)),
         ("refunds", ("order_id",), ("id",)),
     ]
     unique = next(i for i in cat.indexes if i.name == "orders_account_region")
@@ -36,28 +41,30 @@ def test_the_whole_table_is_read_from_the_catalog(db):
     partial = next(i for i in cat.indexes if i.name == "orders_big")
     assert partial.partial and not partial.unique and partial.columns == ("amount",)
     assert [t.name for t in cat.triggers] == ["orders_touch"]
-    assert [(v.name, v.kind, sorted(v.columns)) for v in cat.views] == [("big_orders", "view", ["amount", "id"])]
+    assert [(v.name, v.kind, sorted(v.columns)) for v in cat.views] == [("eu_orders", "view", ["id", "region"])]
 
 
 def test_what_involves_one_column(db):
     cat = make_orders(db).catalog()
-    amount = cat.about("amount")
-    assert [c.kind for c in amount.constraints] == ["check"]
-    assert [i.name for i in amount.indexes] == ["orders_big"]
-    assert [v.name for v in amount.views] == ["big_orders"] and not amount.incoming and not amount.in_key
-    region = cat.about("region")
-    assert [i.name for i in region.indexes] == ["orders_account_region"]
-    assert [f.columns for f in region.incoming] == [("account_id", "region")]
-    assert cat.about("id").in_key
-    note = cat.about("note")
-    assert not (note.constraints or note.indexes or note.incoming or note.views)
+    payer = cat.about("account_id")
+    assert sorted(c.kind for c in payer.constraints) == ["check", "foreign_key"]
+    assert [i.name for i in payer.indexes] == ["orders_account_region"]
+    assert not payer.incoming and not payer.views and not payer.in_key
+    code = cat.about("code")
+    assert [c.kind for c in code.constraints] == ["unique"] and not code.indexes  # its index backs the constraint
+    assert [f.columns for f in code.incoming] == [("order_code",)]
+    assert [v.name for v in cat.about("region").views] == ["eu_orders"]
+    assert [i.name for i in cat.about("amount").indexes] == ["orders_big"]
+    assert cat.about("id").in_key and cat.about("id").incoming
+    touched = cat.about("touched")
+    assert not (touched.constraints or touched.indexes or touched.incoming or touched.views)
 
 
 def test_the_catalog_prints_one_property_per_line(db):
     cat = make_orders(db).catalog()
     text = str(cat)
-    assert "column amount" in text and "referenced by refunds" in text and "view big_orders" in text
-    assert len(cat.lines()) == 1 + 6 + len(cat.constraints) + len(cat.indexes) + 2 + 1 + 1
+    assert "column amount" in text and "referenced by refunds" in text and "view eu_orders" in text
+    assert len(cat.lines()) == 1 + 7 + len(cat.constraints) + len(cat.indexes) + 2 + 1 + 1
     with pytest.raises(KeyError, match="no column 'nope'"):
         cat.column("nope")
 

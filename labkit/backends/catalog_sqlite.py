@@ -43,10 +43,12 @@ def _checks(table: str, create_sql: str, columns: list[str]) -> list[ConstraintI
             expr = item[span[0] : span[1]]
             before = item[: m.start()]
             named = re.search(r'CONSTRAINT\s+("(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|\w+)\s*$', before, re.I)
+            table_level = bool(_CONSTRAINT_NAME.match(item)) or item.upper().startswith("CHECK")
+            owner = None if table_level else _unquote(item.split()[0])
             used = sqltext.names(expr)
             cols = tuple(c for c in columns if c.lower() in {u.lower() for u in used})
-            if not cols and not _CONSTRAINT_NAME.match(item) and not item.upper().startswith("CHECK"):
-                cols = (_unquote(item.split()[0]),)  # a column-level CHECK on a constant still belongs to it
+            if not cols and owner:
+                cols = (owner,)  # a column-level CHECK on a constant still belongs to its column
             found.append(
                 ConstraintInfo(
                     name=_unquote(named.group(1)) if named else "",
@@ -54,6 +56,7 @@ def _checks(table: str, create_sql: str, columns: list[str]) -> list[ConstraintI
                     table=table,
                     columns=cols,
                     definition=f"CHECK ({expr})",
+                    owner=owner,
                 )
             )
     return found

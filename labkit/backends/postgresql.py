@@ -57,6 +57,7 @@ class PostgresDialect:
         self.display = re.sub(r"//([^:@/]+):[^@/]*@", r"//\1:***@", url)  # never print a password
         self.lock_timeout_ms = lock_timeout_ms
         self._rng = random.Random(seed)
+        self._may_quiet: bool | None = None
 
     quote = staticmethod(quote)
 
@@ -95,6 +96,27 @@ class PostgresDialect:
             [names],
         )
         return [r[0] for r in rows]
+
+    def quiet_triggers(self, db: Database) -> list[str]:
+        """In a backfill's transaction: do not fire the user's triggers (``updated_at`` rewritten, audit rows
+        written) -- ``session_replication_role = replica``, where this role may set it (a superuser, or
+        ``GRANT SET ON PARAMETER`` on PostgreSQL 15+). labkit's own triggers are ENABLE ALWAYS and still fire."""
+        if self._may_quiet is None:
+            self._may_quiet = bool(
+                db.query(
+                    "SELECT rolsuper OR (current_setting('server_version_num')::int >= 150000 "
+                    "AND has_parameter_privilege('session_replication_role', 'SET')) "
+                    "FROM pg_roles WHERE rolname = current_user"
+                )[0][0]
+            )
+        return ["SET LOCAL session_replication_role = replica"] if self._may_quiet else []
+
+    def session_prelude(self) -> list[str]:
+        """Before statements that run outside a transaction (``SET LOCAL`` would not outlive them)."""
+        return [f"SET lock_timeout = '{int(self.lock_timeout_ms)}ms'"]
+
+    def session_reset(self) -> list[str]:
+        return ["RESET lock_timeout"]
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         """Seconds to wait before another attempt after a lock timeout; None: give up (re-raise)."""

@@ -7,6 +7,7 @@ Engine differences (triggers, views, locks, lock timeouts) live in the dialects:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import time
@@ -239,20 +240,59 @@ class SQLBackend(BaseBackend):
                 time.sleep(delay)
                 attempt += 1
 
-    def apply(self, step: Step, *, position: int | None = None) -> None:
+    def _outside_transaction(
+        self, produce: Callable[[], list[str]], cleanup: Step, save: Callable[[], None] | None, what: str
+    ) -> None:
+        """Run statements that cannot run in a transaction (``CREATE INDEX CONCURRENTLY``) one by one, under the
+        session's lock timeout, with the same retries as ``_ddl``; the progress is saved once they all ran.
+        A try that fails for good is cleaned up (``cleanup``: e.g. the INVALID index a failed build leaves)."""
+        attempt = 1
+        while True:
+            try:
+                for sql in self.d.session_prelude():
+                    self.db.execute(sql)
+                try:
+                    for sql in produce():  # asked again on each try: what is left over changes what to run
+                        self.db.execute(sql)
+                finally:
+                    for sql in self.d.session_reset():
+                        self.db.execute(sql)
+                if save is not None:
+                    with self.db.transaction():
+                        save()
+                return
+            except Exception as exc:
+                delay = self.d.retry_delay(exc, attempt)
+                if delay is None:
+                    with contextlib.suppress(Exception):  # the error that matters is the build's, raised below
+                        for sql in sql_statements(cleanup, self):
+                            self.db.execute(sql)
+                    raise
+                if self.on_event:
+                    self.on_event(
+                        "retry",
+                        f"{what}: lock timeout (attempt {attempt} of {self.d.max_attempts}); "
+                        f"retrying in {delay * 1000:.0f} ms",
+                    )
+                time.sleep(delay)
+                attempt += 1
+
+    def _run(self, step: Step, save: Callable[[], None] | None, what: str) -> None:
         self.check_step(step)  # an undo step is checked here, when the rollback needs it
-        statements = sql_statements(step, self)
+        if step.in_transaction:
+            self._ddl(sql_statements(step, self), save, what=what)
+        else:
+            self._outside_transaction(lambda: sql_statements(step, self), step.reverse(), save, what)
+
+    def apply(self, step: Step, *, position: int | None = None) -> None:
         save = (lambda: self._save(position + 1)) if position is not None and self.plan is not None else None
-        self._ddl(statements, save, what=step.name)
+        self._run(step, save, step.name)
 
     def undo(self, step: Step, *, position: int | None = None) -> None:
-        reverse = step.reverse()
-        self.check_step(reverse)
-        statements = sql_statements(reverse, self)
         save = None
         if position is not None and self.plan is not None:
             save = lambda: self._save(position, status="rolling_back")  # noqa: E731
-        self._ddl(statements, save, what=f"undo {step.name}")
+        self._run(step.reverse(), save, f"undo {step.name}")
 
     # ---------------------------------------------------------------- backfill
     def backfill_ranges(self, step: Step, *, after_id: int | None = None) -> list[tuple[int, int]]:
@@ -282,6 +322,8 @@ class SQLBackend(BaseBackend):
     def backfill_batch(self, step: Step, lo: int, hi: int, *, position: int = 0, batch: int = 0) -> int:
         sql = sql_batch(step, self)
         with self.db.transaction():  # one short transaction per batch, progress saved with it
+            for setting in self.d.quiet_triggers(self.db):
+                self.db.execute(setting)
             rows: int = self.db.execute(sql, [lo, hi]).rowcount
             if self.plan is not None:
                 self._save(position, batch, hi)

@@ -99,6 +99,18 @@ class SQLiteDialect:
     def ddl_prelude(self) -> list[str]:
         return []  # busy_timeout bounds every wait for the write lock
 
+    def quiet_triggers(self, db: Database) -> list[str]:
+        """SQLite cannot keep a session's writes from firing triggers: the safety rule
+        ``backfill-fires-user-triggers`` names them before the run instead."""
+        return []
+
+    def session_prelude(self) -> list[str]:
+        """Before statements that run outside a transaction (``SET LOCAL`` would not outlive them)."""
+        return []
+
+    def session_reset(self) -> list[str]:
+        return []
+
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         return None
 

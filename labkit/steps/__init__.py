@@ -1,28 +1,42 @@
 """Migration steps: frozen dataclasses, one operation per file."""
 
 from .add_column import AddColumn
+from .add_constraint import AddConstraint, DropConstraint
 from .backfill import Backfill, UndoBackfill
 from .base import PHASES, Phase, Step
+from .create_index import CreateIndex, DropIndex
 from .drop_column import DropColumn
 from .dual_write import StartDualWrite, StopDualWrite
+from .not_null import DropNotNull, SetNotNull
 from .rename_in_place import RenameColumnInPlace
 from .rename_in_view import RemoveView, RenameInView
 from .set_comment import SetColumnComment
+from .set_default import SetDefault
 from .switch_reads import SwitchReads
+from .validate_constraint import KeepValidated, ValidateConstraint
 
 __all__ = [
     "PHASES",
     "AddColumn",
+    "AddConstraint",
     "Backfill",
+    "CreateIndex",
     "DropColumn",
+    "DropConstraint",
+    "DropIndex",
+    "DropNotNull",
+    "KeepValidated",
     "Phase",
     "RemoveView",
     "RenameColumnInPlace",
     "RenameInView",
     "SetColumnComment",
+    "SetDefault",
+    "SetNotNull",
     "StartDualWrite",
     "Step",
     "StopDualWrite",
     "SwitchReads",
     "UndoBackfill",
+    "ValidateConstraint",
 ]

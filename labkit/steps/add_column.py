@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._common import SQL
+from .._common import SQL, check_definition
 from ..operations import MemoryRun, SqlRun, memory_apply, memory_check, sql_check, sql_statements
 from .base import Step
 
@@ -26,6 +26,12 @@ class AddColumn(Step):
     default: Any = None
     not_null: bool = False
     sql_type: str | None = None  # on a database: the column's type (TEXT when not given)
+    constraints: tuple[str, ...] = ()  # column constraints written into ADD COLUMN, e.g. "CHECK (total >= 0)"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for clause in self.constraints:
+            check_definition(clause, kind="column constraint")
 
     def reverse(self) -> Step:
         from .drop_column import DropColumn
@@ -53,6 +59,8 @@ class AddColumn(Step):
 def _check_in_memory(step: AddColumn, run: MemoryRun) -> None:
     if isinstance(step.default, SQL):
         raise step.refuse("the in-memory table takes constant defaults only")
+    if step.constraints:
+        raise step.refuse("the in-memory table keeps no constraints")
 
 
 @memory_apply.register
@@ -74,5 +82,6 @@ def _sql(step: AddColumn, run: SqlRun) -> list[str]:
     sql_type = d.column_type(run.db, "TEXT" if step.sql_type is None else step.sql_type)
     extra = f" DEFAULT {d.literal(step.default)}" if step.default is not None else ""
     extra += " NOT NULL" if step.not_null else ""
+    extra += "".join(f" {clause}" for clause in step.constraints)
     typed = f" {sql_type}" if sql_type else ""  # SQLite: a column may declare no type (and so convert nothing)
     return [f"ALTER TABLE {d.quote(run.table.name)} ADD COLUMN {d.quote(step.column)}{typed}{extra}"]

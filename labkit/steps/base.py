@@ -35,6 +35,7 @@ class Step:
     phase: ClassVar[Phase] = "migrate"
     deploy_timing: ClassVar[Literal["before", "after"]] = "after"
     batched: ClassVar[bool] = False
+    in_transaction: ClassVar[bool] = True  # False: its statements must run outside a transaction (CONCURRENTLY)
 
     table: str  # every subclass re-declares it first, so it comes first positionally
     label: str | None = None

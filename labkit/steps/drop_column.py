@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._common import check_object_name
 from ..errors import IrreversibleStepError
-from ..operations import MemoryRun, SqlRun, memory_apply, sql_statements
+from ..operations import MemoryRun, SqlRun, memory_apply, sql_check, sql_statements
 from .base import Step
 
 
@@ -20,6 +21,17 @@ class DropColumn(Step):
 
     table: str
     column: str
+    # after the drop, in its transaction: ("index" | "constraint", name now, name to take), e.g. the copies of
+    # the dropped column's indexes and constraints taking back the names the originals had (PostgreSQL)
+    renames: tuple[tuple[str, str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for kind, now, then in self.renames:
+            if kind not in ("index", "constraint"):
+                raise self.refuse(f"renames: {kind!r} is neither 'index' nor 'constraint'")
+            check_object_name(now, kind=kind)
+            check_object_name(then, kind=kind)
 
     def reverse(self) -> Step:
         raise IrreversibleStepError(self.name, f"dropping {self.column!r} destroyed its data")
@@ -30,7 +42,8 @@ class DropColumn(Step):
 
     def describe(self) -> str:
         app = f"app {self.deploy} rolls out first, then " if self.deploy else ""
-        return f"{app}drop column {self.column} (irreversible)"
+        names = f"; its copies take the names {', '.join(t for _, _, t in self.renames)}" if self.renames else ""
+        return f"{app}drop column {self.column} (irreversible){names}"
 
 
 @memory_apply.register
@@ -46,4 +59,20 @@ def _sql(step: DropColumn, run: SqlRun) -> list[str]:
     views = [v for v in t.views if step.column in d.view_columns(run.db, v)]  # a view naming it blocks the drop
     # SQLite rewrites the whole table here (see the rule drop-column-rewrites-table)
     drop = f"ALTER TABLE {d.quote(t.name)} DROP COLUMN {d.quote(step.column)}"
-    return [*(d.drop_view_sql(v) for v in views), drop]
+    before: list[str] = []
+    if d.name == "sqlite":  # SQLite refuses to drop an indexed column (PostgreSQL drops its indexes with it)
+        before = [f"DROP INDEX IF EXISTS {d.quote(i.name)}" for i in t.catalog().about(step.column).indexes]
+    q = d.quote
+    after = [
+        f"ALTER INDEX {q(now)} RENAME TO {q(then)}"
+        if kind == "index"
+        else f"ALTER TABLE {q(t.name)} RENAME CONSTRAINT {q(now)} TO {q(then)}"
+        for kind, now, then in step.renames
+    ]
+    return [*(d.drop_view_sql(v) for v in views), *before, drop, *after]
+
+
+@sql_check.register
+def _check_sql(step: DropColumn, run: SqlRun) -> None:
+    if step.renames and run.dialect.name != "postgresql":
+        raise step.refuse(f"{run.dialect.name} cannot rename an index or a constraint (renames=...)")

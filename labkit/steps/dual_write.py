@@ -217,4 +217,6 @@ def _postgres_trigger(d: Dialect, table: str, source: str, target: str, expr: st
         f"CREATE OR REPLACE FUNCTION {q(name)}() RETURNS trigger LANGUAGE plpgsql AS $labkit$ {body} $labkit$",
         f"DROP TRIGGER IF EXISTS {q(name)} ON {q(table)}",
         f"CREATE TRIGGER {q(name)} BEFORE INSERT OR UPDATE ON {q(table)} FOR EACH ROW EXECUTE FUNCTION {q(name)}()",
+        # ALWAYS: it fires in replica mode too (the backfill's own sessions, a logical replica applying writes)
+        f"ALTER TABLE {q(table)} ENABLE ALWAYS TRIGGER {q(name)}",
     ]

@@ -1,0 +1,184 @@
+"""What copying a real column takes: every property of the old column, rebuilt on the new one, as steps.
+
+A rename by copy (approach A) ends by dropping the old column, and with it everything the catalog attached to
+it. ``column_copy`` reads the old column's properties from the catalog and returns the steps that give the new
+column the same ones, each where it is safe (pgroll's order):
+
+- before the backfill: the type and comment (``AddColumn``, ``SetColumnComment``); CHECK and FOREIGN KEY
+  constraints and NOT NULL (as ``CHECK (new IS NOT NULL)``) added ``NOT VALID`` — new writes obey them at once,
+  no scan under lock (PostgreSQL); on SQLite a column-level CHECK goes into ``ADD COLUMN`` itself;
+- after the backfill: each constraint validated (writes go on), NOT NULL set using the validated check, every
+  index and UNIQUE constraint rebuilt (``CREATE INDEX CONCURRENTLY``), all before readers switch;
+- once the app that writes both columns is live: the default (earlier, it would hide an old app's insert from
+  the dual write), and the old column's NOT NULL dropped so the next app, which no longer writes it, can insert;
+- with the drop: the copies take back the original names (PostgreSQL; SQLite cannot rename an index).
+
+What cannot be kept (or would make the final drop fail) is listed in ``cannot``, with why and what to do
+instead; the safety rule ``copy-loses-column-property`` turns each into an error before anything runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from . import sqltext
+from .catalog import TableCatalog
+from .steps import (
+    AddColumn,
+    AddConstraint,
+    CreateIndex,
+    DropNotNull,
+    SetColumnComment,
+    SetDefault,
+    SetNotNull,
+    Step,
+    ValidateConstraint,
+)
+
+APPROACH_B = "rename through views instead (approach B: build_rename_column_migration(..., approach='view'))"
+_INDEX_TAIL = re.compile(
+    r'\bON\s+(?:ONLY\s+)?(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|[^\s(]+)\s*(.*)$', re.I | re.S
+)
+
+
+def copy_name(name: str, old: str, new: str) -> str:
+    """The name of an index's or a constraint's copy: ``old`` replaced by ``new`` in it, or ``_new`` added;
+    at most 63 bytes (shortened with a hash, so two long names stay apart)."""
+    return short_name(name.replace(old, new) if old in name else f"{name}_{new}")
+
+
+def short_name(made: str) -> str:
+    """A generated name, at most 63 bytes (PostgreSQL's limit), shortened with a hash of the whole."""
+    if len(made.encode()) <= 63:
+        return made
+    return made[:50] + "_" + hashlib.sha1(made.encode()).hexdigest()[:12]
+
+
+@dataclass
+class ColumnCopy:
+    """The steps that give ``new`` every property of ``old``, by where they go in the plan."""
+
+    add: AddColumn
+    with_add: list[Step] = field(default_factory=list)  # right after ADD COLUMN, before the dual write
+    after_backfill: list[Step] = field(default_factory=list)  # validate, NOT NULL, indexes: before readers switch
+    after_switch: list[Step] = field(default_factory=list)  # once every writer writes the new column
+    renames: list[tuple[str, str, str]] = field(default_factory=list)  # with the drop: copies take the old names
+    cannot: list[str] = field(default_factory=list)  # what cannot be kept, or blocks the drop: why, what instead
+
+    @property
+    def steps(self) -> list[Step]:
+        return [self.add, *self.with_add, *self.after_backfill, *self.after_switch]
+
+
+def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> ColumnCopy:
+    """The steps copying ``old`` into a new column ``new`` on ``engine``, read from ``catalog``."""
+    props = catalog.about(old)
+    col = props.column
+    table = catalog.table
+    helper = short_name(f"{table}_{new}_not_null")
+    not_null = col.not_null
+    if new in catalog.column_names:  # a cut-off run of this copy: it may have relaxed old's NOT NULL already
+        not_null = not_null or catalog.column(new).not_null or any(c.name == helper for c in catalog.constraints)
+    pg = engine == "postgresql"
+    mark = '"' if pg else "`"
+
+    def quote(name: str) -> str:
+        return mark + name.replace(mark, mark * 2) + mark
+
+    out = ColumnCopy(AddColumn(table, new, sql_type=col.type))
+    cannot = out.cannot
+
+    # what the drop at the end would break: refused whatever the engine
+    if props.in_key:
+        cannot.append(f"{old!r} is part of the primary key ({', '.join(catalog.key)}): the copy's last step, "
+                      f"dropping it, would drop the key; {APPROACH_B}")  # fmt: skip
+    for fk in props.incoming:
+        cannot.append(f"{fk.table}.{fk.name or 'a foreign key'} references {old!r} ({fk.definition}): the drop at "
+                      f"the end would fail or cascade; {APPROACH_B}")  # fmt: skip
+    for view in props.views:
+        cannot.append(f"the {view.kind} {view.name} reads {old!r}: the drop at the end would fail or cascade; "
+                      f"{APPROACH_B}")  # fmt: skip
+    if col.generated is not None or col.identity is not None:
+        what = "a generated column" if col.generated is not None else "an identity column"
+        cannot.append(f"{old!r} is {what}: a trigger cannot copy it; {APPROACH_B}")
+    if not pg:
+        for trigger in props.triggers:
+            cannot.append(f"trigger {trigger.name} names {old!r}: SQLite refuses to drop a column a trigger names; "
+                          f"{APPROACH_B}")  # fmt: skip
+        if not_null:
+            cannot.append(f"{old!r} is NOT NULL: SQLite cannot add a NOT NULL column without a default, nor set "
+                          f"NOT NULL later, without rebuilding the table; {APPROACH_B}")  # fmt: skip
+        if col.default is not None:
+            cannot.append(f"{old!r} has DEFAULT {col.default}: on SQLite the copy could only get it in ADD COLUMN, "
+                          f"where it would hide the old app's inserts from the dual write; {APPROACH_B}")  # fmt: skip
+
+    if pg and col.comment is not None:
+        out.with_add.append(SetColumnComment(table, new, col.comment, None, label=f"copy_comment_{new}"))
+    if pg and not_null:
+        check = helper
+        out.with_add.append(
+            AddConstraint(table, new, check, f"CHECK ({quote(new)} IS NOT NULL)", label=f"add_not_null_{new}")
+        )
+        out.after_backfill.append(ValidateConstraint(table, new, check, label=f"validate_not_null_{new}"))
+        out.after_backfill.append(SetNotNull(table, new, check, label=f"set_not_null_{new}"))
+        out.after_switch.append(DropNotNull(table, old, label=f"drop_not_null_{old}"))
+    if pg and col.default is not None:
+        out.after_switch.append(SetDefault(table, new, col.default, None, label=f"copy_default_{new}"))
+
+    inline: list[str] = []
+    unique_via_index: dict[str, str] = {}  # PostgreSQL: index copy -> the UNIQUE constraint it will back
+    for c in props.constraints:
+        definition = sqltext.rename(c.definition, old, new)
+        name = copy_name(c.name, old, new) if c.name else ""
+        if c.kind == "exclusion":
+            cannot.append(f"EXCLUDE constraint {c.name} uses {old!r}: labkit does not rebuild exclusion "
+                          f"constraints; {APPROACH_B}")  # fmt: skip
+        elif c.kind in ("check", "foreign_key") and pg:
+            valid = c.validated
+            definition = re.sub(r"\s+NOT VALID\s*$", "", definition)
+            out.with_add.append(AddConstraint(table, new, name, definition, label=f"add_{name}"))
+            if valid:
+                out.after_backfill.append(ValidateConstraint(table, new, name, label=f"validate_{name}"))
+            out.renames.append(("constraint", name, c.name))
+        elif c.kind == "check" and c.owner == old and c.columns == (old,):
+            named = f"CONSTRAINT {quote(c.name)} " if c.name else ""
+            inline.append(named + definition)  # SQLite: a CHECK on the column alone travels with ADD COLUMN
+        elif c.kind == "unique" and pg:
+            backing = next((i for i in catalog.indexes if i.constraint == c.name), None)
+            if backing is None:
+                cannot.append(f"UNIQUE constraint {c.name} has no index labkit can read; {APPROACH_B}")
+                continue
+            index = copy_name(backing.name, old, new)
+            unique_via_index[index] = name
+            _add_index(out, table, new, index, sqltext.rename(backing.definition, old, new), True, cannot)
+            out.after_backfill.append(
+                AddConstraint(
+                    table, new, name, f"UNIQUE USING INDEX {quote(index)}", not_valid=False, label=f"add_{name}"
+                )
+            )
+            out.renames.append(("constraint", name, c.name))
+        else:
+            what = {"check": "a CHECK that names other columns", "foreign_key": "a FOREIGN KEY",
+                    "unique": "a UNIQUE constraint"}.get(c.kind, c.kind)  # fmt: skip
+            cannot.append(f"{old!r} has {what} ({c.definition}): SQLite refuses to drop a column it names, and "
+                          f"cannot add it to another column without rebuilding the table; {APPROACH_B}")  # fmt: skip
+    if inline:
+        out.add = AddColumn(table, new, sql_type=col.type, constraints=tuple(inline))
+    for ix in props.indexes:
+        index = copy_name(ix.name, old, new)
+        _add_index(out, table, new, index, sqltext.rename(ix.definition, old, new), ix.unique, cannot)
+        if pg:
+            out.renames.append(("index", index, ix.name))
+    return out
+
+
+def _add_index(
+    out: ColumnCopy, table: str, new: str, index: str, definition: str, unique: bool, cannot: list[str]
+) -> None:
+    m = _INDEX_TAIL.search(definition)
+    if m is None or not m.group(1).strip():
+        cannot.append(f"cannot read the index definition {definition!r}; {APPROACH_B}")
+        return
+    out.after_backfill.append(CreateIndex(table, new, index, m.group(1).strip(), unique=unique, label=f"index_{index}"))

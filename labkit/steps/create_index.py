@@ -1,0 +1,108 @@
+"""CREATE INDEX: rebuild an index (plain, UNIQUE, partial, expression, multi-column) without blocking writes.
+
+On PostgreSQL the index is built ``CONCURRENTLY``: reads and writes go on during the build. That cannot run in a
+transaction, so the backend runs this step's statements one by one, outside any (``in_transaction = False``),
+under the same lock timeout and retries as every DDL statement. A concurrent build that fails (a lock timeout,
+a duplicate in a UNIQUE index) leaves an INVALID index behind: it is dropped (concurrently too) before the
+build is tried again, and before the step is undone. SQLite builds the index under its write lock, like any
+write: short for the lab's tables, a pause for the app's writers on a big one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._common import check_definition, check_object_name
+from ..operations import SqlRun, sql_statements
+from .base import Step
+
+
+@dataclass(frozen=True, repr=False)
+class CreateIndex(Step):
+    """Create index ``index`` on ``column`` (and whatever else ``definition`` names).
+
+    ``definition`` is what follows ``ON <table>`` in ``CREATE INDEX``: e.g. ``USING btree (account_id, total)
+    WHERE (total > 1000)`` (PostgreSQL) or ``(account_id, total)`` (SQLite).
+    """
+
+    kind = "create_index"
+    column_fields = ("column",)
+    phase = "migrate"
+    in_transaction = False
+
+    table: str
+    column: str
+    index: str
+    definition: str
+    unique: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_object_name(self.index, kind="index")
+        check_definition(self.definition, kind="index definition")
+
+    def reverse(self) -> Step:
+        return DropIndex(self.table, self.column, self.index, label=f"undo_{self.name}")
+
+    def fit(self, columns: list[str]) -> list[str]:
+        self._need(columns, self.column)
+        return list(columns)
+
+    def describe(self) -> str:
+        unique = "unique " if self.unique else ""
+        return f"build {unique}index {self.index} {self.definition} (writes go on)"
+
+
+@dataclass(frozen=True, repr=False)
+class DropIndex(Step):
+    """Drop index ``index`` (on ``column``), if it is there."""
+
+    kind = "drop_index"
+    column_fields = ("column",)
+    phase = "contract"
+    in_transaction = False
+
+    table: str
+    column: str
+    index: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_object_name(self.index, kind="index")
+
+    def reverse(self) -> Step:
+        from ..errors import IrreversibleStepError
+
+        raise IrreversibleStepError(self.name, "the index's definition is not kept")
+
+    def fit(self, columns: list[str]) -> list[str]:
+        return list(columns)
+
+    def describe(self) -> str:
+        return f"drop index {self.index}"
+
+
+def _invalid(run: SqlRun, index: str) -> bool:
+    rows = run.db.query(
+        "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace",
+        [index],
+    )
+    return bool(rows and rows[0][0])
+
+
+@sql_statements.register
+def _create_sql(step: CreateIndex, run: SqlRun) -> list[str]:
+    q, t = run.dialect.quote, run.dialect.quote(run.table.name)
+    unique = "UNIQUE " if step.unique else ""
+    if run.dialect.name != "postgresql":
+        return [f"CREATE {unique}INDEX IF NOT EXISTS {q(step.index)} ON {t} {step.definition}"]
+    # an INVALID index of this name is a failed build (this run's or a cut-off one's): drop it, build again
+    drop = [f"DROP INDEX CONCURRENTLY IF EXISTS {q(step.index)}"] if _invalid(run, step.index) else []
+    return [*drop, f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {q(step.index)} ON {t} {step.definition}"]
+
+
+@sql_statements.register
+def _drop_sql(step: DropIndex, run: SqlRun) -> list[str]:
+    concurrently = "CONCURRENTLY " if run.dialect.name == "postgresql" else ""
+    return [f"DROP INDEX {concurrently}IF EXISTS {run.dialect.quote(step.index)}"]

@@ -1,0 +1,63 @@
+"""ALTER COLUMN ... SET DEFAULT: what an insert that leaves the column out stores (PostgreSQL).
+
+Setting a default rewrites nothing: only later inserts see it. A copied column gets its default only once every
+writer sets it (after the app that writes both columns is live): while a dual write copies into the column,
+a default would make an old app's insert look as if it had set the new column, and the copy would skip it.
+SQLite cannot change a default without rebuilding the table: refused before anything runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._common import check_definition, only_postgres
+from ..operations import SqlRun, sql_check, sql_statements
+from .base import Step
+
+
+@dataclass(frozen=True, repr=False)
+class SetDefault(Step):
+    """Set ``column``'s default to the SQL expression ``default`` (``None``: no default); ``previous`` is the
+    default it replaces, so that the step can be undone exactly."""
+
+    kind = "set_default"
+    column_fields = ("column",)
+    phase = "migrate"
+
+    table: str
+    column: str
+    default: str | None
+    previous: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for value in (self.default, self.previous):
+            if value is not None:
+                check_definition(value, kind="default expression")
+
+    def reverse(self) -> Step:
+        return SetDefault(self.table, self.column, self.previous, self.default, label=f"undo_{self.name}")
+
+    def fit(self, columns: list[str]) -> list[str]:
+        self._need(columns, self.column)
+        return list(columns)
+
+    def sql_texts(self) -> list[str]:
+        return [self.default] if self.default else []
+
+    def describe(self) -> str:
+        if self.default is None:
+            return f"remove the default of {self.column}"
+        return f"set the default of {self.column} to {self.default} (only later inserts see it)"
+
+
+@sql_check.register
+def _check_sql(step: SetDefault, run: SqlRun) -> None:
+    only_postgres(step, run.dialect.name, "change a column's default")
+
+
+@sql_statements.register
+def _sql(step: SetDefault, run: SqlRun) -> list[str]:
+    q = run.dialect.quote
+    what = f"SET DEFAULT {step.default}" if step.default is not None else "DROP DEFAULT"
+    return [f"ALTER TABLE {q(run.table.name)} ALTER COLUMN {q(step.column)} {what}"]
