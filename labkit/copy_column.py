@@ -90,23 +90,11 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
     out = ColumnCopy(AddColumn(table, new, sql_type=col.type))
     cannot = out.cannot
 
-    # what the drop at the end would break: refused whatever the engine
-    if props.in_key:
-        cannot.append(f"{old!r} is part of the primary key ({', '.join(catalog.key)}): the copy's last step, "
-                      f"dropping it, would drop the key; {APPROACH_B}")  # fmt: skip
-    for fk in props.incoming:
-        cannot.append(f"{fk.table}.{fk.name or 'a foreign key'} references {old!r} ({fk.definition}): the drop at "
-                      f"the end would fail or cascade; {APPROACH_B}")  # fmt: skip
-    for view in props.views:
-        cannot.append(f"the {view.kind} {view.name} reads {old!r}: the drop at the end would fail or cascade; "
-                      f"{APPROACH_B}")  # fmt: skip
+    cannot.extend(drop_blockers(catalog, old, engine, ending="the copy's last step, dropping it,"))
     if col.generated is not None or col.identity is not None:
         what = "a generated column" if col.generated is not None else "an identity column"
         cannot.append(f"{old!r} is {what}: a trigger cannot copy it; {APPROACH_B}")
     if not pg:
-        for trigger in props.triggers:
-            cannot.append(f"trigger {trigger.name} names {old!r}: SQLite refuses to drop a column a trigger names; "
-                          f"{APPROACH_B}")  # fmt: skip
         if not_null:
             cannot.append(f"{old!r} is NOT NULL: SQLite cannot add a NOT NULL column without a default, nor set "
                           f"NOT NULL later, without rebuilding the table; {APPROACH_B}")  # fmt: skip
@@ -159,11 +147,7 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
                 )
             )
             out.renames.append(("constraint", name, c.name))
-        else:
-            what = {"check": "a CHECK that names other columns", "foreign_key": "a FOREIGN KEY",
-                    "unique": "a UNIQUE constraint"}.get(c.kind, c.kind)  # fmt: skip
-            cannot.append(f"{old!r} has {what} ({c.definition}): SQLite refuses to drop a column it names, and "
-                          f"cannot add it to another column without rebuilding the table; {APPROACH_B}")  # fmt: skip
+        # else (SQLite): a UNIQUE, a FOREIGN KEY or a table CHECK naming it -- drop_blockers said so above
     if inline:
         out.add = AddColumn(table, new, sql_type=col.type, constraints=tuple(inline))
     for ix in props.indexes:
@@ -171,6 +155,33 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
         _add_index(out, table, new, index, sqltext.rename(ix.definition, old, new), ix.unique, cannot)
         if pg:
             out.renames.append(("index", index, ix.name))
+    return out
+
+
+def drop_blockers(catalog: TableCatalog, column: str, engine: str, *, ending: str = "dropping it") -> list[str]:
+    """Why dropping ``column`` would fail, or silently take more with it: each reason, with what to do instead."""
+    props = catalog.about(column)
+    out = []
+    if props.in_key:
+        out.append(f"{column!r} is part of the primary key ({', '.join(catalog.key)}): {ending} would fail or drop "
+                   f"the key; {APPROACH_B}")  # fmt: skip
+    for fk in props.incoming:
+        out.append(f"{fk.table}.{fk.name or 'a foreign key'} references {column!r} ({fk.definition}): {ending} "
+                   f"would fail or cascade; migrate that table first, or {APPROACH_B}")  # fmt: skip
+    for view in props.views:
+        out.append(f"the {view.kind} {view.name} reads {column!r}: {ending} would fail or drop the view; "
+                   f"{APPROACH_B}")  # fmt: skip
+    if engine == "sqlite":  # SQLite refuses DROP COLUMN for any other part of the schema that names the column
+        for trigger in props.triggers:
+            out.append(f"trigger {trigger.name} names {column!r}: SQLite refuses to drop a column a trigger names; "
+                       f"{APPROACH_B}")  # fmt: skip
+        for c in props.constraints:
+            if c.kind == "check" and c.owner == column and c.columns == (column,):
+                continue  # a CHECK on the column alone goes with it
+            what = {"check": "a CHECK naming other columns too", "foreign_key": "a FOREIGN KEY",
+                    "unique": "a UNIQUE constraint"}.get(c.kind, c.kind)  # fmt: skip
+            out.append(f"{column!r} has {what} ({c.definition}): SQLite refuses to drop a column it names, and "
+                       f"cannot move it to another column without rebuilding the table; {APPROACH_B}")  # fmt: skip
     return out
 
 

@@ -8,6 +8,7 @@ the undo of a cut-off run, and ``IrreversibleStepError`` can also come from an u
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class LabkitError(Exception):
@@ -160,12 +161,26 @@ class MigrationLockedError(LabkitError, RuntimeError):
 class PlanMismatchError(LabkitError, RuntimeError):
     """A cut-off run of a plan with the same name but different steps is recorded in the database."""
 
-    def __init__(self, plan: str) -> None:
+    def __init__(self, plan: str, step: str | None = None) -> None:
         self.plan = plan
+        self.step = step
+        at = f" (stopped at step {step!r})" if step else ""
         super().__init__(
-            f"the database holds a cut-off run of plan {plan!r} with different steps; "
-            "resume it with the same plan, or roll it back first (resume='rollback')"
+            f"the database holds a cut-off run of plan {plan!r}{at} whose steps differ from this plan's. "
+            "Only the plan that run started can finish or undo it: build it exactly as it was built then (same "
+            "builder, same arguments; batch_size and pause may differ) and run it again to finish, or run it with "
+            "MigrationRunner(table, resume='rollback') to undo it"
         )
+
+
+class PreflightError(LabkitError, RuntimeError):
+    """The plan cannot succeed on this table (the safety checks' blocking errors): refused before any change."""
+
+    def __init__(self, plan: str, findings: Sequence[Any]) -> None:
+        self.plan = plan
+        self.findings = tuple(findings)
+        lines = "\n".join(f"- {f}" for f in self.findings)
+        super().__init__(f"plan {plan!r} was refused before any change:\n{lines}")
 
 
 class DatabaseUnavailableError(LabkitError, RuntimeError):

@@ -13,11 +13,13 @@ from .errors import (
     InjectedFault,
     NothingToResumeError,
     PlanAlreadyExecutedError,
+    PreflightError,
     RollbackRequested,
     StepDoesNotFitError,
 )
 from .faults import Faults, parse_faults
 from .plan import MigrationPlan
+from .safety import preflight
 from .steps import Step
 from .table import TableLike
 
@@ -62,6 +64,7 @@ class MigrationResult:
     ticks: int = 0
     history: tuple[Event, ...] = field(default=(), repr=False)
     progress: Mapping[str, float] = field(default_factory=dict, repr=False, compare=False)  # step -> % applied
+    caveats: tuple[str, ...] = ()  # what the run did that a rollback cannot undo (the user's triggers fired ...)
 
     @property
     def ok(self) -> bool:
@@ -73,6 +76,8 @@ class MigrationResult:
         where = (self.failed_step or "plan") + (f" batch {self.failed_batch}" if self.failed_batch else "")
         text = f"{self.plan}: failed at {where} ({self.error}); "
         if self.status == "rolled_back":
+            if self.caveats:
+                return text + "rolled back, except: " + "; ".join(self.caveats)
             return text + "rolled back: the table is as it was before the plan"
         return (
             text
@@ -195,6 +200,9 @@ class MigrationRunner:
         for step in plan.steps[start:]:
             self.backend.check_step(step)
             columns = step.fit(columns)
+        blocking = preflight(plan, self.table)  # what the catalog shows the plan cannot do (a drop that fails ...)
+        if blocking:
+            raise PreflightError(plan.name, blocking)
         return parse_faults(self.fail_at, plan, self.backend.row_count())
 
     # ---------------------------------------------------------------- running
@@ -388,4 +396,5 @@ class MigrationRunner:
             ticks=len(self._history),
             history=self.history,
             progress=self.progress,
+            caveats=tuple(self.backend.caveats()),
         )

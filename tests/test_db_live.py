@@ -183,3 +183,32 @@ def test_asking_to_roll_back_when_nothing_was_cut_off_is_refused_and_runs_nothin
     assert users.snapshot() == before and users.views == ()
     with pytest.raises(lk.NothingToResumeError):  # in memory nothing is ever cut off
         lk.MigrationRunner(lk.make_users(3), resume="rollback").execute_plan(db_rename_plan(lk.make_users(3)))
+
+
+def test_another_plan_is_refused_while_a_cut_off_run_is_unfinished(db):
+    users = db.import_table(lk.make_users(50))
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, db.url, "rename"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    for line in child.stdout:
+        if line.strip() == "2":
+            child.send_signal(signal.SIGKILL)
+            break
+    child.wait(timeout=60)
+    before = users.snapshot()
+    rival = db_add_plan(users)
+    findings = [f for f in lk.validate_migration_safety(rival, users) if f.rule == "another-plan-cut-off"]
+    assert findings and findings[0].severity == "error" and "resume='rollback'" in findings[0].help
+    with pytest.raises(lk.PreflightError, match=r"rename users\.name to full_name' was cut off at step 'backfill'"):
+        lk.MigrationRunner(users).execute_plan(rival)
+    assert users.snapshot() == before  # the rival changed nothing
+    same = db_rename_plan(users, batch_size=10)
+    other_steps = lk.MigrationPlan(same.name, same.steps[:-1], apps=same.apps)  # same name, not the same plan
+    with pytest.raises(lk.PlanMismatchError, match="build it exactly as it was built then"):
+        lk.MigrationRunner(users).execute_plan(other_steps)
+    result = lk.MigrationRunner(users).execute_plan(db_rename_plan(users, batch_size=10))  # the same plan: finishes
+    assert result.ok, result.summary()
+    assert lk.MigrationRunner(users).execute_plan(db_add_plan(users)).ok  # and now the other plan may run

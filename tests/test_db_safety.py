@@ -52,3 +52,42 @@ def test_a_sql_default_is_refused_on_the_in_memory_table():
 def test_sql_expressions_are_single_expressions(text):
     with pytest.raises((ValueError, AttributeError)):
         lk.SQL(text)
+
+
+def test_sqlite_names_the_user_triggers_a_backfill_fires_and_a_rollback_does_not_claim_to_undo_them(tmp_path):
+    with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        users = db.import_table(lk.make_users(12))
+        db.execute("CREATE TABLE audit (user_id INTEGER, at TEXT)")
+        db.execute(
+            "CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW "
+            "BEGIN INSERT INTO audit VALUES (NEW.id, 'x'); END"
+        )
+        plan = db_rename_plan(users, batch_size=5)
+        warned = [f for f in lk.validate_migration_safety(plan, users) if f.rule == "backfill-fires-user-triggers"]
+        assert warned and warned[0].step == "backfill" and "users_audit" in warned[0].message
+        result = lk.MigrationRunner(users, fail_at="switch_reads").execute_plan(plan)
+        assert result.status == "rolled_back"
+        assert db.query("SELECT count(*) FROM audit")[0][0] >= 12  # the backfill's UPDATEs were audited
+        assert "as it was before" not in result.summary() and "users_audit" in result.summary()
+        narrow = "CREATE TRIGGER users_audit AFTER UPDATE OF email ON users BEGIN SELECT 1; END"
+        db.execute("DROP TRIGGER users_audit")
+        db.execute(narrow)  # fires on writes of email only: the backfill of full_name leaves it alone
+        plan = db_rename_plan(users, batch_size=5)
+        assert "backfill-fires-user-triggers" not in rules(plan, users)
+
+
+def test_postgres_keeps_the_user_triggers_quiet_during_the_backfill(pg):
+    users = pg.import_table(lk.make_users(12))
+    pg.execute("CREATE TABLE audit (user_id bigint)")
+    pg.execute(
+        "CREATE OR REPLACE FUNCTION users_audit() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN INSERT INTO audit VALUES (NEW.id); RETURN NEW; END $$"
+    )
+    pg.execute("CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW EXECUTE FUNCTION users_audit()")
+    plan = db_rename_plan(users, batch_size=5)
+    assert "backfill-fires-user-triggers" not in rules(plan, users)  # a superuser: replica role in the backfill
+    result = lk.MigrationRunner(users, fail_at="switch_reads").execute_plan(plan)
+    assert result.status == "rolled_back" and "as it was before the plan" in result.summary()
+    assert pg.query("SELECT count(*) FROM audit") == [(0,)]
+    users.update(3, {"name": "an app write"})  # an app's own write still fires it
+    assert pg.query("SELECT count(*) FROM audit") == [(1,)]

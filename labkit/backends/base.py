@@ -63,6 +63,9 @@ class EngineFacts:
     row_count: int
     lock_timeout_ms: int | None = None  # PostgreSQL: the DDL lock timeout in force (0 waits forever)
     volatile_functions: frozenset[str] = frozenset()  # functions the plan's SQL defaults call that are VOLATILE
+    catalog: TableCatalog | None = None  # a database table: what its catalog says (None in memory)
+    cut_off_runs: tuple[tuple[str, str], ...] = ()  # other plans' cut-off runs on this table: (plan, step)
+    quiet_triggers: bool = False  # can the backfill keep the user's triggers from firing?
 
 
 class Backend(Protocol):
@@ -78,6 +81,7 @@ class Backend(Protocol):
     def in_progress(self, plan_name: str) -> bool: ...
     def resume_point(self, plan: MigrationPlan) -> int: ...
     def check_step(self, step: Step) -> None: ...
+    def caveats(self) -> list[str]: ...
 
     # a run's lifecycle
     def begin(self, plan: MigrationPlan, *, resume: str = "continue") -> Resume: ...
@@ -101,6 +105,10 @@ class BaseBackend:
 
     def resume_point(self, plan: MigrationPlan) -> int:
         return 0
+
+    def caveats(self) -> list[str]:
+        """What this run did that a rollback cannot undo (e.g. the user's triggers fired by the backfill)."""
+        return []
 
     def begin(self, plan: MigrationPlan, *, resume: str = "continue") -> Resume:
         return Resume()

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
+from .. import sqltext
 from .._common import STATE_TABLE, check_name, functions_called
 from ..errors import MigrationLockedError, PlanMismatchError
 from ..operations import require, sql_batch, sql_check, sql_statements
@@ -23,6 +24,7 @@ from .base import BaseBackend, EngineFacts, Resume, Status
 
 if TYPE_CHECKING:
     from ..apps import AppVersion
+    from ..catalog import TableCatalog
     from ..db import DbTable
     from ..plan import MigrationPlan
     from ..steps import Step
@@ -69,6 +71,20 @@ def fingerprint(plan: MigrationPlan) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def fires_on_update(catalog: TableCatalog, step: Step) -> list[str]:
+    """The user's triggers that an UPDATE by ``step`` (of its target column) fires."""
+    target = getattr(step, "target", None)
+    out = []
+    for t in catalog.triggers:
+        text = sqltext.normalize(t.definition).upper()
+        if " UPDATE" not in text:
+            continue
+        listed = re.search(r"UPDATE OF (.*?) ON ", text)
+        if listed is None or (target is not None and sqltext.mentions(listed.group(1), target)):
+            out.append(t.name)
+    return out
+
+
 class SQLBackend(BaseBackend):
     """Runs steps on a table of a SQLite or PostgreSQL database."""
 
@@ -81,6 +97,7 @@ class SQLBackend(BaseBackend):
         self._locked = False
         self._initial_views: set[str] = set()
         self._resumed = False
+        self._fired: tuple[str, ...] = ()  # user triggers a backfill fired (where they could not be kept quiet)
 
     # ---------------------------------------------------------------- facts
     def data_columns(self) -> list[str]:
@@ -99,7 +116,29 @@ class SQLBackend(BaseBackend):
             self.table.row_count,
             lock_timeout_ms=self.d.lock_timeout_ms,
             volatile_functions=frozenset(self.d.volatile_functions(self.db, named)),
+            catalog=self.table.catalog(),
+            cut_off_runs=tuple(self._other_cut_off_runs(plan.name)),
+            quiet_triggers=bool(self.d.quiet_triggers(self.db)),
         )
+
+    def _other_cut_off_runs(self, plan_name: str) -> list[tuple[str, str]]:
+        if STATE_TABLE not in self.db.tables():
+            return []
+        p = self.d.param
+        rows = self.db.query(
+            f"SELECT plan, step FROM {STATE_TABLE} WHERE table_name = {p} AND plan <> {p} "
+            "AND status IN ('running', 'rolling_back') ORDER BY plan",
+            [self.table.name, plan_name],
+        )
+        return [(r[0], r[1] or "") for r in rows]
+
+    def caveats(self) -> list[str]:
+        if not self._fired:
+            return []
+        return [
+            f"the backfill fired the user's trigger(s) {', '.join(self._fired)} on every row it wrote "
+            f"({self.engine} cannot keep a session's writes from firing them); a rollback does not undo their effects"
+        ]
 
     def check_step(self, step: Step) -> None:
         """Refuse a step with no SQL implementation, or one this database cannot run as given."""
@@ -117,14 +156,14 @@ class SQLBackend(BaseBackend):
             return None
         p = self.d.param
         cur = self.db.execute(
-            f"SELECT plan, fingerprint, step_index, batch, last_id, status FROM {STATE_TABLE} "
+            f"SELECT plan, fingerprint, step_index, batch, last_id, status, step FROM {STATE_TABLE} "
             f"WHERE table_name = {p} AND plan = {p}",
             [self.table.name, plan_name],
         )
         row = cur.fetchone()
         if row is None:
             return None
-        return dict(zip(["plan", "fingerprint", "step_index", "batch", "last_id", "status"], row))
+        return dict(zip(["plan", "fingerprint", "step_index", "batch", "last_id", "status", "step"], row))
 
     def _cut_off(self, plan_name: str) -> dict[str, Any] | None:
         state = self._state(plan_name)
@@ -138,7 +177,7 @@ class SQLBackend(BaseBackend):
         if state is None:
             return 0
         if state["fingerprint"] != fingerprint(plan):
-            raise PlanMismatchError(plan.name)
+            raise PlanMismatchError(plan.name, state.get("step"))
         return int(state["step_index"])
 
     def _save(self, step_index: int, batch: int = 0, last_id: int | None = None, status: str | None = None) -> None:
@@ -167,7 +206,7 @@ class SQLBackend(BaseBackend):
             state = self._cut_off(plan.name)
             if state is not None:
                 if state["fingerprint"] != fingerprint(plan):
-                    raise PlanMismatchError(plan.name)
+                    raise PlanMismatchError(plan.name, state.get("step"))
                 self._resumed = True
                 return Resume(state["step_index"], state["batch"], state["last_id"])
             p = self.d.param
@@ -241,7 +280,7 @@ class SQLBackend(BaseBackend):
                 attempt += 1
 
     def _outside_transaction(
-        self, produce: Callable[[], list[str]], cleanup: Step, save: Callable[[], None] | None, what: str
+        self, produce: Callable[[], list[str]], cleanup: Step | None, save: Callable[[], None] | None, what: str
     ) -> None:
         """Run statements that cannot run in a transaction (``CREATE INDEX CONCURRENTLY``) one by one, under the
         session's lock timeout, with the same retries as ``_ddl``; the progress is saved once they all ran.
@@ -264,9 +303,10 @@ class SQLBackend(BaseBackend):
             except Exception as exc:
                 delay = self.d.retry_delay(exc, attempt)
                 if delay is None:
-                    with contextlib.suppress(Exception):  # the error that matters is the build's, raised below
-                        for sql in sql_statements(cleanup, self):
-                            self.db.execute(sql)
+                    if cleanup is not None:
+                        with contextlib.suppress(Exception):  # the error that matters is the build's, raised below
+                            for sql in sql_statements(cleanup, self):
+                                self.db.execute(sql)
                     raise
                 if self.on_event:
                     self.on_event(
@@ -277,12 +317,13 @@ class SQLBackend(BaseBackend):
                 time.sleep(delay)
                 attempt += 1
 
-    def _run(self, step: Step, save: Callable[[], None] | None, what: str) -> None:
+    def _run(self, step: Step, save: Callable[[], None] | None, what: str, *, undoing: bool = False) -> None:
         self.check_step(step)  # an undo step is checked here, when the rollback needs it
         if step.in_transaction:
             self._ddl(sql_statements(step, self), save, what=what)
-        else:
-            self._outside_transaction(lambda: sql_statements(step, self), step.reverse(), save, what)
+        else:  # a failed try is cleaned up by the step's reverse (an undo's failure is the rollback's to report)
+            cleanup = step.reverse() if not undoing and step.reversible else None
+            self._outside_transaction(lambda: sql_statements(step, self), cleanup, save, what)
 
     def apply(self, step: Step, *, position: int | None = None) -> None:
         save = (lambda: self._save(position + 1)) if position is not None and self.plan is not None else None
@@ -292,7 +333,7 @@ class SQLBackend(BaseBackend):
         save = None
         if position is not None and self.plan is not None:
             save = lambda: self._save(position, status="rolling_back")  # noqa: E731
-        self._run(step.reverse(), save, f"undo {step.name}")
+        self._run(step.reverse(), save, f"undo {step.name}", undoing=True)
 
     # ---------------------------------------------------------------- backfill
     def backfill_ranges(self, step: Step, *, after_id: int | None = None) -> list[tuple[int, int]]:
@@ -322,8 +363,11 @@ class SQLBackend(BaseBackend):
     def backfill_batch(self, step: Step, lo: int, hi: int, *, position: int = 0, batch: int = 0) -> int:
         sql = sql_batch(step, self)
         with self.db.transaction():  # one short transaction per batch, progress saved with it
-            for setting in self.d.quiet_triggers(self.db):
+            quiet = self.d.quiet_triggers(self.db)
+            for setting in quiet:
                 self.db.execute(setting)
+            if not quiet and not self._fired:
+                self._fired = tuple(fires_on_update(self.table.catalog(), step))
             rows: int = self.db.execute(sql, [lo, hi]).rowcount
             if self.plan is not None:
                 self._save(position, batch, hi)

@@ -12,8 +12,12 @@ from ..table import TableLike
 from . import (
     add_required_column_without_default,
     adding_field_with_volatile_default,
+    another_plan_cut_off,
     app_uses_missing_column,
+    backfill_fires_user_triggers,
     backfill_without_dual_write,
+    copy_loses_column_property,
+    drop_column_blocked,
     drop_column_rewrites_table,
     drop_column_still_read,
     irreversible_step_before_contract,
@@ -29,6 +33,9 @@ from .walk import walk
 
 _ORDER = (
     step_does_not_fit,
+    another_plan_cut_off,
+    copy_loses_column_property,
+    drop_column_blocked,
     rename_in_place,
     drop_column_still_read,
     backfill_without_dual_write,
@@ -40,6 +47,7 @@ _ORDER = (
     require_lock_timeout,
     adding_field_with_volatile_default,
     drop_column_rewrites_table,
+    backfill_fires_user_triggers,
 )
 RULES: dict[str, Rule] = {m.RULE.id: m.RULE for m in _ORDER}
 
@@ -58,4 +66,9 @@ def validate_migration_safety(plan: MigrationPlan, table: TableLike | None = Non
     return sorted(findings, key=lambda f: (order.get(f.step or "", -1), f.rule))
 
 
-__all__ = ["RULES", "Finding", "Rule", "Severity", "validate_migration_safety"]
+def preflight(plan: MigrationPlan, table: TableLike) -> list[Finding]:
+    """The findings that make the runner refuse ``plan`` on ``table`` before any change (rules that block)."""
+    return [f for f in validate_migration_safety(plan, table) if RULES[f.rule].blocks]
+
+
+__all__ = ["RULES", "Finding", "Rule", "Severity", "preflight", "validate_migration_safety"]

@@ -32,6 +32,7 @@ class Rule:
     echoes: str = ""  # the same idea in squawk, strong_migrations, pgroll ... ("" when none has it)
     engines: frozenset[str] = ENGINES
     needs_facts: bool = False  # True: only runs when a table is given
+    blocks: bool = False  # True: the runner refuses a plan with this finding before any change (preflight)
 
     @property
     def doc(self) -> str:
