@@ -36,10 +36,19 @@ def check_ratios(read_ratio: float, insert_ratio: float) -> None:
         raise ValueError("read_ratio and insert_ratio must be fractions that add up to at most 1")
 
 
+MAX_BATCH_SIZE = 1_000_000  # rows per batch: beyond this a "batch" holds its locks for seconds
+
+
 def check_batch_size(batch_size: object) -> int:
-    """Return ``batch_size`` if it is a positive int (bools refused), else raise."""
+    """Return ``batch_size`` if it is a whole number from 1 to ``MAX_BATCH_SIZE`` (bools refused), else raise."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise InvalidBatchSizeError(batch_size)
+    if batch_size > MAX_BATCH_SIZE:
+        raise InvalidBatchSizeError(
+            batch_size,
+            f"at most {MAX_BATCH_SIZE:,} rows per batch: a batch that big holds its row locks for seconds "
+            "(1,000-10,000 is usual; batch_size=None is the one big UPDATE, kept for contrast)",
+        )
     return batch_size
 
 

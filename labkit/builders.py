@@ -110,6 +110,8 @@ def build_add_column_migration(
         SwitchReads(table.name, source, column, deploy="v2"),
         StopDualWrite(table.name, source, column, compute=backfill, sql=sql),
     ]
+    if isinstance(table, DbTable):  # backfill_sql is compiled against the table now, not when a trigger holds it
+        table.backend().check_step(steps[1])
     return MigrationPlan(name, steps, apps=(v1, v2))
 
 

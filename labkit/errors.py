@@ -81,9 +81,9 @@ class NotNullViolationError(LabkitError, ValueError):
 class InvalidBatchSizeError(LabkitError, ValueError):
     """A batch size that is not a positive integer."""
 
-    def __init__(self, batch_size: object) -> None:
+    def __init__(self, batch_size: object, reason: str = "a positive integer") -> None:
         self.batch_size = batch_size
-        super().__init__(f"batch_size must be a positive integer, got {batch_size!r}")
+        super().__init__(f"batch_size must be {reason}, got {batch_size!r}")
 
 
 class InvalidPlanError(LabkitError, ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -113,3 +114,35 @@ def test_a_type_the_engine_does_not_read_is_refused_when_the_plan_is_built(db):
             raise AssertionError(f"{bad!r} was accepted")
     assert users.column_names == ["id", "name", "email"]
     assert lk.build_add_column_migration(users, "nick", sql_type="VARCHAR(20)").steps[0].sql_type == "VARCHAR(20)"
+
+
+# ---------------------------------------------------------------- bad arguments at build time, leftovers
+
+
+def test_backfill_sql_that_does_not_compile_is_refused_when_the_plan_is_built(db):
+    users = db.import_table(lk.make_users(5))
+    before = users.catalog()
+    with pytest.raises(lk.StepDoesNotFitError, match="does not compile against 'users'"):
+        lk.build_add_column_migration(users, "domain", backfill_sql="lowr(email)", source="email")
+    good = lk.build_add_column_migration(users, "domain", backfill_sql="lower(email)", source="email")
+    assert lk.MigrationRunner(users).execute_plan(good).ok
+    hand_built = lk.MigrationPlan("p", [lk.AddColumn("users", "x"), lk.Backfill("users", "x", sql="nope + 1")])
+    with pytest.raises(lk.StepDoesNotFitError, match="does not compile"):
+        lk.MigrationRunner(users).execute_plan(hand_built)  # refused before the column was added
+    assert "x" not in users.column_names and before.column_names[:3] == users.catalog().column_names[:3]
+
+
+@pytest.mark.parametrize("size", [0, -1, True, 2.5, 10**12])
+def test_an_absurd_batch_size_is_refused_when_the_plan_is_built(size):
+    with pytest.raises(lk.InvalidBatchSizeError):
+        lk.build_rename_column_migration(lk.make_users(3), "name", "full_name", batch_size=size)
+
+
+def test_postgres_leaves_no_empty_labkit_schema_after_a_rollback(pg):
+    users = pg.import_table(lk.make_users(10))
+    result = lk.MigrationRunner(users, fail_at="stop_dual_write").execute_plan(db_rename_plan(users))
+    assert result.status == "rolled_back"
+    assert pg.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit%%' ORDER BY 1") == []
+    assert lk.MigrationRunner(users).execute_plan(db_rename_plan(users)).ok
+    schemas = pg.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit%%' ORDER BY 1")
+    assert schemas == [("labkit_v3",)]  # after completion: only the live version's view, and its schema

@@ -263,6 +263,15 @@ class PostgresDialect:
         )
         return [f"{quote(r[0])}.{quote(table)}" for r in rows]
 
+    def empty_view_homes(self, db: Database) -> list[str]:
+        """``DROP SCHEMA`` for each ``labkit_<version>`` schema that holds nothing any more (no CASCADE: one that
+        another table's views still use is kept)."""
+        rows = db.query(
+            "SELECT n.nspname FROM pg_namespace n WHERE n.nspname LIKE 'labkit\\_%' "
+            "AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid) ORDER BY n.nspname"
+        )
+        return [f"DROP SCHEMA IF EXISTS {quote(r[0])}" for r in rows]
+
     def view_columns(self, db: Database, view: str) -> list[str]:
         schema, _, name = view.partition(".")
         rows = db.query(

@@ -410,3 +410,6 @@ class SQLBackend(BaseBackend):
             drop = set()
         if drop:
             self._ddl([self.d.drop_view_sql(v) for v in sorted(drop)], what="tidy views")
+        leftovers = self.d.empty_view_homes(self.db) if status != "rollback_failed" else []
+        if leftovers:  # PostgreSQL: the labkit_<version> schemas whose views are all gone
+            self._ddl(leftovers, what="tidy view schemas")

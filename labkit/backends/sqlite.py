@@ -237,5 +237,8 @@ class SQLiteDialect:
                         [table.replace("_", "\\_") + "\\_\\_%"])  # fmt: skip
         return [r[0] for r in rows]
 
+    def empty_view_homes(self, db: Database) -> list[str]:
+        return []  # SQLite's views live beside the table: nothing else to tidy
+
     def view_columns(self, db: Database, view: str) -> list[str]:
         return [r[1] for r in db.query(f"PRAGMA table_info({quote(view)})")]

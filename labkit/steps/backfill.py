@@ -107,6 +107,19 @@ def refuse_python_only(step: Step, compute: Meaning | None, sql: SqlByDialect, d
         raise step.refuse(f"a trigger cannot call Python: give sql= (an SQL expression for {dialect}) for this step")
 
 
+def refuse_what_does_not_compile(step: Step, sql: SqlByDialect, run: SqlRun) -> None:
+    """Ask the database to compile the expression against the table (no row is read), before any trigger
+    holds it: a typo becomes a refusal now, not a failing trigger on the app's next write."""
+    expr = sql_for(sql, run.dialect.name)
+    if expr is None:
+        return
+    try:
+        run.db.query(f"SELECT ({expr}) FROM {run.dialect.quote(run.table.name)} WHERE 1 = 0")
+    except Exception as exc:  # the driver's own words say what is wrong with it
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise step.refuse(f"its SQL expression {expr!r} does not compile against {run.table.name!r}: {first}") from exc
+
+
 @dataclass(frozen=True, repr=False)
 class UndoBackfill(Step):
     """Put back the values a backfill overwrote (used by rollback, batch by batch in reverse)."""
@@ -172,6 +185,7 @@ def _undo_in_memory(step: UndoBackfill, run: MemoryRun) -> None:
 @sql_check.register
 def _check_sql(step: Backfill, run: SqlRun) -> None:
     refuse_python_only(step, step.compute, step.sql, run.dialect.name)
+    refuse_what_does_not_compile(step, step.sql, run)
 
 
 @sql_batch.register

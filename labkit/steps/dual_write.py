@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .._common import TRIGGER_PREFIX, SqlByDialect, sql_by_dialect, sql_for
 from ..operations import MemoryRun, SqlRun, memory_apply, memory_check, sql_check, sql_statements
 from ..table import DualWriteTrigger
-from .backfill import derive_copy, refuse_python_only, refuse_sql_only
+from .backfill import derive_copy, refuse_python_only, refuse_sql_only, refuse_what_does_not_compile
 from .base import Meaning, Step
 
 if TYPE_CHECKING:
@@ -127,6 +127,8 @@ def _stop_in_memory(step: StopDualWrite, run: MemoryRun) -> None:
 @sql_check.register
 def _check_sql(step: _DualWrite, run: SqlRun) -> None:
     refuse_python_only(step, step.compute, step.sql, run.dialect.name)
+    if isinstance(step, StartDualWrite):  # stopping it runs no expression
+        refuse_what_does_not_compile(step, step.sql, run)
 
 
 @sql_statements.register
