@@ -170,6 +170,7 @@ def build_rename_column_migration(
         copy.add,
         *copy.with_add,
         StartDualWrite(table.name, old, new, both_ways=True),
+        *copy.with_dual_write,
         Backfill(table.name, new, source=old, batch_size=batch_size, pause=pause),
         *copy.after_backfill,
         SwitchReads(table.name, old, new, deploy="v2"),

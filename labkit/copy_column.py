@@ -4,9 +4,11 @@ A rename by copy (approach A) ends by dropping the old column, and with it every
 it. ``column_copy`` reads the old column's properties from the catalog and returns the steps that give the new
 column the same ones, each where it is safe (pgroll's order):
 
-- before the backfill: the type and comment (``AddColumn``, ``SetColumnComment``); CHECK and FOREIGN KEY
-  constraints and NOT NULL (as ``CHECK (new IS NOT NULL)``) added ``NOT VALID`` — new writes obey them at once,
-  no scan under lock (PostgreSQL); on SQLite a column-level CHECK goes into ``ADD COLUMN`` itself;
+- before the dual write: the type and comment (``AddColumn``, ``SetColumnComment``); on SQLite a column-level
+  CHECK goes into ``ADD COLUMN`` itself;
+- once the dual write fills the column on every write (not before: a write in between would leave it NULL),
+  before the backfill: CHECK and FOREIGN KEY constraints and NOT NULL (as ``CHECK (new IS NOT NULL)``) added
+  ``NOT VALID`` -- new writes obey them at once, no scan under lock (PostgreSQL);
 - after the backfill: each constraint validated (writes go on), NOT NULL set using the validated check, every
   index and UNIQUE constraint rebuilt (``CREATE INDEX CONCURRENTLY``), all before readers switch;
 - once the app that writes both columns is live: the default (earlier, it would hide an old app's insert from
@@ -62,6 +64,7 @@ class ColumnCopy:
 
     add: AddColumn
     with_add: list[Step] = field(default_factory=list)  # right after ADD COLUMN, before the dual write
+    with_dual_write: list[Step] = field(default_factory=list)  # constraints: once the dual write fills the column
     after_backfill: list[Step] = field(default_factory=list)  # validate, NOT NULL, indexes: before readers switch
     after_switch: list[Step] = field(default_factory=list)  # once every writer writes the new column
     renames: list[tuple[str, str, str]] = field(default_factory=list)  # with the drop: copies take the old names
@@ -69,7 +72,7 @@ class ColumnCopy:
 
     @property
     def steps(self) -> list[Step]:
-        return [self.add, *self.with_add, *self.after_backfill, *self.after_switch]
+        return [self.add, *self.with_add, *self.with_dual_write, *self.after_backfill, *self.after_switch]
 
 
 def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> ColumnCopy:
@@ -106,7 +109,7 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
         out.with_add.append(SetColumnComment(table, new, col.comment, None, label=f"copy_comment_{new}"))
     if pg and not_null:
         check = helper
-        out.with_add.append(
+        out.with_dual_write.append(
             AddConstraint(table, new, check, f"CHECK ({quote(new)} IS NOT NULL)", label=f"add_not_null_{new}")
         )
         out.after_backfill.append(ValidateConstraint(table, new, check, label=f"validate_not_null_{new}"))
@@ -126,7 +129,7 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
         elif c.kind in ("check", "foreign_key") and pg:
             valid = c.validated
             definition = re.sub(r"\s+NOT VALID\s*$", "", definition)
-            out.with_add.append(AddConstraint(table, new, name, definition, label=f"add_{name}"))
+            out.with_dual_write.append(AddConstraint(table, new, name, definition, label=f"add_{name}"))
             if valid:
                 out.after_backfill.append(ValidateConstraint(table, new, name, label=f"validate_{name}"))
             out.renames.append(("constraint", name, c.name))

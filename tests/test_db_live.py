@@ -212,3 +212,33 @@ def test_another_plan_is_refused_while_a_cut_off_run_is_unfinished(db):
     result = lk.MigrationRunner(users).execute_plan(db_rename_plan(users, batch_size=10))  # the same plan: finishes
     assert result.ok, result.summary()
     assert lk.MigrationRunner(users).execute_plan(db_add_plan(users)).ok  # and now the other plan may run
+
+
+def test_a_not_null_column_renamed_under_traffic_fails_no_write_in_any_phase(pg):
+    users = pg.import_table(lk.make_users(200))
+    pg.execute("ALTER TABLE users ALTER COLUMN name SET NOT NULL")
+    plan = db_rename_plan(users, batch_size=20, pause=0.005)
+    assert "drop_not_null_name" in [s.name for s in plan.steps]  # before v3, which no longer writes name
+    load = AppWorkload(users, plan, threads=3, seed=2)
+    with load:
+        time.sleep(0.05)
+        result = lk.MigrationRunner(users, observers=[load]).execute_plan(plan)
+        time.sleep(0.05)
+    assert result.ok, result.summary()
+    assert [r.error for r in load.failed] == []
+    assert load.audit(users) == 0 and load.lost_writes == 0
+    assert any(r.version == "v3" and r.op == "insert" for r in load.requests), "v3 inserted rows"
+    assert users.catalog().column("full_name").not_null  # and the new column is NOT NULL, as name was
+
+
+def test_sqlite_refuses_to_copy_a_not_null_column_before_any_change(tmp_path):
+    with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT)")
+        db.execute("INSERT INTO users (name, email) VALUES ('a', 'a@x.io')")
+        users = db.table("users")
+        with pytest.raises(lk.PreflightError, match="NOT NULL: SQLite cannot"):
+            lk.MigrationRunner(users).execute_plan(db_rename_plan(users))
+        assert users.column_names == ["id", "name", "email"]
+        view = lk.build_rename_column_migration(users, "name", "full_name", approach="view")
+        assert lk.MigrationRunner(users).execute_plan(view).ok  # approach B keeps NOT NULL
+        assert users.catalog().column("full_name").not_null

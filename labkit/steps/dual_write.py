@@ -208,7 +208,11 @@ def _postgres_trigger(d: Dialect, table: str, source: str, target: str, expr: st
         on_update = f"IF {changed(s)} THEN {compute} END IF;"
     else:
         on_insert = f"IF NEW.{g} IS NULL THEN NEW.{g} := NEW.{s};"
-        on_update = f"IF {changed(s)} AND {kept(g)} THEN NEW.{g} := NEW.{s};"
+        # copied too: a row the backfill has not reached yet, written by an app that leaves the column out
+        # (else the copy's NOT NULL check, enforced on every write already, would refuse that app's update)
+        on_update = (
+            f"IF ({changed(s)} AND {kept(g)}) OR (NEW.{g} IS NULL AND NEW.{s} IS NOT NULL) THEN NEW.{g} := NEW.{s};"
+        )
         if both_ways:  # NULL never flows back: the rollback's reset of the new column must not wipe the old one
             on_insert += f" ELSIF NEW.{s} IS NULL THEN NEW.{s} := NEW.{g};"
             on_update += f" ELSIF {changed(g)} AND {kept(s)} AND NEW.{g} IS NOT NULL THEN NEW.{s} := NEW.{g};"
