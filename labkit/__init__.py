@@ -16,6 +16,7 @@ from .db import Database, DbTable, TableNotFoundError, connect
 from .errors import (
     ColumnExistsError,
     ColumnNotFoundError,
+    ConnectionLostError,
     DatabaseUnavailableError,
     InjectedFault,
     InvalidBatchSizeError,
@@ -68,6 +69,7 @@ __all__ = [
     "Backfill",
     "ColumnExistsError",
     "ColumnNotFoundError",
+    "ConnectionLostError",
     "Database",
     "DatabaseUnavailableError",
     "DbTable",

@@ -198,3 +198,25 @@ class NothingToResumeError(LabkitError, RuntimeError):
     def __init__(self, plan: str) -> None:
         self.plan = plan
         super().__init__(f"no cut-off run of plan {plan!r} is recorded here, so there is nothing to roll back")
+
+
+class ConnectionLostError(LabkitError, RuntimeError):
+    """The connection to the database was lost mid-run (terminated, the server restarted, the network went).
+
+    Nothing can be undone over a dead connection, and nothing needs to be: every change committed with its
+    progress, so the database says how far the run got. Carries the plan, the step, the last committed batch
+    and the calls that finish or undo the run.
+    """
+
+    def __init__(self, plan: str, step: str | None, last_batch: int | None, reason: str) -> None:
+        self.plan = plan
+        self.step = step
+        self.last_batch = last_batch
+        self.reason = reason
+        where = f"at step {step!r}" + (f" after batch {last_batch}" if last_batch else "")
+        super().__init__(
+            f"the connection was lost {where} of plan {plan!r} ({reason}); every committed change is consistent "
+            "and recorded. Connect again, build the same plan, and run it: "
+            "MigrationRunner(table).execute_plan(plan) resumes it, "
+            "MigrationRunner(table, resume='rollback').execute_plan(plan) undoes it"
+        )

@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 from .backends import backend_for
 from .backends.base import Resume, Status
 from .errors import (
+    ConnectionLostError,
     InjectedFault,
     NothingToResumeError,
     PlanAlreadyExecutedError,
@@ -266,6 +267,10 @@ class MigrationRunner:
                 self._emit(step, None, "complete")
         except Exception as exc:  # a step, a backfill function or an injected fault failed: roll back
             assert current is not None
+            if self.backend.lost():  # no undo can run over a dead connection; the database says how far it got
+                committed = failed_batch - 1 if failed_batch else None
+                self._emit(current, failed_batch, "fail", detail=f"connection lost: {type(exc).__name__}: {exc}")
+                raise ConnectionLostError(plan.name, current.name, committed, f"{type(exc).__name__}: {exc}") from exc
             self._emit(current, failed_batch, "fail", detail=f"{type(exc).__name__}: {exc}")
             return self._rollback(plan, applied, current, failed_batch, exc, faults)
         self._emit(None, None, "completed", detail=plan.name)

@@ -242,3 +242,32 @@ def test_sqlite_refuses_to_copy_a_not_null_column_before_any_change(tmp_path):
         view = lk.build_rename_column_migration(users, "name", "full_name", approach="view")
         assert lk.MigrationRunner(users).execute_plan(view).ok  # approach B keeps NOT NULL
         assert users.catalog().column("full_name").not_null
+
+
+def test_a_connection_terminated_mid_backfill_ends_in_a_typed_error_and_the_run_resumes(pg_url):
+    with lk.connect(pg_url) as db, lk.connect(pg_url) as admin:
+        for table in db.tables():
+            db.drop_table(table)
+        users = db.import_table(lk.make_users(60))
+        expected = [r["name"] for r in users.rows()]
+        pid = db.conn.info.backend_pid
+
+        class Terminate:
+            def on_tick(self, event, apps):
+                if event.kind == "batch" and event.batch == 2:
+                    admin.query("SELECT pg_terminate_backend(%s)", [pid])
+
+        with pytest.raises(lk.ConnectionLostError) as caught:
+            lk.MigrationRunner(users, observers=[Terminate()]).execute_plan(db_rename_plan(users, batch_size=10))
+        error = caught.value
+        assert (error.plan, error.step, error.last_batch) == ("rename users.name to full_name", "backfill", 2)
+        assert "resume='rollback'" in str(error) and "execute_plan(plan) resumes it" in str(error)
+        state = admin.query("SELECT status, step, batch FROM labkit_migrations")
+        assert state == [("running", "backfill", 2)]  # consistent: two batches committed, with their progress
+    with lk.connect(pg_url) as again:
+        users = again.table("users")
+        runner = lk.MigrationRunner(users)
+        result = runner.execute_plan(db_rename_plan(users, batch_size=10))
+        assert result.ok, result.summary()
+        assert next(e.batch for e in runner.history if e.kind == "batch") == 3
+        assert users.column("full_name") == expected

@@ -81,7 +81,12 @@ class PostgresDialect:
         conn.execute("COMMIT")
 
     def rollback(self, conn: Any) -> None:
-        conn.execute("ROLLBACK")
+        if not self.lost(conn):  # over a dead connection there is nothing to roll back: the server did
+            conn.execute("ROLLBACK")
+
+    def lost(self, conn: Any) -> bool:
+        """Is the connection gone (terminated, the server restarted)? Then no statement can run on it."""
+        return bool(conn.closed or getattr(conn, "broken", False))
 
     def ddl_prelude(self) -> list[str]:
         # 0 means "wait forever" in PostgreSQL: the safety rule require-lock-timeout flags it

@@ -231,7 +231,13 @@ class SQLBackend(BaseBackend):
             with self.db.transaction():
                 self._save(position + 1)
 
+    def lost(self) -> bool:
+        return self.d.lost(self.db.conn)
+
     def finish(self, status: Status) -> None:
+        if self.lost():  # the server already released the advisory lock with the session; the state is as committed
+            self._locked = False
+            return
         try:
             if self.plan is not None and STATE_TABLE in self.db.tables():
                 final = {"completed": "completed", "rolled_back": "rolled_back"}.get(status, "rollback_failed")

@@ -89,6 +89,9 @@ class SQLiteDialect:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.002)
 
+    def lost(self, conn: sqlite3.Connection) -> bool:
+        return False  # a file: there is no connection to lose
+
     def commit(self, conn: sqlite3.Connection) -> None:
         conn.execute("COMMIT")
 
