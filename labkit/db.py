@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import keys
 from ._common import STATE_TABLE, check_name
 from .errors import ColumnNotFoundError, InvalidNameError, LabkitError, RowNotFoundError
 from .table import Table, TableSnapshot
@@ -181,6 +182,7 @@ class DbTable:
     def __init__(self, db: Database, name: str) -> None:
         self.db = db
         self._name = check_name(name, kind="table")
+        self._key: tuple[str, ...] | None = None
 
     @property
     def name(self) -> str:
@@ -194,8 +196,27 @@ class DbTable:
         return [c for c, _ in self.db.dialect.columns(self.db, self._name)]
 
     @property
+    def key(self) -> tuple[str, ...]:
+        """The primary key's columns, read from the catalog once (empty: the table has none)."""
+        if self._key is None:
+            self._key = self.catalog().key
+        return self._key
+
+    def _order(self) -> str:
+        """ORDER BY the key (the table's own order of rows; ``rowid`` for a SQLite table without one)."""
+        key = self.key or (("rowid",) if self.db.dialect.name == "sqlite" else ())
+        return "ORDER BY " + ", ".join(self._q(k) for k in key) if key else ""
+
+    def _where_key(self) -> str:
+        if not self.key:
+            raise InvalidNameError(self._name, kind="table", reason="it has no primary key to find a row by")
+        return f"{keys.columns_sql(self._q, self.key)} = {keys.marks_sql(self.db.dialect.param, self.key)}"
+
+    @property
     def data_columns(self) -> list[str]:
-        return [c for c in self.column_names if c != "id"]
+        """Every column but the primary key's."""
+        key = set(self.key) or {"id"}
+        return [c for c in self.column_names if c not in key]
 
     def column_types(self) -> dict[str, str]:
         return dict(self.db.dialect.columns(self.db, self._name))
@@ -211,8 +232,11 @@ class DbTable:
         return self.row_count
 
     @property
-    def ids(self) -> list[int]:
-        return [r[0] for r in self.db.query(f"SELECT id FROM {self._q(self._name)} ORDER BY id")]
+    def ids(self) -> list[Any]:
+        """The key of every row, in key order (a tuple per row for a composite key)."""
+        cols = ", ".join(self._q(k) for k in self.key)
+        rows = self.db.query(f"SELECT {cols} FROM {self._q(self._name)} {self._order()}")
+        return [keys.value_of(r, self.key) for r in rows]
 
     def catalog(self) -> TableCatalog:
         """What the catalog says about this table: key, columns as declared, constraints both ways, indexes,
@@ -232,29 +256,30 @@ class DbTable:
     def _check(self, names: Sequence[str]) -> None:
         cols = self.column_names
         for c in names:
-            if c == "id":
+            if c == "id" and self.key == ("id",):
                 raise InvalidNameError("id", reason="'id' is managed by the table and cannot be set")
             if c not in cols:
                 raise ColumnNotFoundError(self._name, c, cols)
 
-    def insert(self, row: Mapping[str, Any] | None = None) -> int:
+    def insert(self, row: Mapping[str, Any] | None = None) -> Any:
         values = dict(row or {})
         self._check(list(values))
         t = self._q(self._name)
         if values:
             cols = ", ".join(self._q(c) for c in values)
             marks = ", ".join([self.db.dialect.param] * len(values))
-            sql = f"INSERT INTO {t} ({cols}) VALUES ({marks}) RETURNING id"
+            sql = f"INSERT INTO {t} ({cols}) VALUES ({marks})"
         else:
-            sql = f"INSERT INTO {t} DEFAULT VALUES RETURNING id"
+            sql = f"INSERT INTO {t} DEFAULT VALUES"
+        sql += " RETURNING " + ", ".join(self._q(k) for k in self.key or ("id",))
         with self.db.transaction():
-            row_id: int = self.db.execute(sql, list(values.values())).fetchone()[0]
-            return row_id
+            returned = self.db.execute(sql, list(values.values())).fetchone()
+            return keys.value_of(returned, self.key or ("id",))
 
-    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         return [self.insert(r) for r in rows]
 
-    def update(self, row_id: int, values: Mapping[str, Any]) -> None:
+    def update(self, row_id: Any, values: Mapping[str, Any]) -> None:
         values = dict(values)
         self._check(list(values))
         if not values:
@@ -263,25 +288,29 @@ class DbTable:
         p = self.db.dialect.param
         sets = ", ".join(f"{self._q(c)} = {p}" for c in values)
         with self.db.transaction():
-            cur = self.db.execute(f"UPDATE {self._q(self._name)} SET {sets} WHERE id = {p}", [*values.values(), row_id])
+            cur = self.db.execute(
+                f"UPDATE {self._q(self._name)} SET {sets} WHERE {self._where_key()}",
+                [*values.values(), *keys.params(row_id, self.key)],
+            )
             if cur.rowcount == 0:
                 raise RowNotFoundError(self._name, row_id)
 
-    def delete(self, row_id: int) -> None:
-        p = self.db.dialect.param
+    def delete(self, row_id: Any) -> None:
         with self.db.transaction():
-            cur = self.db.execute(f"DELETE FROM {self._q(self._name)} WHERE id = {p}", [row_id])
+            cur = self.db.execute(
+                f"DELETE FROM {self._q(self._name)} WHERE {self._where_key()}", keys.params(row_id, self.key)
+            )
             if cur.rowcount == 0:
                 raise RowNotFoundError(self._name, row_id)
 
     def _select_all(self, where: str = "", params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         # SELECT * and the names from the cursor: one statement, so a concurrent DROP COLUMN cannot slip
         # between reading the column list and reading the rows
-        cur = self.db.execute(f"SELECT * FROM {self._q(self._name)} {where} ORDER BY id", params)
+        cur = self.db.execute(f"SELECT * FROM {self._q(self._name)} {where} {self._order()}", params)
         return [d[0] for d in cur.description], cur.fetchall()
 
-    def get(self, row_id: int) -> dict[str, Any]:
-        cols, rows = self._select_all(f"WHERE id = {self.db.dialect.param}", [row_id])
+    def get(self, row_id: Any) -> dict[str, Any]:
+        cols, rows = self._select_all(f"WHERE {self._where_key()}", keys.params(row_id, self.key))
         if not rows:
             raise RowNotFoundError(self._name, row_id)
         return dict(zip(cols, rows[0]))
@@ -291,22 +320,30 @@ class DbTable:
         return [dict(zip(cols, r)) for r in rows]
 
     def column(self, name: str) -> list[Any]:
-        if name != "id":
+        if name not in self.key:
             self._check([name])
-        return [r[0] for r in self.db.query(f"SELECT {self._q(name)} FROM {self._q(self._name)} ORDER BY id")]
+        return [r[0] for r in self.db.query(f"SELECT {self._q(name)} FROM {self._q(self._name)} {self._order()}")]
 
     def snapshot(self) -> TableSnapshot:
+        """Every row in key order: the key's values (``ids``) and each other column's, as the in-memory table's."""
         cols, rows = self._select_all()
-        columns = tuple(tuple(r[i] for r in rows) for i in range(len(cols)))
-        return TableSnapshot(self._name, tuple(cols), columns[0] if cols else (), columns[1:])
+        key = [c for c in cols if c in self.key] or cols[:1]
+        at = [cols.index(k) for k in key]
+        ids = tuple(tuple(r[i] for i in at) if len(at) > 1 else r[at[0]] for r in rows) if cols else ()
+        others = [i for i in range(len(cols)) if i not in at]
+        columns = tuple(tuple(r[i] for r in rows) for i in others)
+        return TableSnapshot(self._name, tuple([*key, *(cols[i] for i in others)]), ids, columns)
 
     def to_frame(self) -> pd.DataFrame:
         """A pandas DataFrame indexed by ``id``, like ``Table.to_frame``."""
         import pandas as pd
 
         snap = self.snapshot()
-        index = pd.Index(list(snap.ids), name="id", dtype="int64")
-        data = {c: pd.Series(list(v), index=index, dtype=object) for c, v in zip(snap.column_names[1:], snap.columns)}
+        ints = all(isinstance(i, int) for i in snap.ids)
+        name = snap.column_names[0] if len(self.key) <= 1 else None
+        index = pd.Index(list(snap.ids), name=name, dtype="int64" if ints else object)
+        names = snap.column_names[max(1, len(self.key)) :]
+        data = {c: pd.Series(list(v), index=index, dtype=object) for c, v in zip(names, snap.columns)}
         typed: pd.DataFrame = pd.DataFrame(data, index=index).infer_objects()  # the stubs say Any
         return typed
 

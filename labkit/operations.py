@@ -64,6 +64,10 @@ class SqlRun(Protocol):
     @property
     def plan(self) -> MigrationPlan | None: ...
 
+    def batch_predicate(self) -> str:
+        """The ``WHERE`` condition of one batch: the rows whose key lies between two bound key values."""
+        ...
+
     def view_statements(self, app: AppVersion, aliases: dict[str, str]) -> list[str]:
         """The statements that create ``app``'s versioned view (``aliases``: a name it shows -> a real column)."""
         ...

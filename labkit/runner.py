@@ -254,7 +254,7 @@ class MigrationRunner:
                         rows = self.backend.backfill_batch(step, lo, hi, position=index, batch=k)
                         record.db_done = True
                         self._set_progress(step, k, total)
-                        self._emit(step, k, "batch", detail=f"ids {lo}..{hi}: {rows} rows")
+                        self._emit(step, k, "batch", detail=f"{_span(lo, hi)}: {rows} rows")
                     failed_batch = None
                     self._set_progress(step, total, total)  # 0 rows: nothing to do, complete
                 else:
@@ -403,3 +403,10 @@ class MigrationRunner:
             progress=self.progress,
             caveats=tuple(self.backend.caveats()),
         )
+
+
+def _span(lo: object, hi: object) -> str:
+    """A batch's key range for the history: ``ids 1..10`` (integer ids), ``keys 'a'..'k'`` otherwise."""
+    if isinstance(lo, int) and isinstance(hi, int):
+        return f"ids {lo}..{hi}"
+    return f"keys {lo!r}..{hi!r}"

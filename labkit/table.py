@@ -45,7 +45,7 @@ class TableSnapshot:
 
     name: str
     column_names: tuple[str, ...]
-    ids: tuple[int, ...]
+    ids: tuple[Any, ...]  # the key of each row (an int in memory; any type, or a tuple, in a database)
     columns: tuple[tuple[Any, ...], ...]
 
 

@@ -231,7 +231,7 @@ class AppWorkload:
 
     def _insert(self, table: DbTable, app: AppVersion, value: str, rng: random.Random) -> int:
         logical = {c: self._new_value(v, value, rng) for c, v in next(iter(self.ledger.truth.values())).items()}
-        row_id = table.insert(self.ledger.values(logical, app.writes))
+        row_id = int(table.insert(self.ledger.values(logical, app.writes)))  # the lab's tables: an integer id
         self.ledger.acknowledge(row_id, logical)
         return row_id
 

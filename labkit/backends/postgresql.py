@@ -208,7 +208,7 @@ class PostgresDialect:
         return (
             f"CREATE TABLE IF NOT EXISTS {name} (table_name text NOT NULL, plan text NOT NULL, "
             "fingerprint text NOT NULL, "
-            "step_index integer NOT NULL, step text, batch integer NOT NULL DEFAULT 0, last_id bigint, "
+            "step_index integer NOT NULL, step text, batch integer NOT NULL DEFAULT 0, last_id bigint, last_key text, "
             "status text NOT NULL, started_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
             "PRIMARY KEY (table_name, plan))"
         )
@@ -248,7 +248,9 @@ class PostgresDialect:
     def view_ref(self, table: str, version: str) -> str:
         return self.view_name(table, version)
 
-    def create_view_sql(self, table: str, version: str, columns: dict[str, str]) -> list[str]:
+    def create_view_sql(
+        self, table: str, version: str, columns: dict[str, str], key: tuple[str, ...] = ("id",)
+    ) -> list[str]:
         # a simple view is updatable in PostgreSQL: the app writes through it; names are kept on rename
         select = ", ".join(f"{quote(real)} AS {quote(name)}" for name, real in columns.items())
         return [

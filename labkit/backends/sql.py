@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from .. import sqltext
+from .. import keys, sqltext
 from .._common import STATE_TABLE, check_name, functions_called
 from ..errors import MigrationLockedError, PlanMismatchError
 from ..operations import require, sql_batch, sql_check, sql_statements
@@ -150,20 +150,23 @@ class SQLBackend(BaseBackend):
         if STATE_TABLE not in self.db.tables():
             with self.db.transaction():
                 self.db.execute(self.d.state_table_sql(STATE_TABLE))
+        elif "last_key" not in [c for c, _ in self.d.columns(self.db, STATE_TABLE)]:  # made by an older labkit
+            with self.db.transaction():
+                self.db.execute(f"ALTER TABLE {STATE_TABLE} ADD COLUMN last_key TEXT")
 
     def _state(self, plan_name: str) -> dict[str, Any] | None:
         if STATE_TABLE not in self.db.tables():
             return None
         p = self.d.param
         cur = self.db.execute(
-            f"SELECT plan, fingerprint, step_index, batch, last_id, status, step FROM {STATE_TABLE} "
+            f"SELECT plan, fingerprint, step_index, batch, last_id, status, step, last_key FROM {STATE_TABLE} "
             f"WHERE table_name = {p} AND plan = {p}",
             [self.table.name, plan_name],
         )
         row = cur.fetchone()
         if row is None:
             return None
-        return dict(zip(["plan", "fingerprint", "step_index", "batch", "last_id", "status", "step"], row))
+        return dict(zip(["plan", "fingerprint", "step_index", "batch", "last_id", "status", "step", "last_key"], row))
 
     def _cut_off(self, plan_name: str) -> dict[str, Any] | None:
         state = self._state(plan_name)
@@ -180,12 +183,14 @@ class SQLBackend(BaseBackend):
             raise PlanMismatchError(plan.name, state.get("step"))
         return int(state["step_index"])
 
-    def _save(self, step_index: int, batch: int = 0, last_id: int | None = None, status: str | None = None) -> None:
+    def _save(self, step_index: int, batch: int = 0, last_key: Any = None, status: str | None = None) -> None:
         assert self.plan is not None
         p = self.d.param
         step = self.plan.steps[step_index].name if step_index < len(self.plan.steps) else None
-        sets = f"step_index = {p}, step = {p}, batch = {p}, last_id = {p}, updated_at = {self.d.now}"
-        params: list[Any] = [step_index, step, batch, last_id]
+        sets = f"step_index = {p}, step = {p}, batch = {p}, last_id = {p}, last_key = {p}, updated_at = {self.d.now}"
+        last_id = last_key if isinstance(last_key, int) and not isinstance(last_key, bool) else None
+        encoded = keys.encode(last_key) if last_key is not None else None
+        params: list[Any] = [step_index, step, batch, last_id, encoded]
         if status:
             sets += f", status = {p}"
             params.append(status)
@@ -208,7 +213,8 @@ class SQLBackend(BaseBackend):
                 if state["fingerprint"] != fingerprint(plan):
                     raise PlanMismatchError(plan.name, state.get("step"))
                 self._resumed = True
-                return Resume(state["step_index"], state["batch"], state["last_id"])
+                last = keys.decode(state["last_key"], self.table.key) if state.get("last_key") else state["last_id"]
+                return Resume(state["step_index"], state["batch"], last)
             p = self.d.param
             with self.db.transaction():
                 self.db.execute(
@@ -342,39 +348,63 @@ class SQLBackend(BaseBackend):
         self._run(step.reverse(), save, f"undo {step.name}", undoing=True)
 
     # ---------------------------------------------------------------- backfill
-    def backfill_ranges(self, step: Step, *, after_id: int | None = None) -> list[tuple[int, int]]:
-        """Primary-key ranges of ``batch_size`` rows, fixed now. Each boundary is one short index walk
-        (keyset: ``WHERE id > last ... OFFSET size - 1``): no million ids pulled into Python (that would stall
-        the app's own threads), and no window over the whole table (as slow as the backfill itself on SQLite)."""
-        q, p = self.d.quote, self.d.param
-        t = q(self.table.name)
-        if after_id is None:  # from the smallest key, whatever its sign
-            first, last = self.db.query(f"SELECT min(id), max(id) FROM {t}")[0]
-        else:
-            first, last = self.db.query(f"SELECT min(id), max(id) FROM {t} WHERE id > {p}", [after_id])[0]
+    def _key(self, step: Step) -> tuple[str, ...]:
+        key = self.table.key
+        if not key:
+            raise step.refuse("the table has no primary key: labkit batches by key (add one first)")
+        return key
+
+    def _first_key(self, key: tuple[str, ...], where: str = "", params: list[Any] | None = None,
+                   *, desc: bool = False, offset: int = 0) -> Any:  # fmt: skip
+        q = self.d.quote
+        cols = ", ".join(q(k) for k in key)
+        order = ", ".join(q(k) + (" DESC" if desc else "") for k in key)
+        rows = self.db.query(
+            f"SELECT {cols} FROM {q(self.table.name)} {where} ORDER BY {order} LIMIT 1 OFFSET {int(offset)}",
+            params or [],
+        )
+        return keys.value_of(rows[0], key) if rows else None
+
+    def backfill_ranges(self, step: Step, *, after_id: Any = None) -> list[tuple[Any, Any]]:
+        """Key ranges of ``batch_size`` rows, fixed now, from the smallest key (whatever its type, sign or
+        number of columns; ``after_id``: the last key a cut-off run covered). Each boundary is one short walk of
+        the primary-key index (keyset: ``WHERE key >= lo ORDER BY key OFFSET size - 1``): no million keys pulled
+        into Python (that would stall the app's own threads), no window over the whole table."""
+        key = self._key(step)
+        k, m = keys.columns_sql(self.d.quote, key), keys.marks_sql(self.d.param, key)
+        after = ([f"WHERE {k} > {m}", keys.params(after_id, key)]) if after_id is not None else ["", []]
+        first = self._first_key(key, *after)
         if first is None:
             return []
+        last = self._first_key(key, *after, desc=True)
         size = step.rows_per_batch()
         if size is None:
             return [(first, last)]
         ranges, lo = [], first
         while True:
-            row = self.db.query(f"SELECT id FROM {t} WHERE id >= {p} ORDER BY id LIMIT 1 OFFSET {p}", [lo, size - 1])
-            hi = row[0][0] if row else last
+            hi = self._first_key(key, f"WHERE {k} >= {m}", keys.params(lo, key), offset=size - 1)
+            hi = last if hi is None else hi
             ranges.append((lo, hi))
-            if hi >= last:
+            lo = self._first_key(key, f"WHERE {k} > {m}", keys.params(hi, key))
+            if lo is None:
                 return ranges
-            lo = hi + 1
 
-    def backfill_batch(self, step: Step, lo: int, hi: int, *, position: int = 0, batch: int = 0) -> int:
+    def batch_predicate(self) -> str:
+        """``WHERE`` of one batch: the rows whose key is between two bound keys (row values, for any key)."""
+        key = self.table.key
+        k, m = keys.columns_sql(self.d.quote, key), keys.marks_sql(self.d.param, key)
+        return f"{k} BETWEEN {m} AND {m}" if len(key) == 1 else f"{k} >= {m} AND {k} <= {m}"
+
+    def backfill_batch(self, step: Step, lo: Any, hi: Any, *, position: int = 0, batch: int = 0) -> int:
         sql = sql_batch(step, self)
+        key = self._key(step)
         with self.db.transaction():  # one short transaction per batch, progress saved with it
             quiet = self.d.quiet_triggers(self.db)
             for setting in quiet:
                 self.db.execute(setting)
             if not quiet and not self._fired:
                 self._fired = tuple(fires_on_update(self.table.catalog(), step))
-            rows: int = self.db.execute(sql, [lo, hi]).rowcount
+            rows: int = self.db.execute(sql, [*keys.params(lo, key), *keys.params(hi, key)]).rowcount
             if self.plan is not None:
                 self._save(position, batch, hi)
         pause = getattr(step, "pause", 0.0)
@@ -393,12 +423,13 @@ class SQLBackend(BaseBackend):
         """The view for ``app``: every column it names, ``aliases`` mapping a name it uses to a real column."""
         check_name(app.name, kind="app version")
         cols = self.table.column_names
-        wanted = ["id", *dict.fromkeys([*app.reads, *app.writes])]
+        key = list(self.table.key) or ["id"]
+        wanted = [*key, *dict.fromkeys(c for c in [*app.reads, *app.writes] if c not in key)]
         mapping = {c: aliases.get(c, c) for c in wanted}
         name = self.d.view_name(self.table.name, app.name)
         if not all(real in cols for real in mapping.values()) or name in self.table.views:
             return []
-        return self.d.create_view_sql(self.table.name, app.name, mapping)
+        return self.d.create_view_sql(self.table.name, app.name, mapping, tuple(key))
 
     def _tidy_views(self, status: str) -> None:
         """After a rollback, drop the views of the plan's app versions that this run (or the cut-off run it

@@ -167,7 +167,7 @@ class SQLiteDialect:
         return (
             f"CREATE TABLE IF NOT EXISTS {name} (table_name TEXT NOT NULL, plan TEXT NOT NULL, "
             "fingerprint TEXT NOT NULL, "
-            "step_index INTEGER NOT NULL, step TEXT, batch INTEGER NOT NULL DEFAULT 0, last_id INTEGER, "
+            "step_index INTEGER NOT NULL, step TEXT, batch INTEGER NOT NULL DEFAULT 0, last_id INTEGER, last_key TEXT, "
             "status TEXT NOT NULL, started_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (table_name, plan))"
         )
 
@@ -214,11 +214,14 @@ class SQLiteDialect:
         """The view as SQL names it (quoted)."""
         return quote(self.view_name(table, version))
 
-    def create_view_sql(self, table: str, version: str, columns: dict[str, str]) -> list[str]:
+    def create_view_sql(
+        self, table: str, version: str, columns: dict[str, str], key: tuple[str, ...] = ("id",)
+    ) -> list[str]:
         """The view, with every column aliased (so a later RENAME COLUMN keeps the names it shows), and
         INSTEAD OF triggers so the app can write through it (SQLite views are read-only otherwise)."""
         view = quote(self.view_name(table, version))
-        shown = [c for c in columns if c != "id"]
+        shown = [c for c in columns if c not in key]
+        match = " AND ".join(f"{quote(k)} = OLD.{quote(k)}" for k in key)
         select = ", ".join(f"{quote(real)} AS {quote(name)}" for name, real in columns.items())
         sets = ", ".join(f"{quote(columns[c])} = NEW.{quote(c)}" for c in shown)
         names = ", ".join(quote(columns[c]) for c in shown)
@@ -227,7 +230,7 @@ class SQLiteDialect:
         return [
             f"CREATE VIEW IF NOT EXISTS {view} AS SELECT {select} FROM {quote(table)}",
             f"CREATE TRIGGER IF NOT EXISTS {upd} INSTEAD OF UPDATE ON {view} "
-            f"BEGIN UPDATE {quote(table)} SET {sets} WHERE id = OLD.id; END",
+            f"BEGIN UPDATE {quote(table)} SET {sets} WHERE {match}; END",
             f"CREATE TRIGGER IF NOT EXISTS {ins} INSTEAD OF INSERT ON {view} "
             f"BEGIN INSERT INTO {quote(table)} ({names}) VALUES ({values}); END",
         ]

@@ -25,6 +25,7 @@ from . import (
     require_lock_timeout,
     step_does_not_fit,
     switch_before_backfill,
+    table_without_key,
     unbatched_backfill,
 )
 from .finding import Finding, Severity
@@ -33,6 +34,7 @@ from .walk import walk
 
 _ORDER = (
     step_does_not_fit,
+    table_without_key,
     another_plan_cut_off,
     copy_loses_column_property,
     drop_column_blocked,

@@ -192,8 +192,8 @@ def _check_sql(step: Backfill, run: SqlRun) -> None:
 def _batch_sql(step: Backfill, run: SqlRun) -> str:
     d = run.dialect
     value = d.quote(step.source) if step.source else f"({sql_for(step.sql, d.name)})"
-    t, g, p = d.quote(run.table.name), d.quote(step.target), d.param
-    return f"UPDATE {t} SET {g} = {value} WHERE id BETWEEN {p} AND {p}"
+    t, g = d.quote(run.table.name), d.quote(step.target)
+    return f"UPDATE {t} SET {g} = {value} WHERE {run.batch_predicate()}"
 
 
 @sql_statements.register

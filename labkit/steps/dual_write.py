@@ -133,9 +133,11 @@ def _check_sql(step: _DualWrite, run: SqlRun) -> None:
 
 @sql_statements.register
 def _start_sql(step: StartDualWrite, run: SqlRun) -> list[str]:
-    make = {"sqlite": _sqlite_triggers, "postgresql": _postgres_trigger}[run.dialect.name]
     expr = sql_for(step.sql, run.dialect.name)
-    return make(run.dialect, run.table.name, step.source, step.target, expr, step.both_ways)
+    if run.dialect.name == "sqlite":
+        match = " AND ".join(f"{run.dialect.quote(k)} = NEW.{run.dialect.quote(k)}" for k in run.table.key or ("id",))
+        return _sqlite_triggers(run.dialect, run.table.name, step.source, step.target, expr, step.both_ways, match)
+    return _postgres_trigger(run.dialect, run.table.name, step.source, step.target, expr, step.both_ways)
 
 
 @sql_statements.register
@@ -152,7 +154,10 @@ def sqlite_trigger_names(table: str, source: str, target: str) -> list[str]:
     return [f"{base}_ins_fwd", f"{base}_upd_fwd", f"{base}_ins_back", f"{base}_upd_back"]
 
 
-def _sqlite_triggers(d: Dialect, table: str, source: str, target: str, expr: str | None, both_ways: bool) -> list[str]:
+def _sqlite_triggers(
+    d: Dialect, table: str, source: str, target: str, expr: str | None, both_ways: bool, match: str
+) -> list[str]:
+    """AFTER triggers that update the row just written (``match``: its key equals NEW's)."""
     q = d.quote
     t, s, g = q(table), q(source), q(target)
     ins_f, upd_f, ins_b, upd_b = (q(n) for n in sqlite_trigger_names(table, source, target))
@@ -160,26 +165,26 @@ def _sqlite_triggers(d: Dialect, table: str, source: str, target: str, expr: str
         value = f"({expr})"
         return [
             f"CREATE TRIGGER IF NOT EXISTS {ins_f} AFTER INSERT ON {t} FOR EACH ROW "
-            f"BEGIN UPDATE {t} SET {g} = {value} WHERE id = NEW.id; END",
+            f"BEGIN UPDATE {t} SET {g} = {value} WHERE {match}; END",
             f"CREATE TRIGGER IF NOT EXISTS {upd_f} AFTER UPDATE OF {s} ON {t} FOR EACH ROW "
-            f"BEGIN UPDATE {t} SET {g} = {value} WHERE id = NEW.id; END",
+            f"BEGIN UPDATE {t} SET {g} = {value} WHERE {match}; END",
         ]
     # a copy (a rename): copy when the writer set only the old column; with both_ways, also back
     stmts = [
         f"CREATE TRIGGER IF NOT EXISTS {ins_f} AFTER INSERT ON {t} FOR EACH ROW WHEN NEW.{g} IS NULL "
-        f"BEGIN UPDATE {t} SET {g} = NEW.{s} WHERE id = NEW.id; END",
+        f"BEGIN UPDATE {t} SET {g} = NEW.{s} WHERE {match}; END",
         f"CREATE TRIGGER IF NOT EXISTS {upd_f} AFTER UPDATE OF {s} ON {t} FOR EACH ROW "
         f"WHEN NEW.{g} IS OLD.{g} AND NEW.{g} IS NOT NEW.{s} "
-        f"BEGIN UPDATE {t} SET {g} = NEW.{s} WHERE id = NEW.id; END",
+        f"BEGIN UPDATE {t} SET {g} = NEW.{s} WHERE {match}; END",
     ]
     if both_ways:  # NULL never flows back: the rollback's reset of the new column must not wipe the old one
         stmts += [
             f"CREATE TRIGGER IF NOT EXISTS {ins_b} AFTER INSERT ON {t} FOR EACH ROW "
             f"WHEN NEW.{s} IS NULL AND NEW.{g} IS NOT NULL "
-            f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE id = NEW.id; END",
+            f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE {match}; END",
             f"CREATE TRIGGER IF NOT EXISTS {upd_b} AFTER UPDATE OF {g} ON {t} FOR EACH ROW "
             f"WHEN NEW.{s} IS OLD.{s} AND NEW.{s} IS NOT NEW.{g} AND NEW.{g} IS NOT NULL "
-            f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE id = NEW.id; END",
+            f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE {match}; END",
         ]
     return stmts
 
