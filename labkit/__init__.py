@@ -11,7 +11,7 @@ from .builders import (
     build_naive_rename_migration,
     build_rename_column_migration,
 )
-from .data import EMAIL_DOMAIN_SQL, email_domain, make_products, make_users, split_name
+from .data import EMAIL_DOMAIN_SQL, email_domain, make_orders, make_products, make_users, split_name
 from .db import Database, DbTable, TableNotFoundError, connect
 from .errors import (
     ColumnExistsError,
@@ -114,6 +114,7 @@ __all__ = [
     "email_domain",
     "embedded_postgres",
     "exercises",
+    "make_orders",
     "make_products",
     "make_users",
     "notebook_setup",
