@@ -238,3 +238,21 @@ def test_a_uuid_keyed_table_cut_off_mid_backfill_resumes_after_its_last_key(pg_u
         assert [e.batch for e in batches] == [3, 4] and batches[0].detail.startswith("keys UUID(")
         assert by_key(tokens, "holder") == expected
         again.drop_table("tokens")
+
+
+def test_batches_are_fixed_at_the_start_even_while_the_app_inserts(db, monkeypatch):
+    """Rows inserted after the backfill starts are the dual write's: the ranges do not chase them."""
+    users = db.import_table(lk.make_users(50))
+    backend = users.backend()
+    step = lk.Backfill("users", "email", source="name", batch_size=10)
+    real = backend._first_key
+
+    def with_an_insert_each_time(*args, **kwargs):  # an app thread inserting between every boundary query
+        users.insert({"name": "late", "email": "late@x.io"})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "_first_key", with_an_insert_each_time)
+    ranges = backend.backfill_ranges(step)  # (it used to chase them: a batch per late row, for ever)
+    last = ranges[-1][1]
+    assert ranges[0] == (1, 10) and last <= 52 and len(ranges) == 6  # up to the last key when it started
+    assert max(users.ids) > last + 5  # the app went on inserting while the ranges were fixed

@@ -381,11 +381,14 @@ class SQLBackend(BaseBackend):
         if size is None:
             return [(first, last)]
         ranges, lo = [], first
+        upto = keys.params(last, key)  # rows inserted from now on are the dual write's, not the backfill's
         while True:
-            hi = self._first_key(key, f"WHERE {k} >= {m}", keys.params(lo, key), offset=size - 1)
+            hi = self._first_key(
+                key, f"WHERE {k} >= {m} AND {k} <= {m}", [*keys.params(lo, key), *upto], offset=size - 1
+            )
             hi = last if hi is None else hi
             ranges.append((lo, hi))
-            lo = self._first_key(key, f"WHERE {k} > {m}", keys.params(hi, key))
+            lo = self._first_key(key, f"WHERE {k} > {m} AND {k} <= {m}", [*keys.params(hi, key), *upto])
             if lo is None:
                 return ranges
 
