@@ -54,3 +54,17 @@ def test_db_bench_runs_on_sqlite_and_writes_json_and_markdown(tmp_path):
         assert key in sqlite
     assert sqlite["failed_requests_labkit"] == 0 and sqlite["failed_requests_alembic"] > 0
     assert "| figure | target | sqlite |" in (tmp_path / "db_backfill.md").read_text()
+
+
+def test_real_table_bench_runs_on_sqlite_and_writes_its_figures(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "real_table.py"), "--rows", "2000", "--engines", "sqlite", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads((tmp_path / "real_table.json").read_text())["sqlite"]
+    assert figures["production_copy"]["status"] == "completed"
+    assert figures["production_rollback"]["status"] == "rolled_back"
+    assert figures["production_rollback"]["catalog_restored"] is True

@@ -210,3 +210,22 @@ def test_a_hand_built_copy_that_leaves_properties_behind_is_refused(pg):
     for what in ("comment on column payer_id", "CHECK ((payer_id > 0))", "REFERENCES accounts(id)",
                  "NOT NULL", "set the default of payer_id to 1", "index orders_account_region"):  # fmt: skip
         assert any(what in m for m in lost), (what, lost)
+
+
+def test_a_failed_concurrent_index_build_leaves_no_invalid_index_and_a_leftover_one_is_rebuilt(pg):
+    pg.execute("CREATE TABLE t (id bigint PRIMARY KEY, a int)")
+    pg.execute("INSERT INTO t SELECT i, i % 5 FROM generate_series(1, 20) AS s(i)")  # duplicates in a
+    t = pg.table("t")
+    step = lk.CreateIndex("t", "a", "t_a_unique", "(a)", unique=True)
+    result = lk.MigrationRunner(t).execute_plan(lk.MigrationPlan("unique a", [step]))
+    assert result.status == "rolled_back" and "could not create unique index" in str(result.error)
+    assert [i.name for i in t.catalog().indexes] == ["t_pkey"]  # the INVALID build was dropped
+    with pytest.raises(Exception, match="could not create unique index"):
+        pg.execute("CREATE UNIQUE INDEX CONCURRENTLY t_a_unique ON t (a)")  # leaves an INVALID index behind
+    assert [(i.name, i.valid) for i in t.catalog().indexes] == [("t_a_unique", False), ("t_pkey", True)]
+    pg.execute("UPDATE t SET a = id")  # the duplicates are gone; the leftover is still INVALID
+    assert lk.MigrationRunner(t).execute_plan(lk.MigrationPlan("unique a", [step])).ok
+    assert [(i.name, i.valid, i.unique) for i in t.catalog().indexes] == [
+        ("t_a_unique", True, True),
+        ("t_pkey", True, True),
+    ]

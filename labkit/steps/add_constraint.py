@@ -25,7 +25,7 @@ class AddConstraint(Step):
 
     kind = "add_constraint"
     column_fields = ("column",)
-    phase = "expand"
+    phase = "migrate"  # a copy's constraints go in once its dual write fills the column (see copy_column.py)
 
     table: str
     column: str
