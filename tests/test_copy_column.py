@@ -229,3 +229,17 @@ def test_a_failed_concurrent_index_build_leaves_no_invalid_index_and_a_leftover_
         ("t_a_unique", True, True),
         ("t_pkey", True, True),
     ]
+
+
+def test_postgres_copy_rebuilds_a_partial_index_and_a_named_check(pg):
+    orders = make_orders(pg)
+    before, rows = orders.catalog(), rows_of(orders)
+    result = lk.MigrationRunner(orders).execute_plan(lk.build_rename_column_migration(orders, "amount", "total"))
+    assert result.ok, result.summary()
+    after = orders.catalog()
+    assert after.column("total") == replace(before.column("amount"), name="total")  # numeric(12,2), NOT NULL, ...
+    big = next(i for i in after.indexes if i.name == "orders_big")
+    assert big.partial and big.columns == ("total",) and "WHERE (total > (1000)::numeric)" in big.definition
+    check = next(c for c in after.constraints if c.name == "amount_positive")
+    assert check.definition == "CHECK ((total >= (0)::numeric))"
+    assert rows_of(orders) == renamed_rows(rows, "amount", "total")

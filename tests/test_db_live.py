@@ -105,9 +105,8 @@ def test_kill_9_mid_backfill_leaves_data_consistent_and_a_rerun_finishes(db, kin
     assert len(users.views) == 1  # only the newest app version's view is left
 
 
-def test_a_cut_off_run_can_be_rolled_back_on_request(db):
-    users = db.import_table(lk.make_users(50))
-    before = users.snapshot()
+def kill_rename_after_batch(db, batch: int) -> None:
+    """Run the rename in a child process and kill -9 it once ``batch`` batches are committed."""
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, db.url, "rename"],
         stdout=subprocess.PIPE,
@@ -115,10 +114,17 @@ def test_a_cut_off_run_can_be_rolled_back_on_request(db):
         env={**os.environ, "PYTHONPATH": os.getcwd()},
     )
     for line in child.stdout:
-        if line.strip() == "2":
+        if line.strip() == str(batch):
             child.send_signal(signal.SIGKILL)
             break
     child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL, "the child finished before it could be killed"
+
+
+def test_a_cut_off_run_can_be_rolled_back_on_request(db):
+    users = db.import_table(lk.make_users(50))
+    before = users.snapshot()
+    kill_rename_after_batch(db, 2)
     result = lk.MigrationRunner(users, resume="rollback").execute_plan(db_rename_plan(users, batch_size=10))
     assert result.status == "rolled_back"
     assert isinstance(result.error, lk.errors.RollbackRequested)
@@ -187,17 +193,7 @@ def test_asking_to_roll_back_when_nothing_was_cut_off_is_refused_and_runs_nothin
 
 def test_another_plan_is_refused_while_a_cut_off_run_is_unfinished(db):
     users = db.import_table(lk.make_users(50))
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, db.url, "rename"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
-    )
-    for line in child.stdout:
-        if line.strip() == "2":
-            child.send_signal(signal.SIGKILL)
-            break
-    child.wait(timeout=60)
+    kill_rename_after_batch(db, 2)
     before = users.snapshot()
     rival = db_add_plan(users)
     findings = [f for f in lk.validate_migration_safety(rival, users) if f.rule == "another-plan-cut-off"]

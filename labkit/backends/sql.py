@@ -264,23 +264,19 @@ class SQLBackend(BaseBackend):
             self._locked = False
 
     # ---------------------------------------------------------------- running DDL
-    def _ddl(self, statements: list[str], save: Callable[[], None] | None = None, what: str = "DDL") -> None:
-        """Run DDL and the state update in one transaction, under the engine's lock timeout, with retries."""
-        statements = [s for s in statements if s]
+    def _with_retries(self, attempt_once: Callable[[], None], what: str, on_give_up: Callable[[], None]) -> None:
+        """Call ``attempt_once`` until it succeeds; after a lock timeout wait (backoff, jitter) and try again, at
+        most ``max_attempts`` times, each retry an event; any other error, or the last one, is raised after
+        ``on_give_up``."""
         attempt = 1
         while True:
             try:
-                with self.db.transaction():
-                    for sql in self.d.ddl_prelude():
-                        self.db.execute(sql)
-                    for sql in statements:
-                        self.db.execute(sql)
-                    if save is not None:
-                        save()
+                attempt_once()
                 return
             except Exception as exc:
                 delay = self.d.retry_delay(exc, attempt)
                 if delay is None:
+                    on_give_up()
                     raise
                 if self.on_event:
                     self.on_event(
@@ -291,43 +287,46 @@ class SQLBackend(BaseBackend):
                 time.sleep(delay)
                 attempt += 1
 
+    def _ddl(self, statements: list[str], save: Callable[[], None] | None = None, what: str = "DDL") -> None:
+        """Run DDL and the state update in one transaction, under the engine's lock timeout, with retries."""
+        statements = [s for s in statements if s]
+
+        def once() -> None:
+            with self.db.transaction():
+                for sql in [*self.d.ddl_prelude(), *statements]:
+                    self.db.execute(sql)
+                if save is not None:
+                    save()
+
+        self._with_retries(once, what, lambda: None)
+
     def _outside_transaction(
         self, produce: Callable[[], list[str]], cleanup: Step | None, save: Callable[[], None] | None, what: str
     ) -> None:
         """Run statements that cannot run in a transaction (``CREATE INDEX CONCURRENTLY``) one by one, under the
         session's lock timeout, with the same retries as ``_ddl``; the progress is saved once they all ran.
         A try that fails for good is cleaned up (``cleanup``: e.g. the INVALID index a failed build leaves)."""
-        attempt = 1
-        while True:
+
+        def once() -> None:
+            for sql in self.d.session_prelude():
+                self.db.execute(sql)
             try:
-                for sql in self.d.session_prelude():
+                for sql in produce():  # asked again on each try: what is left over changes what to run
                     self.db.execute(sql)
-                try:
-                    for sql in produce():  # asked again on each try: what is left over changes what to run
+            finally:
+                for sql in self.d.session_reset():
+                    self.db.execute(sql)
+            if save is not None:
+                with self.db.transaction():
+                    save()
+
+        def clean_up() -> None:
+            if cleanup is not None:
+                with contextlib.suppress(Exception):  # the error that matters is the build's, raised after this
+                    for sql in sql_statements(cleanup, self):
                         self.db.execute(sql)
-                finally:
-                    for sql in self.d.session_reset():
-                        self.db.execute(sql)
-                if save is not None:
-                    with self.db.transaction():
-                        save()
-                return
-            except Exception as exc:
-                delay = self.d.retry_delay(exc, attempt)
-                if delay is None:
-                    if cleanup is not None:
-                        with contextlib.suppress(Exception):  # the error that matters is the build's, raised below
-                            for sql in sql_statements(cleanup, self):
-                                self.db.execute(sql)
-                    raise
-                if self.on_event:
-                    self.on_event(
-                        "retry",
-                        f"{what}: lock timeout (attempt {attempt} of {self.d.max_attempts}); "
-                        f"retrying in {delay * 1000:.0f} ms",
-                    )
-                time.sleep(delay)
-                attempt += 1
+
+        self._with_retries(once, what, clean_up)
 
     def _run(self, step: Step, save: Callable[[], None] | None, what: str, *, undoing: bool = False) -> None:
         self.check_step(step)  # an undo step is checked here, when the rollback needs it
