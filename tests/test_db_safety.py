@@ -91,3 +91,23 @@ def test_postgres_keeps_the_user_triggers_quiet_during_the_backfill(pg):
     assert pg.query("SELECT count(*) FROM audit") == [(0,)]
     users.update(3, {"name": "an app write"})  # an app's own write still fires it
     assert pg.query("SELECT count(*) FROM audit") == [(1,)]
+
+
+def test_postgres_refuses_a_role_that_does_not_own_the_table_before_any_change(pg, pg_url):
+    users = pg.import_table(lk.make_users(5))
+    pg.execute("DROP ROLE IF EXISTS lab_app")
+    pg.execute("CREATE ROLE lab_app LOGIN")
+    pg.execute("GRANT SELECT, INSERT, UPDATE ON users TO lab_app")
+    try:
+        with lk.connect(pg_url.replace("postgres:@", "lab_app:@", 1)) as app_db:
+            table = app_db.table("users")
+            plan = db_rename_plan(table)
+            found = [f for f in lk.validate_migration_safety(plan, table) if f.rule == "missing-privilege"]
+            assert found and "does not own" in found[0].message and found[0].severity == "error"
+            with pytest.raises(lk.PreflightError, match="GRANT postgres TO lab_app"):
+                lk.MigrationRunner(table).execute_plan(plan)
+        assert users.column_names == ["id", "name", "email"] and users.triggers == ()
+        assert "missing-privilege" not in rules(db_rename_plan(users), users)  # the owner may
+    finally:
+        pg.execute("DROP OWNED BY lab_app")
+        pg.execute("DROP ROLE lab_app")

@@ -123,6 +123,28 @@ class PostgresDialect:
     def session_reset(self) -> list[str]:
         return ["RESET lock_timeout"]
 
+    def missing_privileges(self, db: Database, table: str, *, views: bool) -> list[str]:
+        """What this role may not do that a plan on ``table`` needs (ALTER TABLE is the owner's; labkit's trigger
+        functions and state table go in the table's schema; each app version's view in a schema of its own)."""
+        row = db.query(
+            "SELECT current_user, pg_get_userbyid(c.relowner), pg_has_role(current_user, c.relowner, 'MEMBER'), "
+            "has_schema_privilege(c.relnamespace, 'CREATE'), has_database_privilege(current_database(), 'CREATE'), "
+            "c.relnamespace::regnamespace::text FROM pg_class c WHERE c.oid = %s::regclass",
+            [quote(table)],
+        )[0]
+        user, owner, owns, in_schema, in_database, schema = row
+        missing = []
+        if not owns:
+            missing.append(f"role {user} does not own {table} (its owner is {owner}): ALTER TABLE, triggers and "
+                           f"constraints need the owner; run as {owner}, or GRANT {owner} TO {user}")  # fmt: skip
+        if not in_schema:
+            missing.append(f"role {user} may not CREATE in schema {schema}, where labkit's trigger functions and "
+                           f"its state table go: GRANT CREATE ON SCHEMA {schema} TO {user}")  # fmt: skip
+        if views and not in_database:
+            missing.append(f"role {user} may not create schemas, where each app version's view goes "
+                           f"(labkit_<version>): GRANT CREATE ON DATABASE to {user}")  # fmt: skip
+        return missing
+
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         """Seconds to wait before another attempt after a lock timeout; None: give up (re-raise)."""
         import psycopg

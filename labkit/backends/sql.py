@@ -119,6 +119,7 @@ class SQLBackend(BaseBackend):
             catalog=self.table.catalog(),
             cut_off_runs=tuple(self._other_cut_off_runs(plan.name)),
             quiet_triggers=bool(self.d.quiet_triggers(self.db)),
+            missing_privileges=tuple(self.d.missing_privileges(self.db, self.table.name, views=bool(plan.apps))),
         )
 
     def _other_cut_off_runs(self, plan_name: str) -> list[tuple[str, str]]:

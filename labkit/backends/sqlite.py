@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sqlite3
 import time
@@ -113,6 +114,17 @@ class SQLiteDialect:
 
     def session_reset(self) -> list[str]:
         return []
+
+    def missing_privileges(self, db: Database, table: str, *, views: bool) -> list[str]:
+        """SQLite's privileges are the file's: it must be writable, and so must its folder (the WAL, the
+        shared-memory file and labkit's lock file live beside it)."""
+        path = Path(self.path)
+        missing = []
+        if path.exists() and not os.access(path, os.W_OK):
+            missing.append(f"the database file {path} is read-only for this process")
+        if not os.access(path.parent, os.W_OK):
+            missing.append(f"the folder {path.parent} is read-only: SQLite's WAL and labkit's lock file go there")
+        return missing
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         return None

@@ -21,6 +21,7 @@ from . import (
     drop_column_rewrites_table,
     drop_column_still_read,
     irreversible_step_before_contract,
+    missing_privilege,
     rename_in_place,
     require_lock_timeout,
     step_does_not_fit,
@@ -34,6 +35,7 @@ from .walk import walk
 
 _ORDER = (
     step_does_not_fit,
+    missing_privilege,
     table_without_key,
     another_plan_cut_off,
     copy_loses_column_property,
