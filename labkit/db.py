@@ -129,10 +129,24 @@ class Database:
         return self.dialect.tables(self)
 
     def table(self, name: str) -> DbTable:
-        check_name(name, kind="table")
-        if name not in self.tables():
+        """A handle on table ``name``, or ``"schema.table"`` (PostgreSQL) for one outside the current schema."""
+        if not isinstance(name, str):
+            raise InvalidNameError(name, kind="table", reason="a table name is a string")
+        schema, _, table = name.rpartition(".")
+        check_name(table, kind="table")
+        if schema:
+            check_name(schema, kind="schema")
+            if not self.dialect.has_schemas:
+                raise InvalidNameError(name, kind="table", reason=f"{self.dialect.name} has no schemas")
+            if schema == self.dialect.current_schema(self):
+                schema = ""  # the same table as its bare name: one state row, one lock, one set of views
+        if schema:
+            if not self.dialect.table_exists(self, f"{schema}.{table}"):
+                raise TableNotFoundError(name)
+            return DbTable(self, table, schema)
+        if table not in self.tables():
             raise TableNotFoundError(name, [t for t in self.tables() if not t.startswith("labkit_")])
-        return DbTable(self, name)
+        return DbTable(self, table)
 
     def create_table(self, name: str, columns: Mapping[str, str] | Sequence[str]) -> DbTable:
         """Create a table with an integer primary key ``id`` and the given columns (name -> SQL type)."""
@@ -163,7 +177,9 @@ class Database:
         return handle
 
     def drop_table(self, name: str) -> None:
-        check_name(name, kind="table")
+        """Drop table ``name`` (or ``"schema.table"``) with labkit's views and triggers of it."""
+        for part in name.split(".") if isinstance(name, str) else [name]:
+            check_name(part, kind="table")
         with self.transaction():
             self.dialect.drop_table(self, name)
 
@@ -179,21 +195,34 @@ class Database:
 class DbTable:
     """A handle on one table of a ``Database``, with the in-memory ``Table``'s interface."""
 
-    def __init__(self, db: Database, name: str) -> None:
+    def __init__(self, db: Database, name: str, schema: str | None = None) -> None:
         self.db = db
         self._name = check_name(name, kind="table")
+        self.schema = check_name(schema, kind="schema") if schema is not None else None  # None: the current one
         self._key: tuple[str, ...] | None = None
 
     @property
     def name(self) -> str:
+        """The table's own name (what plans name); ``qualified`` adds its schema when it is not the current one."""
         return self._name
+
+    @property
+    def qualified(self) -> str:
+        """``schema.table``, or ``table`` in the connection's current schema: what the engine, the state table and
+        the lock know the table by."""
+        return f"{self.schema}.{self._name}" if self.schema else self._name
+
+    @property
+    def ref(self) -> str:
+        """The table as SQL names it, quoted (and schema-qualified when it is not in the current schema)."""
+        return self.db.dialect.quote_table(self.qualified)
 
     def _q(self, ident: str) -> str:
         return self.db.dialect.quote(ident)
 
     @property
     def column_names(self) -> list[str]:
-        return [c for c, _ in self.db.dialect.columns(self.db, self._name)]
+        return [c for c, _ in self.db.dialect.columns(self.db, self.qualified)]
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -219,14 +248,14 @@ class DbTable:
         return [c for c in self.column_names if c not in key]
 
     def column_types(self) -> dict[str, str]:
-        return dict(self.db.dialect.columns(self.db, self._name))
+        return dict(self.db.dialect.columns(self.db, self.qualified))
 
     def has_column(self, column: str) -> bool:
         return column in self.column_names
 
     @property
     def row_count(self) -> int:
-        return int(self.db.query(f"SELECT count(*) FROM {self._q(self._name)}")[0][0])
+        return int(self.db.query(f"SELECT count(*) FROM {self.ref}")[0][0])
 
     def __len__(self) -> int:
         return self.row_count
@@ -235,23 +264,23 @@ class DbTable:
     def ids(self) -> list[Any]:
         """The key of every row, in key order (a tuple per row for a composite key)."""
         cols = ", ".join(self._q(k) for k in self.key)
-        rows = self.db.query(f"SELECT {cols} FROM {self._q(self._name)} {self._order()}")
+        rows = self.db.query(f"SELECT {cols} FROM {self.ref} {self._order()}")
         return [keys.value_of(r, self.key) for r in rows]
 
     def catalog(self) -> TableCatalog:
         """What the catalog says about this table: key, columns as declared, constraints both ways, indexes,
         user triggers, dependent views (``labkit.catalog.TableCatalog``)."""
-        return self.db.dialect.catalog(self.db, self._name)
+        return self.db.dialect.catalog(self.db, self.qualified)
 
     @property
     def triggers(self) -> tuple[str, ...]:
         """The dual-write triggers labkit installed on this table."""
-        return tuple(self.db.dialect.labkit_triggers(self.db, self._name))
+        return tuple(self.db.dialect.labkit_triggers(self.db, self.qualified))
 
     @property
     def views(self) -> tuple[str, ...]:
         """The versioned views labkit created for this table."""
-        return tuple(self.db.dialect.labkit_views(self.db, self._name))
+        return tuple(self.db.dialect.labkit_views(self.db, self.qualified))
 
     def _check(self, names: Sequence[str]) -> None:
         cols = self.column_names
@@ -264,7 +293,7 @@ class DbTable:
     def insert(self, row: Mapping[str, Any] | None = None) -> Any:
         values = dict(row or {})
         self._check(list(values))
-        t = self._q(self._name)
+        t = self.ref
         if values:
             cols = ", ".join(self._q(c) for c in values)
             marks = ", ".join([self.db.dialect.param] * len(values))
@@ -289,7 +318,7 @@ class DbTable:
         sets = ", ".join(f"{self._q(c)} = {p}" for c in values)
         with self.db.transaction():
             cur = self.db.execute(
-                f"UPDATE {self._q(self._name)} SET {sets} WHERE {self._where_key()}",
+                f"UPDATE {self.ref} SET {sets} WHERE {self._where_key()}",
                 [*values.values(), *keys.params(row_id, self.key)],
             )
             if cur.rowcount == 0:
@@ -297,16 +326,14 @@ class DbTable:
 
     def delete(self, row_id: Any) -> None:
         with self.db.transaction():
-            cur = self.db.execute(
-                f"DELETE FROM {self._q(self._name)} WHERE {self._where_key()}", keys.params(row_id, self.key)
-            )
+            cur = self.db.execute(f"DELETE FROM {self.ref} WHERE {self._where_key()}", keys.params(row_id, self.key))
             if cur.rowcount == 0:
                 raise RowNotFoundError(self._name, row_id)
 
     def _select_all(self, where: str = "", params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         # SELECT * and the names from the cursor: one statement, so a concurrent DROP COLUMN cannot slip
         # between reading the column list and reading the rows
-        cur = self.db.execute(f"SELECT * FROM {self._q(self._name)} {where} {self._order()}", params)
+        cur = self.db.execute(f"SELECT * FROM {self.ref} {where} {self._order()}", params)
         return [d[0] for d in cur.description], cur.fetchall()
 
     def get(self, row_id: Any) -> dict[str, Any]:
@@ -322,7 +349,7 @@ class DbTable:
     def column(self, name: str) -> list[Any]:
         if name not in self.key:
             self._check([name])
-        return [r[0] for r in self.db.query(f"SELECT {self._q(name)} FROM {self._q(self._name)} {self._order()}")]
+        return [r[0] for r in self.db.query(f"SELECT {self._q(name)} FROM {self.ref} {self._order()}")]
 
     def snapshot(self) -> TableSnapshot:
         """Every row in key order: the key's values (``ids``) and each other column's, as the in-memory table's."""
@@ -353,4 +380,4 @@ class DbTable:
         return SQLBackend(self)
 
     def __repr__(self) -> str:
-        return f"DbTable({self._name!r} in {self.db!r})"
+        return f"DbTable({self.qualified!r} in {self.db!r})"

@@ -130,7 +130,7 @@ class PostgresDialect:
             "SELECT current_user, pg_get_userbyid(c.relowner), pg_has_role(current_user, c.relowner, 'MEMBER'), "
             "has_schema_privilege(c.relnamespace, 'CREATE'), has_database_privilege(current_database(), 'CREATE'), "
             "c.relnamespace::regnamespace::text FROM pg_class c WHERE c.oid = %s::regclass",
-            [quote(table)],
+            [self.quote_table(table)],
         )[0]
         user, owner, owns, in_schema, in_database, schema = row
         missing = []
@@ -155,6 +155,18 @@ class PostgresDialect:
         return float(ceiling * self._rng.uniform(0.5, 1.0))  # "equal jitter": never zero, never in lockstep
 
     # ---------------------------------------------------------------- catalogue
+    has_schemas = True
+
+    def quote_table(self, qualified: str) -> str:
+        """``orders`` or ``billing.orders`` (validated names), quoted part by part."""
+        return ".".join(quote(part) for part in qualified.split("."))
+
+    def current_schema(self, db: Database) -> str:
+        return str(db.query("SELECT current_schema()")[0][0])
+
+    def table_exists(self, db: Database, qualified: str) -> bool:
+        return bool(db.query("SELECT to_regclass(%s) IS NOT NULL", [self.quote_table(qualified)])[0][0])
+
     def tables(self, db: Database) -> list[str]:
         rows = db.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
         return [r[0] for r in rows]
@@ -164,10 +176,8 @@ class PostgresDialect:
         ``integer[]``, an enum's or a domain's name ...), as ``format_type`` writes it."""
         rows = db.query(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-            "JOIN pg_class c ON c.oid = a.attrelid "
-            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = %s "
-            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-            [table],
+            "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            [self.quote_table(table)],
         )
         return [(r[0], r[1]) for r in rows]
 
@@ -209,22 +219,28 @@ class PostgresDialect:
 
     def bulk_load(self, db: Database, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
         names = ", ".join(quote(c) for c in columns)
-        with db.conn.cursor() as cur, cur.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+        with db.conn.cursor() as cur, cur.copy(f"COPY {self.quote_table(table)} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         # ids were given explicitly: move the identity past them so the app's inserts do not collide
         db.execute(
             "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
-            f"COALESCE((SELECT max(id) FROM {quote(table)}), 0) + 1, false)",
-            [table],
+            f"COALESCE((SELECT max(id) FROM {self.quote_table(table)}), 0) + 1, false)",
+            [self.quote_table(table)],
         )
 
     def drop_table(self, db: Database, table: str) -> None:
         for view in self.labkit_views(db, table):
             db.execute(f"DROP VIEW IF EXISTS {view}")
-        db.execute(f"DROP TABLE IF EXISTS {quote(table)} CASCADE")
-        for fn in db.query("SELECT proname FROM pg_proc WHERE proname LIKE %s", [f"{TRIGGER_PREFIX}{table}_%"]):
-            db.execute(f"DROP FUNCTION IF EXISTS {quote(fn[0])}() CASCADE")
+        db.execute(f"DROP TABLE IF EXISTS {self.quote_table(table)} CASCADE")
+        schema, _, name = table.rpartition(".")
+        functions = db.query(
+            "SELECT oid::regprocedure::text FROM pg_proc WHERE proname LIKE %s "
+            "AND pronamespace = COALESCE(to_regnamespace(%s), current_schema()::regnamespace)",
+            [f"{TRIGGER_PREFIX}{name}_%", quote(schema) if schema else None],
+        )
+        for (fn,) in functions:
+            db.execute(f"DROP FUNCTION IF EXISTS {fn} CASCADE")
 
     def state_table_sql(self, name: str) -> str:
         return (
@@ -252,20 +268,28 @@ class PostgresDialect:
         """The table as the catalog describes it (see ``labkit.catalog``)."""
         from . import catalog_postgresql
 
-        return catalog_postgresql.read(db, table)
+        schema, _, name = table.rpartition(".")
+        return catalog_postgresql.read(db, name, schema or None)
 
     # ---------------------------------------------------------------- dual-write triggers (see steps/dual_write.py)
     def labkit_triggers(self, db: Database, table: str) -> list[str]:
         rows = db.query(
-            "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE c.relname = %s AND NOT t.tgisinternal AND tgname LIKE %s ORDER BY tgname",
-            [table, TRIGGER_PREFIX + "%"],
+            "SELECT tgname FROM pg_trigger t "
+            "WHERE t.tgrelid = to_regclass(%s) AND NOT t.tgisinternal AND tgname LIKE %s ORDER BY tgname",
+            [self.quote_table(table), TRIGGER_PREFIX + "%"],
         )
         return [r[0] for r in rows]
 
     # ---------------------------------------------------------------- versioned views: schema "labkit_<version>"
+    @staticmethod
+    def _view_schema(table: str, version: str) -> str:
+        """``labkit_v2`` for a table of the current schema, ``labkit_billing_v2`` for ``billing.orders``: two
+        tables of one name in two schemas never share a view (pgroll names its version schemas the same way)."""
+        schema, _, _ = table.rpartition(".")
+        return f"labkit_{schema}_{version}" if schema else f"labkit_{version}"
+
     def view_name(self, table: str, version: str) -> str:
-        return f"{quote('labkit_' + version)}.{quote(table)}"
+        return f"{quote(self._view_schema(table, version))}.{quote(table.rpartition('.')[2])}"
 
     def view_ref(self, table: str, version: str) -> str:
         return self.view_name(table, version)
@@ -276,21 +300,24 @@ class PostgresDialect:
         # a simple view is updatable in PostgreSQL: the app writes through it; names are kept on rename
         select = ", ".join(f"{quote(real)} AS {quote(name)}" for name, real in columns.items())
         return [
-            f"CREATE SCHEMA IF NOT EXISTS {quote('labkit_' + version)}",
-            f"CREATE VIEW {self.view_name(table, version)} AS SELECT {select} FROM {quote(table)}",
+            f"CREATE SCHEMA IF NOT EXISTS {quote(self._view_schema(table, version))}",
+            f"CREATE VIEW {self.view_name(table, version)} AS SELECT {select} FROM {self.quote_table(table)}",
         ]
 
     def drop_view_sql(self, view: str) -> str:
         return f"DROP VIEW IF EXISTS {view}"
 
     def labkit_views(self, db: Database, table: str) -> list[str]:
+        """labkit's versioned views that read this very table (by dependency, not by name: a table of the same
+        name in another schema has views of its own)."""
         rows = db.query(
-            "SELECT table_schema FROM information_schema.views "
-            "WHERE table_name = %s AND table_schema LIKE 'labkit\\_%%' "
-            "ORDER BY table_schema",
-            [table],
+            "SELECT DISTINCT n.nspname, v.relname FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid "
+            "JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace n ON n.oid = v.relnamespace "
+            "WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = to_regclass(%s) AND v.relkind = 'v' "
+            "AND n.nspname LIKE 'labkit\\_%%' ORDER BY n.nspname",
+            [self.quote_table(table)],
         )
-        return [f"{quote(r[0])}.{quote(table)}" for r in rows]
+        return [f"{quote(r[0])}.{quote(r[1])}" for r in rows]
 
     def empty_view_homes(self, db: Database) -> list[str]:
         """``DROP SCHEMA`` for each ``labkit_<version>`` schema that holds nothing any more (no CASCADE: one that

@@ -111,7 +111,7 @@ class SQLBackend(BaseBackend):
         named = sorted({f for s in plan.steps for text in s.sql_texts() for f in functions_called(text)})
         return EngineFacts(
             self.engine,
-            self.table.name,
+            self.table.qualified,
             tuple(self.table.data_columns),
             self.table.row_count,
             lock_timeout_ms=self.d.lock_timeout_ms,
@@ -119,7 +119,7 @@ class SQLBackend(BaseBackend):
             catalog=self.table.catalog(),
             cut_off_runs=tuple(self._other_cut_off_runs(plan.name)),
             quiet_triggers=bool(self.d.quiet_triggers(self.db)),
-            missing_privileges=tuple(self.d.missing_privileges(self.db, self.table.name, views=bool(plan.apps))),
+            missing_privileges=tuple(self.d.missing_privileges(self.db, self.table.qualified, views=bool(plan.apps))),
         )
 
     def _other_cut_off_runs(self, plan_name: str) -> list[tuple[str, str]]:
@@ -129,7 +129,7 @@ class SQLBackend(BaseBackend):
         rows = self.db.query(
             f"SELECT plan, step FROM {STATE_TABLE} WHERE table_name = {p} AND plan <> {p} "
             "AND status IN ('running', 'rolling_back') ORDER BY plan",
-            [self.table.name, plan_name],
+            [self.table.qualified, plan_name],
         )
         return [(r[0], r[1] or "") for r in rows]
 
@@ -144,7 +144,7 @@ class SQLBackend(BaseBackend):
     def check_step(self, step: Step) -> None:
         """Refuse a step with no SQL implementation, or one this database cannot run as given."""
         sql_check(step, self)  # first: an operation may say why it cannot run here
-        require(step, self.table.name, self.engine, sql_batch if step.batched else sql_statements)
+        require(step, self.table.qualified, self.engine, sql_batch if step.batched else sql_statements)
 
     # ---------------------------------------------------------------- state
     def _ensure_state(self) -> None:
@@ -162,7 +162,7 @@ class SQLBackend(BaseBackend):
         cur = self.db.execute(
             f"SELECT plan, fingerprint, step_index, batch, last_id, status, step, last_key FROM {STATE_TABLE} "
             f"WHERE table_name = {p} AND plan = {p}",
-            [self.table.name, plan_name],
+            [self.table.qualified, plan_name],
         )
         row = cur.fetchone()
         if row is None:
@@ -197,14 +197,14 @@ class SQLBackend(BaseBackend):
             params.append(status)
         self.db.execute(
             f"UPDATE {STATE_TABLE} SET {sets} WHERE table_name = {p} AND plan = {p}",
-            [*params, self.table.name, self.plan.name],
+            [*params, self.table.qualified, self.plan.name],
         )
 
     # ---------------------------------------------------------------- lifecycle
     def begin(self, plan: MigrationPlan, *, resume: str = "continue") -> Resume:
         self._ensure_state()
-        if not self.d.try_lock(self.db, self.table.name):
-            raise MigrationLockedError(self.table.name)
+        if not self.d.try_lock(self.db, self.table.qualified):
+            raise MigrationLockedError(self.table.qualified)
         self._locked = True
         self.plan = plan
         self._initial_views = set(self.table.views)
@@ -219,12 +219,13 @@ class SQLBackend(BaseBackend):
             p = self.d.param
             with self.db.transaction():
                 self.db.execute(
-                    f"DELETE FROM {STATE_TABLE} WHERE table_name = {p} AND plan = {p}", [self.table.name, plan.name]
+                    f"DELETE FROM {STATE_TABLE} WHERE table_name = {p} AND plan = {p}",
+                    [self.table.qualified, plan.name],
                 )
                 self.db.execute(
                     f"INSERT INTO {STATE_TABLE} (table_name, plan, fingerprint, step_index, step, batch, status, "
                     f"started_at, updated_at) VALUES ({p}, {p}, {p}, 0, {p}, 0, 'running', {self.d.now}, {self.d.now})",
-                    [self.table.name, plan.name, fingerprint(plan), plan.steps[0].name],
+                    [self.table.qualified, plan.name, fingerprint(plan), plan.steps[0].name],
                 )
             if plan.apps:
                 self.expose(plan.apps[0])
@@ -253,7 +254,7 @@ class SQLBackend(BaseBackend):
                     self.db.execute(
                         f"UPDATE {STATE_TABLE} SET status = {p}, updated_at = {self.d.now} "
                         f"WHERE table_name = {p} AND plan = {p}",
-                        [final, self.table.name, self.plan.name],
+                        [final, self.table.qualified, self.plan.name],
                     )
                 self._tidy_views(status)
         finally:
@@ -261,7 +262,7 @@ class SQLBackend(BaseBackend):
 
     def _release(self) -> None:
         if self._locked:
-            self.d.unlock(self.db, self.table.name)
+            self.d.unlock(self.db, self.table.qualified)
             self._locked = False
 
     # ---------------------------------------------------------------- running DDL
@@ -360,7 +361,7 @@ class SQLBackend(BaseBackend):
         cols = ", ".join(q(k) for k in key)
         order = ", ".join(q(k) + (" DESC" if desc else "") for k in key)
         rows = self.db.query(
-            f"SELECT {cols} FROM {q(self.table.name)} {where} ORDER BY {order} LIMIT 1 OFFSET {int(offset)}",
+            f"SELECT {cols} FROM {self.table.ref} {where} ORDER BY {order} LIMIT 1 OFFSET {int(offset)}",
             params or [],
         )
         return keys.value_of(rows[0], key) if rows else None
@@ -429,21 +430,21 @@ class SQLBackend(BaseBackend):
         key = list(self.table.key) or ["id"]
         wanted = [*key, *dict.fromkeys(c for c in [*app.reads, *app.writes] if c not in key)]
         mapping = {c: aliases.get(c, c) for c in wanted}
-        name = self.d.view_name(self.table.name, app.name)
+        name = self.d.view_name(self.table.qualified, app.name)
         if not all(real in cols for real in mapping.values()) or name in self.table.views:
             return []
-        return self.d.create_view_sql(self.table.name, app.name, mapping, tuple(key))
+        return self.d.create_view_sql(self.table.qualified, app.name, mapping, tuple(key))
 
     def _tidy_views(self, status: str) -> None:
         """After a rollback, drop the views of the plan's app versions that this run (or the cut-off run it
         resumed) made; after completion, keep only the newest version's view. A failed rollback leaves all."""
         assert self.plan is not None
-        mine = {self.d.view_name(self.table.name, a.name) for a in self.plan.apps}
+        mine = {self.d.view_name(self.table.qualified, a.name) for a in self.plan.apps}
         existing = set(self.table.views) & mine
         if status == "completed":
             deployed = [s.deploy for s in self.plan.steps if s.deploy]
             newest = deployed[-1] if deployed else (self.plan.apps[0].name if self.plan.apps else None)
-            drop = existing - {self.d.view_name(self.table.name, newest)} if newest else set()
+            drop = existing - {self.d.view_name(self.table.qualified, newest)} if newest else set()
         elif status == "rolled_back":
             drop = existing if self._resumed else existing - self._initial_views
         else:

@@ -130,6 +130,17 @@ class SQLiteDialect:
         return None
 
     # ---------------------------------------------------------------- catalogue
+    has_schemas = False  # an attached database is not supported
+
+    def quote_table(self, qualified: str) -> str:
+        return quote(qualified)
+
+    def current_schema(self, db: Database) -> str:
+        return "main"
+
+    def table_exists(self, db: Database, qualified: str) -> bool:
+        return qualified in self.tables(db)
+
     def tables(self, db: Database) -> list[str]:
         return [r[0] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
 

@@ -84,4 +84,4 @@ def _sql(step: AddColumn, run: SqlRun) -> list[str]:
     extra += " NOT NULL" if step.not_null else ""
     extra += "".join(f" {clause}" for clause in step.constraints)
     typed = f" {sql_type}" if sql_type else ""  # SQLite: a column may declare no type (and so convert nothing)
-    return [f"ALTER TABLE {d.quote(run.table.name)} ADD COLUMN {d.quote(step.column)}{typed}{extra}"]
+    return [f"ALTER TABLE {run.table.ref} ADD COLUMN {d.quote(step.column)}{typed}{extra}"]

@@ -89,15 +89,15 @@ def _add_sql(step: AddConstraint, run: SqlRun) -> list[str]:
     q = run.dialect.quote
     exists = run.db.query(
         "SELECT 1 FROM pg_constraint WHERE conrelid = %s::regclass AND conname = %s",
-        [q(run.table.name), step.constraint],
+        [run.table.ref, step.constraint],
     )
     if exists:  # safe to re-run: a resumed run may meet it done
         return []
     later = " NOT VALID" if step.not_valid else ""
-    return [f"ALTER TABLE {q(run.table.name)} ADD CONSTRAINT {q(step.constraint)} {step.definition}{later}"]
+    return [f"ALTER TABLE {run.table.ref} ADD CONSTRAINT {q(step.constraint)} {step.definition}{later}"]
 
 
 @sql_statements.register
 def _drop_sql(step: DropConstraint, run: SqlRun) -> list[str]:
     q = run.dialect.quote
-    return [f"ALTER TABLE {q(run.table.name)} DROP CONSTRAINT IF EXISTS {q(step.constraint)}"]
+    return [f"ALTER TABLE {run.table.ref} DROP CONSTRAINT IF EXISTS {q(step.constraint)}"]

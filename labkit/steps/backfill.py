@@ -114,7 +114,7 @@ def refuse_what_does_not_compile(step: Step, sql: SqlByDialect, run: SqlRun) -> 
     if expr is None:
         return
     try:
-        run.db.query(f"SELECT ({expr}) FROM {run.dialect.quote(run.table.name)} WHERE 1 = 0")
+        run.db.query(f"SELECT ({expr}) FROM {run.table.ref} WHERE 1 = 0")
     except Exception as exc:  # the driver's own words say what is wrong with it
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise step.refuse(f"its SQL expression {expr!r} does not compile against {run.table.name!r}: {first}") from exc
@@ -192,7 +192,7 @@ def _check_sql(step: Backfill, run: SqlRun) -> None:
 def _batch_sql(step: Backfill, run: SqlRun) -> str:
     d = run.dialect
     value = d.quote(step.source) if step.source else f"({sql_for(step.sql, d.name)})"
-    t, g = d.quote(run.table.name), d.quote(step.target)
+    t, g = run.table.ref, d.quote(step.target)
     return f"UPDATE {t} SET {g} = {value} WHERE {run.batch_predicate()}"
 
 

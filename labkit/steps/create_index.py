@@ -85,24 +85,29 @@ class DropIndex(Step):
 def _invalid(run: SqlRun, index: str) -> bool:
     rows = run.db.query(
         "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace",
-        [index],
+        "WHERE c.relname = %s AND i.indrelid = to_regclass(%s)",
+        [index, run.table.ref],
     )
     return bool(rows and rows[0][0])
 
 
+def _index_ref(run: SqlRun, index: str) -> str:
+    """An index lives in its table's schema: DROP and ALTER INDEX name it there."""
+    return run.dialect.quote_table(f"{run.table.schema}.{index}" if run.table.schema else index)
+
+
 @sql_statements.register
 def _create_sql(step: CreateIndex, run: SqlRun) -> list[str]:
-    q, t = run.dialect.quote, run.dialect.quote(run.table.name)
+    q, t = run.dialect.quote, run.table.ref
     unique = "UNIQUE " if step.unique else ""
     if run.dialect.name != "postgresql":
         return [f"CREATE {unique}INDEX IF NOT EXISTS {q(step.index)} ON {t} {step.definition}"]
     # an INVALID index of this name is a failed build (this run's or a cut-off one's): drop it, build again
-    drop = [f"DROP INDEX CONCURRENTLY IF EXISTS {q(step.index)}"] if _invalid(run, step.index) else []
+    drop = [f"DROP INDEX CONCURRENTLY IF EXISTS {_index_ref(run, step.index)}"] if _invalid(run, step.index) else []
     return [*drop, f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {q(step.index)} ON {t} {step.definition}"]
 
 
 @sql_statements.register
 def _drop_sql(step: DropIndex, run: SqlRun) -> list[str]:
     concurrently = "CONCURRENTLY " if run.dialect.name == "postgresql" else ""
-    return [f"DROP INDEX {concurrently}IF EXISTS {run.dialect.quote(step.index)}"]
+    return [f"DROP INDEX {concurrently}IF EXISTS {_index_ref(run, step.index)}"]

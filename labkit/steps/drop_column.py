@@ -58,15 +58,15 @@ def _sql(step: DropColumn, run: SqlRun) -> list[str]:
     d, t = run.dialect, run.table
     views = [v for v in t.views if step.column in d.view_columns(run.db, v)]  # a view naming it blocks the drop
     # SQLite rewrites the whole table here (see the rule drop-column-rewrites-table)
-    drop = f"ALTER TABLE {d.quote(t.name)} DROP COLUMN {d.quote(step.column)}"
+    drop = f"ALTER TABLE {t.ref} DROP COLUMN {d.quote(step.column)}"
     before: list[str] = []
     if d.name == "sqlite":  # SQLite refuses to drop an indexed column (PostgreSQL drops its indexes with it)
         before = [f"DROP INDEX IF EXISTS {d.quote(i.name)}" for i in t.catalog().about(step.column).indexes]
     q = d.quote
     after = [
-        f"ALTER INDEX {q(now)} RENAME TO {q(then)}"
+        f"ALTER INDEX {d.quote_table(f'{t.schema}.{now}' if t.schema else now)} RENAME TO {q(then)}"
         if kind == "index"
-        else f"ALTER TABLE {q(t.name)} RENAME CONSTRAINT {q(now)} TO {q(then)}"
+        else f"ALTER TABLE {t.ref} RENAME CONSTRAINT {q(now)} TO {q(then)}"
         for kind, now, then in step.renames
     ]
     return [*(d.drop_view_sql(v) for v in views), *before, drop, *after]

@@ -137,7 +137,7 @@ def _start_sql(step: StartDualWrite, run: SqlRun) -> list[str]:
     if run.dialect.name == "sqlite":
         match = " AND ".join(f"{run.dialect.quote(k)} = NEW.{run.dialect.quote(k)}" for k in run.table.key or ("id",))
         return _sqlite_triggers(run.dialect, run.table.name, step.source, step.target, expr, step.both_ways, match)
-    return _postgres_trigger(run.dialect, run.table.name, step.source, step.target, expr, step.both_ways)
+    return _postgres_trigger(run.dialect, run.table.qualified, step.source, step.target, expr, step.both_ways)
 
 
 @sql_statements.register
@@ -145,8 +145,8 @@ def _stop_sql(step: StopDualWrite, run: SqlRun) -> list[str]:
     d, t = run.dialect, run.table.name
     if d.name == "sqlite":
         return [f"DROP TRIGGER IF EXISTS {d.quote(n)}" for n in sqlite_trigger_names(t, step.source, step.target)]
-    name = postgres_trigger_name(t, step.source, step.target)
-    return [f"DROP TRIGGER IF EXISTS {d.quote(name)} ON {d.quote(t)}", f"DROP FUNCTION IF EXISTS {d.quote(name)}()"]
+    name, function = postgres_trigger_names(d, run.table.qualified, step.source, step.target)
+    return [f"DROP TRIGGER IF EXISTS {d.quote(name)} ON {run.table.ref}", f"DROP FUNCTION IF EXISTS {function}()"]
 
 
 def sqlite_trigger_names(table: str, source: str, target: str) -> list[str]:
@@ -195,9 +195,19 @@ def postgres_trigger_name(table: str, source: str, target: str) -> str:
     return name if len(name) <= 63 else name[:50] + "_" + hashlib.sha1(name.encode()).hexdigest()[:12]
 
 
-def _postgres_trigger(d: Dialect, table: str, source: str, target: str, expr: str | None, both_ways: bool) -> list[str]:
-    q = d.quote
+def postgres_trigger_names(d: Dialect, qualified: str, source: str, target: str) -> tuple[str, str]:
+    """The trigger's name, and its function's, quoted in the table's schema."""
+    schema, _, table = qualified.rpartition(".")
     name = postgres_trigger_name(table, source, target)
+    return name, d.quote_table(f"{schema}.{name}" if schema else name)
+
+
+def _postgres_trigger(
+    d: Dialect, qualified: str, source: str, target: str, expr: str | None, both_ways: bool
+) -> list[str]:
+    q = d.quote
+    name, function = postgres_trigger_names(d, qualified, source, target)
+    table = d.quote_table(qualified)
     s, g = q(source), q(target)
 
     def changed(col: str) -> str:
@@ -225,9 +235,9 @@ def _postgres_trigger(d: Dialect, table: str, source: str, target: str, expr: st
         on_update += " END IF;"
     body = f"BEGIN IF TG_OP = 'INSERT' THEN {on_insert} ELSE {on_update} END IF; RETURN NEW; END"
     return [
-        f"CREATE OR REPLACE FUNCTION {q(name)}() RETURNS trigger LANGUAGE plpgsql AS $labkit$ {body} $labkit$",
-        f"DROP TRIGGER IF EXISTS {q(name)} ON {q(table)}",
-        f"CREATE TRIGGER {q(name)} BEFORE INSERT OR UPDATE ON {q(table)} FOR EACH ROW EXECUTE FUNCTION {q(name)}()",
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $labkit$ {body} $labkit$",
+        f"DROP TRIGGER IF EXISTS {q(name)} ON {table}",
+        f"CREATE TRIGGER {q(name)} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
         # ALWAYS: it fires in replica mode too (the backfill's own sessions, a logical replica applying writes)
-        f"ALTER TABLE {q(table)} ENABLE ALWAYS TRIGGER {q(name)}",
+        f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {q(name)}",
     ]

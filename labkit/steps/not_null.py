@@ -75,7 +75,7 @@ def _check_sql(step: SetNotNull | DropNotNull, run: SqlRun) -> None:
 
 @sql_statements.register
 def _set_sql(step: SetNotNull, run: SqlRun) -> list[str]:
-    q, t = run.dialect.quote, run.dialect.quote(run.table.name)
+    q, t = run.dialect.quote, run.table.ref
     out = [f"ALTER TABLE {t} ALTER COLUMN {q(step.column)} SET NOT NULL"]
     if step.check:
         out.append(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {q(step.check)}")
@@ -85,4 +85,4 @@ def _set_sql(step: SetNotNull, run: SqlRun) -> list[str]:
 @sql_statements.register
 def _drop_sql(step: DropNotNull, run: SqlRun) -> list[str]:
     q = run.dialect.quote
-    return [f"ALTER TABLE {q(run.table.name)} ALTER COLUMN {q(step.column)} DROP NOT NULL"]
+    return [f"ALTER TABLE {run.table.ref} ALTER COLUMN {q(step.column)} DROP NOT NULL"]

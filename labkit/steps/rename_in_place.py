@@ -55,4 +55,4 @@ def _sql(step: RenameColumnInPlace, run: SqlRun) -> list[str]:
     if step.new in cols and step.old not in cols:  # safe to re-run: a resumed run may meet it done
         return []
     q = run.dialect.quote
-    return [f"ALTER TABLE {q(run.table.name)} RENAME COLUMN {q(step.old)} TO {q(step.new)}"]
+    return [f"ALTER TABLE {run.table.ref} RENAME COLUMN {q(step.old)} TO {q(step.new)}"]

@@ -88,5 +88,5 @@ def _sql(step: RenameInView, run: SqlRun) -> list[str]:
 
 @sql_statements.register
 def _remove_sql(step: RemoveView, run: SqlRun) -> list[str]:
-    name = run.dialect.view_name(run.table.name, step.version)
+    name = run.dialect.view_name(run.table.qualified, step.version)
     return [run.dialect.drop_view_sql(name)] if name in run.table.views else []

@@ -70,7 +70,7 @@ def _check_sql(step: SetColumnComment, run: SqlRun) -> None:
 @sql_statements.register
 def _sql(step: SetColumnComment, run: SqlRun) -> list[str]:
     d = run.dialect
-    target = f"{d.quote(run.table.name)}.{d.quote(step.column)}"
+    target = f"{run.table.ref}.{d.quote(step.column)}"
     return [f"COMMENT ON COLUMN {target} IS {d.literal(step.comment)}"]
 
 
@@ -86,7 +86,7 @@ def current_comment(table: TableLike, column: str) -> str | None:
     rows = table.db.query(
         "SELECT col_description(a.attrelid, a.attnum) FROM pg_attribute a "
         "WHERE a.attrelid = %s::regclass AND a.attname = %s AND NOT a.attisdropped",
-        [table.db.dialect.quote(table.name), column],
+        [table.ref, column],
     )
     if not rows:
         raise ColumnNotFoundError(table.name, column, table.column_names)

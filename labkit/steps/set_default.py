@@ -60,4 +60,4 @@ def _check_sql(step: SetDefault, run: SqlRun) -> None:
 def _sql(step: SetDefault, run: SqlRun) -> list[str]:
     q = run.dialect.quote
     what = f"SET DEFAULT {step.default}" if step.default is not None else "DROP DEFAULT"
-    return [f"ALTER TABLE {q(run.table.name)} ALTER COLUMN {q(step.column)} {what}"]
+    return [f"ALTER TABLE {run.table.ref} ALTER COLUMN {q(step.column)} {what}"]

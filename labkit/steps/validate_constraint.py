@@ -59,7 +59,7 @@ def _check_sql(step: ValidateConstraint, run: SqlRun) -> None:
 @sql_statements.register
 def _sql(step: ValidateConstraint, run: SqlRun) -> list[str]:
     q = run.dialect.quote
-    return [f"ALTER TABLE {q(run.table.name)} VALIDATE CONSTRAINT {q(step.constraint)}"]
+    return [f"ALTER TABLE {run.table.ref} VALIDATE CONSTRAINT {q(step.constraint)}"]
 
 
 @sql_statements.register
