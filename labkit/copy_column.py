@@ -108,18 +108,16 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
     if pg and col.comment is not None:
         out.with_add.append(SetColumnComment(table, new, col.comment, None, label=f"copy_comment_{new}"))
     if pg and not_null:
-        check = helper
         out.with_dual_write.append(
-            AddConstraint(table, new, check, f"CHECK ({quote(new)} IS NOT NULL)", label=f"add_not_null_{new}")
+            AddConstraint(table, new, helper, f"CHECK ({quote(new)} IS NOT NULL)", label=f"add_not_null_{new}")
         )
-        out.after_backfill.append(ValidateConstraint(table, new, check, label=f"validate_not_null_{new}"))
-        out.after_backfill.append(SetNotNull(table, new, check, label=f"set_not_null_{new}"))
+        out.after_backfill.append(ValidateConstraint(table, new, helper, label=f"validate_not_null_{new}"))
+        out.after_backfill.append(SetNotNull(table, new, helper, label=f"set_not_null_{new}"))
         out.after_switch.append(DropNotNull(table, old, label=f"drop_not_null_{old}"))
     if pg and col.default is not None:
         out.after_switch.append(SetDefault(table, new, col.default, None, label=f"copy_default_{new}"))
 
     inline: list[str] = []
-    unique_via_index: dict[str, str] = {}  # PostgreSQL: index copy -> the UNIQUE constraint it will back
     for c in props.constraints:
         definition = sqltext.rename(c.definition, old, new)
         name = copy_name(c.name, old, new) if c.name else ""
@@ -127,10 +125,9 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
             cannot.append(f"EXCLUDE constraint {c.name} uses {old!r}: labkit does not rebuild exclusion "
                           f"constraints; {APPROACH_B}")  # fmt: skip
         elif c.kind in ("check", "foreign_key") and pg:
-            valid = c.validated
-            definition = re.sub(r"\s+NOT VALID\s*$", "", definition)
+            definition = re.sub(r"\s+NOT VALID\s*$", "", definition)  # one the user never validated stays so
             out.with_dual_write.append(AddConstraint(table, new, name, definition, label=f"add_{name}"))
-            if valid:
+            if c.validated:
                 out.after_backfill.append(ValidateConstraint(table, new, name, label=f"validate_{name}"))
             out.renames.append(("constraint", name, c.name))
         elif c.kind == "check" and c.owner == old and c.columns == (old,):
@@ -142,7 +139,6 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
                 cannot.append(f"UNIQUE constraint {c.name} has no index labkit can read; {APPROACH_B}")
                 continue
             index = copy_name(backing.name, old, new)
-            unique_via_index[index] = name
             _add_index(out, table, new, index, sqltext.rename(backing.definition, old, new), True, cannot)
             out.after_backfill.append(
                 AddConstraint(

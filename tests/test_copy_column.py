@@ -243,3 +243,17 @@ def test_postgres_copy_rebuilds_a_partial_index_and_a_named_check(pg):
     check = next(c for c in after.constraints if c.name == "amount_positive")
     assert check.definition == "CHECK ((total >= (0)::numeric))"
     assert rows_of(orders) == renamed_rows(rows, "amount", "total")
+
+
+def test_postgres_copy_rebuilds_a_unique_constraint_as_a_constraint(pg):
+    pg.execute("CREATE TABLE people (id bigint PRIMARY KEY, email text CONSTRAINT people_email_key UNIQUE)")
+    pg.execute("INSERT INTO people SELECT i, 'p' || i || '@x.io' FROM generate_series(1, 25) i")
+    people = pg.table("people")
+    result = lk.MigrationRunner(people).execute_plan(lk.build_rename_column_migration(people, "email", "mail"))
+    assert result.ok, result.summary()
+    after = people.catalog()
+    unique = next(c for c in after.constraints if c.kind == "unique")
+    assert (unique.name, unique.columns, unique.definition) == ("people_email_key", ("mail",), "UNIQUE (mail)")
+    assert [i.constraint for i in after.indexes if i.columns == ("mail",)] == ["people_email_key"]
+    with pytest.raises(Exception, match="duplicate key"):
+        pg.execute("INSERT INTO people VALUES (99, 'p1@x.io')")
