@@ -42,7 +42,10 @@ def setup() -> None:
     _say("installing labkit and its dependencies (about a minute the first time)")
     pip = [str(PY), "-m", "pip", "--disable-pip-version-check"]
     subprocess.run([*pip, "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    # PYTHONWARNINGS: setuptools warns on every editable install that a folder named like the package may shadow
+    # it on import; here that folder is the package itself, so the warning only alarms a newcomer
+    quiet = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    subprocess.run([*pip, "install", "--quiet", "-e", f"{ROOT}[test]"], check=True, env=quiet)
     stamp.write_text(wanted)
 
 

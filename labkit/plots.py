@@ -113,12 +113,34 @@ def timeline_data(history: Sequence[Event]) -> pd.DataFrame:
     return frame
 
 
+def _timeline_size(history: Sequence[Event]) -> tuple[float, float]:
+    return (9, 0.5 * max(len(timeline_data(history)), 3) + 1.5)
+
+
+def timeline_figure(history: Sequence[Event], *, title: str = "Timeline of the run") -> Figure:
+    """``plot_timeline`` on a figure of its own, outside pyplot: for a widget callback to ``display()`` once it is
+    finished. (pyplot's figures belong to the inline backend, which in JupyterLab may render and close one while
+    a callback is still drawing it: the learner then sees half a plot.)"""
+    fig = Figure(figsize=_timeline_size(history))
+    plot_timeline(history, title=title, ax=fig.add_subplot())
+    return fig
+
+
+def png(figure: Figure) -> bytes:
+    """The finished figure as PNG bytes (what the inline backend would send, at its resolution)."""
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+    return buffer.getvalue()
+
+
 def plot_timeline(history: Sequence[Event], *, title: str = "Timeline of the run", ax: Axes | None = None) -> Axes:
     """A bar per step: when it ran (by phase colour) and when it was undone (red), failures marked."""
     data = timeline_data(history)
     phases = {e.step: e.phase for e in history if e.step}
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 0.5 * max(len(data), 3) + 1.5))
+        _, ax = plt.subplots(figsize=_timeline_size(history))
     y = range(len(data))[::-1]
     colors = {"expand": "#3b82c4", "migrate": "#e0a526", "contract": "#4c9a52"}
     seen = set()

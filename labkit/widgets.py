@@ -163,8 +163,7 @@ class FailurePanel:
 
 def show_result(panel: FailurePanel) -> None:
     """What the notebook panel shows after a run: the outcome, the rows against the start, the timeline."""
-    import matplotlib.pyplot as plt
-    from IPython.display import display
+    from IPython.display import Image, display
 
     from . import plots, views
 
@@ -176,8 +175,10 @@ def show_result(panel: FailurePanel) -> None:
     display(  # type: ignore[no-untyped-call]  # IPython ships no annotations for display()
         views.rows_view(table, before=before, limit=6, caption="rows now (yellow: changed since the start)")
     )
-    plots.plot_timeline(report.result.history, title=f"{plan.name}: {report.result.status}")
-    plt.show()
+    # a Figure of its own, rendered to PNG here and displayed once finished: never pyplot's global state inside a
+    # widget callback (JupyterLab's kernel subshell lets the inline backend render a half-drawn pyplot figure)
+    figure = plots.timeline_figure(report.result.history, title=f"{plan.name}: {report.result.status}")
+    display(Image(data=plots.png(figure)))  # type: ignore[no-untyped-call]  # IPython ships no annotations
 
 
 def failure_panel(plans: Mapping[str, PlanBuilder] | None = None, *, show: bool = True, **kwargs: Any) -> FailurePanel:

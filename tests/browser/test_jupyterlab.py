@@ -1,0 +1,262 @@
+"""The course in a real browser (issue 12): JupyterLab 4 driven by Playwright in Chromium, as a learner uses it.
+
+A JupyterLab server runs on a free port with a scratch home, on a copy of the notebooks (JupyterLab saves what it
+runs: the committed outputs stay as they are). For every notebook: open it, Run All, wait until the kernel is idle
+and every cell ran, then check that no cell raised and the page logged no error; a screenshot of each is saved in
+``$LABKIT_SCREENSHOTS`` (or the test's temporary folder, printed at the end). For notebook 04, the failure panel is
+clicked with ten different failure points, and each figure under it must be the complete one: byte for byte the
+PNG the same choices produce headless.
+
+The browser is the system's Chromium (``playwright install`` cannot download browsers here): ``LABKIT_CHROMIUM``,
+or Debian's binary. Without Playwright or a browser the tests skip, saying why, unless ``LABKIT_REQUIRE_BROWSER``
+is set (CI sets it), which makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRE = "LABKIT_REQUIRE_BROWSER"
+NOTEBOOKS = sorted(
+    str(p.relative_to(ROOT / "notebooks")) for p in (ROOT / "notebooks").rglob("*.ipynb") if "checkpoint" not in str(p)
+)
+RUN_ALL_TIMEOUT_S = 420  # notebook 07 runs real-database scenarios for about two minutes
+
+
+def chromium() -> str | None:
+    """The Chromium binary to drive: LABKIT_CHROMIUM, Debian's (the `chromium` launcher runs this one), or PATH."""
+    for candidate in (
+        os.environ.get("LABKIT_CHROMIUM"),
+        "/usr/lib/chromium/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        shutil.which("google-chrome"),
+    ):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get(REQUIRE):
+        pytest.fail(f"a browser is required ({REQUIRE} is set) but {reason}")
+    pytest.skip(f"browser tests skipped: {reason} (install Chromium, e.g. apt-get install chromium)")
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    root: Path
+    shots: Path
+    process: subprocess.Popen[bytes] = field(repr=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    if chromium() is None:
+        _skip_or_fail("no Chromium was found")
+    pytest.importorskip("playwright", reason="playwright is a test dependency: python3 lab.py setup")
+    scratch = tmp_path_factory.mktemp("jupyterlab")
+    root = scratch / "notebooks"
+    shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shots = Path(os.environ.get("LABKIT_SCREENSHOTS") or scratch / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    home = scratch / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(scratch / "jupyter"),
+           "JUPYTER_DATA_DIR": str(scratch / "jupyter-data"), "IPYTHONDIR": str(scratch / "ipython"),
+           "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"), "MPLCONFIGDIR": str(scratch / "mpl")}  # fmt: skip
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+           "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=True"]  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(scratch / "jupyterlab.log", "wb")  # kept open for the server's lifetime
+    process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((scratch / "jupyterlab.log").read_text()[-2000:]) from None
+                time.sleep(0.3)
+        yield Lab(url, token, root, shots, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        print(f"\nscreenshots: {shots}")
+
+
+@pytest.fixture(scope="module")
+def browser(lab: Lab) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium(), args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+_KERNEL_IDLE = """() => {
+  const nb = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const kernel = nb && nb.sessionContext && nb.sessionContext.session && nb.sessionContext.session.kernel;
+  return !!(kernel && kernel.status === 'idle' && nb.content && nb.content.model);
+}"""
+
+_ALL_RAN = """() => {
+  const nb = window.jupyterapp.shell.currentWidget;
+  if (nb.sessionContext.session.kernel.status !== 'idle') return false;
+  const cells = nb.content.model.cells;
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i);
+    if (c.type !== 'code' || !c.sharedModel.getSource().trim()) continue;
+    const outputs = c.outputs.toJSON();
+    if (outputs.some(o => o.output_type === 'error')) return true;  // Run All stops at an error
+    if (c.executionCount === null) return false;
+  }
+  return true;
+}"""
+
+
+class Page:
+    """One notebook open in JupyterLab, with what the page logged."""
+
+    def __init__(self, browser: Any, lab: Lab, notebook: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.console_errors: list[str] = []
+        self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        self.page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}")
+        self.page.wait_for_function(_KERNEL_IDLE, timeout=120_000)
+
+    def run_all(self) -> list[dict[str, Any]]:
+        self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        time.sleep(1)  # let the first cell start before asking whether all ran
+        self.page.wait_for_function(_ALL_RAN, timeout=RUN_ALL_TIMEOUT_S * 1000, polling=500)
+        cells: list[dict[str, Any]] = self.page.evaluate(
+            "window.jupyterapp.shell.currentWidget.content.model.toJSON().cells"
+        )
+        return cells
+
+    def close(self) -> None:
+        self.page.evaluate("window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+        self.page.close()
+
+
+def _errors(cells: list[dict[str, Any]]) -> list[str]:
+    return [f"{o['ename']}: {o['evalue']}" for c in cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_run_all_in_jupyterlab_raises_nothing(browser, lab, notebook):
+    page = Page(browser, lab, notebook)
+    try:
+        cells = page.run_all()
+        shot = lab.shots / (notebook.replace("/", "__").removesuffix(".ipynb") + ".png")
+        page.page.screenshot(path=str(shot), full_page=True)
+        assert _errors(cells) == [], f"{notebook}: a cell raised"
+        assert all(c["execution_count"] for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip())
+        assert page.console_errors == [], f"{notebook}: the page logged errors"
+    finally:
+        page.close()
+
+
+# ---------------------------------------------------------------- notebook 04: the failure panel, clicked
+
+CLICKS = [  # (fail at, batch, fail undo)
+    ("backfill", 2, "(undo succeeds)"),
+    ("backfill", 4, "(undo succeeds)"),
+    ("switch_reads", 0, "(undo succeeds)"),
+    ("stop_dual_write", 0, "(undo succeeds)"),
+    ("drop_column", 0, "(undo succeeds)"),
+    ("(no failure)", 0, "(undo succeeds)"),
+    ("start_dual_write", 0, "(undo succeeds)"),
+    ("backfill", 1, "add_column"),
+    ("switch_reads", 0, "backfill"),
+    ("add_column", 0, "(undo succeeds)"),
+]
+
+
+_IN_KERNEL = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  let out = '';
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === 'stream') out += msg.content.text;
+    if (msg.header.msg_type === 'error') out += msg.content.ename + ': ' + msg.content.evalue;
+  };
+  await future.done;
+  return out;
+}"""
+
+# the figure of the panel's last run, drawn again from its result, whole, in the same kernel (same fonts and rc)
+_REDRAW = (
+    "import base64\nfrom labkit import plots\n_r = panel.last_report\n"
+    "print(base64.b64encode(plots.png(plots.timeline_figure(_r.result.history, "
+    "title=f'{panel.last_plan.name}: {_r.result.status}'))).decode(), end='')"
+)
+
+
+def test_the_failure_panel_draws_the_complete_figure_on_every_click(browser, lab):
+    # a fresh copy: the Run All test above may have opened (and saved) notebook 04 in this server already
+    shutil.copy(ROOT / "notebooks" / "04_failures_and_rollback.ipynb", lab.root / "04_panel_clicks.ipynb")
+    page = Page(browser, lab, "04_panel_clicks.ipynb")
+    try:
+        assert _errors(page.run_all()) == []
+        p = page.page
+        panel = p.locator(".jupyter-widgets.widget-vbox", has=p.get_by_role("button", name="Run migration")).first
+        selects = panel.locator("select")
+        batch = panel.locator("input[type=number]")
+        image = panel.locator(".widget-output img")
+        for k, (step, number, undo) in enumerate(CLICKS, 1):
+            selects.nth(1).select_option(step)
+            if number:
+                batch.fill(str(number))
+                batch.press("Enter")
+            selects.nth(2).select_option(undo)
+            before = image.last.get_attribute("src") if image.count() else None
+            panel.get_by_role("button", name="Run migration").click()
+            deadline = time.monotonic() + 30
+            src = before
+            while src == before and time.monotonic() < deadline:  # the click's figure replaces the last one
+                time.sleep(0.3)
+                src = image.last.get_attribute("src") if image.count() else None
+            time.sleep(0.5)  # a second figure for the same click (the partial one's successor) would land now
+            src = image.last.get_attribute("src") if image.count() else None
+            assert image.count() == 1, f"click {k}: {image.count()} figures under the panel"
+            expected = "data:image/png;base64," + p.evaluate(_IN_KERNEL, _REDRAW)
+            p.screenshot(path=str(lab.shots / f"04_panel_click_{k:02d}.png"), full_page=False)
+            assert src == expected, f"click {k} ({step}:{number}, undo {undo}): the figure is not the complete one"
+        assert page.console_errors == []
+    finally:
+        page.close()
