@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -53,11 +55,60 @@ def run(*cmd: str) -> int:
     return subprocess.run(list(cmd), cwd=ROOT).returncode
 
 
+FIRST_NOTEBOOK = "00_index.ipynb"
+# a URL the server prints once it listens, e.g. http://localhost:8888/lab/tree/00_index.ipynb?token=...
+SERVER_URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?/\S*")
+
+
 def lab(extra: list[str]) -> int:
-    cmd = [str(BIN / "jupyter"), "lab", str(ROOT / "notebooks")]
+    """Start JupyterLab on the notebooks, its log in a file, and end with where it is and what to open first.
+
+    The server gets a session of its own, so the terminal's Ctrl-C reaches this script only, which then stops the
+    server cleanly (SIGTERM) instead of JupyterLab asking "Shut down this Jupyter server (y/[n])?".
+    """
+    cmd = [str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}",
+           f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}"]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # JupyterLab refuses to start as root without it (containers, CI boxes)
-    return run(*cmd, *extra)
+    log_path = VENV / "jupyterlab.log"
+    _say("starting JupyterLab")
+    with open(log_path, "wb") as log:  # the child keeps its own handle
+        server = subprocess.Popen([*cmd, *extra], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=os.name != "nt")  # fmt: skip
+    try:
+        url = _wait_for_url(server, log_path)
+        if url is None:
+            print(log_path.read_text(errors="replace")[-3000:], file=sys.stderr)
+            _say(f"JupyterLab did not start (exit code {server.poll()}); its whole log is in {log_path}")
+            _stop(server)
+            return 1
+        _say(f"server log: {log_path}; Ctrl-C stops the lab")
+        print(f"\nJupyterLab is running at {url}\nOpen {FIRST_NOTEBOOK} first.", flush=True)
+        return server.wait()
+    except KeyboardInterrupt:
+        _say("stopping JupyterLab")
+        _stop(server)
+        return 0
+
+
+def _wait_for_url(server: subprocess.Popen[bytes], log_path: Path, timeout_s: float = 180) -> str | None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and server.poll() is None:
+        found = SERVER_URL.search(log_path.read_text(errors="replace"))
+        if found:
+            return found.group(0)
+        time.sleep(0.2)
+    return None
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        server.terminate()  # JupyterLab shuts its kernels down on SIGTERM
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def test(extra: list[str]) -> int:

@@ -18,6 +18,10 @@ from .traffic import simulate_traffic
 
 PlanBuilder = Callable[[Table], MigrationPlan]
 
+# Text marks, not emoji (white heavy check mark, cross mark): without an emoji font those are empty boxes.
+PASS_MARK = "✓"
+FAIL_MARK = "✗"
+
 
 @dataclass
 class CheckResult:
@@ -28,7 +32,8 @@ class CheckResult:
     lines: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        head = f"✅ {self.exercise}: your answer works." if self.passed else f"❌ {self.exercise}: not yet."
+        verdict = f"{PASS_MARK} {self.exercise}: your answer works." if self.passed else None
+        head = verdict or f"{FAIL_MARK} {self.exercise}: not yet."
         return "\n".join([head, *(f"   {line}" for line in self.lines)])
 
     def __bool__(self) -> bool:

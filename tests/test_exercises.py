@@ -64,7 +64,7 @@ def price_plan(table, *, dual_write=True):
 def test_split_name_reference_answer_passes():
     result = exercises.check_split_name(split_name_plan)
     assert result.passed, str(result)
-    assert str(result).startswith("✅")
+    assert str(result).startswith(exercises.PASS_MARK)
 
 
 def test_price_reference_answer_passes_and_a_plan_without_dual_write_fails():

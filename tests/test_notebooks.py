@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from labkit.exercises import FAIL_MARK, PASS_MARK
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 IDS = [str(p.relative_to(ROOT / "notebooks")) for p in NOTEBOOKS]
@@ -87,7 +89,7 @@ def test_every_exercise_has_a_self_check_and_a_reference_solution(path):
     solved = "".join(
         "".join(o.get("text", "")) for c in load(solution)["cells"] if c["cell_type"] == "code" for o in c["outputs"]
     )
-    assert solved.count("✅") == len(checks) and "❌" not in solved
+    assert solved.count(PASS_MARK) == len(checks) and FAIL_MARK not in solved
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -98,3 +100,22 @@ def test_outputs_hold_no_wall_clock_values_and_stay_small(path):
     assert not re.search(r"\b20\d\d-\d\d-\d\d[ T]\d\d:\d\d", dump), "a timestamp in the outputs"
     assert not re.search(r"\d+\.\d+ ?(s|ms|seconds)\b", dump), "a duration in the outputs"
     assert len(dump) < 1_500_000
+
+
+# Characters drawn as emoji by default (Unicode Emoji_Presentation=Yes in the BMP, every pictograph from U+1F000 on,
+# and the variation selector that asks for emoji). Without an emoji font a browser draws them as empty boxes.
+_EMOJI_BMP = set("⌚⌛⏩⏪⏫⏬⏰⏳◽◾☔☕♈♉♊♋♌♍♎♏♐♑♒♓♿⚓⚡⚪⚫⚽⚾⛄⛅⛎⛔⛪⛲⛳⛵⛺⛽")
+_EMOJI_BMP |= set("✅✊✋✨❌❎❓❔❕❗➕➖➗➰➿⬛⬜⭐⭕\ufe0f")
+
+
+def _emoji(s: str) -> set[str]:
+    return {ch for ch in s if ch in _EMOJI_BMP or ord(ch) >= 0x1F000}
+
+
+@pytest.mark.parametrize("path", [*NOTEBOOKS, *sorted((ROOT / "labkit").rglob("*.py"))], ids=lambda p: p.name)
+def test_the_lab_shows_no_emoji(path):
+    assert _emoji(path.read_text()) == set(), "use text marks (✓ ✗) that every font draws"
+
+
+def test_the_emoji_check_can_fail():
+    assert _emoji("❌ not yet") == {"❌"} and _emoji("⚠️") == {"\ufe0f"} and _emoji("✗ ✓ ⚠") == set()

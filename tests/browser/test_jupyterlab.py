@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRE = "LABKIT_REQUIRE_BROWSER"
@@ -66,12 +67,6 @@ class Lab:
     process: subprocess.Popen[bytes] = field(repr=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if chromium() is None:
@@ -87,7 +82,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(scratch / "jupyter"),
            "JUPYTER_DATA_DIR": str(scratch / "jupyter-data"), "IPYTHONDIR": str(scratch / "ipython"),
            "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"), "MPLCONFIGDIR": str(scratch / "mpl")}  # fmt: skip
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
            "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=True"]  # fmt: skip
@@ -127,15 +122,31 @@ def browser(lab: Lab) -> Iterator[Any]:
         b.close()
 
 
-_KERNEL_IDLE = """() => {
-  const nb = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+# The notebook's own widget, found by its path: never shell.currentWidget, which a restored or
+# newly opened tab can change under a waiting test. Every snippet below starts with it.
+_NB = """
+  const nb = window.jupyterapp && [...window.jupyterapp.shell.widgets('main')]
+    .find(w => w.context && w.context.path === path);
   const kernel = nb && nb.sessionContext && nb.sessionContext.session && nb.sessionContext.session.kernel;
-  return !!(kernel && kernel.status === 'idle' && nb.content && nb.content.model);
-}"""
+"""
 
-_ALL_RAN = """() => {
-  const nb = window.jupyterapp.shell.currentWidget;
-  if (nb.sessionContext.session.kernel.status !== 'idle') return false;
+
+def _js(args: str, body: str) -> str:
+    """A function for page.evaluate / wait_for_function: `nb` and `kernel` are bound, then `body` runs."""
+    return f"{args} => {{{_NB}{body}}}"
+
+
+_KERNEL_IDLE = _js(
+    "(path)",
+    """
+  return !!(kernel && kernel.status === 'idle' && nb.content && nb.content.model);
+""",
+)
+
+_ALL_RAN = _js(
+    "(path)",
+    """
+  if (!kernel || kernel.status !== 'idle') return false;
   const cells = nb.content.model.cells;
   for (let i = 0; i < cells.length; i++) {
     const c = cells.get(i);
@@ -145,7 +156,20 @@ _ALL_RAN = """() => {
     if (c.executionCount === null) return false;
   }
   return true;
-}"""
+""",
+)
+
+_CELLS = _js("(path)", "return nb.content.model.toJSON().cells;")
+
+_RUN_ALL = _js(
+    "(path)",
+    """
+  window.jupyterapp.shell.activateById(nb.id);
+  return window.jupyterapp.commands.execute('notebook:run-all-cells');
+""",
+)
+
+_SHUTDOWN = _js("(path)", "return nb && nb.sessionContext.shutdown();")
 
 
 class Page:
@@ -156,20 +180,20 @@ class Page:
         self.console_errors: list[str] = []
         self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
-        self.page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}")
-        self.page.wait_for_function(_KERNEL_IDLE, timeout=120_000)
+        self.path = notebook
+        # ?reset: a fresh workspace, so the tabs that earlier tests opened are not restored (and started) again
+        self.page.goto(f"{lab.url}/lab/tree/{notebook}?reset&token={lab.token}")
+        self.page.wait_for_function(_KERNEL_IDLE, arg=notebook, timeout=120_000)
 
     def run_all(self) -> list[dict[str, Any]]:
-        self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        self.page.evaluate(_RUN_ALL, self.path)
         time.sleep(1)  # let the first cell start before asking whether all ran
-        self.page.wait_for_function(_ALL_RAN, timeout=RUN_ALL_TIMEOUT_S * 1000, polling=500)
-        cells: list[dict[str, Any]] = self.page.evaluate(
-            "window.jupyterapp.shell.currentWidget.content.model.toJSON().cells"
-        )
+        self.page.wait_for_function(_ALL_RAN, arg=self.path, timeout=RUN_ALL_TIMEOUT_S * 1000, polling=500)
+        cells: list[dict[str, Any]] = self.page.evaluate(_CELLS, self.path)
         return cells
 
     def close(self) -> None:
-        self.page.evaluate("window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+        self.page.evaluate(_SHUTDOWN, self.path)
         self.page.close()
 
 
@@ -207,8 +231,9 @@ CLICKS = [  # (fail at, batch, fail undo)
 ]
 
 
-_IN_KERNEL = """async (code) => {
-  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+_IN_KERNEL = _js(
+    "async ([path, code])",
+    """
   const future = kernel.requestExecute({code, silent: false, store_history: false});
   let out = '';
   future.onIOPub = (msg) => {
@@ -217,7 +242,8 @@ _IN_KERNEL = """async (code) => {
   };
   await future.done;
   return out;
-}"""
+""",
+)
 
 # the figure of the panel's last run, drawn again from its result, whole, in the same kernel (same fonts and rc)
 _REDRAW = (
@@ -254,7 +280,7 @@ def test_the_failure_panel_draws_the_complete_figure_on_every_click(browser, lab
             time.sleep(0.5)  # a second figure for the same click (the partial one's successor) would land now
             src = image.last.get_attribute("src") if image.count() else None
             assert image.count() == 1, f"click {k}: {image.count()} figures under the panel"
-            expected = "data:image/png;base64," + p.evaluate(_IN_KERNEL, _REDRAW)
+            expected = "data:image/png;base64," + p.evaluate(_IN_KERNEL, [page.path, _REDRAW])
             p.screenshot(path=str(lab.shots / f"04_panel_click_{k:02d}.png"), full_page=False)
             assert src == expected, f"click {k} ({step}:{number}, undo {undo}): the figure is not the complete one"
         assert page.console_errors == []

@@ -1,0 +1,80 @@
+"""`python3 lab.py`, the newcomer's first command: it starts JupyterLab quietly and ends by saying where it is.
+
+Runs the real launcher against the environment these tests run in (already set up, so `setup()` returns at once).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.ports import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _launch(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    if not (Path(sys.prefix) / ".labkit-installed").exists():
+        pytest.skip("these tests do not run in an environment that lab.py set up")
+    env = {**os.environ, "LABKIT_VENV": sys.prefix, "HOME": str(tmp_path), "JUPYTER_CONFIG_DIR": str(tmp_path / "j"),
+           "JUPYTER_DATA_DIR": str(tmp_path / "jd"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "jr"),
+           "IPYTHONDIR": str(tmp_path / "ip")}  # fmt: skip
+    return subprocess.Popen([sys.executable, str(ROOT / "lab.py"), *args], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+
+
+def _read_until(proc: subprocess.Popen[str], last: str, timeout_s: float = 120) -> list[str]:
+    lines: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith(last):
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout_s)
+    return lines
+
+
+def test_the_lab_starts_quietly_names_its_url_and_the_first_notebook_and_stops_on_ctrl_c(tmp_path):
+    port = free_port()
+    proc = _launch(tmp_path, "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1")
+    try:
+        lines = _read_until(proc, "Open 00_index.ipynb first.")
+        assert lines and lines[-1] == "Open 00_index.ipynb first.", lines
+        url = lines[-2].removeprefix("JupyterLab is running at ")
+        assert url.startswith(f"http://127.0.0.1:{port}/lab/tree/00_index.ipynb?token="), lines
+        assert all(line.startswith("[lab] ") for line in lines[:-3]) and lines[-3] == "", lines  # nothing else
+        with urllib.request.urlopen(url, timeout=10) as page:  # the URL printed works as it is
+            assert page.status == 200 and b"JupyterLab" in page.read()
+        token = url.split("token=")[1]
+        api = f"http://127.0.0.1:{port}/api/contents/00_index.ipynb?content=0&token={token}"
+        with urllib.request.urlopen(api, timeout=10) as found:  # and serves the notebooks folder
+            assert found.status == 200
+        os.kill(proc.pid, signal.SIGINT)  # Ctrl-C: reaches lab.py only (the server has a session of its own)
+        assert proc.wait(timeout=60) == 0
+        rest = proc.stdout.read() if proc.stdout else ""
+        assert "stopping JupyterLab" in rest
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5)  # the server is gone
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path):
+    proc = _launch(tmp_path, "--no-browser", "--port=not-a-port")
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "JupyterLab did not start" in out and "not-a-port" in out
