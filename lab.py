@@ -71,6 +71,7 @@ def lab(extra: list[str]) -> int:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # JupyterLab refuses to start as root without it (containers, CI boxes)
     log_path = VENV / "jupyterlab.log"
+    trust_notebooks()
     _say("starting JupyterLab")
     with open(log_path, "wb") as log:  # the child keeps its own handle
         server = subprocess.Popen([*cmd, *extra], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
@@ -124,16 +125,33 @@ def test(extra: list[str]) -> int:
     return run(str(PY), "-m", "pytest", *extra)
 
 
+def course_notebooks(folder: Path = ROOT / "notebooks") -> list[Path]:
+    return sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def trust_notebooks(
+    folder: Path = ROOT / "notebooks", jupyter: Path = BIN / "jupyter", env: dict[str, str] | None = None
+) -> None:
+    """Mark the course's notebooks trusted for this user, as `jupyter trust` does.
+
+    JupyterLab draws an untrusted notebook's stored widgets as their plain-text fallback: without this, the failure
+    panel of notebook 04 is text until its cell runs. These are the notebooks the learner cloned to run.
+    """
+    cmd = [str(jupyter), "trust", *map(str, course_notebooks(folder))]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+
+
 def refresh(extra: list[str]) -> int:
     """Re-run every notebook top to bottom in a fresh kernel and store its outputs (what nbval compares with)."""
-    notebooks = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    notebooks = course_notebooks()
     if extra:
         notebooks = [p for p in notebooks if any(e in p.name for e in extra)]
     for nb in notebooks:
         _say(f"executing {nb.relative_to(ROOT)}")
         rc = run(
             str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--inplace",
-            "--ExecutePreprocessor.timeout=120", "--ExecutePreprocessor.kernel_name=python3", str(nb),
+            "--ExecutePreprocessor.timeout=120", "--ExecutePreprocessor.kernel_name=python3",
+            "--ExecutePreprocessor.record_timing=False", str(nb),
         )  # fmt: skip
         if rc:
             return rc

@@ -157,8 +157,23 @@ class FailurePanel:
             text += f"Still applied, for a human: <code>{', '.join(res.left_behind)}</code>."
         return text
 
+    def static_text(self) -> str:
+        """The panel as text: what a page that cannot draw widgets (GitHub, an untrusted notebook) shows."""
+        return "\n".join(
+            [
+                "Failure panel (run this cell in Jupyter to use it)",
+                f"  plan:      {self.plan.value}  (choices: {'; '.join(self.plans)})",
+                f"  fail at:   {self.step.value}, batch {self.batch.value}",
+                f"  fail undo: {self.undo_failure.value}",
+                "  [Run migration]",
+            ]
+        )
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if bundle:  # ipywidgets gives None where no kernel front end can draw a widget
+            bundle["text/plain"] = self.static_text()  # instead of the VBox(children=(HBox(... repr
+        return bundle
 
 
 def show_result(panel: FailurePanel) -> None:

@@ -119,3 +119,10 @@ def test_the_lab_shows_no_emoji(path):
 
 def test_the_emoji_check_can_fail():
     assert _emoji("❌ not yet") == {"❌"} and _emoji("⚠️") == {"\ufe0f"} and _emoji("✗ ✓ ⚠") == set()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_wall_clock_times_are_stored(path):
+    # `python3 lab.py refresh` executes with record_timing=False: a refresh changes only what the cells print
+    timed = [text(c)[:40] for c in load(path)["cells"] if "execution" in c.get("metadata", {})]
+    assert timed == [], "cell execution times stored: refresh with python3 lab.py refresh"

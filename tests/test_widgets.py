@@ -87,3 +87,16 @@ def test_clicking_in_a_real_kernel_fills_the_output_area():
     assert kinds == ["stream", "display_data", "display_data"]
     assert "columns now:          id, name, email" in outputs[0]["text"]
     assert "image/png" in outputs[2]["data"]  # the timeline
+
+
+def test_the_panel_reads_as_text_where_widgets_cannot_be_drawn():
+    panel = failure_panel(show=False)
+    panel.plan.value = "add email_domain"
+    panel.step.value = "backfill"
+    panel.batch.value = 2
+    bundle = panel._repr_mimebundle_()
+    assert "model_id" in bundle["application/vnd.jupyter.widget-view+json"]  # the live widget is still there
+    text = bundle["text/plain"]
+    assert "VBox(" not in text
+    assert "plan:      add email_domain" in text and "fail at:   backfill, batch 2" in text
+    assert "[Run migration]" in text

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+import lab as launcher
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +83,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(scratch / "jupyter"),
            "JUPYTER_DATA_DIR": str(scratch / "jupyter-data"), "IPYTHONDIR": str(scratch / "ipython"),
            "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"), "MPLCONFIGDIR": str(scratch / "mpl")}  # fmt: skip
+    # trusted as `python3 lab.py` trusts them: JupyterLab draws stored widgets only in a trusted notebook
+    launcher.trust_notebooks(root, Path(sys.executable).parent / "jupyter", env)
     port, token = free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
@@ -283,6 +286,23 @@ def test_the_failure_panel_draws_the_complete_figure_on_every_click(browser, lab
             expected = "data:image/png;base64," + p.evaluate(_IN_KERNEL, [page.path, _REDRAW])
             p.screenshot(path=str(lab.shots / f"04_panel_click_{k:02d}.png"), full_page=False)
             assert src == expected, f"click {k} ({step}:{number}, undo {undo}): the figure is not the complete one"
+        assert page.console_errors == []
+    finally:
+        page.close()
+
+
+def test_the_failure_panel_shows_its_controls_before_the_kernel_runs_anything(browser, lab):
+    # the widget state stored in the notebook (nbclient stores it on refresh) draws the panel before Run All
+    shutil.copy(ROOT / "notebooks" / "04_failures_and_rollback.ipynb", lab.root / "04_unrun.ipynb")
+    page = Page(browser, lab, "04_unrun.ipynb")
+    try:
+        p = page.page
+        button = p.get_by_role("button", name="Run migration")
+        button.wait_for(timeout=30_000)
+        panel = p.locator(".jp-OutputArea-output").filter(has=button)
+        assert panel.locator("select").count() == 3
+        assert "VBox(children=" not in panel.inner_text()
+        p.screenshot(path=str(lab.shots / "04_panel_before_run_all.png"), full_page=False)
         assert page.console_errors == []
     finally:
         page.close()
