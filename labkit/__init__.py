@@ -38,6 +38,7 @@ from .errors import (
 from .notebook import notebook_setup
 from .observe import SnapshotRecorder
 from .plan import MigrationPlan
+from .progress import TerminalProgress, progress_bar
 from .runner import Event, MigrationResult, MigrationRunner
 from .safety import RULES, Finding, validate_migration_safety
 from .servers import embedded_postgres, postgres_url
@@ -119,6 +120,7 @@ __all__ = [
     "SwitchReads",
     "Table",
     "TableNotFoundError",
+    "TerminalProgress",
     "TrafficReport",
     "TrafficSimulator",
     "ValidateConstraint",
@@ -135,6 +137,7 @@ __all__ = [
     "make_users",
     "notebook_setup",
     "postgres_url",
+    "progress_bar",
     "simulate_traffic",
     "split_name",
     "validate_migration_safety",

@@ -14,6 +14,7 @@ from typing import NoReturn
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .data import email_domain, make_users
 from .errors import LabkitError
+from .progress import TerminalProgress
 from .runner import MigrationRunner
 from .safety import validate_migration_safety
 from .table import TableLike
@@ -83,11 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_rows(table, args.show_rows)
         print()
         if args.traffic:
-            report = simulate_traffic(table, plan, seed=args.seed, fail_at=args.fail_at)
+            bar = TerminalProgress()  # drawn on stderr when it is a terminal, silent otherwise
+            report = simulate_traffic(table, plan, seed=args.seed, fail_at=args.fail_at, observers=[bar])
             result = report.result
         else:
             report = None
-            result = MigrationRunner(table, fail_at=args.fail_at).execute_plan(plan)
+            result = MigrationRunner(table, fail_at=args.fail_at, observers=[TerminalProgress()]).execute_plan(plan)
     except (LabkitError, ValueError) as exc:
         print(f"labkit: error: {exc}", file=sys.stderr)
         return EX_USAGE

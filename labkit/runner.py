@@ -42,6 +42,8 @@ class Event:
     phase: str | None = None
     apps: tuple[tuple[str, float], ...] = ()  # app versions live at this tick, with their share of traffic
     detail: str = ""
+    batches: int | None = None  # on a batch event: how many batches the step has in all
+    rows: int | None = None  # on a batch event: the rows this batch wrote
 
     def line(self) -> str:
         where = self.step or "plan"
@@ -254,7 +256,7 @@ class MigrationRunner:
                         rows = self.backend.backfill_batch(step, lo, hi, position=index, batch=k)
                         record.db_done = True
                         self._set_progress(step, k, total)
-                        self._emit(step, k, "batch", detail=f"{_span(lo, hi)}: {rows} rows")
+                        self._emit(step, k, "batch", detail=f"{_span(lo, hi)}: {rows} rows", batches=total, rows=rows)
                     failed_batch = None
                     self._set_progress(step, total, total)  # 0 rows: nothing to do, complete
                 else:
@@ -353,7 +355,16 @@ class MigrationRunner:
         """Events the backend reports while it works (a lock-timeout retry ...), recorded like any other."""
         self._emit(None, None, kind, detail=detail)
 
-    def _emit(self, step: Step | None, batch: int | None, kind: str, *, detail: str = "") -> None:
+    def _emit(
+        self,
+        step: Step | None,
+        batch: int | None,
+        kind: str,
+        *,
+        detail: str = "",
+        batches: int | None = None,
+        rows: int | None = None,
+    ) -> None:
         plan_pct = self.plan_progress
         event = Event(
             tick=len(self._history) + 1,
@@ -365,6 +376,8 @@ class MigrationRunner:
             phase=step.phase if step else None,
             apps=tuple(sorted(self._apps.items())),
             detail=detail,
+            batches=batches,
+            rows=rows,
         )
         self._history.append(event)
         self._log(event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,8 +12,59 @@ from .builders import build_add_column_migration, build_naive_rename_migration, 
 from .data import email_domain, make_users
 from .errors import LabkitError
 from .plan import MigrationPlan
+from .progress import ProgressState
+from .runner import Event
 from .table import Table, TableSnapshot
 from .traffic import TrafficReport, simulate_traffic
+
+
+class _ProgressBox(w.HBox):  # type: ignore[misc]  # ipywidgets ships no annotations
+    """An HBox whose plain-text form is one fixed line (nbval compares it; the default repr lists the values)."""
+
+    def __repr__(self) -> str:
+        return "<migration progress bar>"
+
+
+class NotebookProgress:
+    """An ipywidgets bar and its line, updated as the runner works (at most every ``every_s`` seconds).
+
+    ``show()`` displays it in the cell's output; the failure panel embeds ``widget`` instead. The displayed
+    output's plain-text form never changes, and the final line carries no timings: stored outputs are stable.
+    """
+
+    def __init__(self, *, every_s: float = 0.1, clock: Callable[[], float] = time.monotonic) -> None:
+        self.state = ProgressState(clock=clock)
+        self.every_s = every_s
+        self.clock = clock
+        self.bar = w.FloatProgress(value=0.0, min=0.0, max=100.0, description="migration")
+        self.label = w.Label(value="")
+        self.widget = _ProgressBox([self.bar, self.label])
+        self._drawn_at: float | None = None
+        self._drawn_step = ""
+
+    def reset(self) -> None:
+        self.state = ProgressState(clock=self.clock)
+        self.bar.value, self.bar.bar_style, self.label.value = 0.0, "", ""
+        self._drawn_at, self._drawn_step = None, ""
+
+    def show(self) -> NotebookProgress:
+        from IPython.display import display
+
+        display(self.widget)  # type: ignore[no-untyped-call]  # IPython ships no annotations for display()
+        return self
+
+    def on_tick(self, event: Event, apps: dict[str, float]) -> None:
+        self.state.update(event)
+        now = self.clock()
+        due = self._drawn_at is None or now - self._drawn_at >= self.every_s
+        if not (due or self.state.ended or self.state.step != self._drawn_step):
+            return  # a widget update is a message to the browser: a few per second are enough to watch
+        self._drawn_at, self._drawn_step = now, self.state.step
+        self.bar.value = self.state.plan_pct
+        self.label.value = self.state.line()
+        if self.state.ended:
+            self.bar.bar_style = {"completed": "success", "rolled back": "warning"}.get(self.state.ended, "danger")
+
 
 NO_FAILURE = "(no failure)"
 NO_ROLLBACK_FAILURE = "(undo succeeds)"
@@ -61,12 +113,14 @@ class FailurePanel:
         self.undo_failure = w.Dropdown(options=[NO_ROLLBACK_FAILURE], description="fail undo")
         self.run_button = w.Button(description="Run migration", button_style="primary", icon="play")
         self.status = w.HTML(value="<i>Choose a failure point and press Run.</i>")
+        self.progress = NotebookProgress()  # live while a run goes on, then its outcome in one line
         self.output = w.Output()
         self.widget = w.VBox(
             [
                 w.HBox([self.plan, self.step]),
                 w.HBox([self.batch, self.undo_failure]),
                 self.run_button,
+                self.progress.widget,
                 self.status,
                 self.output,
             ]
@@ -124,9 +178,15 @@ class FailurePanel:
         table, plan = self._preview()
         before = table.snapshot()
         self.last_error = None
+        self.progress.reset()
         try:
             report = simulate_traffic(
-                table, plan, seed=self.seed, fail_at=self.fail_at(), requests_per_tick=self.requests_per_tick
+                table,
+                plan,
+                seed=self.seed,
+                fail_at=self.fail_at(),
+                requests_per_tick=self.requests_per_tick,
+                observers=[self.progress],
             )
         except LabkitError as exc:  # a refused fail_at: nothing ran, say why
             self.last_error = exc
