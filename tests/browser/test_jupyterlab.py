@@ -286,6 +286,11 @@ def test_the_failure_panel_draws_the_complete_figure_on_every_click(browser, lab
             expected = "data:image/png;base64," + p.evaluate(_IN_KERNEL, [page.path, _REDRAW])
             p.screenshot(path=str(lab.shots / f"04_panel_click_{k:02d}.png"), full_page=False)
             assert src == expected, f"click {k} ({step}:{number}, undo {undo}): the figure is not the complete one"
+            # the panel's progress bar ends on the outcome's line (ProgressState.final_line), drawn in the page
+            undo_fails = undo != "(undo succeeds)"
+            outcome = "completed" if step == "(no failure)" else "ROLLBACK FAILED" if undo_fails else "rolled back"
+            bar_line = panel.locator(".widget-hbox .widget-label").last.inner_text()
+            assert bar_line.startswith(outcome), f"click {k}: the progress bar says {bar_line!r}"
         assert page.console_errors == []
     finally:
         page.close()
