@@ -38,6 +38,7 @@ from .errors import (
 from .notebook import notebook_setup
 from .observe import SnapshotRecorder
 from .plan import MigrationPlan
+from .plan_sql import PlanSql, SqlUnit, plan_sql
 from .progress import TerminalProgress, progress_bar
 from .runner import Event, MigrationResult, MigrationRunner
 from .safety import RULES, Finding, validate_migration_safety
@@ -105,6 +106,7 @@ __all__ = [
     "NothingToResumeError",
     "PlanAlreadyExecutedError",
     "PlanMismatchError",
+    "PlanSql",
     "PreflightError",
     "RenameColumnInPlace",
     "RowNotFoundError",
@@ -113,6 +115,7 @@ __all__ = [
     "SetDefault",
     "SetNotNull",
     "SnapshotRecorder",
+    "SqlUnit",
     "StartDualWrite",
     "Step",
     "StepDoesNotFitError",
@@ -136,6 +139,7 @@ __all__ = [
     "make_products",
     "make_users",
     "notebook_setup",
+    "plan_sql",
     "postgres_url",
     "progress_bar",
     "simulate_traffic",

@@ -72,6 +72,10 @@ class SqlRun(Protocol):
         """The statements that create ``app``'s versioned view (``aliases``: a name it shows -> a real column)."""
         ...
 
+    def view_columns(self, view: str) -> list[str]:
+        """The columns a view shows (as the table will be when the step runs)."""
+        ...
+
 
 # ---------------------------------------------------------------- the generic functions operations register on
 

@@ -74,8 +74,14 @@ class PostgresDialect:
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailableError(f"PostgreSQL at {self.display}", str(exc).strip()) from exc
 
+    def session_sql(self) -> list[str]:
+        """What every connection runs once it opens: nothing (psycopg in autocommit; labkit opens transactions)."""
+        return []
+
+    begin_sql = "BEGIN"
+
     def begin(self, conn: Any) -> None:
-        conn.execute("BEGIN")
+        conn.execute(self.begin_sql)
 
     def commit(self, conn: Any) -> None:
         conn.execute("COMMIT")

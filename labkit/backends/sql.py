@@ -295,7 +295,7 @@ class SQLBackend(BaseBackend):
 
         def once() -> None:
             with self.db.transaction():
-                for sql in [*self.d.ddl_prelude(), *statements]:
+                for sql in [*(self.d.ddl_prelude() if statements else []), *statements]:  # else: progress only
                     self.db.execute(sql)
                 if save is not None:
                     save()
@@ -423,17 +423,26 @@ class SQLBackend(BaseBackend):
         if statements:
             self._ddl(statements, what=f"view for {app.name}")
 
-    def view_statements(self, app: AppVersion, aliases: dict[str, str]) -> list[str]:
-        """The view for ``app``: every column it names, ``aliases`` mapping a name it uses to a real column."""
+    def view_mapping(self, app: AppVersion, aliases: dict[str, str]) -> dict[str, str]:
+        """What ``app``'s view shows: every column it names (its key first) -> the real column behind it."""
         check_name(app.name, kind="app version")
-        cols = self.table.column_names
         key = list(self.table.key) or ["id"]
         wanted = [*key, *dict.fromkeys(c for c in [*app.reads, *app.writes] if c not in key)]
-        mapping = {c: aliases.get(c, c) for c in wanted}
+        return {c: aliases.get(c, c) for c in wanted}
+
+    def view_statements(self, app: AppVersion, aliases: dict[str, str]) -> list[str]:
+        """The view for ``app``: every column it names, ``aliases`` mapping a name it uses to a real column;
+        nothing while a column it needs is missing, or when the view exists already."""
+        mapping = self.view_mapping(app, aliases)
         name = self.d.view_name(self.table.qualified, app.name)
-        if not all(real in cols for real in mapping.values()) or name in self.table.views:
+        if not all(real in self.table.column_names for real in mapping.values()) or name in self.table.views:
             return []
-        return self.d.create_view_sql(self.table.qualified, app.name, mapping, tuple(key))
+        key = tuple(self.table.key) or ("id",)
+        return self.d.create_view_sql(self.table.qualified, app.name, mapping, key)
+
+    def view_columns(self, view: str) -> list[str]:
+        """The columns ``view`` shows."""
+        return self.d.view_columns(self.db, view)
 
     def _tidy_views(self, status: str) -> None:
         """After a rollback, drop the views of the plan's app versions that this run (or the cut-off run it

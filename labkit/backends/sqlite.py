@@ -70,11 +70,16 @@ class SQLiteDialect:
         # busy_timeout 0: labkit waits for the write lock itself (begin() below), in fine steps; SQLite's own
         # busy handler sleeps in steps of up to 100 ms, which alone would make a 5 ms batch stall a writer 100 ms
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=0")
+        for sql in self.session_sql():
+            conn.execute(sql)
         sqlite3.register_adapter(Decimal, str)
         return conn
+
+    def session_sql(self) -> list[str]:
+        """What every connection runs once it opens (the SQL of a plan lists it too)."""
+        return ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=0"]
+
+    begin_sql = "BEGIN IMMEDIATE"
 
     def begin(self, conn: sqlite3.Connection) -> None:
         """Take the write lock now (no deadlock upgrading a read lock later), waiting at most BUSY_TIMEOUT_MS."""
@@ -82,7 +87,7 @@ class SQLiteDialect:
         delay = 0.0002
         while True:
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(self.begin_sql)
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:

@@ -56,7 +56,7 @@ def _sql(step: DropColumn, run: SqlRun) -> list[str]:
     if not run.table.has_column(step.column):  # safe to re-run: a resumed run (or an undo) may meet it done
         return []
     d, t = run.dialect, run.table
-    views = [v for v in t.views if step.column in d.view_columns(run.db, v)]  # a view naming it blocks the drop
+    views = [v for v in t.views if step.column in run.view_columns(v)]  # a view naming it blocks the drop
     # SQLite rewrites the whole table here (see the rule drop-column-rewrites-table)
     drop = f"ALTER TABLE {t.ref} DROP COLUMN {d.quote(step.column)}"
     before: list[str] = []

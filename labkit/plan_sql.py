@@ -1,0 +1,250 @@
+"""The SQL of a plan: every statement the database backend runs for it, in order, without running any.
+
+``plan_sql(plan, table)`` asks the backend's own code (each operation's ``sql_statements`` / ``sql_batch``, the
+backend's views and session settings) for the statements of each step, against the table **as it will be when that
+step runs**: its columns after the steps before (``Step.fit``) and the views created so far (read off the very
+statements generated). Nothing here writes SQL of its own, so what it prints is what ``MigrationRunner`` executes
+(``tests/test_plan_sql.py`` captures the statements a real run sends and compares).
+
+Left out of the listing, because they are labkit's bookkeeping rather than the migration: the progress rows in
+``labkit_migrations`` (written in the same transaction as each change), the lock that keeps two runs apart, and
+the catalog reads (``SELECT``) that decide batch boundaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .backends.sql import SQLBackend
+from .operations import sql_batch, sql_statements
+from .runner import MigrationRunner
+
+if TYPE_CHECKING:
+    from .apps import AppVersion
+    from .db import DbTable
+    from .plan import MigrationPlan
+    from .steps import Step
+
+
+@dataclass(frozen=True)
+class SqlUnit:
+    """What the backend runs for one step (or for a view, or the tidy-up at the end).
+
+    ``transaction``: the statements run in one transaction, ``settings`` first (``SET LOCAL lock_timeout`` ...);
+    otherwise each runs on its own (``CREATE INDEX CONCURRENTLY``) between ``settings`` and ``reset``.
+    ``batch``: a batched step's statement, run once per batch in a transaction of its own; it binds the batch's
+    first and last key (``?`` / ``%s``) -- one pair per key column.
+    """
+
+    title: str
+    step: str | None = None
+    phase: str | None = None
+    transaction: bool = True
+    settings: tuple[str, ...] = ()
+    statements: tuple[str, ...] = ()
+    reset: tuple[str, ...] = ()
+    batch: str | None = None
+    batch_size: int | None = None
+
+    def executed(self, batches: int = 1) -> list[str]:
+        """The statements in the order they are sent (a batched step with ``batches`` batches)."""
+        if self.batch is not None:
+            return [s for _ in range(batches) for s in (*self.settings, self.batch)]
+        return [*self.settings, *self.statements, *self.reset]
+
+    def text(self, placeholder_note: str, begin: str = "BEGIN") -> str:
+        lines = [f"-- {self.title}"]
+        if self.batch is not None:
+            size = f"{self.batch_size:,} rows" if self.batch_size else "all rows at once"
+            lines.append(f"-- once per batch of {size}, each in its own transaction; {placeholder_note}")
+            body = [*self.settings, self.batch]
+        else:
+            body = [*self.settings, *self.statements, *self.reset]
+        if not body:
+            return "\n".join([*lines, "-- (no SQL: the application changes, the database does not)"])
+        wrap = self.transaction and (self.batch is not None or self.statements)
+        if not self.transaction:
+            lines.append("-- outside a transaction: each statement commits on its own")
+        opened, closed = ([f"{begin};"], ["COMMIT;"]) if wrap else ([], [])
+        return "\n".join([*lines, *opened, *(s + ";" for s in body), *closed])
+
+
+@dataclass(frozen=True)
+class PlanSql:
+    """The SQL of ``plan`` on one table, unit by unit: ``str()`` is a script to read (or run by hand)."""
+
+    plan: str
+    table: str
+    engine: str
+    units: tuple[SqlUnit, ...]
+    session: tuple[str, ...] = field(default=())  # settings the connection has for the whole run
+    begin: str = "BEGIN"  # how a transaction starts (SQLite: BEGIN IMMEDIATE, to take the write lock at once)
+
+    def unit(self, step: str) -> SqlUnit:
+        found = [u for u in self.units if u.step == step]
+        if not found:
+            raise KeyError(f"no SQL unit for step {step!r}; steps: {[u.step for u in self.units if u.step]}")
+        return found[-1] if len(found) == 1 else next(u for u in found if u.title.startswith("step"))
+
+    def executed(self, batches: dict[str, int] | None = None) -> list[str]:
+        """Every statement in the order a run sends it; ``batches``: step name -> how many batches it ran."""
+        counts = batches or {}
+        return [s for u in self.units for s in u.executed(counts.get(u.step or "", 1))]
+
+    def __str__(self) -> str:
+        note = "it binds the batch's first and last key" + (" ($1, $2)" if self.engine == "postgresql" else " (?, ?)")
+        head = [f"-- plan {self.plan!r} on {self.table} ({self.engine}), as labkit runs it"]
+        head += [f"-- session: {s}" for s in self.session]
+        return "\n\n".join(["\n".join(head), *(u.text(note, self.begin) for u in self.units)]) + "\n"
+
+
+class _PlannedTable:
+    """The table as it will be when a step runs: columns after the steps before it, the views made so far.
+    Everything else (name, key, catalog, the database) is the real table's."""
+
+    def __init__(self, table: DbTable) -> None:
+        self._table = table
+        self.columns = list(table.data_columns)
+        self.view_set = set(table.views)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [*self._table.key, *self.columns]
+
+    @property
+    def data_columns(self) -> list[str]:
+        return list(self.columns)
+
+    def has_column(self, column: str) -> bool:
+        return column in self.column_names
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        return tuple(sorted(self.view_set))
+
+
+class _PlanningBackend(SQLBackend):
+    """The SQL backend over the planned table: the views it would create count as made, with the columns they
+    show (a later step, such as a drop of a column a view still shows, asks)."""
+
+    table: Any
+
+    def __init__(self, table: _PlannedTable) -> None:
+        super().__init__(table)  # type: ignore[arg-type]  # the planned table stands in for the real one
+        self.shown: dict[str, list[str]] = {}
+
+    def view_statements(self, app: AppVersion, aliases: dict[str, str]) -> list[str]:
+        statements = super().view_statements(app, aliases)
+        if statements:
+            name = self.d.view_name(self.table.qualified, app.name)
+            self.table.view_set.add(name)
+            self.shown[name] = list(self.view_mapping(app, aliases))
+        return statements
+
+    def view_columns(self, view: str) -> list[str]:
+        return self.shown[view] if view in self.shown else super().view_columns(view)
+
+
+class _Planner:
+    """Walks the plan as the runner does, asking the backend for each step's statements."""
+
+    def __init__(self, plan: MigrationPlan, table: DbTable) -> None:
+        self.plan = plan
+        self.table = _PlannedTable(table)
+        self.backend = _PlanningBackend(self.table)
+        self.backend.plan = plan
+        self.d = self.backend.d
+        self.mine = [self.d.view_name(table.qualified, a.name) for a in plan.apps]
+        self.units: list[SqlUnit] = []
+        self.dropped: list[str] = []  # the plan's views dropped so far
+
+    def _see(self, statements: list[str]) -> None:
+        """Views the statements drop are gone for the steps after (the ones they create were counted as made)."""
+        for name in self.mine:
+            if self.d.drop_view_sql(name) in statements:
+                self.table.view_set.discard(name)
+                self.dropped.append(name)
+
+    def _ddl_unit(self, title: str, statements: list[str], step: Step | None = None) -> None:
+        statements = [s for s in statements if s]
+        if statements or step is not None:
+            phase = step.phase if step else None
+            settings = tuple(self.d.ddl_prelude()) if statements else ()
+            self.units.append(SqlUnit(title, step.name if step else None, phase, True, settings, tuple(statements)))
+        self._see(statements)
+
+    def _expose(self, app: AppVersion, why: str) -> None:
+        statements = self.backend.view_statements(app, aliases={})
+        if statements:
+            self._ddl_unit(f"the view of app {app.name} ({why})", statements)
+
+    def walk(self) -> list[SqlUnit]:
+        plan = self.plan
+        if plan.apps:
+            self._expose(plan.apps[0], "before the first step: the app it serves now reads through it")
+        for index, step in enumerate(plan.steps, 1):
+            app = next((a for a in plan.apps if a.name == step.deploy), None) if step.deploy else None
+            if app is not None and step.deploy_timing == "before":
+                self._expose(app, f"before it rolls out with {step.name}")
+            title = f"step {index}: {step.name} [{step.phase}] -- {step.describe()}"
+            if step.batched:
+                quiet = tuple(self.d.quiet_triggers(self.table.db))
+                size = step.rows_per_batch()
+                unit = SqlUnit(title, step.name, step.phase, True, quiet, (), (), sql_batch(step, self.backend), size)
+                self.units.append(unit)
+            elif step.in_transaction:
+                self._ddl_unit(title, sql_statements(step, self.backend), step)
+            else:
+                statements = tuple(s for s in sql_statements(step, self.backend) if s)
+                prelude, reset = tuple(self.d.session_prelude()), tuple(self.d.session_reset())
+                self.units.append(SqlUnit(title, step.name, step.phase, False, prelude, statements, reset))
+                self._see(list(statements))
+            self.table.columns = step.fit(self.table.columns)
+            if app is not None and step.deploy_timing == "after":
+                self._expose(app, f"after {step.name}, before it rolls out")
+        self._tidy()
+        return self.units
+
+    def _tidy(self) -> None:
+        """What a completed run drops at the end: every view of the plan's but the newest version's, and the
+        ``labkit_<version>`` schemas left empty (PostgreSQL)."""
+        plan, qualified = self.plan, self.table.qualified
+        deployed = [s.deploy for s in plan.steps if s.deploy]
+        newest = deployed[-1] if deployed else (plan.apps[0].name if plan.apps else None)
+        keep = {self.d.view_name(qualified, newest)} if newest else set()
+        drop = sorted((set(self.table.views) & set(self.mine)) - keep) if newest else []
+        statements = [self.d.drop_view_sql(v) for v in drop]
+        if statements:
+            self._ddl_unit("at the end: drop the views of the app versions that are gone", statements)
+        homes = self._emptied_homes(keep)
+        if homes:
+            self._ddl_unit("at the end: drop the view schemas left empty", homes)
+
+    def _emptied_homes(self, kept: set[str]) -> list[str]:
+        """PostgreSQL keeps each version's view in a schema of its own: the ones whose views this run dropped are
+        left empty (unless something else lives there now), besides those empty already."""
+        now_empty = self.d.empty_view_homes(self.table.db)
+        schemas = {v.rpartition(".")[0] for v in self.dropped if "." in v} - {v.rpartition(".")[0] for v in kept}
+        if not schemas:
+            return now_empty
+        rows = self.table.db.query(
+            "SELECT n.nspname FROM pg_namespace n WHERE EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid)"
+        )
+        occupied = {self.d.quote(r[0]) for r in rows}
+        return sorted({*now_empty, *(f"DROP SCHEMA IF EXISTS {s}" for s in schemas if s not in occupied)})
+
+
+def plan_sql(plan: MigrationPlan, table: DbTable) -> PlanSql:
+    """The SQL ``MigrationRunner(table).execute_plan(plan)`` would run, step by step, changing nothing.
+
+    The plan is checked first exactly as a run checks it (``PreflightError`` and the other refusals): a plan that
+    would not run has no SQL.
+    """
+    MigrationRunner(table).check(plan)
+    units = _Planner(plan, table).walk()
+    d = table.db.dialect
+    return PlanSql(plan.name, table.qualified, d.name, tuple(units), tuple(d.session_sql()), d.begin_sql)

@@ -1,0 +1,186 @@
+"""The SQL of a plan is the SQL a run executes: the engine's own record of a real run is compared with it.
+
+SQLite: the driver's trace (``Connection.set_trace_callback``: every statement SQLite runs, values bound).
+PostgreSQL: the server's log (``log_statement = 'all'`` on the run's session) of a server of this module's own,
+so its log file is known. labkit's bookkeeping (``labkit_migrations``, catalog reads, BEGIN/COMMIT) is left out of
+both sides; psycopg's own ``DEALLOCATE ALL`` (its prepared-statement cache, emptied after DDL) too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import labkit as lk
+from labkit.plan_sql import plan_sql
+
+BOOKKEEPING = re.compile(r"^(SELECT|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH|DEALLOCATE ALL$)|labkit_migrations", re.I)
+SQLITE_BOUND = re.compile(r"('(?:[^']|'')*'|-?\d+(?:\.\d+)?)")
+
+
+@pytest.fixture(scope="module")
+def own_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A PostgreSQL server of this module's own: its log is ``<pgdata>/log``."""
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    try:
+        server = lk.embedded_postgres(str(pgdata))
+        url = server.__enter__()
+    except lk.DatabaseUnavailableError as exc:
+        pytest.skip(f"PostgreSQL could not be started: {exc}")
+    try:
+        yield url, pgdata / "log"
+    finally:
+        server.__exit__(None, None, None)
+
+
+def _fresh_db(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> lk.Database:
+    if engine == "sqlite":
+        return lk.connect(f"sqlite:///{tmp_path}/lab.db")
+    url, _ = request.getfixturevalue("own_pg")
+    db = lk.connect(url)
+    db.execute("DROP TABLE IF EXISTS refunds, orders, accounts, users, labkit_migrations CASCADE")
+    for (schema,) in db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit\\_%'"):
+        db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return db
+
+
+def _executed_sqlite(db: lk.Database, run: Callable[[], lk.MigrationResult]) -> tuple[list[str], lk.MigrationResult]:
+    seen: list[str] = []
+    db.conn.set_trace_callback(seen.append)
+    try:
+        result = run()
+    finally:
+        db.conn.set_trace_callback(None)
+    ran: list[str] = []
+    for sql in seen:
+        # a trigger's statements are reported as the statement that fired them, again: keep one; SQLite's own
+        # nested work is reported as a comment ("-- PRAGMA 'main'.quick_check" after ADD COLUMN ... CHECK)
+        if not BOOKKEEPING.search(sql) and not sql.startswith("-- ") and (not ran or ran[-1] != sql):
+            ran.append(sql)
+    return ran, result
+
+
+def _executed_postgres(db: lk.Database, log: Path, run: Callable[[], lk.MigrationResult]) -> tuple[list[str], Any]:
+    pid = db.query("SELECT pg_backend_pid()")[0][0]
+    start = log.stat().st_size
+    db.execute("SET log_statement = 'all'")
+    try:
+        result = run()
+    finally:
+        db.execute("RESET log_statement")
+    entries: list[list[Any]] = []
+    with open(log, "rb") as f:
+        f.seek(start)
+        for line in f.read().decode(errors="replace").splitlines():
+            head = re.match(r"^\S+ \S+ \S+ \[(\d+)\] (\w+):  (.*)$", line)
+            if head:
+                entries.append([int(head.group(1)), head.group(2), head.group(3)])
+            elif entries and line.startswith("\t"):  # a statement's next line
+                entries[-1][2] += "\n" + line[1:]
+    ran = []
+    for pid_, level, message in entries:
+        sent = re.match(r"(?:statement|execute [^:]*): (.*)", message, re.S)
+        if pid_ == pid and level == "LOG" and sent and not BOOKKEEPING.search(sent.group(1)):
+            ran.append(sent.group(1))
+    return [s for s in ran if s != "RESET log_statement"], result
+
+
+def _as_sent(engine: str, sql: str) -> str:
+    """A batch statement as the engine records it: psycopg sends %s as $1, $2 ...; SQLite's trace binds values."""
+    if engine == "postgresql":
+        n = iter(range(1, 1000))
+        return re.sub(r"%s", lambda _: f"${next(n)}", sql)
+    return sql
+
+
+def _matches(engine: str, expected: str, ran: str) -> bool:
+    if engine == "sqlite" and "?" in expected:  # the trace shows the bound values where the text has ?
+        pattern = re.escape(expected).replace(r"\?", SQLITE_BOUND.pattern)
+        return re.fullmatch(pattern, ran) is not None
+    return _as_sent(engine, expected) == ran
+
+
+def _rename_copy(db: lk.Database) -> tuple[Any, lk.MigrationPlan]:
+    users = db.import_table(lk.make_users(30, seed=1))
+    return users, lk.build_rename_column_migration(users, "name", "full_name", batch_size=7)
+
+
+def _rename_view(db: lk.Database) -> tuple[Any, lk.MigrationPlan]:
+    users = db.import_table(lk.make_users(30, seed=1))
+    return users, lk.build_rename_column_migration(users, "name", "full_name", approach="view")
+
+
+def _add_with_sql_backfill(db: lk.Database) -> tuple[Any, lk.MigrationPlan]:
+    users = db.import_table(lk.make_users(30, seed=1))
+    plan = lk.build_add_column_migration(
+        users, "email_domain", backfill=lk.email_domain, backfill_sql=lk.EMAIL_DOMAIN_SQL, source="email", batch_size=8
+    )
+    return users, plan
+
+
+def _whole_copy(db: lk.Database) -> tuple[Any, lk.MigrationPlan]:
+    orders = lk.make_orders(db)  # constraints, indexes, foreign keys both ways, a trigger, a view
+    old, new = ("account_id", "payer_id") if db.dialect.name == "postgresql" else ("note", "remark")
+    return orders, lk.build_rename_column_migration(orders, old, new, batch_size=6)
+
+
+PLANS: dict[str, Callable[[lk.Database], tuple[Any, lk.MigrationPlan]]] = {
+    "rename, copy": _rename_copy,
+    "rename, view": _rename_view,
+    "add column, SQL backfill": _add_with_sql_backfill,
+    "production table, whole copy": _whole_copy,
+}
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("name", list(PLANS))
+def test_the_sql_of_a_plan_is_what_a_run_executes(engine, name, tmp_path, request):
+    db = _fresh_db(engine, tmp_path, request)
+    try:
+        table, plan = PLANS[name](db)
+        sql = plan_sql(plan, table)
+        if engine == "sqlite":
+            ran, result = _executed_sqlite(db, lambda: lk.MigrationRunner(table).execute_plan(plan))
+        else:
+            _, log = request.getfixturevalue("own_pg")
+            ran, result = _executed_postgres(db, log, lambda: lk.MigrationRunner(table).execute_plan(plan))
+        assert result.status == "completed"
+        batches = {s.name: sum(e.kind == "batch" and e.step == s.name for e in result.history) for s in plan.steps}
+        expected = sql.executed(batches)
+        assert any(b > 1 for b in batches.values()) or name == "rename, view"  # batches were really compared
+        assert len(expected) == len(ran), "\n".join(["expected:", *expected, "", "ran:", *ran])
+        for k, (want, got) in enumerate(zip(expected, ran)):
+            assert _matches(engine, want, got), f"statement {k}: the SQL of the plan says\n{want}\nthe run sent\n{got}"
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_the_sql_of_a_plan_changes_nothing_and_refuses_what_a_run_refuses(engine, tmp_path, request):
+    db = _fresh_db(engine, tmp_path, request)
+    try:
+        orders = lk.make_orders(db)
+        before, rows = orders.catalog(), orders.rows()
+        plan = lk.build_rename_column_migration(orders, "account_id" if engine == "postgresql" else "note", "x")
+        assert plan_sql(plan, orders).units
+        with pytest.raises(lk.PreflightError):  # refunds' foreign key names orders.code: no copy can finish
+            plan_sql(lk.build_rename_column_migration(orders, "code", "order_code"), orders)
+        assert orders.catalog() == before and orders.rows() == rows
+        assert "labkit_migrations" not in db.tables()
+    finally:
+        db.close()
+
+
+def test_the_script_reads_as_the_session_runs_it(tmp_path):
+    with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        users = db.import_table(lk.make_users(10, seed=1))
+        text = str(plan_sql(lk.build_rename_column_migration(users, "name", "full_name", batch_size=4), users))
+    assert text.startswith("-- plan 'rename users.name to full_name' on users (sqlite)")
+    assert "-- session: PRAGMA busy_timeout=0" in text
+    assert "-- step 3: backfill [migrate]" in text and "-- once per batch of 4 rows" in text
+    assert "BEGIN IMMEDIATE;\nUPDATE `users` SET `full_name` = `name` WHERE `id` BETWEEN ? AND ?;\nCOMMIT;" in text
+    assert "-- step 4: switch_reads [migrate]" in text and "(no SQL: the application changes" in text
