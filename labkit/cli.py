@@ -1,19 +1,27 @@
 """``python -m labkit`` / ``labkit``: run a migration on a generated table and print what happens.
 
-Exit status: 0 completed, 1 rolled back, 2 rollback failed, 64 bad arguments (one line on stderr).
+    python -m labkit rename --fail-at backfill:3     # run it (in memory), print phases, history, rows
+    python -m labkit sql rename                      # print the SQL it runs (a scratch SQLite file)
+    python -m labkit sql rename --db postgresql://... --table users   # ... on that table of a real database
+
+Exit status: 0 completed (or SQL printed), 1 rolled back, 2 rollback failed, 64 bad arguments or a plan the
+database refuses (one line on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import NoReturn
 
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
-from .data import email_domain, make_users
+from .data import EMAIL_DOMAIN_SQL, email_domain, make_users
 from .errors import LabkitError
+from .plan import MigrationPlan
 from .progress import TerminalProgress
 from .runner import MigrationRunner
 from .safety import validate_migration_safety
@@ -21,6 +29,7 @@ from .table import TableLike
 from .traffic import simulate_traffic
 
 EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2}
+MIGRATIONS = ["rename", "add-column", "naive-rename"]
 EX_USAGE = 64
 
 
@@ -33,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="labkit", description="Run a zero-downtime migration on a generated users table.")
     p.add_argument(
         "migration",
-        choices=["rename", "add-column", "naive-rename"],
+        choices=MIGRATIONS,
         help="rename name->full_name (expand/contract), add email_domain, or the naive in-place rename",
     )
     p.add_argument("--rows", type=int, default=20, help="rows in the generated table (default 20)")
@@ -55,7 +64,54 @@ def _print_rows(table: TableLike, n: int) -> None:
         print("  " + " | ".join(str(row[c]) for c in cols))
 
 
+def _sql_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="labkit sql", description="Print the SQL a migration runs, step by step, changing nothing.")
+    p.add_argument("migration", choices=MIGRATIONS, help="which migration (the same three as `labkit MIGRATION`)")
+    p.add_argument("--db", default=None, help="a database URL (sqlite:///file.db, postgresql://...); default: a "
+                   "scratch SQLite file holding a generated users table")  # fmt: skip
+    p.add_argument("--table", default="users", help="the table in --db (default users; schema.table on PostgreSQL)")
+    p.add_argument("--rows", type=int, default=20, help="rows in the generated table, without --db (default 20)")
+    p.add_argument("--batch-size", type=int, default=1000, help="backfill batch size (default 1000)")
+    return p
+
+
+def _build(migration: str, table: TableLike, batch_size: int) -> MigrationPlan:
+    if migration == "rename":
+        return build_rename_column_migration(table, "name", "full_name", batch_size=batch_size)
+    if migration == "add-column":
+        return build_add_column_migration(table, "email_domain", backfill=email_domain, backfill_sql=EMAIL_DOMAIN_SQL,
+                                          source="email", batch_size=batch_size)  # fmt: skip
+    return build_naive_rename_migration(table, "name", "full_name")
+
+
+def sql_main(argv: Sequence[str]) -> int:
+    """``labkit sql``: the statements ``MigrationRunner`` would send, from the backend's own code (``plan_sql``)."""
+    from .db import connect
+    from .plan_sql import plan_sql
+
+    args = _sql_parser().parse_args(argv)
+    try:
+        if args.rows < 0:
+            raise ValueError(f"--rows must be >= 0, got {args.rows}")
+        with contextlib.ExitStack() as stack:
+            if args.db is None:
+                scratch = stack.enter_context(tempfile.TemporaryDirectory())
+                db = stack.enter_context(connect(f"sqlite:///{scratch}/lab.db"))
+                table = db.import_table(make_users(args.rows, seed=0))
+            else:
+                db = stack.enter_context(connect(args.db))
+                table = db.table(args.table)
+            print(plan_sql(_build(args.migration, table, args.batch_size), table), end="")
+    except (LabkitError, ValueError) as exc:
+        print(f"labkit: error: {exc}", file=sys.stderr)
+        return EX_USAGE
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sql"]:
+        return sql_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
@@ -63,14 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.rows < 0:
             raise ValueError(f"--rows must be >= 0, got {args.rows}")
         table = make_users(args.rows, seed=args.seed)
-        if args.migration == "rename":
-            plan = build_rename_column_migration(table, "name", "full_name", batch_size=args.batch_size)
-        elif args.migration == "add-column":
-            plan = build_add_column_migration(
-                table, "email_domain", backfill=email_domain, source="email", batch_size=args.batch_size
-            )
-        else:
-            plan = build_naive_rename_migration(table, "name", "full_name")
+        plan = _build(args.migration, table, args.batch_size)
         MigrationRunner(table, fail_at=args.fail_at).check(plan)  # refuse a bad --fail-at before printing
         before = table.snapshot()
         print(plan)

@@ -13,6 +13,7 @@ the catalog reads (``SELECT``) that decide batch boundaries.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,18 +48,18 @@ class SqlUnit:
     batch: str | None = None
     batch_size: int | None = None
 
-    def executed(self, batches: int = 1) -> list[str]:
-        """The statements in the order they are sent (a batched step with ``batches`` batches)."""
+    def executed(self, batches: int = 1, engine: str = "sqlite") -> list[str]:
+        """The statements in the order the server gets them (a batched step with ``batches`` batches)."""
         if self.batch is not None:
-            return [s for _ in range(batches) for s in (*self.settings, self.batch)]
+            return [s for _ in range(batches) for s in (*self.settings, as_sent(engine, self.batch))]
         return [*self.settings, *self.statements, *self.reset]
 
-    def text(self, placeholder_note: str, begin: str = "BEGIN") -> str:
+    def text(self, placeholder_note: str, begin: str = "BEGIN", engine: str = "sqlite") -> str:
         lines = [f"-- {self.title}"]
         if self.batch is not None:
             size = f"{self.batch_size:,} rows" if self.batch_size else "all rows at once"
             lines.append(f"-- once per batch of {size}, each in its own transaction; {placeholder_note}")
-            body = [*self.settings, self.batch]
+            body = [*self.settings, as_sent(engine, self.batch)]
         else:
             body = [*self.settings, *self.statements, *self.reset]
         if not body:
@@ -88,15 +89,26 @@ class PlanSql:
         return found[-1] if len(found) == 1 else next(u for u in found if u.title.startswith("step"))
 
     def executed(self, batches: dict[str, int] | None = None) -> list[str]:
-        """Every statement in the order a run sends it; ``batches``: step name -> how many batches it ran."""
+        """Every statement in the order the server gets it; ``batches``: step name -> how many batches it ran."""
         counts = batches or {}
-        return [s for u in self.units for s in u.executed(counts.get(u.step or "", 1))]
+        return [s for u in self.units for s in u.executed(counts.get(u.step or "", 1), self.engine)]
 
     def __str__(self) -> str:
         note = "it binds the batch's first and last key" + (" ($1, $2)" if self.engine == "postgresql" else " (?, ?)")
         head = [f"-- plan {self.plan!r} on {self.table} ({self.engine}), as labkit runs it"]
         head += [f"-- session: {s}" for s in self.session]
-        return "\n\n".join(["\n".join(head), *(u.text(note, self.begin) for u in self.units)]) + "\n"
+        units = [u.text(note, self.begin, self.engine) for u in self.units]
+        return "\n\n".join(["\n".join(head), *units]) + "\n"
+
+
+def as_sent(engine: str, sql: str) -> str:
+    """A statement run with parameters, as the server receives it. psycopg takes ``%s`` placeholders (and ``%%``
+    for a literal %) and sends PostgreSQL ``$1, $2 ...``; sqlite3 passes ``?`` through. (labkit runs a statement
+    without parameters as written: no placeholder parsing.)"""
+    if engine != "postgresql":
+        return sql
+    n = iter(range(1, 10_000))
+    return re.sub(r"%(%|s)", lambda m: "%" if m.group(1) == "%" else f"${next(n)}", sql)
 
 
 class _PlannedTable:

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+import labkit as lk
 from labkit.cli import main
 
 
@@ -54,3 +55,48 @@ def test_python_dash_m_labkit_runs():
     )
     assert proc.returncode == 0, proc.stderr
     assert "email_domain" in proc.stdout
+
+
+def test_sql_prints_the_statements_of_a_migration_on_a_scratch_table(capsys):
+    assert main(["sql", "rename", "--batch-size", "4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("-- plan 'rename users.name to full_name' on users (sqlite)")
+    assert "UPDATE `users` SET `full_name` = `name` WHERE `id` BETWEEN ? AND ?;" in out
+    assert "ALTER TABLE `users` DROP COLUMN `name`;" in out
+
+
+def test_sql_on_a_real_database_changes_nothing(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path}/app.db"
+    with lk.connect(url) as db:
+        users = db.import_table(lk.make_users(12, seed=3))
+        before, rows = users.catalog(), users.rows()
+    assert main(["sql", "add-column", "--db", url]) == 0
+    assert "ALTER TABLE `users` ADD COLUMN `email_domain` TEXT;" in capsys.readouterr().out
+    with lk.connect(url) as db:
+        assert db.table("users").catalog() == before and db.table("users").rows() == rows
+        assert "labkit_migrations" not in db.tables()
+
+
+def test_sql_on_postgresql_shows_the_lock_timeout_and_the_server_placeholders(pg, pg_url, capsys):
+    pg.import_table(lk.make_users(10, seed=1))
+    assert main(["sql", "rename", "--db", pg_url, "--batch-size", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "SET LOCAL lock_timeout = '500ms';" in out
+    assert 'UPDATE "users" SET "full_name" = "name" WHERE "id" BETWEEN $1 AND $2;' in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [(["sql", "rename", "--table", "nope"], "'nope' does not exist"), (["sql", "nope"], "invalid choice"),
+     (["sql", "rename", "--batch-size", "0"], "batch_size")],
+)  # fmt: skip
+def test_sql_refuses_bad_input_in_one_line(argv, says, tmp_path, capsys):
+    if "--table" in argv:
+        url = f"sqlite:///{tmp_path}/app.db"
+        with lk.connect(url) as db:
+            db.import_table(lk.make_users(3, seed=1))
+        argv = [*argv, "--db", url]
+    with pytest.raises(SystemExit) if "nope" == argv[1] else _nothing():
+        assert main(argv) == 64
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and says in err
