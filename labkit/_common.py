@@ -85,14 +85,6 @@ def sql_for(sql: SqlByDialect, dialect: str) -> str | None:
     return dict(sql).get(dialect)
 
 
-_FUNCTION_CALL = re.compile(r"([a-z_][a-z0-9_]*)\s*\(", re.I)
-
-
-def functions_called(sql: str) -> set[str]:
-    """The names of the functions an SQL expression calls (lower-case), e.g. ``{"random"}``."""
-    return {m.lower() for m in _FUNCTION_CALL.findall(sql)}
-
-
 STATE_TABLE = "labkit_migrations"  # where a database records every run: plan, step, last batch, status
 
 

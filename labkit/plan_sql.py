@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from .steps import Step
 
 
+Line = tuple[str, "str | None"]  # a script line and the statement it belongs to
+
+
 @dataclass(frozen=True)
 class SqlUnit:
     """What the backend runs for one step (or for a view, or the tidy-up at the end).
@@ -54,21 +57,28 @@ class SqlUnit:
             return [s for _ in range(batches) for s in (*self.settings, as_sent(engine, self.batch))]
         return [*self.settings, *self.statements, *self.reset]
 
-    def text(self, placeholder_note: str, begin: str = "BEGIN", engine: str = "sqlite") -> str:
-        lines = [f"-- {self.title}"]
+    def lines(self, placeholder_note: str, begin: str = "BEGIN", engine: str = "sqlite") -> list[Line]:
+        """The unit as script lines, each with the statement it belongs to (None for comments and BEGIN/COMMIT)."""
+        out: list[Line] = [(f"-- {self.title}", None)]
         if self.batch is not None:
             size = f"{self.batch_size:,} rows" if self.batch_size else "all rows at once"
-            lines.append(f"-- once per batch of {size}, each in its own transaction; {placeholder_note}")
+            out.append((f"-- once per batch of {size}, each in its own transaction; {placeholder_note}", None))
             body = [*self.settings, as_sent(engine, self.batch)]
         else:
             body = [*self.settings, *self.statements, *self.reset]
         if not body:
-            return "\n".join([*lines, "-- (no SQL: the application changes, the database does not)"])
+            return [*out, ("-- (no SQL: the application changes, the database does not)", None)]
         wrap = self.transaction and (self.batch is not None or self.statements)
         if not self.transaction:
-            lines.append("-- outside a transaction: each statement commits on its own")
-        opened, closed = ([f"{begin};"], ["COMMIT;"]) if wrap else ([], [])
-        return "\n".join([*lines, *opened, *(s + ";" for s in body), *closed])
+            out.append(("-- outside a transaction: each statement commits on its own", None))
+        if wrap:
+            out.append((f"{begin};", None))
+        for statement in body:
+            out += [(line, statement) for line in (statement + ";").split("\n")]
+        return [*out, *([("COMMIT;", None)] if wrap else [])]
+
+    def text(self, placeholder_note: str, begin: str = "BEGIN", engine: str = "sqlite") -> str:
+        return "\n".join(line for line, _ in self.lines(placeholder_note, begin, engine))
 
 
 @dataclass(frozen=True)
@@ -93,12 +103,20 @@ class PlanSql:
         counts = batches or {}
         return [s for u in self.units for s in u.executed(counts.get(u.step or "", 1), self.engine)]
 
-    def __str__(self) -> str:
+    def lines(self) -> list[tuple[str, SqlUnit | None, str | None]]:
+        """The script line by line, each with its unit and statement (what a linter's line number points at)."""
         note = "it binds the batch's first and last key" + (" ($1, $2)" if self.engine == "postgresql" else " (?, ?)")
-        head = [f"-- plan {self.plan!r} on {self.table} ({self.engine}), as labkit runs it"]
-        head += [f"-- session: {s}" for s in self.session]
-        units = [u.text(note, self.begin, self.engine) for u in self.units]
-        return "\n\n".join(["\n".join(head), *units]) + "\n"
+        out: list[tuple[str, SqlUnit | None, str | None]] = [
+            (f"-- plan {self.plan!r} on {self.table} ({self.engine}), as labkit runs it", None, None),
+            *((f"-- session: {s}", None, None) for s in self.session),
+        ]
+        for unit in self.units:
+            out.append(("", None, None))
+            out += [(line, unit, statement) for line, statement in unit.lines(note, self.begin, self.engine)]
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(line for line, _, _ in self.lines()) + "\n"
 
 
 def as_sent(engine: str, sql: str) -> str:

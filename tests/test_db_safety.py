@@ -32,15 +32,6 @@ def test_postgres_requires_a_lock_timeout(pg, pg_url):
         assert bad and bad[0].step == "add_column" and bad[0].severity == "error"
 
 
-def test_postgres_flags_a_volatile_default_but_not_a_stable_or_constant_one(pg):
-    users = pg.import_table(lk.make_users(10))
-    bad = lk.MigrationPlan("p", [lk.AddColumn("users", "token", default=lk.SQL("md5(random()::text)"))])
-    assert "adding-field-with-volatile-default" in rules(bad, users)
-    for default in (lk.SQL("now()"), "free", 0):
-        good = lk.MigrationPlan("p", [lk.AddColumn("users", "x", default=default)])
-        assert "adding-field-with-volatile-default" not in rules(good, users)
-
-
 def test_a_sql_default_is_refused_on_the_in_memory_table():
     users = lk.make_users(3)
     plan = lk.MigrationPlan("p", [lk.AddColumn("users", "at", default=lk.SQL("now()"))])

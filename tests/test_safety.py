@@ -102,7 +102,6 @@ def test_every_rule_has_a_case_and_docs_with_problem_and_solution():
     engine_rules = {r.id for r in lk.RULES.values() if r.engines != {"memory", "sqlite", "postgresql"}}
     assert engine_rules == {
         "require-lock-timeout",
-        "adding-field-with-volatile-default",
         "drop-column-rewrites-table",
         "copy-loses-column-property",  # these four read the catalog: tests/test_copy_column.py, test_db_safety.py
         "drop-column-blocked",

@@ -98,16 +98,6 @@ class PostgresDialect:
         # 0 means "wait forever" in PostgreSQL: the safety rule require-lock-timeout flags it
         return [f"SET LOCAL lock_timeout = '{int(self.lock_timeout_ms)}ms'"]
 
-    def volatile_functions(self, db: Database, names: list[str]) -> list[str]:
-        """Which of these functions PostgreSQL itself marks VOLATILE (a default that rewrites the table)."""
-        if not names:
-            return []
-        rows = db.query(
-            "SELECT DISTINCT proname FROM pg_proc WHERE proname = ANY(%s) AND provolatile = 'v' ORDER BY proname",
-            [names],
-        )
-        return [r[0] for r in rows]
-
     def quiet_triggers(self, db: Database) -> list[str]:
         """In a backfill's transaction: do not fire the user's triggers (``updated_at`` rewritten, audit rows
         written) -- ``session_replication_role = replica``, where this role may set it (a superuser, or

@@ -17,7 +17,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from .. import keys, sqltext
-from .._common import STATE_TABLE, check_name, functions_called
+from .._common import STATE_TABLE, check_name
 from ..errors import MigrationLockedError, PlanMismatchError
 from ..operations import require, sql_batch, sql_check, sql_statements
 from .base import BaseBackend, EngineFacts, Resume, Status
@@ -108,14 +108,12 @@ class SQLBackend(BaseBackend):
 
     def facts(self, plan: MigrationPlan) -> EngineFacts:
         """One read of the catalog for the safety rules (the functions the plan's SQL defaults call, ...)."""
-        named = sorted({f for s in plan.steps for text in s.sql_texts() for f in functions_called(text)})
         return EngineFacts(
             self.engine,
             self.table.qualified,
             tuple(self.table.data_columns),
             self.table.row_count,
             lock_timeout_ms=self.d.lock_timeout_ms,
-            volatile_functions=frozenset(self.d.volatile_functions(self.db, named)),
             catalog=self.table.catalog(),
             cut_off_runs=tuple(self._other_cut_off_runs(plan.name)),
             quiet_triggers=bool(self.d.quiet_triggers(self.db)),

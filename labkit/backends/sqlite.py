@@ -164,9 +164,6 @@ class SQLiteDialect:
         self.check_type(db, sql_type)
         return sql_type
 
-    def volatile_functions(self, db: Database, names: list[str]) -> list[str]:
-        return []  # ADD COLUMN never rewrites a SQLite table: it refuses a non-constant default instead
-
     def type_for(self, value: Any) -> str:
         if isinstance(value, bool) or isinstance(value, int):
             return "INTEGER"

@@ -11,7 +11,6 @@ from ..plan import MigrationPlan
 from ..table import TableLike
 from . import (
     add_required_column_without_default,
-    adding_field_with_volatile_default,
     another_plan_cut_off,
     app_uses_missing_column,
     backfill_fires_user_triggers,
@@ -49,30 +48,42 @@ _ORDER = (
     irreversible_step_before_contract,
     app_uses_missing_column,
     require_lock_timeout,
-    adding_field_with_volatile_default,
     drop_column_rewrites_table,
     backfill_fires_user_triggers,
 )
 RULES: dict[str, Rule] = {m.RULE.id: m.RULE for m in _ORDER}
 
 
-def validate_migration_safety(plan: MigrationPlan, table: TableLike | None = None) -> list[Finding]:
-    """Every finding for ``plan``, in step order; empty for a safe plan.
-
-    With ``table`` the checks also know the engine, its row count (for batch sizes) and its columns.
-    """
+def _labkit_findings(plan: MigrationPlan, table: TableLike | None) -> tuple[list[Finding], str | None]:
     if not isinstance(plan, MigrationPlan):
         raise TypeError(f"validate_migration_safety takes a MigrationPlan, got {type(plan).__name__}")
     facts = backend_for(table).facts(plan) if table is not None else None
     states = walk(plan, facts.columns if facts is not None else None)
+    return [f for rule in RULES.values() for f in rule.run(states, facts)], facts.engine if facts else None
+
+
+def validate_migration_safety(plan: MigrationPlan, table: TableLike | None = None) -> list[Finding]:
+    """Every finding for ``plan``, in step order; empty for a safe plan.
+
+    With ``table`` the checks also know the engine, its row count (for batch sizes) and its columns. On a
+    PostgreSQL table squawk also reads the plan's SQL (``labkit.safety.squawk``): its findings come with
+    ``source="squawk"``, except those the plan answers by design (``squawk.review`` lists them with the reason).
+    """
+    findings, engine = _labkit_findings(plan, table)
+    if engine == "postgresql" and not any(RULES[f.rule].blocks for f in findings):
+        from ..db import DbTable
+        from . import squawk
+
+        assert isinstance(table, DbTable)
+        findings += [r.finding for r in squawk.review(plan, table, findings) if r.expected is None]
     order = {s.name: i for i, s in enumerate(plan.steps)}
-    findings = [f for rule in RULES.values() for f in rule.run(states, facts)]
-    return sorted(findings, key=lambda f: (order.get(f.step or "", -1), f.rule))
+    return sorted(findings, key=lambda f: (order.get(f.step or "", -1), f.source != "labkit", f.rule))
 
 
 def preflight(plan: MigrationPlan, table: TableLike) -> list[Finding]:
-    """The findings that make the runner refuse ``plan`` on ``table`` before any change (rules that block)."""
-    return [f for f in validate_migration_safety(plan, table) if RULES[f.rule].blocks]
+    """The findings that make the runner refuse ``plan`` on ``table`` before any change (labkit's rules that
+    block: squawk's findings never stop a run)."""
+    return [f for f in _labkit_findings(plan, table)[0] if RULES[f.rule].blocks]
 
 
 __all__ = ["RULES", "Finding", "Rule", "Severity", "preflight", "validate_migration_safety"]

@@ -15,7 +15,10 @@ class Finding:
     step: str | None
     message: str
     help: str
+    link: str = ""  # where the rule is documented (squawk's rules: squawkhq.com/docs/<rule>)
+    source: str = "labkit"  # "labkit" (a rule that reads the plan) or "squawk" (a rule that reads the SQL)
 
     def __str__(self) -> str:
         where = f" at step {self.step}" if self.step else ""
-        return f"{self.severity}[{self.rule}]{where}: {self.message}\n  help: {self.help}"
+        by = f" (squawk, {self.link})" if self.source == "squawk" else ""
+        return f"{self.severity}[{self.rule}]{where}: {self.message}{by}\n  help: {self.help}"

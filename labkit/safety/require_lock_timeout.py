@@ -24,7 +24,7 @@ def _check(states: list[StepState], facts: EngineFacts | None) -> Iterator[Findi
 RULE = Rule(
     id="require-lock-timeout",
     severity="error",
-    echoes="squawk: require-timeout-settings",
+    echoes="squawk: require-lock-timeout (which accepts lock_timeout = '0ms', i.e. no timeout at all)",
     problem="DDL waits for an ACCESS EXCLUSIVE lock behind any open transaction, and every later query queues "
     "behind the waiting DDL: the lock-queue outage.",
     solution="a lock_timeout on every DDL statement, with retries (labkit's default, 500 ms).",
