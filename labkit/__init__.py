@@ -39,6 +39,7 @@ from .notebook import notebook_setup
 from .observe import SnapshotRecorder
 from .plan import MigrationPlan
 from .plan_sql import PlanSql, SqlUnit, plan_sql
+from .planfile import PlanFileError, load_plan, save_plan
 from .progress import TerminalProgress, progress_bar
 from .runner import Event, MigrationResult, MigrationRunner
 from .safety import RULES, Finding, validate_migration_safety
@@ -105,6 +106,7 @@ __all__ = [
     "NotNullViolationError",
     "NothingToResumeError",
     "PlanAlreadyExecutedError",
+    "PlanFileError",
     "PlanMismatchError",
     "PlanSql",
     "PreflightError",
@@ -135,6 +137,7 @@ __all__ = [
     "email_domain",
     "embedded_postgres",
     "exercises",
+    "load_plan",
     "make_orders",
     "make_products",
     "make_users",
@@ -142,6 +145,7 @@ __all__ = [
     "plan_sql",
     "postgres_url",
     "progress_bar",
+    "save_plan",
     "simulate_traffic",
     "split_name",
     "validate_migration_safety",
