@@ -3,6 +3,8 @@
     python -m labkit rename --fail-at backfill:3     # run it (in memory), print phases, history, rows
     python -m labkit sql rename                      # print the SQL it runs (a scratch SQLite file)
     python -m labkit sql rename --db postgresql://... --table users   # ... on that table of a real database
+    python -m labkit start plan.json --db URL        # a plan file on a real database: start, complete,
+                                                     # rollback, status (labkit.lifecycle, exit codes there)
 
 Exit status: 0 completed (or SQL printed), 1 rolled back, 2 rollback failed, 64 bad arguments or a plan the
 database refuses (one line on stderr).
@@ -18,6 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from typing import NoReturn
 
+from . import lifecycle
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_users
 from .errors import LabkitError
@@ -112,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sql"]:
         return sql_main(argv[1:])
+    if argv[:1] and argv[0] in lifecycle.COMMANDS:  # a plan file against a real database: start, complete ...
+        return lifecycle.main(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)

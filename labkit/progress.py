@@ -18,7 +18,12 @@ from typing import Any, TextIO
 
 from .runner import Event
 
-ENDS = {"completed": "completed", "rolled_back": "rolled back", "rollback_failed": "ROLLBACK FAILED"}
+ENDS = {
+    "completed": "completed",
+    "rolled_back": "rolled back",
+    "rollback_failed": "ROLLBACK FAILED",
+    "stopped": "stopped",  # on request (Ctrl-C, or before the contract phase): resumable
+}
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -21,7 +22,7 @@ from .errors import (
 from .faults import Faults, parse_faults
 from .plan import MigrationPlan
 from .safety import preflight
-from .steps import Step
+from .steps import PHASES, Phase, Step
 from .table import TableLike
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class MigrationResult:
     history: tuple[Event, ...] = field(default=(), repr=False)
     progress: Mapping[str, float] = field(default_factory=dict, repr=False, compare=False)  # step -> % applied
     caveats: tuple[str, ...] = ()  # what the run did that a rollback cannot undo (the user's triggers fired ...)
+    stopped_at: str | None = None  # a "stopped" run: where (run the same plan again to carry on)
 
     @property
     def ok(self) -> bool:
@@ -76,6 +78,8 @@ class MigrationResult:
     def summary(self) -> str:
         if self.status == "completed":
             return f"{self.plan}: completed in {self.ticks} ticks"
+        if self.status == "stopped":
+            return f"{self.plan}: stopped {self.stopped_at}, nothing undone; run the same plan again to carry on"
         where = (self.failed_step or "plan") + (f" batch {self.failed_batch}" if self.failed_batch else "")
         text = f"{self.plan}: failed at {where} ({self.error}); "
         if self.status == "rolled_back":
@@ -132,6 +136,12 @@ class MigrationRunner:
             ``observer_error`` event and detached; the migration goes on as if it had never been there.
         resume: on a database, what to do with a run of the same plan that was cut off (a crash): carry on from
             its last committed batch (``"continue"``) or undo what it did (``"rollback"``).
+        until_phase: stop before the first step of this phase (``"contract"``: expand and migrate now, contract
+            later, as pgroll's start and complete). The run ends ``"stopped"``; on a database, running the same
+            plan again carries on from there.
+
+    ``request_stop()`` (from a signal handler, another thread) ends the run ``"stopped"`` after the batch or step
+    in progress, with nothing undone: on a database the same plan carries on from there when run again.
     """
 
     def __init__(
@@ -142,9 +152,14 @@ class MigrationRunner:
         traffic: Traffic | None = None,
         observers: Sequence[Observer] = (),
         resume: Literal["continue", "rollback"] = "continue",
+        until_phase: Phase | None = None,
     ):
         if resume not in ("continue", "rollback"):
             raise ValueError(f"resume must be 'continue' or 'rollback', got {resume!r}")
+        if until_phase is not None and until_phase not in PHASES:
+            raise ValueError(f"until_phase must be one of {', '.join(PHASES)}, got {until_phase!r}")
+        self.until_phase = until_phase
+        self._stop_requested = threading.Event()
         self.table = table
         self.backend = backend_for(table)
         self.resume = resume
@@ -209,6 +224,10 @@ class MigrationRunner:
         return parse_faults(self.fail_at, plan, self.backend.row_count())
 
     # ---------------------------------------------------------------- running
+    def request_stop(self) -> None:
+        """Stop after the batch or step in progress, undoing nothing (safe to call from a signal handler)."""
+        self._stop_requested.set()
+
     def execute_plan(self, plan: MigrationPlan) -> MigrationResult:
         faults = self.check(plan)
         self._plan = plan
@@ -217,11 +236,22 @@ class MigrationRunner:
         resume = self.backend.begin(plan, resume=self.resume)  # locks the migration; may resume a crashed run
         status: Status = "rollback_failed"
         try:
-            result = self._run(plan, faults, resume)
+            try:
+                result = self._run(plan, faults, resume)
+            except _Stopped as stop:
+                self._emit(None, None, "stopped", detail=stop.where)
+                result = self._result(plan, "stopped", stopped_at=stop.where)
             status = result.status
             return result
         finally:
             self.backend.finish(status)
+
+    def _stop_here(self, step: Step) -> None:
+        """Stop before ``step`` if asked to, or if it belongs to ``until_phase``."""
+        if self._stop_requested.is_set():
+            raise _Stopped(f"before {step.name}")
+        if self.until_phase is not None and step.phase == self.until_phase:
+            raise _Stopped(f"before {step.name}, the first step of the {step.phase} phase")
 
     def _run(self, plan: MigrationPlan, faults: Faults, resume: Resume) -> MigrationResult:
         applied: list[_Applied] = []
@@ -235,6 +265,7 @@ class MigrationRunner:
             if resume.step_index or resume.batch:
                 self._resume(plan, resume, applied)
             for index in range(resume.step_index, len(plan.steps)):
+                self._stop_here(plan.steps[index])
                 step = current = plan.steps[index]
                 resumed_batches = resume.batch if index == resume.step_index else 0
                 record = _Applied(step, db_done=resumed_batches > 0)
@@ -257,6 +288,8 @@ class MigrationRunner:
                         record.db_done = True
                         self._set_progress(step, k, total)
                         self._emit(step, k, "batch", detail=f"{_span(lo, hi)}: {rows} rows", batches=total, rows=rows)
+                        if self._stop_requested.is_set() and k < total:
+                            raise _Stopped(f"after {step.name} batch {k} of {total}")
                     failed_batch = None
                     self._set_progress(step, total, total)  # 0 rows: nothing to do, complete
                 else:
@@ -402,8 +435,10 @@ class MigrationRunner:
         error: BaseException | None = None,
         rollback_error: BaseException | None = None,
         left: tuple[str, ...] = (),
+        stopped_at: str | None = None,
     ) -> MigrationResult:
         return MigrationResult(
+            stopped_at=stopped_at,
             plan=plan.name,
             status=status,
             failed_step=failed.name if failed else None,
@@ -416,6 +451,14 @@ class MigrationRunner:
             progress=self.progress,
             caveats=tuple(self.backend.caveats()),
         )
+
+
+class _Stopped(BaseException):
+    """Unwinds a run that was asked to stop: not an Exception, so no step's failure handling takes it for one."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
 
 
 def _span(lo: object, hi: object) -> str:

@@ -207,7 +207,7 @@ class FailurePanel:
         if r is None:
             return ""
         res = r.result
-        colour = {"completed": "#2e7d32", "rolled_back": "#b26a00", "rollback_failed": "#c0392b"}[res.status]
+        colour = {"completed": "#2e7d32", "rolled_back": "#b26a00", "stopped": "#b26a00"}.get(res.status, "#c0392b")
         text = f"<b style='color:{colour}'>{res.status}</b> &mdash; {r.requests} requests, "
         text += f"{r.failed_requests} failed, {r.lost_writes} lost writes. "
         if res.status != "completed":

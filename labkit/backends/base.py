@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..steps import Step
 
 EventSink = Callable[[str, str], None]  # (kind, detail) of something a backend reports while it works
-Status = Literal["completed", "rolled_back", "rollback_failed"]
+Status = Literal["completed", "rolled_back", "rollback_failed", "stopped"]  # stopped: on request, resumable
 
 
 def sql_literal(value: Any, *, true: str = "TRUE", false: str = "FALSE") -> str:

@@ -243,7 +243,7 @@ class PostgresDialect:
             f"CREATE TABLE IF NOT EXISTS {name} (table_name text NOT NULL, plan text NOT NULL, "
             "fingerprint text NOT NULL, "
             "step_index integer NOT NULL, step text, batch integer NOT NULL DEFAULT 0, last_id bigint, last_key text, "
-            "status text NOT NULL, started_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
+            "status text NOT NULL, started_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, plan_json text, "
             "PRIMARY KEY (table_name, plan))"
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import re
 import time
 import types
@@ -85,6 +86,17 @@ def fires_on_update(catalog: TableCatalog, step: Step) -> list[str]:
     return out
 
 
+def _plan_json(plan: MigrationPlan) -> str | None:
+    """The plan as a plan file, kept with its state so that a terminal can finish or undo it (``labkit complete``);
+    None for a plan a file cannot carry (a Python function with no SQL twin)."""
+    from ..planfile import PlanFileError, plan_to_dict
+
+    try:
+        return json.dumps(plan_to_dict(plan))
+    except PlanFileError:
+        return None
+
+
 class SQLBackend(BaseBackend):
     """Runs steps on a table of a SQLite or PostgreSQL database."""
 
@@ -149,9 +161,12 @@ class SQLBackend(BaseBackend):
         if STATE_TABLE not in self.db.tables():
             with self.db.transaction():
                 self.db.execute(self.d.state_table_sql(STATE_TABLE))
-        elif "last_key" not in [c for c, _ in self.d.columns(self.db, STATE_TABLE)]:  # made by an older labkit
-            with self.db.transaction():
-                self.db.execute(f"ALTER TABLE {STATE_TABLE} ADD COLUMN last_key TEXT")
+        else:  # made by an older labkit: add what it lacks
+            have = [c for c, _ in self.d.columns(self.db, STATE_TABLE)]
+            for column in ("last_key", "plan_json"):
+                if column not in have:
+                    with self.db.transaction():
+                        self.db.execute(f"ALTER TABLE {STATE_TABLE} ADD COLUMN {column} TEXT")
 
     def _state(self, plan_name: str) -> dict[str, Any] | None:
         if STATE_TABLE not in self.db.tables():
@@ -222,8 +237,9 @@ class SQLBackend(BaseBackend):
                 )
                 self.db.execute(
                     f"INSERT INTO {STATE_TABLE} (table_name, plan, fingerprint, step_index, step, batch, status, "
-                    f"started_at, updated_at) VALUES ({p}, {p}, {p}, 0, {p}, 0, 'running', {self.d.now}, {self.d.now})",
-                    [self.table.qualified, plan.name, fingerprint(plan), plan.steps[0].name],
+                    f"started_at, updated_at, plan_json) "
+                    f"VALUES ({p}, {p}, {p}, 0, {p}, 0, 'running', {self.d.now}, {self.d.now}, {p})",
+                    [self.table.qualified, plan.name, fingerprint(plan), plan.steps[0].name, _plan_json(plan)],
                 )
             if plan.apps:
                 self.expose(plan.apps[0])
@@ -245,7 +261,8 @@ class SQLBackend(BaseBackend):
             self._locked = False
             return
         try:
-            if self.plan is not None and STATE_TABLE in self.db.tables():
+            # stopped on request: the state stays 'running' at its last committed step or batch, to carry on from
+            if self.plan is not None and status != "stopped" and STATE_TABLE in self.db.tables():
                 final = {"completed": "completed", "rolled_back": "rolled_back"}.get(status, "rollback_failed")
                 with self.db.transaction():
                     p = self.d.param

@@ -193,7 +193,8 @@ class SQLiteDialect:
             f"CREATE TABLE IF NOT EXISTS {name} (table_name TEXT NOT NULL, plan TEXT NOT NULL, "
             "fingerprint TEXT NOT NULL, "
             "step_index INTEGER NOT NULL, step TEXT, batch INTEGER NOT NULL DEFAULT 0, last_id INTEGER, last_key TEXT, "
-            "status TEXT NOT NULL, started_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (table_name, plan))"
+            "status TEXT NOT NULL, started_at TEXT NOT NULL, updated_at TEXT NOT NULL, plan_json TEXT, "
+            "PRIMARY KEY (table_name, plan))"
         )
 
     # ---------------------------------------------------------------- one migration at a time

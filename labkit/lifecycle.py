@@ -1,0 +1,210 @@
+"""A plan against a real database from a terminal, with pgroll's lifecycle.
+
+    labkit start PLAN.json --db URL     # expand + migrate: up to where the new app version can deploy
+    (deploy the new app version: it reads and writes through its own view)
+    labkit complete --db URL            # contract: the old structure goes
+    labkit rollback --db URL            # or: undo what start did
+    labkit status --db URL              # where each plan on this database stands
+
+``start`` runs the plan with ``until_phase="contract"``; ``complete`` and ``rollback`` find the plan where ``start``
+left it (the plan file is kept with the run's state in ``labkit_migrations``), so they need only the database (and
+``--table`` where several plans are under way). Ctrl-C stops after the batch in progress, undoing nothing: ``start``
+(or ``complete``) again carries on from there.
+
+Exit status: 0 done; 1 a step failed and the plan was rolled back; 2 the rollback failed too (what is left is
+printed); 3 refused before any change (a safety error, the preflight, another run holds the table, nothing to
+complete); 64 bad arguments or plan file; 130 stopped by Ctrl-C (resumable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+from .db import Database, DbTable, connect
+from .errors import LabkitError
+from .plan import MigrationPlan
+from .planfile import load_plan, plan_from_dict
+from .progress import TerminalProgress
+from .runner import MigrationResult, MigrationRunner
+
+EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2, "stopped": 130}
+EX_REFUSED = 3
+EX_USAGE = 64
+COMMANDS = ("start", "complete", "rollback", "status")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
+        self.exit(EX_USAGE, f"labkit: error: {message}\n")
+
+
+class Refused(Exception):
+    """The command cannot run as asked; nothing changed (exit 3)."""
+
+
+def _parser(command: str) -> argparse.ArgumentParser:
+    what = {
+        "start": "Run a plan's expand and migrate phases, up to where the new app version can deploy.",
+        "complete": "Run the rest of a started plan: the contract phase.",
+        "rollback": "Undo what a started (or cut-off) plan did.",
+        "status": "Show where each plan on this database stands.",
+    }[command]
+    p = _Parser(prog=f"labkit {command}", description=what)
+    if command == "start":
+        p.add_argument("plan", help="the plan file (JSON; see labkit.planfile)")
+        p.add_argument("--dry-run", action="store_true", help="print the SQL the plan runs, change nothing")
+    elif command in ("complete", "rollback"):
+        p.add_argument("plan", nargs="?", help="the plan file (default: the one start kept in the database)")
+    p.add_argument("--db", required=True, help="the database URL: sqlite:///file.db or postgresql://...")
+    if command != "start":
+        p.add_argument("--table", help="the table (needed when plans on several tables are under way)")
+    return p
+
+
+@contextmanager
+def _ctrl_c_stops(runner: MigrationRunner) -> Iterator[None]:
+    """The first Ctrl-C asks the run to stop after the batch in progress; a second one interrupts at once."""
+
+    def handler(signum: int, frame: Any) -> None:
+        print("\nlabkit: stopping after the batch in progress (Ctrl-C again to interrupt at once)", file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        runner.request_stop()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _under_way(db: Database, table: str | None) -> list[dict[str, Any]]:
+    rows = [m for m in db.migrations() if m["status"] in ("running", "rolling_back")]
+    return [m for m in rows if table is None or m["table_name"] in (table, f"{db.dialect.current_schema(db)}.{table}")]
+
+
+def _started_plan(db: Database, table: str | None, plan_path: str | None) -> tuple[MigrationPlan, DbTable]:
+    if plan_path is not None:
+        plan = load_plan(plan_path)
+        return plan, db.table(table or plan.table)
+    rows = _under_way(db, table)
+    if not rows:
+        where = f" on table {table!r}" if table else ""
+        raise Refused(f"no plan is under way{where} in {db.dialect.display}: start one with labkit start PLAN")
+    if len(rows) > 1:
+        listed = ", ".join(f"{m['table_name']} ({m['plan']!r})" for m in rows)
+        raise Refused(f"several plans are under way ({listed}): say which with --table")
+    row = rows[0]
+    if not row.get("plan_json"):
+        raise Refused(f"plan {row['plan']!r} was started from Python, not from a file: give its plan file")
+    return plan_from_dict(json.loads(row["plan_json"])), db.table(row["table_name"])
+
+
+def _run(runner: MigrationRunner, plan: MigrationPlan) -> MigrationResult:
+    with _ctrl_c_stops(runner):
+        return runner.execute_plan(plan)
+
+
+def _report(result: MigrationResult, command: str, args: argparse.Namespace, table: DbTable, plan: MigrationPlan
+            ) -> int:  # fmt: skip
+    db = table.db
+    again = f"--db {args.shown} --table {table.qualified}"
+    at_contract = result.status == "stopped" and command == "start" and "contract" in (result.stopped_at or "")
+    print(f"{plan.name}: expand and migrate done; stopped {result.stopped_at}" if at_contract else result.summary())
+    if at_contract:
+        deployed = [s.deploy for s in plan.steps if s.deploy and s.phase != "contract"]
+        if deployed:
+            view = db.dialect.view_name(table.qualified, deployed[-1])
+            print(f"Now deploy app {deployed[-1]} (it reads and writes through the view {view}).")
+        print(f"Then: labkit complete {again}    To undo instead: labkit rollback {again}")
+        return 0
+    if result.status == "stopped":
+        print(f"Stopped on request. Carry on: labkit {command} {again}    Undo: labkit rollback {again}")
+    elif result.status == "rollback_failed":
+        print(f"Still applied, for a human to fix: {', '.join(result.left_behind)}")
+    return EXIT[result.status]
+
+
+def _start(args: argparse.Namespace, db: Database) -> int:
+    from .plan_sql import plan_sql
+    from .safety import validate_migration_safety
+
+    plan = load_plan(args.plan)
+    table = db.table(plan.table)
+    if args.dry_run:
+        print(plan_sql(plan, table), end="")
+        return 0
+    if any(m["plan"] == plan.name for m in _under_way(db, table.qualified)):
+        print(f"{plan.name}: under way already; carrying on where it stopped", file=sys.stderr)  # checked then
+    else:
+        findings = validate_migration_safety(plan, table)
+        for f in findings:
+            print(str(f), file=sys.stderr)
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            raise Refused(f"{len(errors)} safety error(s) above: nothing changed")
+    runner = MigrationRunner(table, observers=[TerminalProgress()], until_phase="contract")
+    return _report(_run(runner, plan), "start", args, table, plan)
+
+
+def _complete(args: argparse.Namespace, db: Database) -> int:
+    plan, table = _started_plan(db, args.table, args.plan)
+    if not _under_way(db, table.qualified):
+        raise Refused(f"plan {plan.name!r} is not under way on {table.qualified}: start it first")
+    runner = MigrationRunner(table, observers=[TerminalProgress()])
+    return _report(_run(runner, plan), "complete", args, table, plan)
+
+
+def _rollback(args: argparse.Namespace, db: Database) -> int:
+    plan, table = _started_plan(db, args.table, args.plan)
+    runner = MigrationRunner(table, observers=[TerminalProgress()], resume="rollback")
+    result = _run(runner, plan)
+    if result.status == "rolled_back":  # asked for: the "failure" it reports is the request itself
+        print(f"{plan.name}: rolled back; {table.qualified} is as it was before the plan")
+        return 0
+    return _report(result, "rollback", args, table, plan)
+
+
+def _status(args: argparse.Namespace, db: Database) -> int:
+    rows = db.migrations()
+    if args.table:
+        rows = [m for m in rows if m["table_name"] in (args.table, f"{db.dialect.current_schema(db)}.{args.table}")]
+    if not rows:
+        print(f"no labkit plan has run on {db.dialect.display}" + (f" for {args.table}" if args.table else ""))
+        return 0
+    for m in rows:
+        state = m["status"]
+        if state in ("running", "rolling_back"):
+            busy = not db.dialect.try_lock(db, m["table_name"])
+            if not busy:
+                db.dialect.unlock(db, m["table_name"])
+            where = f"at step {m['step_index'] + 1} ({m['step']})" if m["step"] else "after its last step"
+            batch = f", batch {m['batch']} committed" if m["batch"] else ""
+            who = "a process is running it now" if busy else "no process is running it: carry on, or roll back"
+            state = f"{'under way' if state == 'running' else 'rolling back'} {where}{batch}; {who}"
+        print(f"{m['table_name']}: {m['plan']!r}: {state} (since {m['started_at']}, last change {m['updated_at']})")
+        if db.dialect.table_exists(db, m["table_name"]):
+            views = db.table(m["table_name"]).views
+            print(f"  app versions' views: {', '.join(views) if views else 'none'}")
+    return 0
+
+
+def main(command: str, argv: Sequence[str]) -> int:
+    args = _parser(command).parse_args(argv)
+    args.shown = re.sub(r"//([^:@/]+):[^@/]*@", r"//\1:***@", args.db)  # never print a password
+    try:
+        with connect(args.db) as db:
+            return {"start": _start, "complete": _complete, "rollback": _rollback, "status": _status}[command](args, db)
+    except Refused as exc:
+        print(f"labkit: refused: {exc}", file=sys.stderr)
+        return EX_REFUSED
+    except LabkitError as exc:
+        code = EX_REFUSED if type(exc).__name__ in ("PreflightError", "MigrationLockedError") else EX_USAGE
+        print(f"labkit: {'refused' if code == EX_REFUSED else 'error'}: {exc}", file=sys.stderr)
+        return code

@@ -1,0 +1,155 @@
+"""`labkit start / complete / rollback / status` from a terminal, end to end on SQLite and PostgreSQL.
+
+Each command is a real process (``python -m labkit ...``) against a real database; Ctrl-C is a real SIGINT sent to
+it mid-backfill. After each command the rows and the catalog are read back from the database.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import labkit as lk
+
+
+def labkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "labkit", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path) -> Any:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/app.db"
+        return
+    pg_url = request.getfixturevalue("pg_url")
+    with lk.connect(pg_url) as db:
+        for t in db.tables():
+            db.drop_table(t)
+        for (schema,) in db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit\\_%'"):
+            db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    yield pg_url
+
+
+def _setup(url: str, tmp_path: Path, rows: int = 60, batch_size: int = 10, pause: float = 0.0) -> dict[Any, str]:
+    """A users table and a plan file renaming name -> full_name; returns the names by id."""
+    with lk.connect(url) as db:
+        users = db.import_table(lk.make_users(rows, seed=5))
+        plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=batch_size, pause=pause)
+        lk.save_plan(plan, tmp_path / "plan.json")
+        return {r["id"]: r["name"] for r in users.rows()}
+
+
+def _rows(url: str, column: str) -> dict[Any, str]:
+    with lk.connect(url) as db:
+        return {r["id"]: r[column] for r in db.table("users").rows()}
+
+
+def test_start_then_complete_renames_every_row_with_the_new_version_deployable_in_between(url, tmp_path):
+    names = _setup(url, tmp_path)
+    started = labkit("start", "plan.json", "--db", url, cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    assert "expand and migrate done; stopped before stop_dual_write" in started.stdout
+    assert "Now deploy app v2" in started.stdout and "labkit complete --db" in started.stdout
+    with lk.connect(url) as db:  # both columns, both views: v1 and v2 can both run now
+        users = db.table("users")
+        assert {"name", "full_name"} <= set(users.column_names) and len(users.views) == 2
+    assert _rows(url, "full_name") == names
+    status = labkit("status", "--db", url, cwd=tmp_path)
+    assert "under way at step 5 (stop_dual_write); no process is running it" in status.stdout
+    done = labkit("complete", "--db", url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "completed" in done.stdout
+    with lk.connect(url) as db:
+        users = db.table("users")
+        assert "name" not in users.column_names and len(users.views) == 1
+    assert _rows(url, "full_name") == names
+    assert "completed" in labkit("status", "--db", url, cwd=tmp_path).stdout
+    again = labkit("complete", "--db", url, cwd=tmp_path)
+    assert again.returncode == 3 and "no plan is under way" in again.stderr
+
+
+def test_start_then_rollback_leaves_the_table_as_it_was(url, tmp_path):
+    names = _setup(url, tmp_path)
+    with lk.connect(url) as db:
+        before = db.table("users").catalog()
+    assert labkit("start", "plan.json", "--db", url, cwd=tmp_path).returncode == 0
+    undone = labkit("rollback", "--db", url, cwd=tmp_path)
+    assert undone.returncode == 0, undone.stderr
+    assert "rolled back" in undone.stdout
+    with lk.connect(url) as db:
+        users = db.table("users")
+        assert users.catalog() == before and users.views == ()
+    assert _rows(url, "name") == names
+
+
+def _committed_batches(url: str) -> int:
+    with lk.connect(url) as db:
+        rows = [m for m in db.migrations() if m["status"] == "running"]
+        return int(rows[0]["batch"]) if rows else 0
+
+
+def test_ctrl_c_mid_backfill_stops_after_the_batch_and_start_carries_on(url, tmp_path):
+    names = _setup(url, tmp_path, rows=3000, batch_size=50, pause=0.03)  # 60 batches, at least 1.8 s
+    proc = subprocess.Popen([sys.executable, "-m", "labkit", "start", "plan.json", "--db", url], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while _committed_batches(url) < 3:
+            assert proc.poll() is None and time.monotonic() < deadline, "the backfill never got going"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "stopping after the batch in progress" in err
+    assert "Stopped on request" in out and "labkit rollback" in out
+    committed = _committed_batches(url)
+    assert 3 <= committed < 60
+    status = labkit("status", "--db", url, cwd=tmp_path)
+    assert f"at step 3 (backfill), batch {committed} committed" in status.stdout
+    filled = {k: v for k, v in _rows(url, "full_name").items() if v is not None}
+    assert len(filled) >= committed * 50 and all(names[k] == v for k, v in filled.items())  # nothing half-written
+    carried = labkit("start", "plan.json", "--db", url, cwd=tmp_path)
+    assert carried.returncode == 0, carried.stderr
+    assert "expand and migrate done" in carried.stdout
+    assert labkit("complete", "--db", url, cwd=tmp_path).returncode == 0
+    assert _rows(url, "full_name") == names
+
+
+def test_a_dry_run_prints_the_sql_and_changes_nothing(url, tmp_path):
+    _setup(url, tmp_path)
+    with lk.connect(url) as db:
+        before = db.table("users").catalog()
+    dry = labkit("start", "plan.json", "--db", url, "--dry-run", cwd=tmp_path)
+    assert dry.returncode == 0 and dry.stdout.startswith("-- plan 'rename users.name to full_name' on users")
+    with lk.connect(url) as db:
+        assert db.table("users").catalog() == before and "labkit_migrations" not in db.tables()
+
+
+def test_refusals_change_nothing_and_say_why(tmp_path):
+    url = f"sqlite:///{tmp_path}/app.db"
+    with lk.connect(url) as db:
+        users = db.import_table(lk.make_users(10, seed=1))
+        lk.save_plan(lk.build_naive_rename_migration(users, "name", "full_name"), tmp_path / "naive.json")
+        before = users.catalog()
+    naive = labkit("start", "naive.json", "--db", url, cwd=tmp_path)
+    assert naive.returncode == 3 and "rename-in-place" in naive.stderr and "nothing changed" in naive.stderr
+    (tmp_path / "bad.json").write_text('{"labkit_plan": 1, "name": "x", "steps": [{"op": "add_colum"}]}')
+    bad = labkit("start", "bad.json", "--db", url, cwd=tmp_path)
+    assert bad.returncode == 64 and "steps[0].op: unknown operation 'add_colum'" in bad.stderr
+    nothing = labkit("rollback", "--db", url, cwd=tmp_path)
+    assert nothing.returncode == 3 and "no plan is under way" in nothing.stderr
+    usage = labkit("start", "--db", url, cwd=tmp_path)
+    assert usage.returncode == 64 and len(usage.stderr.strip().splitlines()) == 1
+    with lk.connect(url) as db:
+        assert db.table("users").catalog() == before
