@@ -149,3 +149,35 @@ def test_million_rows_rename_completes():
     result = lk.MigrationRunner(t).execute_plan(rename_plan(t, batch_size=10_000))
     assert result.ok
     assert (t.get(1)["full_name"], t.get(1_000_000)["full_name"]) == (first, last)
+
+
+def test_until_phase_stops_before_the_contract_with_nothing_undone():
+    users = lk.make_users(20, seed=1)
+    plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=5)
+    result = lk.MigrationRunner(users, until_phase="contract").execute_plan(plan)
+    assert result.status == "stopped" and result.stopped_at.startswith("before stop_dual_write")
+    assert {"name", "full_name"} <= set(users.column_names)  # expand and migrate stay applied
+    assert users.column("full_name") == users.column("name")
+    assert result.history[-1].kind == "stopped" and "nothing undone" in result.summary()
+
+
+def test_request_stop_ends_the_run_after_the_batch_in_progress():
+    users = lk.make_users(40, seed=1)
+    plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=5)
+    runners: list[lk.MigrationRunner] = []
+
+    class StopAtBatch2:  # as a Ctrl-C handler would: ask, and let the runner finish the batch
+        def on_tick(self, event, apps):
+            if event.kind == "batch" and event.batch == 2:
+                runners[0].request_stop()
+
+    runners.append(lk.MigrationRunner(users, observers=[StopAtBatch2()]))
+    result = runners[0].execute_plan(plan)
+    assert result.status == "stopped" and result.stopped_at == "after backfill batch 2 of 8"
+    filled = [v for v in users.column("full_name") if v is not None]
+    assert len(filled) == 10  # two batches of five, committed; nothing after
+
+
+def test_until_phase_must_be_a_phase():
+    with pytest.raises(ValueError, match="until_phase must be one of expand, migrate, contract"):
+        lk.MigrationRunner(lk.make_users(2), until_phase="later")
