@@ -13,11 +13,14 @@ the catalog reads (``SELECT``) that decide batch boundaries.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .backends.sql import SQLBackend
+from .catalog import ColumnInfo, TableCatalog
+from .errors import IrreversibleStepError
 from .operations import sql_batch, sql_statements
 from .runner import MigrationRunner
 
@@ -50,6 +53,7 @@ class SqlUnit:
     reset: tuple[str, ...] = ()
     batch: str | None = None
     batch_size: int | None = None
+    part: str = "start"  # "start": expand and migrate (labkit start); "complete": the contract phase and tidy-up
 
     def executed(self, batches: int = 1, engine: str = "sqlite") -> list[str]:
         """The statements in the order the server gets them (a batched step with ``batches`` batches)."""
@@ -156,6 +160,13 @@ class _PlannedTable:
     def views(self) -> tuple[str, ...]:
         return tuple(sorted(self.view_set))
 
+    def catalog(self) -> TableCatalog:
+        """The real catalog, with the columns the plan will have added by then (nothing attached to them yet: a
+        rollback undoes what the plan attached to a column, its indexes and constraints, before the column)."""
+        real = self._table.catalog()
+        added = [ColumnInfo(c, "") for c in self.column_names if c not in real.column_names]
+        return dataclasses.replace(real, columns=(*real.columns, *added)) if added else real
+
 
 class _PlanningBackend(SQLBackend):
     """The SQL backend over the planned table: the views it would create count as made, with the columns they
@@ -191,6 +202,9 @@ class _Planner:
         self.mine = [self.d.view_name(table.qualified, a.name) for a in plan.apps]
         self.units: list[SqlUnit] = []
         self.dropped: list[str] = []  # the plan's views dropped so far
+        self.initial_views = set(table.views)
+        self.columns_before: list[list[str]] = []  # the table's columns before each step walked
+        self.part = "start"
 
     def _see(self, statements: list[str]) -> None:
         """Views the statements drop are gone for the steps after (the ones they create were counted as made)."""
@@ -204,7 +218,8 @@ class _Planner:
         if statements or step is not None:
             phase = step.phase if step else None
             settings = tuple(self.d.ddl_prelude()) if statements else ()
-            self.units.append(SqlUnit(title, step.name if step else None, phase, True, settings, tuple(statements)))
+            unit = SqlUnit(title, step.name if step else None, phase, True, settings, tuple(statements), part=self.part)
+            self.units.append(unit)
         self._see(statements)
 
     def _expose(self, app: AppVersion, why: str) -> None:
@@ -212,11 +227,15 @@ class _Planner:
         if statements:
             self._ddl_unit(f"the view of app {app.name} ({why})", statements)
 
-    def walk(self) -> list[SqlUnit]:
+    def walk(self, upto: int | None = None) -> list[SqlUnit]:
+        """The units of the first ``upto`` steps (all, with the tidy-up at the end, by default)."""
         plan = self.plan
         if plan.apps:
             self._expose(plan.apps[0], "before the first step: the app it serves now reads through it")
-        for index, step in enumerate(plan.steps, 1):
+        contract = first_contract_step(plan)
+        for index, step in enumerate(plan.steps[:upto], 1):
+            self.part = "complete" if index > contract else "start"  # labkit start stops before the contract phase
+            self.columns_before.append(list(self.table.columns))
             app = next((a for a in plan.apps if a.name == step.deploy), None) if step.deploy else None
             if app is not None and step.deploy_timing == "before":
                 self._expose(app, f"before it rolls out with {step.name}")
@@ -224,19 +243,52 @@ class _Planner:
             if step.batched:
                 quiet = tuple(self.d.quiet_triggers(self.table.db))
                 size = step.rows_per_batch()
-                unit = SqlUnit(title, step.name, step.phase, True, quiet, (), (), sql_batch(step, self.backend), size)
+                batch = sql_batch(step, self.backend)
+                unit = SqlUnit(title, step.name, step.phase, True, quiet, (), (), batch, size, part=self.part)
                 self.units.append(unit)
             elif step.in_transaction:
                 self._ddl_unit(title, sql_statements(step, self.backend), step)
             else:
                 statements = tuple(s for s in sql_statements(step, self.backend) if s)
                 prelude, reset = tuple(self.d.session_prelude()), tuple(self.d.session_reset())
-                self.units.append(SqlUnit(title, step.name, step.phase, False, prelude, statements, reset))
+                unit = SqlUnit(title, step.name, step.phase, False, prelude, statements, reset, part=self.part)
+                self.units.append(unit)
                 self._see(list(statements))
             self.table.columns = step.fit(self.table.columns)
             if app is not None and step.deploy_timing == "after":
                 self._expose(app, f"after {step.name}, before it rolls out")
-        self._tidy()
+        if upto is None or upto >= len(plan.steps):
+            self.part = "complete"
+            self._tidy()
+        return self.units
+
+    def undo(self) -> list[SqlUnit]:
+        """After ``walk(upto=k)``: what a rollback of those k steps runs, the last step first (each step's
+        ``reverse()``, as ``MigrationRunner`` undoes it), then the tidy-up of a rolled-back run: the views the plan
+        made, and their schemas left empty."""
+        self.units = []
+        self.part = "rollback"
+        done = len(self.columns_before)
+        for index in range(done - 1, -1, -1):
+            step = self.plan.steps[index]
+            if not step.reversible:
+                raise IrreversibleStepError(step.name, "a rollback cannot pass it: only steps before it can be undone")
+            back = step.reverse()
+            title = f"undo step {index + 1}: {step.name} -- {back.describe()}"
+            if back.in_transaction:
+                self._ddl_unit(title, sql_statements(back, self.backend), back)
+            else:
+                statements = tuple(s for s in sql_statements(back, self.backend) if s)
+                prelude, reset = tuple(self.d.session_prelude()), tuple(self.d.session_reset())
+                self.units.append(SqlUnit(title, back.name, back.phase, False, prelude, statements, reset))
+                self._see(list(statements))
+            self.table.columns = self.columns_before[index]
+        made = sorted((set(self.table.views) & set(self.mine)) - self.initial_views)
+        if made:
+            self._ddl_unit("at the end: drop the views the plan made", [self.d.drop_view_sql(v) for v in made])
+        homes = self._emptied_homes(set())
+        if homes:
+            self._ddl_unit("at the end: drop the view schemas left empty", homes)
         return self.units
 
     def _tidy(self) -> None:
@@ -268,13 +320,42 @@ class _Planner:
         return sorted({*now_empty, *(f"DROP SCHEMA IF EXISTS {s}" for s in schemas if s not in occupied)})
 
 
+def first_contract_step(plan: MigrationPlan) -> int:
+    """How many steps come before the contract phase (where ``labkit start`` stops)."""
+    return next((i for i, s in enumerate(plan.steps) if s.phase == "contract"), len(plan.steps))
+
+
 def plan_sql(plan: MigrationPlan, table: DbTable) -> PlanSql:
     """The SQL ``MigrationRunner(table).execute_plan(plan)`` would run, step by step, changing nothing.
 
     The plan is checked first exactly as a run checks it (``PreflightError`` and the other refusals): a plan that
     would not run has no SQL.
     """
+    return _plan_sql(plan, table, None)
+
+
+def _plan_sql(plan: MigrationPlan, table: DbTable, upto: int | None, *, undo: bool = False) -> PlanSql:
     MigrationRunner(table).check(plan)
-    units = _Planner(plan, table).walk()
+    planner = _Planner(plan, table)
+    units = planner.walk(upto)
+    if undo:
+        units = planner.undo()
     d = table.db.dialect
-    return PlanSql(plan.name, table.qualified, d.name, tuple(units), tuple(d.session_sql()), d.begin_sql)
+    name = f"{plan.name} (undo of its first {upto} steps)" if undo else plan.name
+    return PlanSql(name, table.qualified, d.name, tuple(units), tuple(d.session_sql()), d.begin_sql)
+
+
+def phase_sql(plan: MigrationPlan, table: DbTable, part: Literal["start", "complete"]) -> PlanSql:
+    """The SQL of ``labkit start`` (expand and migrate: up to where the new app version can deploy) or of
+    ``labkit complete`` (the contract phase, and the tidy-up at the end)."""
+    whole = plan_sql(plan, table)
+    what = "expand and migrate" if part == "start" else "contract"
+    return dataclasses.replace(whole, units=tuple(u for u in whole.units if u.part == part),
+                               plan=f"{plan.name} ({what})")  # fmt: skip
+
+
+def rollback_sql(plan: MigrationPlan, table: DbTable, steps: int | None = None) -> PlanSql:
+    """What ``MigrationRunner`` runs to roll back the first ``steps`` steps of ``plan`` once they are applied (by
+    default the expand and migrate phases, what ``labkit start`` does): their reverses, last first, then the views
+    the plan made. ``IrreversibleStepError`` when one of them has no reverse."""
+    return _plan_sql(plan, table, first_contract_step(plan) if steps is None else steps, undo=True)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import labkit as lk
-from labkit.plan_sql import as_sent, plan_sql
+from labkit.plan_sql import as_sent, phase_sql, plan_sql, rollback_sql
 
 BOOKKEEPING = re.compile(r"^(SELECT|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH|DEALLOCATE ALL$)|labkit_migrations", re.I)
 SQLITE_BOUND = re.compile(r"('(?:[^']|'')*'|-?\d+(?:\.\d+)?)")
@@ -183,3 +183,47 @@ def test_postgres_placeholders_read_as_the_server_gets_them():
         "UPDATE t SET a = b || '%' WHERE (k, j) >= ($1, $2)"
     )
     assert as_sent("sqlite", "WHERE id BETWEEN ? AND ?") == "WHERE id BETWEEN ? AND ?"
+
+
+def _capture(engine: str, db: lk.Database, request: pytest.FixtureRequest, run: Callable[[], Any]) -> tuple[list, Any]:
+    if engine == "sqlite":
+        return _executed_sqlite(db, run)
+    return _executed_postgres(db, request.getfixturevalue("own_pg")[1], run)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("name", ["rename, copy", "production table, whole copy"])
+def test_start_complete_and_rollback_each_run_what_their_sql_says(engine, name, tmp_path, request):
+    db = _fresh_db(engine, tmp_path, request)
+    try:
+        table, plan = PLANS[name](db)
+        start, complete = phase_sql(plan, table, "start"), phase_sql(plan, table, "complete")
+        undo = rollback_sql(plan, table)
+        assert start.units and complete.units and undo.units
+        assert len(start.units) + len(complete.units) == len(plan_sql(plan, table).units)
+
+        def batches(result: Any) -> dict[str, int]:
+            return {s.name: sum(e.kind == "batch" and e.step == s.name for e in result.history) for s in plan.steps}
+
+        for sql, runner in [
+            (start, lambda: lk.MigrationRunner(table, until_phase="contract").execute_plan(plan)),
+            (undo, lambda: lk.MigrationRunner(table, resume="rollback").execute_plan(plan)),
+            (start, lambda: lk.MigrationRunner(table, until_phase="contract").execute_plan(plan)),
+            (complete, lambda: lk.MigrationRunner(table).execute_plan(plan)),
+        ]:
+            ran, result = _capture(engine, db, request, runner)
+            expected = sql.executed(batches(result))
+            assert len(ran) == len(expected) and all(_matches(engine, w, g) for w, g in zip(expected, ran)), (
+                f"{sql.plan}:\n" + "\n".join(["expected:", *expected, "", "ran:", *ran])
+            )
+        assert result.status == "completed"
+    finally:
+        db.close()
+
+
+def test_a_rollback_past_an_irreversible_step_has_no_sql(tmp_path):
+    with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        users = db.import_table(lk.make_users(5, seed=1))
+        plan = lk.build_rename_column_migration(users, "name", "full_name")
+        with pytest.raises(lk.IrreversibleStepError, match="drop_column"):
+            rollback_sql(plan, users, steps=len(plan.steps))
