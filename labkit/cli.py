@@ -5,6 +5,7 @@
     python -m labkit sql rename --db postgresql://... --table users   # ... on that table of a real database
     python -m labkit start plan.json --db URL        # a plan file on a real database: start, complete,
                                                      # rollback, status (labkit.lifecycle, exit codes there)
+    python -m labkit export alembic plan.json --db URL --dir migrations/versions   # as two Alembic revisions
 
 Exit status: 0 completed (or SQL printed), 1 rolled back, 2 rollback failed, 64 bad arguments or a plan the
 database refuses (one line on stderr).
@@ -111,10 +112,37 @@ def sql_main(argv: Sequence[str]) -> int:
     return 0
 
 
+def export_main(argv: Sequence[str]) -> int:
+    """``labkit export alembic PLAN --db URL --dir VERSIONS``: the plan as two Alembic revisions."""
+    from .db import connect
+    from .export_alembic import write_alembic
+    from .planfile import load_plan
+
+    p = _Parser(prog="labkit export", description="Write a plan file as migrations for another tool.")
+    p.add_argument("tool", choices=["alembic"], help="the migration tool (alembic: two revisions, start/complete)")
+    p.add_argument("plan", help="the plan file (JSON)")
+    p.add_argument("--db", required=True, help="the database the plan is for (the SQL depends on its catalog)")
+    p.add_argument("--dir", required=True, help="the versions/ folder of the Alembic project")
+    p.add_argument("--down-revision", default=None, help="the revision the first one follows (default: none)")
+    args = p.parse_args(argv)
+    try:
+        plan = load_plan(args.plan)
+        with connect(args.db) as db:
+            paths = write_alembic(plan, db.table(plan.table), args.dir, down_revision=args.down_revision)
+    except (LabkitError, ValueError) as exc:
+        print(f"labkit: error: {exc}", file=sys.stderr)
+        return EX_USAGE
+    for path in paths:
+        print(path)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sql"]:
         return sql_main(argv[1:])
+    if argv[:1] == ["export"]:
+        return export_main(argv[1:])
     if argv[:1] and argv[0] in lifecycle.COMMANDS:  # a plan file against a real database: start, complete ...
         return lifecycle.main(argv[0], argv[1:])
     args = _parser().parse_args(argv)

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .backends.sql import SQLBackend
 from .catalog import ColumnInfo, TableCatalog
-from .errors import IrreversibleStepError
 from .operations import sql_batch, sql_statements
 from .runner import MigrationRunner
 
@@ -271,9 +270,7 @@ class _Planner:
         done = len(self.columns_before)
         for index in range(done - 1, -1, -1):
             step = self.plan.steps[index]
-            if not step.reversible:
-                raise IrreversibleStepError(step.name, "a rollback cannot pass it: only steps before it can be undone")
-            back = step.reverse()
+            back = step.reverse()  # IrreversibleStepError, with the step's own reason, where there is none
             title = f"undo step {index + 1}: {step.name} -- {back.describe()}"
             if back.in_transaction:
                 self._ddl_unit(title, sql_statements(back, self.backend), back)

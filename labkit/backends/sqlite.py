@@ -147,7 +147,12 @@ class SQLiteDialect:
         return qualified in self.tables(db)
 
     def tables(self, db: Database) -> list[str]:
-        return [r[0] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        """The user's tables (not SQLite's own, such as sqlite_sequence, which cannot be dropped)."""
+        rows = db.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        )
+        return [r[0] for r in rows]
 
     def columns(self, db: Database, table: str) -> list[tuple[str, str]]:
         return [(r[1], r[2]) for r in db.query(f"PRAGMA table_info({quote(table)})")]

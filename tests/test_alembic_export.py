@@ -1,0 +1,121 @@
+"""A plan exported as Alembic revisions, run by Alembic itself (`alembic upgrade` / `downgrade` in a project made by
+`alembic init`), on SQLite and PostgreSQL: after each command the table's catalog and rows are the ones labkit's own
+run leaves."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import labkit as lk
+from labkit.cli import main
+from labkit.export_alembic import ExportError, write_alembic
+
+
+def _reset(db: lk.Database) -> None:
+    if db.dialect.name == "sqlite":
+        for (name,) in db.query("SELECT name FROM sqlite_master WHERE type = 'view'"):
+            db.execute(f'DROP VIEW "{name}"')
+    for t in db.tables():
+        db.drop_table(t)
+    if db.dialect.name == "postgresql":
+        for (schema,) in db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit\\_%'"):
+            db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path) -> Any:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/app.db"
+    return request.getfixturevalue("pg_url")
+
+
+def _alembic(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "alembic", *args], cwd=project, capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+
+
+def _project(tmp_path: Path, url: str) -> Path:
+    """An Alembic project as `alembic init` makes it, pointed at the database."""
+    project = tmp_path / "project"
+    project.mkdir()
+    made = _alembic(project, "init", "migrations")
+    assert made.returncode == 0, made.stderr
+    ini = project / "alembic.ini"
+    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    ini.write_text("\n".join(f"sqlalchemy.url = {sa_url}" if line.startswith("sqlalchemy.url") else line
+                             for line in ini.read_text().splitlines()) + "\n")  # fmt: skip
+    return project
+
+
+def _make(db: lk.Database, which: str) -> tuple[Any, lk.MigrationPlan]:
+    if which == "users":
+        table = db.import_table(lk.make_users(40, seed=4))
+        return table, lk.build_rename_column_migration(table, "name", "full_name", batch_size=7)
+    table = lk.make_orders(db)
+    old, new = ("account_id", "payer_id") if db.dialect.name == "postgresql" else ("note", "remark")
+    return table, lk.build_rename_column_migration(table, old, new, batch_size=6)
+
+
+def _state(table: Any) -> tuple[Any, list[dict[str, Any]]]:
+    return table.catalog(), sorted(table.rows(), key=lambda r: r["id"])
+
+
+@pytest.mark.parametrize("which", ["users", "orders"])
+def test_alembic_runs_the_exported_revisions_as_labkit_runs_the_plan(url, which, tmp_path):
+    with lk.connect(url) as db:
+        # what labkit's own run leaves, phase by phase, on a fresh table
+        _reset(db)
+        table, plan = _make(db, which)
+        initial = _state(table)
+        lk.MigrationRunner(table, until_phase="contract").execute_plan(plan)
+        started = _state(table)
+        lk.MigrationRunner(table).execute_plan(plan)
+        completed = _state(table)
+        # the same plan as Alembic revisions, on the same fresh table
+        _reset(db)
+        table, plan = _make(db, which)
+        assert _state(table) == initial
+        project = _project(tmp_path, url)
+        written = write_alembic(plan, table, project / "migrations" / "versions")
+        assert [p.name.rsplit("_", 1)[1] for p in written] == ["start.py", "complete.py"]
+
+    def after(*args: str) -> tuple[Any, list[dict[str, Any]]]:
+        ran = _alembic(project, *args)
+        assert ran.returncode == 0, ran.stderr
+        with lk.connect(url) as db:
+            return _state(db.table(plan.table))
+
+    assert after("upgrade", "+1") == started  # expand and migrate: both columns, dual write, views v1 and v2
+    assert after("downgrade", "-1") == initial  # undone: the catalog and every row as before
+    assert after("upgrade", "+1") == started
+    assert after("upgrade", "head") == completed  # contract
+    refused = _alembic(project, "downgrade", "-1")
+    assert refused.returncode != 0 and "the contract cannot be undone" in refused.stderr
+    with lk.connect(url) as db:
+        assert _state(db.table(plan.table)) == completed
+        _reset(db)
+
+
+def test_the_cli_writes_the_revisions_and_refuses_a_folder_that_is_not_there(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path}/app.db"
+    with lk.connect(url) as db:
+        users = db.import_table(lk.make_users(5, seed=1))
+        plan = lk.build_rename_column_migration(users, "name", "full_name")
+        lk.save_plan(plan, tmp_path / "plan.json")
+        with pytest.raises(ExportError, match="not a folder"):
+            write_alembic(plan, users, tmp_path / "nowhere")
+    (tmp_path / "versions").mkdir()
+    export = ["export", "alembic", str(tmp_path / "plan.json"), "--db", url, "--dir"]
+    assert main([*export, str(tmp_path / "versions")]) == 0
+    out = capsys.readouterr().out
+    assert "start.py" in out and "complete.py" in out and len(list((tmp_path / "versions").glob("*.py"))) == 2
+    text = next((tmp_path / "versions").glob("*_start.py")).read_text()
+    compile(text, "revision", "exec")  # valid Python
+    assert "def downgrade() -> None:\n    _run(DOWNGRADE)" in text and "autocommit_block" in text
+    assert main([*export, str(tmp_path / "x")]) == 64
+    assert "not a folder" in capsys.readouterr().err
