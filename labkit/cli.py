@@ -76,6 +76,8 @@ def _sql_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", default="users", help="the table in --db (default users; schema.table on PostgreSQL)")
     p.add_argument("--rows", type=int, default=20, help="rows in the generated table, without --db (default 20)")
     p.add_argument("--batch-size", type=int, default=1000, help="backfill batch size (default 1000)")
+    p.add_argument("--runnable", action="store_true", help="statements to run one by one, e.g. with psql -f: the "
+                   "backfill as a procedure that commits each batch (PostgreSQL)")  # fmt: skip
     return p
 
 
@@ -91,7 +93,7 @@ def _build(migration: str, table: TableLike, batch_size: int) -> MigrationPlan:
 def sql_main(argv: Sequence[str]) -> int:
     """``labkit sql``: the statements ``MigrationRunner`` would send, from the backend's own code (``plan_sql``)."""
     from .db import connect
-    from .plan_sql import plan_sql
+    from .plan_sql import plan_sql, runnable_sql
 
     args = _sql_parser().parse_args(argv)
     try:
@@ -105,7 +107,11 @@ def sql_main(argv: Sequence[str]) -> int:
             else:
                 db = stack.enter_context(connect(args.db))
                 table = db.table(args.table)
-            print(plan_sql(_build(args.migration, table, args.batch_size), table), end="")
+            plan = _build(args.migration, table, args.batch_size)
+            if args.runnable:
+                print("".join(f"{s};\n\n" for s in runnable_sql(plan, table)), end="")
+            else:
+                print(plan_sql(plan, table), end="")
     except (LabkitError, ValueError) as exc:
         print(f"labkit: error: {exc}", file=sys.stderr)
         return EX_USAGE

@@ -356,3 +356,58 @@ def rollback_sql(plan: MigrationPlan, table: DbTable, steps: int | None = None) 
     default the expand and migrate phases, what ``labkit start`` does): their reverses, last first, then the views
     the plan made. ``IrreversibleStepError`` when one of them has no reverse."""
     return _plan_sql(plan, table, first_contract_step(plan) if steps is None else steps, undo=True)
+
+
+def runnable_sql(plan: MigrationPlan, table: DbTable, part: Literal["all", "start", "complete"] = "all") -> list[str]:
+    """The SQL of the plan as statements to run one by one in autocommit mode (psql, a driver), the batched
+    backfill included as a loop that commits each batch: on PostgreSQL a procedure (created, called, dropped) that
+    runs the very batch statement labkit runs. SQLite has no loops in SQL: there, run the plan with
+    ``labkit start`` or export it to Alembic (``ValueError`` says so). A key of one column only, for now."""
+    sql = plan_sql(plan, table) if part == "all" else phase_sql(plan, table, part)
+    d = table.db.dialect
+    out = list(sql.session)
+    for unit in sql.units:
+        if unit.batch is not None:
+            if d.name != "postgresql":
+                raise ValueError(
+                    f"{d.name} has no loops in SQL for step {unit.step!r}'s batches: run the plan with labkit start, "
+                    "or export it to Alembic (labkit export alembic)"
+                )
+            out += _procedure(plan, table, unit)
+        elif unit.transaction:
+            if unit.statements:
+                out += [sql.begin, *unit.settings, *unit.statements, "COMMIT"]
+        else:
+            out += [*unit.settings, *unit.statements, *unit.reset]
+    return out
+
+
+def _procedure(plan: MigrationPlan, table: DbTable, unit: SqlUnit) -> list[str]:
+    """A PL/pgSQL procedure that runs ``unit``'s batch statement over keyset batches, one transaction each."""
+    d = table.db.dialect
+    if len(table.key) != 1:
+        raise ValueError(f"{table.qualified} has a key of {len(table.key)} columns: the loop batches over one, for now")
+    k, t = d.quote(table.key[0]), table.ref
+    key_type = table.catalog().column(table.key[0]).type
+    step = plan.step(unit.step or "")
+    pause = float(getattr(step, "pause", 0.0) or 0.0)
+    name = d.quote(f"labkit_backfill_{table.name}_{unit.step}"[:63])
+    upto = (f"(SELECT {k} FROM {t} WHERE {k} >= labkit_lo AND {k} <= labkit_last ORDER BY {k} "
+            f"OFFSET {unit.batch_size - 1} LIMIT 1)") if unit.batch_size else "labkit_last"  # fmt: skip
+    settings = "".join(f"    EXECUTE {d.literal(s)};\n" for s in unit.settings)
+    sleep = f"    PERFORM pg_sleep({pause});\n" if pause else ""
+    body = (
+        f"CREATE PROCEDURE {name}()\nLANGUAGE plpgsql AS $labkit$\n"
+        f"DECLARE\n  labkit_lo {key_type};\n  labkit_hi {key_type};\n  labkit_last {key_type};\nBEGIN\n"
+        f"  -- keyset batches over the key, fixed now: rows inserted from here on are the dual write's\n"
+        f"  SELECT min({k}), max({k}) INTO labkit_lo, labkit_last FROM {t};\n"
+        f"  WHILE labkit_lo IS NOT NULL LOOP\n"
+        f"    labkit_hi := coalesce({upto}, labkit_last);\n"
+        f"{settings}"
+        f"    EXECUTE {d.literal(as_sent('postgresql', unit.batch or ''))} USING labkit_lo, labkit_hi;\n"
+        f"    COMMIT;  -- one short transaction per batch\n"
+        f"{sleep}"
+        f"    labkit_lo := (SELECT {k} FROM {t} WHERE {k} > labkit_hi AND {k} <= labkit_last ORDER BY {k} LIMIT 1);\n"
+        f"  END LOOP;\nEND\n$labkit$"
+    )
+    return [body, f"CALL {name}()", f"DROP PROCEDURE {name}()"]

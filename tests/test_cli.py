@@ -100,3 +100,13 @@ def test_sql_refuses_bad_input_in_one_line(argv, says, tmp_path, capsys):
         assert main(argv) == 64
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and says in err
+
+
+def test_sql_runnable_gives_psql_a_procedure_for_the_backfill_and_sqlite_a_reason(pg, pg_url, capsys):
+    pg.import_table(lk.make_users(10, seed=1))
+    assert main(["sql", "add-column", "--db", pg_url, "--runnable", "--batch-size", "4"]) == 0
+    out = capsys.readouterr().out
+    assert 'CREATE PROCEDURE "labkit_backfill_users_backfill"()' in out and "OFFSET 3 LIMIT 1" in out
+    assert 'CALL "labkit_backfill_users_backfill"();' in out and "COMMIT;  -- one short transaction" in out
+    assert main(["sql", "add-column", "--runnable"]) == 64
+    assert "sqlite has no loops in SQL" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import labkit as lk
-from labkit.plan_sql import as_sent, phase_sql, plan_sql, rollback_sql
+from labkit.plan_sql import as_sent, phase_sql, plan_sql, rollback_sql, runnable_sql
 
 BOOKKEEPING = re.compile(r"^(SELECT|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH|DEALLOCATE ALL$)|labkit_migrations", re.I)
 SQLITE_BOUND = re.compile(r"('(?:[^']|'')*'|-?\d+(?:\.\d+)?)")
@@ -227,3 +227,34 @@ def test_a_rollback_past_an_irreversible_step_has_no_sql(tmp_path):
         plan = lk.build_rename_column_migration(users, "name", "full_name")
         with pytest.raises(lk.IrreversibleStepError, match="drop_column"):
             rollback_sql(plan, users, steps=len(plan.steps))
+
+
+@pytest.mark.parametrize("name", ["rename, copy", "add column, SQL backfill", "production table, whole copy"])
+def test_the_runnable_sql_run_by_hand_leaves_what_labkit_leaves(name, tmp_path, request):
+    """The statements of runnable_sql, sent one by one in autocommit as psql would (the backfill as a procedure
+    that commits each batch), leave the same catalog and rows as labkit's own run of the plan."""
+    db = _fresh_db("postgresql", tmp_path, request)
+    try:
+        table, plan = PLANS[name](db)
+        lk.MigrationRunner(table).execute_plan(plan)
+        by_labkit = (table.catalog(), sorted(table.rows(), key=lambda r: r["id"]))
+        db.close()
+        db = _fresh_db("postgresql", tmp_path, request)
+        table, plan = PLANS[name](db)
+        statements = runnable_sql(plan, table)
+        assert any(s.startswith("CREATE PROCEDURE") for s in statements)
+        for sql in statements:
+            db.execute(sql)
+        assert (table.catalog(), sorted(table.rows(), key=lambda r: r["id"])) == by_labkit
+        assert not db.query("SELECT 1 FROM pg_proc WHERE proname LIKE 'labkit\\_backfill\\_%'")  # dropped after
+    finally:
+        db.close()
+
+
+def test_sqlite_has_no_loop_in_sql_and_says_where_to_go(tmp_path):
+    with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        users = db.import_table(lk.make_users(5, seed=1))
+        plan = lk.build_rename_column_migration(users, "name", "full_name")
+        with pytest.raises(ValueError, match="labkit start, or export it to Alembic"):
+            runnable_sql(plan, users)
+        assert runnable_sql(lk.build_naive_rename_migration(users, "name", "full_name"), users)  # no batches: fine
