@@ -197,7 +197,7 @@ def _status(args: argparse.Namespace, db: Database) -> int:
 
 def main(command: str, argv: Sequence[str]) -> int:
     args = _parser(command).parse_args(argv)
-    args.shown = re.sub(r"//([^:@/]+):[^@/]*@", r"//\1:***@", args.db)  # never print a password
+    args.shown = re.sub(r"//([^:@/]+):[^@/]+@", r"//\1:***@", args.db)  # never print a password
     try:
         with connect(args.db) as db:
             return {"start": _start, "complete": _complete, "rollback": _rollback, "status": _status}[command](args, db)

@@ -42,6 +42,7 @@ def test_the_course_is_all_there():
         "06_capstone",
         "06_capstone_solutions",
         "07_real_databases",
+        "08_your_own_stack",
     ]:
         assert expected in names
 
