@@ -214,3 +214,39 @@ def test_a_query_naming_a_missing_column_fails_instead_of_reading_a_string(tmp_p
         users.db.execute("ALTER TABLE users RENAME COLUMN name TO full_name")
         with pytest.raises(Exception, match="no such column"):
             db.query(f"SELECT {db.dialect.quote('name')} FROM users")
+
+
+def test_connecting_while_other_connections_open_and_close_never_meets_a_locked_file(tmp_path):
+    """Opening a WAL database runs PRAGMA journal_mode, which can meet another connection's closing checkpoint; with
+    busy_timeout 0 that was "database is locked" (seen when a poller opened and closed connections while
+    `labkit start` connected)."""
+    import multiprocessing
+    import sqlite3
+
+    path = tmp_path / "busy.db"
+    with lk.connect(f"sqlite:///{path}") as db:
+        db.import_table(lk.make_users(3))
+    stop = multiprocessing.Event()
+    churners = [multiprocessing.Process(target=_churn, args=(str(path), stop)) for _ in range(2)]
+    for p in churners:
+        p.start()
+    try:
+        for _ in range(400):
+            lk.connect(f"sqlite:///{path}").close()
+    finally:
+        stop.set()
+        for p in churners:
+            p.join()
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _churn(path: str, stop) -> None:
+    import sqlite3
+
+    while not stop.is_set():
+        try:
+            c = sqlite3.connect(path, timeout=1, isolation_level=None)
+            c.execute("SELECT count(*) FROM users").fetchone()
+            c.close()
+        except sqlite3.OperationalError:
+            pass

@@ -103,7 +103,10 @@ def test_ctrl_c_mid_backfill_stops_after_the_batch_and_start_carries_on(url, tmp
     try:
         deadline = time.monotonic() + 120
         while _committed_batches(url) < 3:
-            assert proc.poll() is None and time.monotonic() < deadline, "the backfill never got going"
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                out, err = proc.communicate()
+                pytest.fail(f"the backfill never got going (exit {proc.returncode}):\n{out}\n{err}")
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=120)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import sqlite3
@@ -16,7 +17,7 @@ from ..errors import DatabaseUnavailableError, InvalidNameError
 from .base import sql_literal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from ..catalog import TableCatalog
     from ..db import Database
@@ -41,6 +42,22 @@ def quote(ident: str) -> str:
     A backtick-quoted name is always an identifier.
     """
     return "`" + ident.replace("`", "``") + "`"
+
+
+def _while_locked(attempt: Callable[[], object]) -> None:
+    """Call ``attempt`` until SQLite stops answering "database is locked", in fine steps, for at most
+    BUSY_TIMEOUT_MS (SQLite's own busy handler sleeps up to 100 ms at a time: a writer would stall that long)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.0002
+    while True:
+        try:
+            attempt()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.002)
 
 
 class SQLiteDialect:
@@ -71,7 +88,8 @@ class SQLiteDialect:
         # busy handler sleeps in steps of up to 100 ms, which alone would make a 5 ms batch stall a writer 100 ms
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
         for sql in self.session_sql():
-            conn.execute(sql)
+            # journal_mode can meet another connection's closing checkpoint, which locks the file for a moment
+            _while_locked(functools.partial(conn.execute, sql))
         sqlite3.register_adapter(Decimal, str)
         return conn
 
@@ -83,17 +101,7 @@ class SQLiteDialect:
 
     def begin(self, conn: sqlite3.Connection) -> None:
         """Take the write lock now (no deadlock upgrading a read lock later), waiting at most BUSY_TIMEOUT_MS."""
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-        delay = 0.0002
-        while True:
-            try:
-                conn.execute(self.begin_sql)
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 0.002)
+        _while_locked(lambda: conn.execute(self.begin_sql))
 
     def lost(self, conn: sqlite3.Connection) -> bool:
         return False  # a file: there is no connection to lose
