@@ -282,6 +282,15 @@ class DbTable:
         """The versioned views labkit created for this table."""
         return tuple(self.db.dialect.labkit_views(self.db, self.qualified))
 
+    def seen_by(self, version: str) -> VersionView | None:
+        """App ``version``'s versioned view of this table, if labkit made one: what that version's queries
+        go through when it names a column the table does not have (a rename through views, approach B)."""
+        d = self.db.dialect
+        name = d.view_name(self.qualified, version)
+        if name not in self.views:
+            return None
+        return VersionView(self, d.view_ref(self.qualified, version), d.view_columns(self.db, name))
+
     def _check(self, names: Sequence[str]) -> None:
         cols = self.column_names
         for c in names:
@@ -381,3 +390,38 @@ class DbTable:
 
     def __repr__(self) -> str:
         return f"DbTable({self.qualified!r} in {self.db!r})"
+
+
+class VersionView:
+    """An app version's queries through its versioned view: read, update and insert by the table's ``id``.
+
+    A view has no key of its own, so a SQLite insert through it (an INSTEAD OF trigger) learns its new id as
+    the table's largest: right for one writer, which is how the traffic simulator uses it.
+    """
+
+    def __init__(self, table: DbTable, ref: str, columns: Sequence[str]) -> None:
+        self.table, self.ref, self.columns = table, ref, list(columns)
+        self.db = table.db
+
+    def get(self, row_id: Any) -> dict[str, Any]:
+        cur = self.db.execute(f"SELECT * FROM {self.ref} WHERE id = {self.db.dialect.param}", [row_id])
+        rows = cur.fetchall()
+        if not rows:
+            raise RowNotFoundError(self.table.name, row_id)
+        return dict(zip([c[0] for c in cur.description], rows[0]))
+
+    def update(self, row_id: Any, values: Mapping[str, Any]) -> None:
+        d = self.db.dialect
+        sets = ", ".join(f"{d.quote(c)} = {d.param}" for c in values)
+        with self.db.transaction():
+            self.db.execute(f"UPDATE {self.ref} SET {sets} WHERE id = {d.param}", [*values.values(), row_id])
+
+    def insert(self, row: Mapping[str, Any]) -> Any:
+        d = self.db.dialect
+        cols = ", ".join(d.quote(c) for c in row)
+        sql = f"INSERT INTO {self.ref} ({cols}) VALUES ({', '.join([d.param] * len(row))})"
+        with self.db.transaction():
+            if d.name == "postgresql":
+                return self.db.execute(sql + " RETURNING id", list(row.values())).fetchone()[0]
+            self.db.execute(sql, list(row.values()))
+            return self.db.query(f"SELECT max(id) FROM {self.table.ref}")[0][0]

@@ -1,26 +1,45 @@
-"""Self-checks for the notebooks' exercises: each says clearly whether the learner's answer works."""
+"""Self-checks for the notebooks' exercises: each says clearly whether the learner's answer works, and if not, why.
+
+A check runs the answer the way a reviewer would before signing it off: the safety rules (a warning fails too, each
+finding printed with its help), one run on data with edge cases made for the exercise (every row must end right),
+traffic with several seeds (a loss that shows on one seed in five is still a loss), and a failure injected at every
+step and batch (the table must come back exactly). A plan that cannot run on the in-memory table (approach B's
+views, SQL-only computations) runs on a real SQLite file instead. Whatever the answer does, the check gives a
+verdict, never a traceback.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from .data import make_products, make_users, split_name
-from .errors import LabkitError
+from .backends.memory import MemoryBackend
+from .data import email_domain, make_products, make_users, split_name
+from .errors import StepDoesNotFitError
 from .faults import fault_matrix
 from .plan import MigrationPlan
 from .runner import MigrationRunner
 from .safety import validate_migration_safety
-from .table import Table, TableSnapshot
-from .traffic import simulate_traffic
+from .table import Table, TableLike, TableSnapshot
+from .traffic import TrafficReport, simulate_traffic
 
 PlanBuilder = Callable[[Table], MigrationPlan]
 
 # Text marks, not emoji (white heavy check mark, cross mark): without an emoji font those are empty boxes.
 PASS_MARK = "✓"
 FAIL_MARK = "✗"
+
+SEEDS = range(5)  # traffic seeds every answer must survive
+
+# Rows added to each exercise's table: the data a real users or products table holds and a quick answer forgets.
+EDGE_NAMES = ["Cher", "Ada King Lovelace", "", None, "Zoë Ñúñez", "李 小龍"]
+EDGE_EMAILS = ["CHER@EXAMPLE.COM", '"ada@home"@mail.org', "no-at-sign", None, "zoë@bücher.de", "li@例子.中国"]
+EDGE_PRICES = [0, 1, 5, 99, 2**53 + 1, 10**15]
 
 
 @dataclass
@@ -34,130 +53,309 @@ class CheckResult:
     def __str__(self) -> str:
         verdict = f"{PASS_MARK} {self.exercise}: your answer works." if self.passed else None
         head = verdict or f"{FAIL_MARK} {self.exercise}: not yet."
-        return "\n".join([head, *(f"   {line}" for line in self.lines)])
+        return "\n".join([head, *(f"   {line}" for line in "\n".join(self.lines).splitlines())])
 
     def __bool__(self) -> bool:
         return self.passed
 
 
-def check_plan(
-    exercise: str,
-    build: PlanBuilder | None,
-    make_table: Callable[[], Table],
-    *,
-    final_columns: list[str],
-    expected: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> CheckResult:
-    """Run the learner's plan builder through every test a reviewer would: safety, traffic, failures, values.
+class _Verdict(Exception):
+    """A reason the answer fails: ends the check with these lines."""
 
-    Args:
-        final_columns: the data columns the table must have at the end.
-        expected: from an original row, the values the new columns must hold at the end.
+    def __init__(self, *lines: str) -> None:
+        super().__init__(lines[0] if lines else "")
+        self.lines = list(lines)
+
+
+def _raised(what: str, exc: BaseException) -> _Verdict:
+    return _Verdict(f"{what} raised {type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """What a self-check needs to know about one exercise.
+
+    ``make_table()`` builds the starting table, edge-case rows included; ``expected(row)`` gives, from an
+    original row, the values the new columns must hold at the end.
     """
-    r = CheckResult(exercise, False)
-    if build is None or not callable(build):
-        r.lines.append("Write the function first (it takes the table and returns a MigrationPlan).")
-        return r
+
+    title: str
+    make_table: Callable[[], Table]
+    final_columns: Sequence[str]
+    expected: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    edge_cases: str = ""
+
+
+def check_plan(exercise: Exercise, build: PlanBuilder | None) -> CheckResult:
+    """Run the learner's plan builder through every test a reviewer would; the verdict names the first cause."""
+    r = CheckResult(exercise.title, False)
     try:
-        table = make_table()
-        originals = {row["id"]: row for row in table.rows()}
-        plan = build(table)
-    except LabkitError as exc:
-        r.lines.append(f"Building the plan raised {type(exc).__name__}: {exc}")
-        return r
-    if plan is None:
-        r.lines.append("Your function returned None: write the plan, then run this cell again.")
-        return r
-    if not isinstance(plan, MigrationPlan):
-        r.lines.append(f"The function must return a MigrationPlan, it returned {type(plan).__name__}.")
-        return r
-    errors = [f for f in validate_migration_safety(plan, table) if f.severity == "error"]
-    if errors:
-        r.lines += ["The safety checks found errors:", *(f"  {f.rule} at {f.step}: {f.message}" for f in errors)]
-        return r
-    r.lines.append("passes the safety checks")
-    if expected is not None:
-        result = MigrationRunner(table).execute_plan(plan)
-        if not result.ok:
-            r.lines.append(f"Without any fault the plan did not complete: {result.summary()}")
-            return r
-        if table.data_columns != final_columns:
-            r.lines.append(f"At the end the columns are {table.data_columns}; expected {final_columns}.")
-            return r
-        wrong = [rid for rid, row in originals.items() if any(table.get(rid)[c] != v for c, v in expected(row).items())]
-        if wrong:
-            sample = table.get(wrong[0])
-            r.lines.append(f"{len(wrong)} row(s) hold wrong values, e.g. row {wrong[0]}: {sample}")
-            return r
-        r.lines.append(f"every row ends right ({len(originals)} rows)")
-    t = make_table()
-    report = simulate_traffic(t, build(t), seed=0)
-    if report.result.status != "completed" or report.failed_requests or report.lost_writes or report.stale_reads:
-        r.lines.append(f"Under traffic: {report.summary()}.")
-        return r
-    r.lines.append(f"under traffic: {report.requests} requests, 0 failed, 0 lost writes")
-    points = fault_matrix(build(make_table()), make_table().row_count)
-    for point in points:
-        t = make_table()
-        before: TableSnapshot = t.snapshot()
-        result = MigrationRunner(t, fail_at=point).execute_plan(build(t))
-        if result.status != "rolled_back" or t.snapshot() != before:
-            r.lines.append(f"A failure at {point!r} is not rolled back exactly ({result.status}).")
-            return r
-    r.lines.append(f"survives a failure at each of {len(points)} points (every step; first, middle, last batch)")
-    r.passed = True
+        for line in _stages(exercise, build):
+            r.lines.append(line)
+        r.passed = True
+    except _Verdict as v:
+        r.lines += v.lines
+    except Exception as exc:  # the learner's code failed somewhere no stage expected: a verdict all the same
+        r.lines.append(f"Running your plan raised {type(exc).__name__}: {exc}")
     return r
 
 
-def check_split_name(build: PlanBuilder | None) -> CheckResult:
-    """Capstone 1: split ``users.name`` into ``first_name`` and ``last_name``, then drop ``name``."""
+def _stages(ex: Exercise, build: PlanBuilder | None) -> Iterator[str]:
+    if build is None or not callable(build):
+        raise _Verdict("Write the function first (it takes the table and returns a MigrationPlan).")
+    table = ex.make_table()
+    misfit = _memory_misfit(_build(build, table), table)
+    with _fresh_tables(ex, on_sqlite=misfit is not None) as fresh:
+        if misfit is not None:
+            yield f"runs on a real SQLite file (in memory: {misfit})"
+        t = fresh()
+        plan = _build(build, t)
+        findings = validate_migration_safety(plan, t)
+        if findings:
+            raise _Verdict(
+                f"The safety checks found {len(findings)} problem(s); a reviewer would send each back:",
+                *(str(f) for f in findings),
+            )
+        yield "safety checks: no finding, not even a warning"
+        if ex.expected is not None:
+            yield _final_values(ex, build, fresh)
+        yield _under_traffic(build, fresh)
+        yield _every_fault(build, fresh)
 
-    def expected(row: dict[str, Any]) -> dict[str, Any]:
-        first, last = split_name(row)
-        return {"first_name": first, "last_name": last}
 
-    return check_plan(
+def _build(build: PlanBuilder, table: TableLike) -> MigrationPlan:
+    try:
+        plan = build(table)  # type: ignore[arg-type]  # a DbTable has the Table interface
+    except Exception as exc:
+        raise _raised("Your function", exc) from exc
+    if plan is None:
+        raise _Verdict("Your function returned None: write the plan, then run this cell again.")
+    if not isinstance(plan, MigrationPlan):
+        raise _Verdict(f"The function must return a MigrationPlan, it returned {type(plan).__name__}.")
+    return plan
+
+
+def _memory_misfit(plan: MigrationPlan, table: Table) -> str | None:
+    """Why the plan cannot run on the in-memory table (approach B's views, SQL-only steps), or None."""
+    backend = MemoryBackend(table)
+    backend.run.plan = plan
+    for step in plan.steps:
+        try:
+            backend.check_step(step)
+        except StepDoesNotFitError as exc:
+            return str(exc)
+    return None
+
+
+@contextmanager
+def _fresh_tables(ex: Exercise, *, on_sqlite: bool) -> Iterator[Callable[[], TableLike]]:
+    """A maker of fresh copies of the exercise's table: in memory, or each in its own SQLite file."""
+    if not on_sqlite:
+        yield ex.make_table
+        return
+    from .db import Database, connect
+
+    opened: list[Database] = []
+    with tempfile.TemporaryDirectory(prefix="labkit-check-") as folder:
+
+        def fresh() -> TableLike:
+            db = connect(f"sqlite:///{Path(folder) / f'check{len(opened)}.db'}")
+            opened.append(db)
+            return db.import_table(ex.make_table())
+
+        try:
+            yield fresh
+        finally:
+            for db in opened:
+                db.close()
+
+
+def _final_values(ex: Exercise, build: PlanBuilder, fresh: Callable[[], TableLike]) -> str:
+    assert ex.expected is not None
+    t = fresh()
+    originals = {row["id"]: row for row in t.rows()}
+    result = MigrationRunner(t).execute_plan(_build(build, t))
+    if not result.ok:
+        raise _Verdict(f"On the exercise's table ({ex.edge_cases}) the plan did not complete: {result.summary()}")
+    if sorted(t.data_columns) != sorted(ex.final_columns):  # in any order: a rename in place keeps the position
+        raise _Verdict(f"At the end the columns are {list(t.data_columns)}; expected {list(ex.final_columns)}.")
+    wrong = []
+    for rid, row in originals.items():
+        now = t.get(rid)
+        for column, want in ex.expected(row).items():
+            if now.get(column) != want or type(now.get(column)) is not type(want):
+                source = {c: v for c, v in row.items() if c != "id"}
+                wrong.append(f"row {rid} {source}: {column} is {now.get(column)!r}, expected {want!r}")
+    if wrong:
+        raise _Verdict(
+            f"{len(wrong)} value(s) wrong at the end on the exercise's table ({ex.edge_cases}), e.g.:", *wrong[:3]
+        )
+    return f"every row ends right ({len(originals)} rows, with {ex.edge_cases})"
+
+
+def _under_traffic(build: PlanBuilder, fresh: Callable[[], TableLike]) -> str:
+    requests = 0
+    for seed in SEEDS:
+        t = fresh()
+        report = simulate_traffic(t, _build(build, t), seed=seed)
+        if report.result.status != "completed" or report.failed_requests or report.lost_writes or report.stale_reads:
+            raise _Verdict(f"Under traffic with seed {seed}: {report.summary()}.", *_traffic_causes(report))
+        requests += report.requests
+    return f"under traffic with {len(SEEDS)} seeds: {requests} requests, 0 failed, 0 lost writes, 0 stale reads"
+
+
+def _traffic_causes(report: TrafficReport) -> list[str]:
+    causes = []
+    if report.result.status != "completed":
+        causes.append(f"The migration did not complete: {report.result.summary()}")
+    if report.failed_requests:
+        by = ", ".join(f"{v}: {n}" for v, n in sorted(report.failed_by_version.items()))
+        causes.append(
+            f"Failed requests by app version ({by}): a version named a column that was not there yet, or no "
+            "longer. Roll each version out after its columns exist and before a column it uses is dropped."
+        )
+    if report.lost_writes:
+        causes.append(
+            "A lost write is a value one app version wrote that the version left at the end does not see. The "
+            "usual causes: the dual write copies one way while old and new versions overlap, it stops before "
+            "the old version is gone, or it computes the value differently from the backfill."
+        )
+    if report.stale_reads:
+        causes.append(
+            "A stale read is a wrong value on a row the app never wrote: a version read a column that did not "
+            "hold the row's data yet. Switch reads only after the backfill has filled every row."
+        )
+    return causes
+
+
+def _every_fault(build: PlanBuilder, fresh: Callable[[], TableLike]) -> str:
+    t = fresh()
+    points = fault_matrix(_build(build, t), t.row_count)
+    for point in points:
+        t = fresh()
+        before = t.snapshot()
+        result = MigrationRunner(t, fail_at=point).execute_plan(_build(build, t))
+        if result.status != "rolled_back":
+            why = (
+                " A step that cannot be undone ran before the failure: keep irreversible steps (a drop) in the "
+                "contract phase, after everything that can fail."
+                if result.status == "rollback_failed"
+                else ""
+            )
+            raise _Verdict(f"With a failure injected at {point!r} the run ended {result.status!r}.{why}")
+        if t.snapshot() != before:
+            raise _Verdict(f"After a failure at {point!r} the rollback did not give the table back exactly.")
+    return f"survives a failure at each of {len(points)} points (every step; first, middle, last batch)"
+
+
+# ---------------------------------------------------------------- the exercises' tables
+
+
+def users_for_check(rows: int = 30, *, seed: int = 0) -> Table:
+    """``make_users(rows, seed=seed)`` followed by the edge-case rows (``EDGE_NAMES`` / ``EDGE_EMAILS``)."""
+    base = make_users(rows, seed=seed)
+    return Table.from_columns(
+        "users", {"name": [*base.column("name"), *EDGE_NAMES], "email": [*base.column("email"), *EDGE_EMAILS]}
+    )
+
+
+def products_for_check(rows: int = 30, *, seed: int = 0) -> Table:
+    """``make_products(rows, seed=seed)`` followed by edge-case prices (``EDGE_PRICES``)."""
+    base = make_products(rows, seed=seed)
+    titles = [*base.column("title"), *(f"edge #{i}" for i in range(1, len(EDGE_PRICES) + 1))]
+    return Table.from_columns("products", {"title": titles, "price_cents": [*base.column("price_cents"), *EDGE_PRICES]})
+
+
+def make_users_with_legacy(rows: int = 30, *, seed: int = 6) -> Table:
+    """``users`` (edge rows included) with an unused ``legacy_flag`` column, for the capstone's third exercise."""
+    t = users_for_check(rows, seed=seed)
+    t.add_column("legacy_flag", default=False)
+    return t
+
+
+NAMES = "one-word, three-word, empty, NULL and non-Latin names"
+EMAILS = "upper-case, quoted-@, @-less, NULL and non-ASCII emails"
+
+
+def _split(row: dict[str, Any]) -> dict[str, Any]:
+    first, last = split_name(row)
+    return {"first_name": first, "last_name": last}
+
+
+EXERCISES: dict[str, Exercise] = {
+    "email_domain_by_hand": Exercise(
+        "email_domain, by hand",
+        lambda: users_for_check(seed=3),
+        ["name", "email", "email_domain"],
+        lambda row: {"email_domain": email_domain(row)},
+        EMAILS,
+    ),
+    "rename_in_order": Exercise(
+        "rename email -> contact_email",
+        lambda: users_for_check(seed=4),
+        ["name", "contact_email"],
+        lambda row: {"contact_email": row["email"]},
+        EMAILS,
+    ),
+    "fixed_plan": Exercise(
+        "fix the broken plan",
+        lambda: users_for_check(seed=5),
+        ["email", "full_name"],
+        lambda row: {"full_name": row["name"]},
+        NAMES,
+    ),
+    "split_name": Exercise(
         "split name into first_name / last_name",
-        build,
-        lambda: make_users(30, seed=1),
-        final_columns=["email", "first_name", "last_name"],
-        expected=expected,
-    )
-
-
-def check_price_to_decimal(build: PlanBuilder | None) -> CheckResult:
-    """Capstone 2: replace the integer ``price_cents`` with a ``price`` Decimal in currency units."""
-    return check_plan(
+        lambda: users_for_check(seed=1),
+        ["email", "first_name", "last_name"],
+        _split,
+        NAMES,
+    ),
+    "price_to_decimal": Exercise(
         "price_cents -> price (Decimal)",
-        build,
-        lambda: make_products(30, seed=2),
-        final_columns=["title", "price"],
-        expected=lambda row: {"price": Decimal(row["price_cents"]) / 100},
-    )
+        lambda: products_for_check(seed=2),
+        ["title", "price"],
+        lambda row: {"price": Decimal(row["price_cents"]) / 100},
+        "prices of 0, 1 and 5 cents and beyond 2**53",
+    ),
+    "survives_any_failure": Exercise(
+        "add email_domain and drop legacy_flag, surviving any failure",
+        make_users_with_legacy,
+        ["name", "email", "email_domain"],
+        lambda row: {"email_domain": email_domain(row)},
+        EMAILS,
+    ),
+}
 
 
 def check_email_domain_by_hand(build: PlanBuilder | None) -> CheckResult:
     """Notebook 02: build the add-column plan for ``email_domain`` from steps, by hand."""
-    from .data import email_domain
-
-    return check_plan(
-        "email_domain, by hand",
-        build,
-        lambda: make_users(30, seed=3),
-        final_columns=["name", "email", "email_domain"],
-        expected=lambda row: {"email_domain": email_domain(row)},
-    )
+    return check_plan(EXERCISES["email_domain_by_hand"], build)
 
 
 def check_rename_in_order(build: PlanBuilder | None) -> CheckResult:
-    """Notebook 03: rename ``email`` to ``contact_email`` with steps in the right order."""
-    return check_plan(
-        "rename email -> contact_email",
-        build,
-        lambda: make_users(30, seed=4),
-        final_columns=["name", "contact_email"],
-        expected=lambda row: {"contact_email": row["email"]},
-    )
+    """Notebook 03: rename ``email`` to ``contact_email`` (approach A or B) with steps in the right order."""
+    return check_plan(EXERCISES["rename_in_order"], build)
+
+
+def check_fixed_plan(build: PlanBuilder | None) -> CheckResult:
+    """Notebook 05: fix the broken rename so that it has no finding at all and still renames."""
+    return check_plan(EXERCISES["fixed_plan"], build)
+
+
+def check_split_name(build: PlanBuilder | None) -> CheckResult:
+    """Capstone 1: split ``users.name`` into ``first_name`` and ``last_name``, then drop ``name``."""
+    return check_plan(EXERCISES["split_name"], build)
+
+
+def check_price_to_decimal(build: PlanBuilder | None) -> CheckResult:
+    """Capstone 2: replace the integer ``price_cents`` with a ``price`` Decimal in currency units."""
+    return check_plan(EXERCISES["price_to_decimal"], build)
+
+
+def check_survives_any_failure(build: PlanBuilder | None) -> CheckResult:
+    """Capstone 3: add ``email_domain`` and drop ``legacy_flag`` so that any failure rolls back exactly."""
+    return check_plan(EXERCISES["survives_any_failure"], build)
 
 
 def check_table_restored(table: Table, before: TableSnapshot) -> CheckResult:
@@ -173,41 +371,3 @@ def check_table_restored(table: Table, before: TableSnapshot) -> CheckResult:
         else:
             r.lines.append("the columns match, but some values or row ids differ")
     return r
-
-
-def check_fixed_plan(build: PlanBuilder | None) -> CheckResult:
-    """Notebook 05: fix the broken rename so that it has no finding at all and still renames."""
-    r = check_plan(
-        "fix the broken plan",
-        build,
-        lambda: make_users(30, seed=5),
-        final_columns=["email", "full_name"],
-        expected=lambda row: {"full_name": row["name"]},
-    )
-    if r.passed and build is not None:
-        t = make_users(30, seed=5)
-        warnings = validate_migration_safety(build(t), t)
-        if warnings:
-            r.passed = False
-            r.lines.append("Warnings left: " + ", ".join(f.rule for f in warnings))
-    return r
-
-
-def make_users_with_legacy(rows: int = 30, *, seed: int = 6) -> Table:
-    """``users`` with an unused ``legacy_flag`` column, for the capstone's third exercise."""
-    t = make_users(rows, seed=seed)
-    t.add_column("legacy_flag", default=False)
-    return t
-
-
-def check_survives_any_failure(build: PlanBuilder | None) -> CheckResult:
-    """Capstone 3: add ``email_domain`` and drop ``legacy_flag`` so that any failure rolls back exactly."""
-    from .data import email_domain
-
-    return check_plan(
-        "add email_domain and drop legacy_flag, surviving any failure",
-        build,
-        make_users_with_legacy,
-        final_columns=["name", "email", "email_domain"],
-        expected=lambda row: {"email_domain": email_domain(row)},
-    )

@@ -170,21 +170,28 @@ class TrafficSimulator:
             tick.failed_requests += 1
             self.failed_by_version[app.name] = self.failed_by_version.get(app.name, 0) + 1
 
-    def _has(self, columns: Sequence[str]) -> bool:
+    def _access(self, app: AppVersion) -> tuple[Any, list[str]]:
+        """Where ``app``'s queries go, and the columns it can name there: the table, or on a database its
+        versioned view when it names a column the table does not have (a rename through views, approach B)."""
         present = self.backend.data_columns()
-        return all(c in present for c in columns)
+        seen_by = getattr(self.table, "seen_by", None)
+        if seen_by is None or all(c in present for c in app.columns):
+            return self.table, present
+        view = seen_by(app.name)
+        return (view, view.columns) if view is not None else (self.table, present)
 
     def _pick_row(self) -> int | None:
         ids = self.table.ids
         return ids[self.rng.randrange(len(ids))] if len(ids) else None
 
     def _read(self, app: AppVersion, tick: TickTraffic) -> bool:
-        if not self._has(app.reads):
+        where, names = self._access(app)
+        if not all(c in names for c in app.reads):
             return False
         row_id = self._pick_row()
         if row_id is None:
             return True
-        verdict = self.ledger.check(row_id, self.table.get(row_id), app.reads)
+        verdict = self.ledger.check(row_id, where.get(row_id), app.reads)
         if verdict == "lost":
             tick.lost_writes += 1
         elif verdict == "stale":
@@ -192,7 +199,8 @@ class TrafficSimulator:
         return True
 
     def _update(self, app: AppVersion) -> bool:
-        if not self._has(app.writes):
+        where, names = self._access(app)
+        if not all(c in names for c in app.writes):
             return False
         row_id = self._pick_row()
         if row_id is None:
@@ -202,19 +210,20 @@ class TrafficSimulator:
         logical = dict(self.ledger.truth[row_id])
         logical[column] = self.make_value(column, self.attempts, self.rng)
         try:
-            self.table.update(row_id, self.ledger.values(logical, app.writes))
+            where.update(row_id, self.ledger.values(logical, app.writes))
         except Exception:
             return False
         self.ledger.acknowledge(row_id, logical)
         return True
 
     def _insert(self, app: AppVersion) -> bool:
-        if not self._has(app.writes):
+        where, names = self._access(app)
+        if not all(c in names for c in app.writes):
             return False
         self.attempts += 1
         logical = {c: self.make_value(c, self.attempts, self.rng) for c in self.originals}
         try:
-            row_id = self.table.insert(self.ledger.values(logical, app.writes))
+            row_id = where.insert(self.ledger.values(logical, app.writes))
         except Exception:
             return False
         self.ledger.acknowledge(row_id, logical)
@@ -223,9 +232,10 @@ class TrafficSimulator:
     # -------------------------------------------------------------- after the run
     def audit(self, app: AppVersion) -> int:
         """Read back every row the app wrote through ``app``; return how many more writes were found lost."""
-        if not self._has(app.reads):
+        where, names = self._access(app)
+        if not all(c in names for c in app.reads):
             return 0
-        return self.ledger.audit(self.table.get, app.reads)
+        return self.ledger.audit(where.get, app.reads)
 
 
 def simulate_traffic(

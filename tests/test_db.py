@@ -188,6 +188,19 @@ def test_approach_b_renames_without_copying_and_v2_writes_through_its_view(db):
     assert len(users.views) == 1
 
 
+def test_simulated_traffic_goes_through_v2s_view_in_approach_b(db):
+    """v2 names full_name, which only its view has until the contract: its reads, updates and inserts go there."""
+    users = db.import_table(lk.make_users(12))
+    report = lk.simulate_traffic(users, view_plan(users), seed=2, insert_ratio=0.3)
+    assert report.result.ok and report.failed_requests == 0, report.summary()
+    assert report.lost_writes == report.stale_reads == 0
+    v2 = [t for t in report.ticks if "v2" in t.apps]
+    assert sum(t.requests for t in v2) > 20  # v2 really served traffic through the view
+    view = users.seen_by("v2")  # the newest version's view stays after the contract
+    assert view is not None and sorted(view.columns) == ["email", "full_name", "id"]
+    assert users.seen_by("v1") is None
+
+
 def test_approach_b_is_refused_on_the_in_memory_table():
     users = lk.make_users(3)
     plan = view_plan(users)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import labkit as lk
@@ -28,6 +30,14 @@ def test_the_safe_plans_have_no_findings():
     assert lk.validate_migration_safety(lk.build_add_column_migration(t, "plan", default="free"), t) == []
 
 
+def _one_way(plan):
+    """The rename with its dual write one way only, and v2 writing only the new column (03's warning)."""
+    steps = [dataclasses.replace(s, both_ways=False) if hasattr(s, "both_ways") else s for s in plan.steps]
+    apps = [lk.AppVersion(a.name, a.reads, [c for c in a.writes if c != "name"]) if a.name == "v2" else a
+            for a in plan.apps]  # fmt: skip
+    return lk.MigrationPlan(plan.name + " (one way)", steps, apps=apps)
+
+
 def _bad_and_good():
     t = lk.make_users(20)
     r = rename_plan(t)
@@ -41,6 +51,7 @@ def _bad_and_good():
             t,
         ),
         ("backfill-without-dual-write", without(r, "start_dual_write", "stop_dual_write"), r, t),
+        ("one-way-dual-write", _one_way(r), r, t),
         (
             "switch-before-backfill",
             without(

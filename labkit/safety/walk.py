@@ -22,6 +22,7 @@ class PlanWalk:
 
     added: set[str] = field(default_factory=set)  # columns the plan added
     dual_writes: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (source, target) -> columns
+    copies: set[tuple[str, str]] = field(default_factory=set)  # (from, to): a write to one reaches the other
     backfilled: set[str] = field(default_factory=set)  # targets whose backfill has completed
     fed: set[str] = field(default_factory=set)  # columns a backfill or a dual write fills
     switched_away: set[str] = field(default_factory=set)  # columns readers moved away from
@@ -39,6 +40,7 @@ class StepState:
     rolls_out: AppVersion | None  # the app version this step deploys, if any
     dual_writes: frozenset[str]  # targets kept in step by an active dual write
     dual_write_columns: frozenset[str]  # every column (source or target) an active dual write uses
+    copies: frozenset[tuple[str, str]]  # (from, to) pairs an active dual write copies, each direction apart
     backfilled: frozenset[str]  # targets whose backfill has completed
     added: frozenset[str]  # columns added by this plan so far
     switched_away: frozenset[str]  # columns readers moved away from
@@ -77,6 +79,7 @@ def walk(plan: MigrationPlan, columns: Sequence[str] | None = None) -> list[Step
                 rolls_out=new_app,
                 dual_writes=frozenset(t for _, t in before.dual_writes),
                 dual_write_columns=frozenset(c for used in before.dual_writes.values() for c in used),
+                copies=frozenset(before.copies),
                 backfilled=frozenset(before.backfilled),
                 added=frozenset(before.added),
                 switched_away=frozenset(before.switched_away),

@@ -76,6 +76,9 @@ class StartDualWrite(_DualWrite):
 
     def track(self, walk: PlanWalk) -> None:
         walk.dual_writes[(self.source, self.target)] = frozenset({self.source, self.target})
+        walk.copies.add((self.source, self.target))
+        if self.both_ways:
+            walk.copies.add((self.target, self.source))
         walk.fed.add(self.target)
 
     def derive(self, meanings: dict[str, Meaning]) -> None:
@@ -98,6 +101,7 @@ class StopDualWrite(_DualWrite):
 
     def track(self, walk: PlanWalk) -> None:
         walk.dual_writes.pop((self.source, self.target), None)
+        walk.copies -= {(self.source, self.target), (self.target, self.source)}
 
 
 # ---------------------------------------------------------------- in memory: a trigger object on the table
