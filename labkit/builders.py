@@ -8,19 +8,23 @@ from typing import Any, Literal
 from ._common import check_batch_size, check_name, check_rename, sql_by_dialect
 from .apps import AppVersion
 from .backends import backend_for
-from .copy_column import ColumnCopy, column_copy
+from .copy_column import ColumnCopy, column_copy, short_name
 from .db import DbTable
 from .errors import ColumnExistsError, ColumnNotFoundError
 from .plan import MigrationPlan
 from .steps import (
     AddColumn,
+    AddConstraint,
     Backfill,
+    CreateIndex,
     DropColumn,
     RenameColumnInPlace,
     RenameInView,
+    SetNotNull,
     StartDualWrite,
     StopDualWrite,
     SwitchReads,
+    ValidateConstraint,
 )
 from .steps.set_comment import SetColumnComment, current_comment
 from .table import TableLike
@@ -216,3 +220,116 @@ def build_comment_migration(table: TableLike, column: str, comment: str | None) 
     previous = current_comment(table, column)  # refuses an engine with no comments before anything runs
     step = SetColumnComment(table.name, column, comment, previous)
     return MigrationPlan(f"comment on {table.name}.{column}", [step])
+
+
+# ---------------------------------------------------------------- beyond add and rename (notebook 09)
+
+
+def _one_app(table: TableLike) -> tuple[AppVersion]:
+    data = _columns(table)
+    return (AppVersion("v1", data, data),)
+
+
+def _pg_quote(name: str) -> str:
+    return '"' + check_name(name).replace('"', '""') + '"'
+
+
+def build_change_type_migration(
+    table: TableLike,
+    column: str,
+    new_column: str,
+    sql_type: str,
+    *,
+    using: str | Mapping[str, str] | None = None,
+    convert: Callable[[dict[str, Any]], Any] | None = None,
+    batch_size: int = 1000,
+    pause: float = 0.0,
+) -> MigrationPlan:
+    """Change ``column``'s type with no downtime: copy it into ``new_column`` of type ``sql_type``.
+
+    ``ALTER COLUMN ... TYPE`` rewrites the table under an exclusive lock (``ChangeTypeInPlace``, the baseline).
+    Instead: add ``new_column`` of the new type (on a database with every property of ``column``: NOT NULL,
+    default, constraints, indexes, as a rename copies them) -> dual write with the conversion -> batched
+    backfill -> v2 (reads the new column, writes both) -> stop the dual write -> v3, then drop ``column``. The
+    app moves to the new name; keeping the old name too takes a rename at the end (approach B's views).
+
+    Args:
+        using: the conversion as SQL over the row (default ``CAST(column AS sql_type)``); one string or per
+            engine.
+        convert: the same conversion in Python, for the in-memory table.
+    """
+    check_batch_size(batch_size)
+    if isinstance(table, DbTable):
+        table.db.dialect.check_type(table.db, sql_type)
+    name = f"change {table.name}.{column} to {sql_type} as {new_column}"
+    check_rename(table.name, column, new_column)
+    resuming = _resuming(table, name)
+    if resuming:
+        data = [c for c in _columns(table) if c != new_column]
+    else:
+        _need(table, column)
+        _free(table, new_column)
+        data = _columns(table)
+    sql = sql_by_dialect(using if using is not None else f"CAST({column} AS {sql_type})")
+    if isinstance(table, DbTable):
+        copy = column_copy(table.catalog(), column, new_column, table.db.dialect.name)
+        copy.add = AddColumn(table.name, new_column, sql_type=sql_type, constraints=copy.add.constraints)
+    else:
+        copy = ColumnCopy(AddColumn(table.name, new_column))
+    dual = StartDualWrite(table.name, column, new_column, compute=convert, sql=sql)
+    steps = [
+        copy.add,
+        *copy.with_add,
+        dual,
+        *copy.with_dual_write,
+        Backfill(table.name, new_column, compute=convert, sql=sql, batch_size=batch_size, pause=pause),
+        *copy.after_backfill,
+        SwitchReads(table.name, column, new_column, deploy="v2"),
+        *copy.after_switch,
+        StopDualWrite(table.name, column, new_column, compute=convert, sql=sql),
+        DropColumn(table.name, column, deploy="v3", renames=tuple(copy.renames)),
+    ]
+    if isinstance(table, DbTable) and not resuming:  # the conversion compiles now, not when a trigger holds it
+        table.backend().check_step(dual)
+    return MigrationPlan(name, steps, apps=rename_apps(data, column, new_column))
+
+
+def build_set_not_null_migration(table: TableLike, column: str) -> MigrationPlan:
+    """Make ``column`` NOT NULL without a scan under lock (PostgreSQL): ``CHECK (column IS NOT NULL) NOT VALID``
+    (instant; new writes obey it), ``VALIDATE`` it (scans while reads and writes go on), then ``SET NOT NULL``,
+    which trusts the validated check (no scan), and drop the check. A NULL left in the column fails the
+    validation, and the plan rolls back: fill them first."""
+    _need(table, column)
+    check = short_name(f"{table.name}_{column}_not_null")
+    steps = [
+        AddConstraint(table.name, column, check, f"CHECK ({_pg_quote(column)} IS NOT NULL)"),
+        ValidateConstraint(table.name, column, check),
+        SetNotNull(table.name, column, check),
+    ]
+    return MigrationPlan(f"make {table.name}.{column} NOT NULL", steps, apps=_one_app(table))
+
+
+def build_add_index_migration(
+    table: TableLike, column: str, *, unique: bool = False, index: str | None = None
+) -> MigrationPlan:
+    """Index ``column`` without blocking writes: ``CREATE INDEX CONCURRENTLY`` on PostgreSQL (a failed build,
+    which leaves an INVALID index, is dropped and tried again). SQLite builds it under its write lock."""
+    _need(table, column)
+    name = index or short_name(f"{table.name}_{column}_{'key' if unique else 'idx'}")
+    step = CreateIndex(table.name, column, name, f"({_pg_quote(column)})", unique=unique)
+    return MigrationPlan(f"index {table.name}.{column}", [step], apps=_one_app(table))
+
+
+def build_add_foreign_key_migration(
+    table: TableLike, column: str, references: str, *, constraint: str | None = None, on_delete: str | None = None
+) -> MigrationPlan:
+    """Add a foreign key on ``column`` (``references``: e.g. ``accounts (id)``) without blocking writes
+    (PostgreSQL): ``ADD CONSTRAINT ... NOT VALID`` (instant; new writes are checked at once), then ``VALIDATE``
+    (checks the old rows while reads and writes go on). A row that breaks it fails the validation, and the plan
+    rolls back."""
+    _need(table, column)
+    name = constraint or short_name(f"{table.name}_{column}_fkey")
+    action = f" ON DELETE {on_delete}" if on_delete else ""
+    definition = f"FOREIGN KEY ({_pg_quote(column)}) REFERENCES {references}{action}"
+    steps = [AddConstraint(table.name, column, name, definition), ValidateConstraint(table.name, column, name)]
+    return MigrationPlan(f"foreign key {table.name}.{column} -> {references}", steps, apps=_one_app(table))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .backends.memory import MemoryBackend
+from .catalog import TableCatalog
 from .data import email_domain, make_products, make_users, split_name
 from .errors import StepDoesNotFitError
 from .faults import fault_matrix
@@ -84,13 +85,18 @@ class Exercise:
     final_columns: Sequence[str]
     expected: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     edge_cases: str = ""
+    # a database exercise: what the catalog must say at the end (None when it does), checked on the real engine
+    final_catalog: Callable[[TableCatalog], str | None] | None = None
 
 
-def check_plan(exercise: Exercise, build: PlanBuilder | None) -> CheckResult:
-    """Run the learner's plan builder through every test a reviewer would; the verdict names the first cause."""
+def check_plan(exercise: Exercise, build: PlanBuilder | None, *, url: str | None = None) -> CheckResult:
+    """Run the learner's plan builder through every test a reviewer would; the verdict names the first cause.
+
+    ``url``: a database exercise runs every stage there, each on a fresh copy of the table (PostgreSQL: the
+    ``users`` table and labkit's view schemas in that database are replaced)."""
     r = CheckResult(exercise.title, False)
     try:
-        for line in _stages(exercise, build):
+        for line in _stages(exercise, build, url):
             r.lines.append(line)
         r.passed = True
     except _Verdict as v:
@@ -100,12 +106,12 @@ def check_plan(exercise: Exercise, build: PlanBuilder | None) -> CheckResult:
     return r
 
 
-def _stages(ex: Exercise, build: PlanBuilder | None) -> Iterator[str]:
+def _stages(ex: Exercise, build: PlanBuilder | None, url: str | None = None) -> Iterator[str]:
     if build is None or not callable(build):
         raise _Verdict("Write the function first (it takes the table and returns a MigrationPlan).")
     table = ex.make_table()
-    misfit = _memory_misfit(_build(build, table), table)
-    with _fresh_tables(ex, on_sqlite=misfit is not None) as fresh:
+    misfit = None if url else _memory_misfit(_build(build, table), table)
+    with _fresh_tables(ex, on_sqlite=misfit is not None, url=url) as fresh:
         if misfit is not None:
             yield f"runs on a real SQLite file (in memory: {misfit})"
         t = fresh()
@@ -119,6 +125,8 @@ def _stages(ex: Exercise, build: PlanBuilder | None) -> Iterator[str]:
         yield "safety checks: no finding, not even a warning"
         if ex.expected is not None:
             yield _final_values(ex, build, fresh)
+        if ex.final_catalog is not None:
+            yield _final_catalog(ex, build, fresh)
         yield _under_traffic(build, fresh)
         yield _every_fault(build, fresh)
 
@@ -148,13 +156,26 @@ def _memory_misfit(plan: MigrationPlan, table: Table) -> str | None:
 
 
 @contextmanager
-def _fresh_tables(ex: Exercise, *, on_sqlite: bool) -> Iterator[Callable[[], TableLike]]:
-    """A maker of fresh copies of the exercise's table: in memory, or each in its own SQLite file."""
+def _fresh_tables(ex: Exercise, *, on_sqlite: bool, url: str | None = None) -> Iterator[Callable[[], TableLike]]:
+    """A maker of fresh copies of the exercise's table: in memory, each in its own SQLite file, or in ``url``."""
+    from .db import Database, connect
+
+    if url is not None:
+        with connect(url) as db:
+
+            def replace() -> TableLike:
+                table = ex.make_table()
+                _clear(db, table.name)
+                return db.import_table(table)
+
+            try:
+                yield replace
+            finally:
+                _clear(db, ex.make_table().name)
+        return
     if not on_sqlite:
         yield ex.make_table
         return
-    from .db import Database, connect
-
     opened: list[Database] = []
     with tempfile.TemporaryDirectory(prefix="labkit-check-") as folder:
 
@@ -168,6 +189,29 @@ def _fresh_tables(ex: Exercise, *, on_sqlite: bool) -> Iterator[Callable[[], Tab
         finally:
             for db in opened:
                 db.close()
+
+
+def _clear(db: Any, name: str) -> None:
+    """Drop the table, labkit's record of runs and the view schemas left empty: a fresh start in ``db``."""
+    from ._common import STATE_TABLE
+
+    for table in (name, STATE_TABLE):
+        if table in db.tables():
+            db.drop_table(table)
+    for statement in db.dialect.empty_view_homes(db):
+        db.execute(statement)
+
+
+def _final_catalog(ex: Exercise, build: PlanBuilder, fresh: Callable[[], TableLike]) -> str:
+    assert ex.final_catalog is not None
+    t = fresh()
+    result = MigrationRunner(t).execute_plan(_build(build, t))
+    if not result.ok:
+        raise _Verdict(f"On the real database the plan did not complete: {result.summary()}")
+    wrong = ex.final_catalog(t.catalog())  # type: ignore[attr-defined]  # a database table: it has a catalog
+    if wrong:
+        raise _Verdict(f"At the end, on the real database: {wrong}")
+    return "the catalog at the end says what the exercise asks"
 
 
 def _final_values(ex: Exercise, build: PlanBuilder, fresh: Callable[[], TableLike]) -> str:
@@ -233,7 +277,7 @@ def _every_fault(build: PlanBuilder, fresh: Callable[[], TableLike]) -> str:
     points = fault_matrix(_build(build, t), t.row_count)
     for point in points:
         t = fresh()
-        before = t.snapshot()
+        before, catalog = t.snapshot(), _catalog(t)
         result = MigrationRunner(t, fail_at=point).execute_plan(_build(build, t))
         if result.status != "rolled_back":
             why = (
@@ -245,7 +289,15 @@ def _every_fault(build: PlanBuilder, fresh: Callable[[], TableLike]) -> str:
             raise _Verdict(f"With a failure injected at {point!r} the run ended {result.status!r}.{why}")
         if t.snapshot() != before:
             raise _Verdict(f"After a failure at {point!r} the rollback did not give the table back exactly.")
+        if _catalog(t) != catalog:
+            raise _Verdict(f"After a failure at {point!r} the rollback left the catalog different from the start.")
     return f"survives a failure at each of {len(points)} points (every step; first, middle, last batch)"
+
+
+def _catalog(table: TableLike) -> Any:
+    """What the catalog says about a database table (None in memory, where there is none)."""
+    read = getattr(table, "catalog", None)
+    return read() if read is not None else None
 
 
 # ---------------------------------------------------------------- the exercises' tables
@@ -280,6 +332,20 @@ EMAILS = "upper-case, quoted-@, @-less, NULL and non-ASCII emails"
 def _split(row: dict[str, Any]) -> dict[str, Any]:
     first, last = split_name(row)
     return {"first_name": first, "last_name": last}
+
+
+def _email_not_null_and_unique(catalog: TableCatalog) -> str | None:
+    if not catalog.column("email").not_null:
+        return "email still accepts NULL."
+    unique = [i for i in catalog.indexes if i.unique and i.columns == ("email",) and not i.partial]
+    if not unique:
+        return "no unique index on (email)."
+    if not all(i.valid for i in unique):
+        return f"the unique index {unique[0].name} is INVALID (a failed concurrent build)."
+    left = [c.name for c in catalog.constraints if c.kind == "check" and c.columns == ("email",)]
+    if left:
+        return f"a helper CHECK is left on email: {', '.join(left)} (SET NOT NULL ... then drop it)."
+    return None
 
 
 EXERCISES: dict[str, Exercise] = {
@@ -326,6 +392,20 @@ EXERCISES: dict[str, Exercise] = {
         EMAILS,
     ),
 }
+
+
+EXERCISES["email_not_null_and_unique"] = Exercise(
+    "users.email NOT NULL and UNIQUE on PostgreSQL, writes going on",
+    lambda: make_users(30, seed=9),
+    ["name", "email"],
+    final_catalog=_email_not_null_and_unique,
+)
+
+
+def check_email_not_null_and_unique(build: PlanBuilder | None, url: str) -> CheckResult:
+    """Notebook 09: make ``users.email`` NOT NULL and UNIQUE on the PostgreSQL at ``url``, with no step that stops
+    the app's writes (squawk's rules and labkit's), under traffic, surviving a failure anywhere."""
+    return check_plan(EXERCISES["email_not_null_and_unique"], build, url=url)
 
 
 def check_email_domain_by_hand(build: PlanBuilder | None) -> CheckResult:

@@ -13,21 +13,25 @@ the catalog reads (``SELECT``) that decide batch boundaries.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .backends.sql import SQLBackend
 from .catalog import ColumnInfo, TableCatalog
 from .operations import sql_batch, sql_statements
+from .plan import MigrationPlan
 from .runner import MigrationRunner
 
 if TYPE_CHECKING:
     from .apps import AppVersion
     from .db import DbTable
-    from .plan import MigrationPlan
     from .steps import Step
+    from .table import Table
 
 
 Line = tuple[str, "str | None"]  # a script line and the statement it belongs to
@@ -120,6 +124,22 @@ class PlanSql:
 
     def __str__(self) -> str:
         return "\n".join(line for line, _, _ in self.lines()) + "\n"
+
+    def for_step(self, step: str) -> str:
+        """The script of one step: its unit, with the units without a step around it (the session settings and the
+        views made before the first step go with the first step; a view made after a step, or the tidy-up at the
+        end, with that step)."""
+        steps = [u.step for u in self.units if u.step]
+        if step not in steps:
+            raise KeyError(f"no SQL unit for step {step!r}; steps: {steps}")
+        note = "it binds the batch's first and last key" + (" ($1, $2)" if self.engine == "postgresql" else " (?, ?)")
+        owner = steps[0]
+        mine = [f"-- session: {s}" for s in self.session] if step == owner else []
+        for unit in self.units:
+            owner = unit.step or owner
+            if owner == step:
+                mine += [line for line, _ in unit.lines(note, self.begin, self.engine)]
+        return "\n".join(mine)
 
 
 def as_sent(engine: str, sql: str) -> str:
@@ -315,6 +335,40 @@ class _Planner:
         )
         occupied = {self.d.quote(r[0]) for r in rows}
         return sorted({*now_empty, *(f"DROP SCHEMA IF EXISTS {s}" for s in schemas if s not in occupied)})
+
+
+def plan_sql_on_engines(
+    plan: MigrationPlan | Callable[[DbTable], MigrationPlan], table: Table, urls: Mapping[str, str] | None = None
+) -> dict[str, PlanSql]:
+    """The SQL ``plan`` runs on each engine, for a copy of the in-memory ``table``: what the lab's notebooks show
+    beside the rows.
+
+    ``plan``: a plan, or a builder (a function of the table) to build it on each engine's copy: a copy of a column
+    needs that, since on a database the builder reads the catalog (the column's type, its constraints ...).
+
+    ``urls``: engine label -> database URL; by default a SQLite file in a scratch folder and PostgreSQL
+    (``LABKIT_PG_DSN``, else an embedded server started here), both closed, and the copies dropped, before this
+    returns. A database that already has a table of that name is refused, not touched.
+    """
+    from .db import connect
+    from .servers import postgres_url
+
+    with contextlib.ExitStack() as stack:
+        if urls is None:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="labkit-sql-"))
+            urls = {"SQLite": f"sqlite:///{folder}/lab.db", "PostgreSQL": stack.enter_context(postgres_url())}
+        out = {}
+        for label, url in urls.items():
+            db = stack.enter_context(connect(url))
+            if table.name in db.tables():
+                raise ValueError(f"{label} already has a table {table.name!r}: plan_sql_on_engines works on a copy "
+                                 "of its own and will not touch it")  # fmt: skip
+            copy = db.import_table(table)
+            try:
+                out[label] = plan_sql(plan if isinstance(plan, MigrationPlan) else plan(copy), copy)
+            finally:
+                db.drop_table(table.name)
+        return out
 
 
 def first_contract_step(plan: MigrationPlan) -> int:

@@ -70,12 +70,22 @@ class ScenarioResult:
             raise KeyError(f"no events for step {step!r}")
         return float(rows["time"].min()), float(rows["time"].max())
 
-    def max_latency_in_step(self, step: str) -> float:
-        """The slowest request that overlapped ``step`` (e.g. the backfill), in seconds."""
+    def in_step(self, step: str) -> pd.DataFrame:
+        """The requests that overlapped ``step`` (e.g. the backfill)."""
         start, end = self.step_window(step)
         r = self.requests
-        overlapping = r[(r["start"] <= end) & (r["start"] + r["latency"] >= start)]
+        overlapping: pd.DataFrame = r[(r["start"] <= end) & (r["start"] + r["latency"] >= start)]
+        return overlapping
+
+    def max_latency_in_step(self, step: str) -> float:
+        """The slowest request that overlapped ``step`` (e.g. the backfill), in seconds."""
+        overlapping = self.in_step(step)
         return float(overlapping["latency"].max()) if len(overlapping) else 0.0
+
+    def latency_in_step(self, step: str, quantile: float) -> float:
+        """A latency percentile (``quantile`` 0.99: p99) of the requests that overlapped ``step``, in seconds."""
+        overlapping = self.in_step(step)
+        return float(overlapping["latency"].quantile(quantile)) if len(overlapping) else 0.0
 
 
 def _phases(requests: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
@@ -130,9 +140,11 @@ def run_scenario(
     rollout_ticks: int = 1,
     dwell: float = 0.05,
     rate: float | None = None,
+    open_loop: bool = False,
     lock_timeout_ms: int | None = None,
     max_attempts: int | None = None,
     during: Callable[[Database], Any] | None = None,
+    prepare: Callable[[Database], Any] | None = None,
     fail_at: str | None = None,
     use_views: bool = True,
     observers: Sequence[Any] = (),
@@ -140,7 +152,11 @@ def run_scenario(
     """Load a fresh ``users`` table of ``rows`` rows, start the app, migrate in the middle, measure.
 
     Args:
+        rate, open_loop: requests per second per app thread, and whether they are due on a fixed schedule with
+            latency counted from when due (``AppWorkload``); the default sends as fast as each thread can.
         during: a context manager factory run around the migration (e.g. a long reader holding a lock).
+        prepare: run on the database once ``users`` is loaded, before the app starts (e.g. add the column the
+            migration changes).
         lock_timeout_ms: PostgreSQL: the DDL lock timeout (0 waits forever, as a plain ALTER does).
         max_attempts: PostgreSQL: how many times a DDL statement is tried before the step fails.
         use_views: the app goes through its version's view; False for an app that queries the table directly
@@ -153,6 +169,8 @@ def run_scenario(
         if STATE_TABLE in db.tables():
             db.drop_table(STATE_TABLE)
         users = db.import_table(make_users(rows, seed=seed))
+        if prepare is not None:
+            prepare(db)
         plan = build(users)
         load = AppWorkload(
             users,
@@ -162,6 +180,7 @@ def run_scenario(
             rollout_ticks=rollout_ticks,
             dwell=dwell,
             rate=rate,
+            open_loop=open_loop,
             use_views=use_views,
         )
         with load:
@@ -179,4 +198,6 @@ def run_scenario(
         requests = load.to_frame()
         requests["phase"] = _phases(requests, events)
         db.drop_table("users")
+        for statement in db.dialect.empty_view_homes(db):  # the view schemas it leaves empty (PostgreSQL)
+            db.execute(statement)
         return ScenarioResult(name, db.dialect.name, requests, events, result, lost)

@@ -12,6 +12,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from .plan import MigrationPlan
+from .plan_sql import PlanSql
 from .runner import Event
 from .safety import Finding
 from .table import TableLike, TableSnapshot
@@ -167,3 +168,11 @@ def mismatches(
     cols = ["id", *([source] if source else []), column, f"expected {column}"]
     frame: pd.DataFrame = pd.DataFrame(rows, columns=cols).set_index("id")
     return frame
+
+
+def step_sql(sql: Mapping[str, PlanSql], step: str) -> str:
+    """What ``step`` runs on each engine (``plan_sql_on_engines``), one engine after the other: print it."""
+    blocks = []
+    for engine, plan in sql.items():
+        blocks.append(f"{engine}\n{'-' * len(engine)}\n{plan.for_step(step)}")
+    return "\n\n".join(blocks)

@@ -33,7 +33,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Request:
-    """One request: when it started (seconds since the workload began), how long it took, what it was."""
+    """One request: when it started (seconds since the workload began), how long it took, what it was.
+
+    Open loop: ``start`` is when the request was due and ``latency`` runs from then, so the time it waited for
+    its client (stuck behind an earlier slow request) counts; ``queued`` is that wait, the rest is service.
+    """
 
     thread: int
     start: float
@@ -42,6 +46,7 @@ class Request:
     op: str
     ok: bool
     error: str = ""
+    queued: float = 0.0
 
 
 class AppWorkload:
@@ -50,6 +55,11 @@ class AppWorkload:
     Args:
         threads: concurrent clients, each with its own connection.
         rate: requests per second per thread (``None``: as fast as they can, with ``think`` seconds between).
+        open_loop: with ``rate``, requests are due on a fixed schedule whatever happened to the last one, and each
+            latency is counted from when it was due (wrk2's correction for coordinated omission). A closed-loop
+            client sends its next request only after the last reply, so a 200 ms stall costs it one slow sample
+            where an open-loop one counts every request that fell due during the stall: the percentiles then say
+            what users would have seen.
         duration: stop by itself after this many seconds (a bound, whatever happens).
         rollout_ticks, dwell: a rollout takes ``rollout_ticks`` runner ticks of ``dwell`` seconds each.
         use_views: go through each version's view when it exists (False: query the table directly, as an
@@ -65,6 +75,7 @@ class AppWorkload:
         seed: int = 0,
         think: float = 0.001,
         rate: float | None = None,
+        open_loop: bool = False,
         duration: float = 120.0,
         rollout_ticks: int = 1,
         dwell: float = 0.05,
@@ -76,6 +87,8 @@ class AppWorkload:
             raise ValueError("threads must be >= 1")
         if rate is not None and rate <= 0:
             raise ValueError("rate must be > 0 requests per second (or None for as fast as possible)")
+        if open_loop and rate is None:
+            raise ValueError("open_loop needs a rate: requests are due on its schedule")
         check_ratios(read_ratio, insert_ratio)
         self.url = table.db.url
         self.table_name = table.name
@@ -84,6 +97,7 @@ class AppWorkload:
         self.seed = seed
         self.think = think
         self.rate = rate
+        self.open_loop = open_loop
         self.duration = duration
         self.rollout_ticks = max(1, rollout_ticks)
         self.dwell = dwell
@@ -167,6 +181,7 @@ class AppWorkload:
                     else ("insert" if r < self.read_ratio + self.insert_ratio else "update")
                 )
                 start = time.perf_counter()
+                due = next_at if self.open_loop else start  # open loop: it was due then, even if sent late
                 ok, error = True, ""
                 try:
                     n += 1
@@ -185,7 +200,9 @@ class AppWorkload:
                         self._drained.notify_all()
                 end = time.perf_counter()
                 with self._mutex:
-                    self.requests.append(Request(i, start - self._t0, end - start, app.name, op, ok, error))
+                    self.requests.append(
+                        Request(i, due - self._t0, end - due, app.name, op, ok, error, max(0.0, start - due))
+                    )
                 if interval:
                     next_at += interval
                     time.sleep(max(0.0, next_at - time.perf_counter()))
@@ -211,6 +228,10 @@ class AppWorkload:
         self.ledger.check(row_id, dict(zip(app.reads, values)), app.reads)
 
     def _new_value(self, old: Any, value: str, rng: random.Random) -> Any:
+        """A value for a write: text shaped like the column's own (an email stays an email); a column of another
+        type keeps the value it had (an integer stays an integer, a foreign key keeps pointing at a real row)."""
+        if old is not None and not isinstance(old, str):
+            return old
         return f"{value}@{rng.choice(['a.io', 'b.org'])}" if "@" in str(old) else value
 
     def _update(self, table: DbTable, app: AppVersion, row_id: int, value: str, rng: random.Random) -> None:
@@ -258,6 +279,6 @@ class AppWorkload:
         """Every request, one row each (start and latency in seconds)."""
         import pandas as pd
 
-        cols = ["thread", "start", "latency", "version", "op", "ok", "error"]
+        cols = ["thread", "start", "latency", "version", "op", "ok", "error", "queued"]
         frame: pd.DataFrame = pd.DataFrame([asdict(r) for r in self.requests], columns=cols)
         return frame

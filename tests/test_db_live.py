@@ -294,3 +294,29 @@ def test_a_server_restarted_mid_backfill_ends_in_a_typed_error_and_the_run_resum
             assert users.column("full_name") == expected
     finally:
         server.cleanup()
+
+
+@pytest.mark.parametrize("open_loop", [False, True])
+def test_an_open_loop_counts_every_request_that_fell_due_during_a_stall(tmp_path, open_loop):
+    """A 0.4 s write lock held by someone else: a closed-loop client (sends after each reply) records one slow
+    request; an open-loop one (requests due every 5 ms) records every request due in the stall as slow."""
+    with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        users = db.import_table(lk.make_users(50))
+        v1 = lk.AppVersion("v1", ["name", "email"], ["name", "email"])
+        plan = lk.MigrationPlan("idle", [lk.AddColumn("users", "unused")], apps=[v1])
+        load = AppWorkload(users, plan, threads=1, rate=200, open_loop=open_loop, read_ratio=0.0, insert_ratio=0.0)
+        with load, lk.connect(db.url) as blocker:
+            time.sleep(0.2)
+            blocker.execute("BEGIN IMMEDIATE")  # the write lock: every app update now waits
+            time.sleep(0.4)
+            blocker.execute("COMMIT")
+            time.sleep(0.2)
+        frame = load.to_frame()
+    slow = int((frame["latency"] > 0.1).sum())
+    assert frame["ok"].all() and len(frame) > 40
+    if open_loop:
+        assert slow >= 30, f"only {slow} slow requests counted"  # ~80 fell due in the stall, 60 of them > 0.1 s late
+        assert frame["queued"].max() > 0.2  # they waited for their client, not for the database
+    else:
+        assert slow <= 2, f"{slow} slow requests: a closed loop sends nothing while it waits"
+        assert frame["queued"].max() == 0.0

@@ -267,3 +267,29 @@ def test_06_the_broken_legacy_plan_is_rejected_and_a_crashing_answer_gets_a_verd
 
     result = str(exercises.check_survives_any_failure(crashes))
     assert result.startswith(exercises.FAIL_MARK) and "Your function raised" in result
+
+
+# ---------------------------------------------------------------- notebook 09, on the real PostgreSQL
+
+
+def _nn_unique(table, *, index=True, concurrently=True, checked=True, unique=True):
+    v1 = lk.AppVersion("v1", table.data_columns, table.data_columns)
+    nn = lk.build_set_not_null_migration(table, "email").steps if checked else [lk.SetNotNull("users", "email")]
+    idx = [lk.CreateIndex("users", "email", "users_email_key", '("email")', unique=unique, concurrently=concurrently)]
+    return lk.MigrationPlan("email not null and unique", [*nn, *(idx if index else [])], apps=[v1])
+
+
+def test_09_the_self_check_runs_on_postgresql_and_names_each_wrong_answers_cause(pg_url):
+    check = exercises.check_email_not_null_and_unique
+    assert check(_nn_unique, pg_url).passed
+    wrong = {
+        "adding-not-nullable-field": lambda t: _nn_unique(t, checked=False),  # SET NOT NULL scans under lock
+        "require-concurrent-index-creation": lambda t: _nn_unique(t, concurrently=False),
+        "no unique index on (email)": lambda t: _nn_unique(t, index=False),
+        "no unique index": lambda t: _nn_unique(t, unique=False),
+    }
+    for cause, build in wrong.items():
+        result = check(build, pg_url)
+        assert not result.passed and cause in str(result), (cause, str(result))
+    with lk.connect(pg_url) as db:
+        assert "users" not in db.tables()  # the check cleans up after itself

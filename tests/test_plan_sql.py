@@ -252,3 +252,67 @@ def test_sql_that_cannot_be_written_is_refused_with_where_to_go(tmp_path):
         with pytest.raises(ValueError, match="labkit start, or export it to Alembic"):  # SQLite: no loops in SQL
             runnable_sql(plan, users)
         assert runnable_sql(lk.build_naive_rename_migration(users, "name", "full_name"), users)  # no batches: fine
+
+
+# ---------------------------------------------------------------- the SQL the notebooks show (issue 11)
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _backfill(size: int) -> Callable[[Any], lk.MigrationPlan]:
+    return lambda t: lk.build_rename_column_migration(t, "name", "full_name", batch_size=size)
+
+
+# each notebook's plans, built as the notebook builds them (a notebook that changes a plan fails this test)
+NOTEBOOK_PLANS: dict[str, tuple[int, list[Callable[[Any], lk.MigrationPlan]]]] = {
+    "02_add_column": (40, [lambda t: lk.build_add_column_migration(
+        t, "email_domain", backfill=lk.email_domain, source="email", batch_size=10, backfill_sql=lk.EMAIL_DOMAIN_SQL)]),
+    "03_rename_column": (40, [_backfill(10)]),
+    "07_real_databases": (5, [lambda t: lk.build_naive_rename_migration(t, "name", "full_name"), _backfill(500),
+                              _backfill(200_000), _backfill(1000)]),
+}  # fmt: skip
+
+
+def _shown(notebook: str) -> dict[str, list[str]]:
+    """The statements the notebook's stored outputs show (``views.step_sql``), per engine."""
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOKS / f"{notebook}.ipynb", as_version=4)
+    shown: dict[str, list[str]] = {"SQLite": [], "PostgreSQL": []}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "views.step_sql(" not in cell.source:
+            continue
+        text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+        lines, engine = text.splitlines(), None
+        for i, line in enumerate(lines):
+            if line in shown and i + 1 < len(lines) and set(lines[i + 1]) == {"-"}:
+                engine = line
+            elif engine and line and not set(line) == {"-"} and not line.startswith("--"):
+                statement = line.removesuffix(";")
+                if statement not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT"):
+                    shown[engine].append(statement)
+    return shown
+
+
+@pytest.mark.parametrize("notebook", list(NOTEBOOK_PLANS))
+def test_the_sql_a_notebook_shows_is_what_the_engines_execute(notebook, tmp_path, request):
+    shown = _shown(notebook)
+    rows, builders = NOTEBOOK_PLANS[notebook]
+    for engine, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        assert len(shown[label]) >= 4, f"{notebook} shows no SQL for {label}"
+        ran: list[str] = []
+        for k, build in enumerate(builders):
+            here = tmp_path / f"{engine}{k}"
+            here.mkdir()
+            db = _fresh_db(engine, here, request)
+            try:
+                users = db.import_table(lk.make_users(rows))
+                plan = build(users)
+                run = lambda users=users, plan=plan: lk.MigrationRunner(users).execute_plan(plan)  # noqa: E731
+                statements, result = _capture(engine, db, request, run)
+                assert result.status == "completed"
+                ran += statements
+            finally:
+                db.close()
+        missing = [s for s in shown[label] if not any(_matches(engine, s, r) for r in ran)]
+        assert not missing, f"{notebook} shows {label} SQL that no run executed:\n" + "\n".join(missing)

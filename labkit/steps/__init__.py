@@ -4,6 +4,7 @@ from .add_column import AddColumn
 from .add_constraint import AddConstraint, DropConstraint
 from .backfill import Backfill, UndoBackfill
 from .base import PHASES, Phase, Step
+from .change_type_in_place import ChangeTypeInPlace
 from .create_index import CreateIndex, DropIndex
 from .drop_column import DropColumn
 from .dual_write import StartDualWrite, StopDualWrite
@@ -20,6 +21,7 @@ __all__ = [
     "AddColumn",
     "AddConstraint",
     "Backfill",
+    "ChangeTypeInPlace",
     "CreateIndex",
     "DropColumn",
     "DropConstraint",

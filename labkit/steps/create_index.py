@@ -1,11 +1,12 @@
 """CREATE INDEX: rebuild an index (plain, UNIQUE, partial, expression, multi-column) without blocking writes.
 
-On PostgreSQL the index is built ``CONCURRENTLY``: reads and writes go on during the build. That cannot run in a
-transaction, so the backend runs this step's statements one by one, outside any (``in_transaction = False``),
-under the same lock timeout and retries as every DDL statement. A concurrent build that fails (a lock timeout,
-a duplicate in a UNIQUE index) leaves an INVALID index behind: it is dropped (concurrently too) before the
-build is tried again, and before the step is undone. SQLite builds the index under its write lock, like any
-write: short for the lab's tables, a pause for the app's writers on a big one.
+On PostgreSQL the index is built ``CONCURRENTLY``: reads and writes go on during the build
+(``concurrently=False`` is the unsafe baseline: a plain ``CREATE INDEX`` holds a SHARE lock, so every app write
+waits for the build). That cannot run in a transaction, so the backend runs this step's statements one by one,
+outside any (``in_transaction = False``), under the same lock timeout and retries as every DDL statement. A
+concurrent build that fails (a lock timeout, a duplicate in a UNIQUE index) leaves an INVALID index behind: it is
+dropped (concurrently too) before the build is tried again, and before the step is undone. SQLite builds the index
+under its write lock, like any write: short for the lab's tables, a pause for the app's writers on a big one.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class CreateIndex(Step):
     index: str
     definition: str
     unique: bool = False
+    concurrently: bool = True  # False: PostgreSQL's plain CREATE INDEX, which blocks writes (the unsafe baseline)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -50,7 +52,8 @@ class CreateIndex(Step):
 
     def describe(self) -> str:
         unique = "unique " if self.unique else ""
-        return f"build {unique}index {self.index} {self.definition} (writes go on)"
+        how = "writes go on" if self.concurrently else "not concurrently: app writes wait for the whole build"
+        return f"build {unique}index {self.index} {self.definition} ({how})"
 
 
 @dataclass(frozen=True, repr=False)
@@ -104,7 +107,8 @@ def _create_sql(step: CreateIndex, run: SqlRun) -> list[str]:
         return [f"CREATE {unique}INDEX IF NOT EXISTS {q(step.index)} ON {t} {step.definition}"]
     # an INVALID index of this name is a failed build (this run's or a cut-off one's): drop it, build again
     drop = [f"DROP INDEX CONCURRENTLY IF EXISTS {_index_ref(run, step.index)}"] if _invalid(run, step.index) else []
-    return [*drop, f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {q(step.index)} ON {t} {step.definition}"]
+    how = "CONCURRENTLY " if step.concurrently else ""
+    return [*drop, f"CREATE {unique}INDEX {how}IF NOT EXISTS {q(step.index)} ON {t} {step.definition}"]
 
 
 @sql_statements.register

@@ -224,7 +224,9 @@ def _postgres_trigger(
     if expr:  # computed from the row: evaluate the expression over NEW as if it were the row
         compute = f"NEW.{g} := (SELECT {expr} FROM (SELECT NEW.*) AS _row);"
         on_insert = compute
-        on_update = f"IF {changed(s)} THEN {compute} END IF;"
+        # computed too for a row the backfill has not reached yet, written by an app that leaves the source alone
+        # (else a NOT NULL check the copy carries, enforced on every write already, would refuse that update)
+        on_update = f"IF {changed(s)} OR NEW.{g} IS NULL THEN {compute} END IF;"
     else:
         on_insert = f"IF NEW.{g} IS NULL THEN NEW.{g} := NEW.{s};"
         # copied too: a row the backfill has not reached yet, written by an app that leaves the column out
