@@ -408,6 +408,19 @@ def check_email_not_null_and_unique(build: PlanBuilder | None, url: str) -> Chec
     return check_plan(EXERCISES["email_not_null_and_unique"], build, url=url)
 
 
+def check_rename_on_databases(build: PlanBuilder | None, urls: dict[str, str]) -> CheckResult:
+    """Notebook 07: rename ``email`` to ``contact_email`` on each real database in ``urls`` (label -> URL): every
+    stage of the self-check on each, the table replaced there each time."""
+    ex = EXERCISES["rename_in_order"]
+    r = CheckResult(f"{ex.title}, on {' and '.join(urls)}", bool(urls))
+    for label, url in urls.items():
+        one = check_plan(ex, build, url=url)
+        nested = [f"  {part}" for line in one.lines for part in line.splitlines()]
+        r.lines += [f"{label}: {'works' if one.passed else 'not yet'}", *nested]
+        r.passed = r.passed and one.passed
+    return r
+
+
 def check_email_domain_by_hand(build: PlanBuilder | None) -> CheckResult:
     """Notebook 02: build the add-column plan for ``email_domain`` from steps, by hand."""
     return check_plan(EXERCISES["email_domain_by_hand"], build)

@@ -85,8 +85,12 @@ def plot_progress(history: Sequence[Event], *, title: str = "Progress of each st
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 4))
     _shade(ax, history)
-    for step in data.columns:
-        ax.step(data.index, data[step], where="post", label=step, linewidth=2)
+    # steps often share a value (0 % before they start, 100 % once done): each is drawn thinner than the one before,
+    # on top of it, so where lines coincide every one of them still shows as a band of its colour
+    n = len(data.columns)
+    for i, step in enumerate(data.columns):
+        width = 7.0 - 5.5 * i / max(n - 1, 1)
+        ax.step(data.index, data[step], where="post", label=step, linewidth=width, solid_capstyle="butt")
     ax.set(title=title, xlabel="time (ticks)", ylabel="step progress (%)", ylim=(-5, 105))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)

@@ -43,6 +43,9 @@ def test_the_course_is_all_there():
         "06_capstone_solutions",
         "07_real_databases",
         "08_your_own_stack",
+        "09_beyond_add_and_rename",
+        "07_real_databases_solutions",
+        "09_beyond_add_and_rename_solutions",
     ]:
         assert expected in names
 

@@ -61,3 +61,13 @@ def test_every_plot_has_a_title_labelled_axes_and_a_legend():
         assert ax.get_title() and "ticks" in ax.get_xlabel() and ax.get_ylabel()
         assert ax.get_legend() is not None
     plt.close("all")
+
+
+def test_progress_lines_that_coincide_stay_visible():
+    t = lk.make_users(20)
+    runner = lk.MigrationRunner(t)
+    runner.execute_plan(rename_plan(t))
+    ax = plots.plot_progress(runner.history)
+    widths = [line.get_linewidth() for line in ax.get_lines()]
+    assert len(widths) == 6 and widths == sorted(widths, reverse=True) and widths[-1] < widths[0] / 2
+    plt.close(ax.figure)
