@@ -3,8 +3,9 @@
 
     python bench/notebook_timings.py
 
-Targets (issue #3): the whole course <= 60 s on a 2-core machine, and no cell > 5 s. Prints a table and writes
-bench/results/notebook_timings.json. Nothing is written back into the notebooks.
+Targets (issues 3 and 11), on a 2-core machine: the lessons (00-09, solutions aside) <= 120 s, notebook 09 <= 60 s,
+and no cell of the in-memory notebooks (00-06) > 5 s (07-09 drive real databases under traffic: longer cells).
+Prints a table and writes bench/results/notebook_timings.json. Nothing is written back into the notebooks.
 """
 
 from __future__ import annotations
@@ -56,10 +57,22 @@ def main() -> None:
         print(f"{r['notebook']:{width}}  {r['wall_s']:9.2f}  {r['cells_s']:12.2f}  {r['slowest_cell_s']:16.2f}")
     slowest = max(r["slowest_cell_s"] for r in rows)
     print(f"whole course: {total:.1f} s wall (kernel start-ups included); slowest cell {slowest:.2f} s")
-    ok = total <= 60 and slowest <= 5
-    print(f"targets (course <= 60 s, every cell <= 5 s): {'met' if ok else 'NOT met'}")
+    course = sum(r["wall_s"] for r in rows if "/" not in r["notebook"])  # the lessons, not the solutions
+    lesson = next((r["wall_s"] for r in rows if r["notebook"].startswith("09_")), 0.0)
+    in_memory = max(r["slowest_cell_s"] for r in rows if r["notebook"][:2] in {f"0{i}" for i in range(7)})
+    ok = course <= 120 and lesson <= 60 and in_memory <= 5
+    print(f"the lessons 00-09: {course:.1f} s; 09: {lesson:.1f} s; slowest cell of 00-06: {in_memory:.2f} s")
+    met = "met" if ok else "NOT met"
+    print(f"targets (lessons <= 120 s, 09 <= 60 s, cells of the in-memory notebooks <= 5 s): {met}")
     RESULTS.mkdir(exist_ok=True)
-    out = {"notebooks": rows, "total_s": round(total, 1), "slowest_cell_s": slowest, "targets_met": ok}
+    out = {
+        "notebooks": rows,
+        "total_s": round(total, 1),
+        "lessons_s": round(course, 1),
+        "lesson_09_s": lesson,
+        "slowest_cell_s": slowest,
+        "targets_met": ok,
+    }
     (RESULTS / "notebook_timings.json").write_text(json.dumps(out, indent=2) + "\n")
 
 

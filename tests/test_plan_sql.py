@@ -269,7 +269,7 @@ NOTEBOOK_PLANS: dict[str, tuple[int, list[Callable[[Any], lk.MigrationPlan]]]] =
         t, "email_domain", backfill=lk.email_domain, source="email", batch_size=10, backfill_sql=lk.EMAIL_DOMAIN_SQL)]),
     "03_rename_column": (40, [_backfill(10)]),
     "07_real_databases": (5, [lambda t: lk.build_naive_rename_migration(t, "name", "full_name"), _backfill(500),
-                              _backfill(200_000), _backfill(1000)]),
+                              _backfill(120_000), _backfill(1000)]),
 }  # fmt: skip
 
 
