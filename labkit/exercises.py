@@ -162,16 +162,21 @@ def _fresh_tables(ex: Exercise, *, on_sqlite: bool, url: str | None = None) -> I
 
     if url is not None:
         with connect(url) as db:
+            name = ex.make_table().name
+            if name in db.tables():  # not one of ours: the check never replaces a table it did not make
+                raise _Verdict(
+                    f"The database already has a table {name!r}. The self-check works on a table of its own and "
+                    f"will not replace yours: drop it, or check against the notebook's own server."
+                )
 
             def replace() -> TableLike:
-                table = ex.make_table()
-                _clear(db, table.name)
-                return db.import_table(table)
+                _clear(db, name)
+                return db.import_table(ex.make_table())
 
             try:
                 yield replace
             finally:
-                _clear(db, ex.make_table().name)
+                _clear(db, name)
         return
     if not on_sqlite:
         yield ex.make_table
@@ -192,12 +197,14 @@ def _fresh_tables(ex: Exercise, *, on_sqlite: bool, url: str | None = None) -> I
 
 
 def _clear(db: Any, name: str) -> None:
-    """Drop the table, labkit's record of runs and the view schemas left empty: a fresh start in ``db``."""
+    """Drop the check's table, labkit's records of runs on it and the view schemas left empty: a fresh start."""
     from ._common import STATE_TABLE
 
-    for table in (name, STATE_TABLE):
-        if table in db.tables():
-            db.drop_table(table)
+    if name in db.tables():
+        db.drop_table(name)
+    if STATE_TABLE in db.tables():
+        with db.transaction():
+            db.execute(f"DELETE FROM {STATE_TABLE} WHERE table_name = {db.dialect.param}", [name])
     for statement in db.dialect.empty_view_homes(db):
         db.execute(statement)
 

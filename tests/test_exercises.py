@@ -293,3 +293,15 @@ def test_09_the_self_check_runs_on_postgresql_and_names_each_wrong_answers_cause
         assert not result.passed and cause in str(result), (cause, str(result))
     with lk.connect(pg_url) as db:
         assert "users" not in db.tables()  # the check cleans up after itself
+
+
+def test_a_database_check_never_replaces_a_table_it_did_not_make(pg_url):
+    with lk.connect(pg_url) as db:
+        for t in db.tables():
+            db.drop_table(t)
+        mine = db.import_table(lk.make_users(3, seed=42))
+        before = mine.rows()
+        result = str(exercises.check_email_not_null_and_unique(_nn_unique, pg_url))
+        assert result.startswith(exercises.FAIL_MARK) and "will not replace yours" in result
+        assert db.table("users").rows() == before
+        db.drop_table("users")
