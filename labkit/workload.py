@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._common import check_ratios
 from .apps import AppVersion
-from .db import DbTable
+from .db import DbTable, VersionView
 from .ledger import WriteLedger
 from .plan import MigrationPlan
 from .runner import Event
@@ -243,11 +243,7 @@ class AppWorkload:
         if self._physical(table, app) or not self.use_views:
             table.update(row_id, values)  # raises RowNotFoundError if it touched nothing
         else:  # names only its view knows (a rename through views): write through the view
-            d = table.db.dialect
-            sets = ", ".join(f"{d.quote(c)} = {d.param}" for c in values)
-            with table.db.transaction():
-                table.db.execute(f"UPDATE {self._source(table, app)} SET {sets} WHERE id = {d.param}",
-                                 [*values.values(), row_id])  # fmt: skip
+            VersionView(table, self._source(table, app), list(values)).update(row_id, values)
         self.ledger.acknowledge(row_id, logical)  # the commit returned
 
     def _insert(self, table: DbTable, app: AppVersion, value: str, rng: random.Random) -> int:
