@@ -77,6 +77,12 @@ def build_add_column_migration(
             has a single data column, required otherwise.
         sql_type: the new column's type on a database (TEXT when not given).
         pause: seconds to wait between backfill batches on a database.
+
+    WHY: an ``ADD COLUMN`` alone is safe, but a column the app must find *filled* is not: the old rows need a
+    backfill, and rows the app writes while it runs need the dual write, or they keep a stale value forever (the
+    lost update). The builder returns the whole expand -> migrate -> contract sequence as data, in the only order
+    that is safe (dual write *before* the backfill, reads switched *after* it), so a learner cannot forget a step
+    and the safety rules, the SQL view and the runner all read the same plan.
     """
     check_batch_size(batch_size)
     if sql_type is not None and isinstance(table, DbTable):  # a bad type is refused now, not at the run
@@ -149,6 +155,12 @@ def build_rename_column_migration(
     ``approach="view"`` (B, databases only, pgroll's way): app v2's view shows ``old`` as ``new`` and v2
     rolls out; then the column is renamed in place, which v2's view survives. No copy, no trigger, no
     backfill; it needs every app to read and write through its versioned view.
+
+    WHY: ``RENAME COLUMN`` is instant for the database and an outage for the app: every running instance still
+    names the old column. A rename without downtime is really "add the new name, keep both in step, move the
+    app, drop the old name", with three app versions (old only, both, new only) so that each release meets a
+    schema it can use. The copy is the portable approach; the views approach (B) trades the copy's extra writes
+    for the rule that every app reads through a view.
     """
     check_batch_size(batch_size)
     if approach not in ("copy", "view"):

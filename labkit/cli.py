@@ -144,6 +144,13 @@ def export_main(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``labkit`` / ``python -m labkit``: run a demo migration, or dispatch to ``sql``, ``export`` and the
+    lifecycle commands (``start``, ``complete``, ``rollback``, ``status``); return the exit status.
+
+    WHY: the lab's ideas must also work where there is no notebook: a terminal, a CI job, a deploy script. So the
+    command prints the plan, the safety findings, the history and the rows, and its exit status says how the run
+    ended (0 completed, 1 rolled back, 2 rollback failed, 64 refused), which a script can test.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sql"]:
         return sql_main(argv[1:])
@@ -175,9 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             bar = TerminalProgress()  # drawn on stderr when it is a terminal, silent otherwise
             report = simulate_traffic(table, plan, seed=args.seed, fail_at=args.fail_at, observers=[bar])
             result = report.result
+            assert report.runner is not None
+            runner = report.runner
         else:
             report = None
-            result = MigrationRunner(table, fail_at=args.fail_at, observers=[TerminalProgress()]).execute_plan(plan)
+            runner = MigrationRunner(table, fail_at=args.fail_at, observers=[TerminalProgress()])
+            result = runner.execute_plan(plan)
     except (LabkitError, ValueError) as exc:
         print(f"labkit: error: {exc}", file=sys.stderr)
         return EX_USAGE
@@ -187,7 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("Progress by step:")
     for s in plan.steps:
-        print(f"  {s.name:<24} [{s.phase:<8}] {result.progress.get(s.name, 0.0):5.1f}%")
+        print(f"  {s.name:<24} [{s.phase:<8}] {runner.progress_pct(s):5.1f}%")
+    print(f"  {'plan':<24} {'':<10} {runner.progress_pct():5.1f}%  complete: {runner.is_complete()}")
     print()
     print(f"Table {table.name!r} after ({table.row_count} rows):")
     _print_rows(table, args.show_rows)

@@ -105,6 +105,18 @@ class StepDoesNotFitError(LabkitError, ValueError):
         super().__init__(f"step {step!r} does not fit table {table!r}: {reason}")
 
 
+class StepNotFoundError(LabkitError, KeyError):
+    """A step name that is not in the plan (or no plan has run yet)."""
+
+    def __init__(self, step: str, steps: str) -> None:
+        self.step = step
+        self.steps = steps
+        super().__init__(f"no step {step!r} in the plan (steps: {steps})")
+
+    def __str__(self) -> str:  # KeyError would print the message in quotes
+        return str(self.args[0])
+
+
 class PlanAlreadyExecutedError(LabkitError, RuntimeError):
     """A runner that has already executed a plan (a runner keeps one run's history and progress)."""
 

@@ -18,6 +18,7 @@ from .errors import (
     PreflightError,
     RollbackRequested,
     StepDoesNotFitError,
+    StepNotFoundError,
 )
 from .faults import Faults, parse_faults
 from .plan import MigrationPlan
@@ -118,6 +119,14 @@ class StepProgress:
 
 
 @dataclass
+class _Cursor:
+    """Where the walk is: the step being applied and, inside a backfill, the batch (for the failure report)."""
+
+    step: Step | None = None
+    batch: int | None = None
+
+
+@dataclass
 class _Applied:
     step: Step
     db_done: bool = False  # the step's change is (at least partly) applied
@@ -154,6 +163,14 @@ class MigrationRunner:
         resume: Literal["continue", "rollback"] = "continue",
         until_phase: Phase | None = None,
     ):
+        """Bind the runner to one table and say how the run goes; nothing runs and nothing is checked against the
+        table yet.
+
+        WHY: what a run needs besides the plan (faults to inject, traffic, observers, how to treat a cut-off run,
+        where to stop) is fixed here, so ``execute_plan(plan)`` takes the plan alone and the same plan can run on
+        several tables. The backend is chosen from the table (in memory, SQLite, PostgreSQL): the runner never asks
+        which. A runner runs one plan once: its history and progress are that run's.
+        """
         if resume not in ("continue", "rollback"):
             raise ValueError(f"resume must be 'continue' or 'rollback', got {resume!r}")
         if until_phase is not None and until_phase not in PHASES:
@@ -171,9 +188,15 @@ class MigrationRunner:
         self._plan: MigrationPlan | None = None
         self._apps: dict[str, float] = {}
         self._progress: dict[str, StepProgress] = {}
+        self._status: Status | None = None  # how the run ended (None: not run, or still running)
 
     @property
     def history(self) -> tuple[Event, ...]:
+        """Every event of the run so far, in order (``Event``: tick, step, batch, kind, progress, apps, detail).
+
+        WHY: the run's one record. The views, plots, the progress bar and the traffic are all drawn from it, so
+        what a learner sees cannot disagree with what ran; a tuple, so nobody edits the record after the fact.
+        """
         return tuple(self._history)
 
     @property
@@ -189,12 +212,40 @@ class MigrationRunner:
 
     @property
     def plan_progress(self) -> float:
-        """The mean of the steps' progress, in percent."""
-        values = list(self.progress.values())
-        return sum(values) / len(values) if values else 0.0
+        """The mean of the steps' progress, in percent (``progress_pct()``)."""
+        return self.progress_pct()
+
+    def progress_pct(self, step: Step | str | None = None) -> float:
+        """How much is applied now, in percent: of one step (a ``Step`` or its name), or of the whole plan.
+
+        WHY: progress is run state, so it lives with the run (the runner), never on the frozen step: the same
+        plan can run on two tables at once, each runner with its own figure. A batched step counts its committed
+        batches, any other step 0 or 100; the plan's figure is the mean over its steps. It is 0 before a run and
+        falls back to 0 as a rollback undoes each step.
+        """
+        if step is None:
+            values = list(self.progress.values())
+            return sum(values) / len(values) if values else 0.0
+        name = step if isinstance(step, str) else step.name
+        if self._plan is None or name not in {s.name for s in self._plan.steps}:
+            known = ", ".join(s.name for s in self._plan.steps) if self._plan else "none: no plan has run"
+            raise StepNotFoundError(name, known)
+        return self._pct_of(name)
+
+    def is_complete(self) -> bool:
+        """True once the plan ran to its end (``completed``); False before, during, after a rollback or a stop.
+
+        WHY: "every step is at 100%" is not the same as "the run completed": a stop before the contract phase
+        leaves the earlier steps at 100% and the plan unfinished, and a rollback ends at 0%. The question a
+        learner (and the CLI) asks is whether the migration is done, so it is answered from how the run ended.
+        """
+        return self._status == "completed"
 
     def _pct(self, step: Step) -> float:
-        p = self._progress.get(step.name)
+        return self._pct_of(step.name)
+
+    def _pct_of(self, name: str) -> float:
+        p = self._progress.get(name)
         return p.pct if p else 0.0
 
     def _set_progress(self, step: Step, done: int, total: int) -> None:
@@ -229,6 +280,14 @@ class MigrationRunner:
         self._stop_requested.set()
 
     def execute_plan(self, plan: MigrationPlan) -> MigrationResult:
+        """Run ``plan`` on the table: every step in order, or, when one fails, undo what was applied.
+
+        WHY: the one entry point. It refuses what cannot run before anything changes (``check``), takes the
+        migration's lock (``backend.begin``: a second runner on the same table is refused), runs the steps through
+        ``_execute_step`` and, on the first failure, hands what was applied to ``_rollback_plan``, so every run ends
+        in exactly one of ``completed``, ``rolled_back``, ``rollback_failed`` or ``stopped`` and never half-way
+        with nobody told.
+        """
         faults = self.check(plan)
         self._plan = plan
         self._apps = {plan.apps[0].name: 1.0} if plan.apps else {}
@@ -244,6 +303,7 @@ class MigrationRunner:
             status = result.status
             return result
         finally:
+            self._status = status
             self.backend.finish(status)
 
     def _stop_here(self, step: Step) -> None:
@@ -254,62 +314,83 @@ class MigrationRunner:
             raise _Stopped(f"before {step.name}, the first step of the {step.phase} phase")
 
     def _run(self, plan: MigrationPlan, faults: Faults, resume: Resume) -> MigrationResult:
+        """The walk: each step in order through ``_execute_step``; the first failure goes to ``_rollback_plan``."""
         applied: list[_Applied] = []
-        failed_batch: int | None = None
-        current: Step | None = None
+        run = _Cursor()
         try:
             if self.resume == "rollback":  # undo what the cut-off run committed; run nothing forward
                 self._resume(plan, resume, applied)
-                current = plan.steps[min(resume.step_index, len(plan.steps) - 1)]
+                run.step = plan.steps[min(resume.step_index, len(plan.steps) - 1)]
                 raise RollbackRequested(plan.name)
             if resume.step_index or resume.batch:
                 self._resume(plan, resume, applied)
             for index in range(resume.step_index, len(plan.steps)):
                 self._stop_here(plan.steps[index])
-                step = current = plan.steps[index]
-                resumed_batches = resume.batch if index == resume.step_index else 0
-                record = _Applied(step, db_done=resumed_batches > 0)
-                applied.append(record)
-                self._emit(step, None, "start", detail=step.describe())
-                if faults.at(step.name, None):
-                    raise InjectedFault(step.name)
-                if step.deploy and step.deploy_timing == "before":
-                    record.deployed_from = self._rollout(step, step.deploy, "deploy")
-                if step.batched:
-                    after = resume.last_id if resumed_batches else None
-                    ranges = self.backend.backfill_ranges(step, after_id=after)
-                    total = resumed_batches + len(ranges)
-                    self._set_progress(step, resumed_batches, total)
-                    for k, (lo, hi) in enumerate(ranges, resumed_batches + 1):
-                        failed_batch = k
-                        if faults.at(step.name, k):
-                            raise InjectedFault(step.name, k)
-                        rows = self.backend.backfill_batch(step, lo, hi, position=index, batch=k)
-                        record.db_done = True
-                        self._set_progress(step, k, total)
-                        self._emit(step, k, "batch", detail=f"{_span(lo, hi)}: {rows} rows", batches=total, rows=rows)
-                        if self._stop_requested.is_set() and k < total:
-                            raise _Stopped(f"after {step.name} batch {k} of {total}")
-                    failed_batch = None
-                    self._set_progress(step, total, total)  # 0 rows: nothing to do, complete
-                else:
-                    self.backend.apply(step, position=index)
-                    record.db_done = True
-                    self._set_progress(step, 1, 1)
-                if step.deploy and step.deploy_timing == "after":
-                    record.deployed_from = self._rollout(step, step.deploy, "deploy")
-                self.backend.step_done(step, position=index)
-                self._emit(step, None, "complete")
+                run.step = plan.steps[index]
+                resumed = resume.batch if index == resume.step_index else 0
+                self._execute_step(plan.steps[index], index, faults, applied, run,
+                                   resumed_batches=resumed, after_id=resume.last_id if resumed else None)  # fmt: skip
         except Exception as exc:  # a step, a backfill function or an injected fault failed: roll back
-            assert current is not None
+            assert run.step is not None
             if self.backend.lost():  # no undo can run over a dead connection; the database says how far it got
-                committed = failed_batch - 1 if failed_batch else None
-                self._emit(current, failed_batch, "fail", detail=f"connection lost: {type(exc).__name__}: {exc}")
-                raise ConnectionLostError(plan.name, current.name, committed, f"{type(exc).__name__}: {exc}") from exc
-            self._emit(current, failed_batch, "fail", detail=f"{type(exc).__name__}: {exc}")
-            return self._rollback(plan, applied, current, failed_batch, exc, faults)
+                committed = run.batch - 1 if run.batch else None
+                self._emit(run.step, run.batch, "fail", detail=f"connection lost: {type(exc).__name__}: {exc}")
+                raise ConnectionLostError(plan.name, run.step.name, committed, f"{type(exc).__name__}: {exc}") from exc
+            self._emit(run.step, run.batch, "fail", detail=f"{type(exc).__name__}: {exc}")
+            return self._rollback_plan(plan, applied, run.step, run.batch, exc, faults)
         self._emit(None, None, "completed", detail=plan.name)
         return self._result(plan, "completed")
+
+    def _execute_step(
+        self,
+        step: Step,
+        index: int,
+        faults: Faults,
+        applied: list[_Applied],
+        run: _Cursor,
+        *,
+        resumed_batches: int = 0,
+        after_id: object = None,
+    ) -> None:
+        """Apply one step: its rollout, its change (batch by batch for a backfill), its events; raise on failure.
+
+        WHY: one place says what "doing a step" means, so the runner stays short and the same for every operation
+        and engine: the step is recorded as applied *before* its change (so a failure half-way is undone too), an
+        injected fault fires exactly where ``fail_at`` said, a batched step commits and reports each batch (so
+        progress is real and a crash resumes at the next batch), and the app rolls out before or after the change
+        as the step says.
+        """
+        record = _Applied(step, db_done=resumed_batches > 0)
+        applied.append(record)
+        self._emit(step, None, "start", detail=step.describe())
+        if faults.at(step.name, None):
+            raise InjectedFault(step.name)
+        if step.deploy and step.deploy_timing == "before":
+            record.deployed_from = self._rollout(step, step.deploy, "deploy")
+        if step.batched:
+            ranges = self.backend.backfill_ranges(step, after_id=after_id)
+            total = resumed_batches + len(ranges)
+            self._set_progress(step, resumed_batches, total)
+            for k, (lo, hi) in enumerate(ranges, resumed_batches + 1):
+                run.batch = k
+                if faults.at(step.name, k):
+                    raise InjectedFault(step.name, k)
+                rows = self.backend.backfill_batch(step, lo, hi, position=index, batch=k)
+                record.db_done = True
+                self._set_progress(step, k, total)
+                self._emit(step, k, "batch", detail=f"{_span(lo, hi)}: {rows} rows", batches=total, rows=rows)
+                if self._stop_requested.is_set() and k < total:
+                    raise _Stopped(f"after {step.name} batch {k} of {total}")
+            run.batch = None
+            self._set_progress(step, total, total)  # 0 rows: nothing to do, complete
+        else:
+            self.backend.apply(step, position=index)
+            record.db_done = True
+            self._set_progress(step, 1, 1)
+        if step.deploy and step.deploy_timing == "after":
+            record.deployed_from = self._rollout(step, step.deploy, "deploy")
+        self.backend.step_done(step, position=index)
+        self._emit(step, None, "complete")
 
     def _resume(self, plan: MigrationPlan, resume: Resume, applied: list[_Applied]) -> None:
         """Mark what a crashed run already committed as done, and put its app version back in place."""
@@ -327,7 +408,7 @@ class MigrationRunner:
         detail = f"resuming at {where}" + (f" after batch {resume.batch}" if resume.batch else "")
         self._emit(None, None, "resume", detail=detail)
 
-    def _rollback(
+    def _rollback_plan(
         self,
         plan: MigrationPlan,
         applied: list[_Applied],
@@ -336,6 +417,14 @@ class MigrationRunner:
         error: BaseException,
         faults: Faults,
     ) -> MigrationResult:
+        """Undo the applied steps, latest first, each with its ``reverse()``, and put the app versions back.
+
+        WHY: a failed migration must leave the table as it found it, or say exactly what it could not undo. Undoing
+        in reverse order is the only order in which every reverse meets the schema it expects; a rollout is undone
+        in the mirror order of doing (an "after" rollout before the change is undone, a "before" one after), so no
+        app version ever meets a schema it cannot use. A step that cannot be undone stops the rollback as
+        ``rollback_failed`` with ``left_behind`` listing what is still applied, for a human to fix.
+        """
         self._emit(failed, None, "rollback_start", detail=f"undoing {len(applied)} step(s) in reverse order")
         remaining = list(applied)
         while remaining:
@@ -423,6 +512,12 @@ class MigrationRunner:
                 self._emit(None, None, "observer_error", detail=f"{name} raised {type(exc).__name__}: {exc}; detached")
 
     def _log(self, event: Event) -> None:
+        """Send one event to the ``labkit.runner`` logger (a failure or a detached observer as a warning).
+
+        WHY: a migration on a real database is run by operators who read logs, not notebooks. Every event goes to
+        standard ``logging`` with the ``Event`` attached (``extra={"labkit_event": ...}``), so a structured
+        handler can ship it as data; the library itself never prints.
+        """
         level = logging.WARNING if event.kind in ("fail", "rollback_failed", "observer_error") else logging.INFO
         logger.log(level, "%s", event.line(), extra={"labkit_event": event})
 

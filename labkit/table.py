@@ -123,11 +123,22 @@ class Table:
 
     @property
     def row_count(self) -> int:
+        """How many rows the table has.
+
+        WHY: the backfill is split into batches from it, the safety rules judge a batch size against it
+        (``unbatched-backfill``), and the progress of a backfill is counted in it; on a database it is a
+        ``COUNT(*)``, here the length of the id array.
+        """
         return len(self._ids)
 
     @property
     def column_names(self) -> list[str]:
-        """``id`` first, then the data columns in order."""
+        """``id`` first, then the data columns in order.
+
+        WHY: every step is checked against the columns the table will have when it runs (``Step.fit``), and
+        the traffic simulator asks it which columns an app version can use; a list in table order, so a view of
+        the rows reads like ``SELECT *``.
+        """
         return ["id", *self._cols]
 
     @property
@@ -165,7 +176,12 @@ class Table:
                 raise ColumnNotFoundError(self._name, c, self.column_names)
 
     def insert(self, row: Mapping[str, Any] | None = None) -> int:
-        """Insert a row (missing columns take their default) and return its new id."""
+        """Insert a row (missing columns take their default) and return its new id.
+
+        WHY: the app's writes go through it, so it behaves as a database's ``INSERT`` does: a column left out
+        takes its default, the dual-write triggers fire (knowing which columns the writer named), and NOT NULL
+        is enforced after them. An app that relies on defaults is the ordinary app a migration must not break.
+        """
         values = dict(row or {})
         _refuse_id(values)
         self._check_columns(values)
@@ -223,7 +239,12 @@ class Table:
 
     # ------------------------------------------------------------------ schema
     def add_column(self, name: str, default: Any = None, *, not_null: bool = False) -> None:
-        """Append a column; existing rows get ``default`` (a constant, as ADD COLUMN ... DEFAULT)."""
+        """Append a column; existing rows get ``default`` (a constant, as ADD COLUMN ... DEFAULT).
+
+        WHY: the expand step. A new column is nullable or has a constant default, so existing rows are valid at
+        once and no app version notices it; a NOT NULL column without a default is refused, as PostgreSQL
+        refuses it on a table with rows.
+        """
         check_name(name)
         if name in self._cols:
             raise ColumnExistsError(self._name, name)
@@ -235,6 +256,12 @@ class Table:
             self._not_null.add(name)
 
     def drop_column(self, name: str) -> None:
+        """Remove a column and its values.
+
+        WHY: the contract step, the one change that cannot be undone (its data is gone), which is why plans put
+        it last, after every app version that reads the column has gone. It refuses while a dual-write trigger
+        still uses the column, as a database would refuse to drop a column a trigger needs.
+        """
         self._check_columns([name])
         for t in self._triggers:
             if name in (t.source, t.target):

@@ -53,6 +53,7 @@ class TrafficReport:
     result: MigrationResult
     ticks: list[TickTraffic] = field(repr=False)
     failed_by_version: dict[str, int] = field(default_factory=dict)
+    runner: MigrationRunner | None = field(default=None, repr=False, compare=False)  # progress_pct, is_complete
 
     def to_frame(self) -> pd.DataFrame:
         """Per-tick figures as a pandas DataFrame indexed by tick."""
@@ -279,4 +280,5 @@ def simulate_traffic(
         result=result,
         ticks=sim.ticks,
         failed_by_version=dict(sorted(sim.failed_by_version.items())),
+        runner=runner,
     )

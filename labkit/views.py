@@ -13,7 +13,7 @@ from pandas.io.formats.style import Styler
 
 from .plan import MigrationPlan
 from .plan_sql import PlanSql
-from .runner import Event
+from .runner import Event, MigrationRunner
 from .safety import Finding
 from .table import TableLike, TableSnapshot
 
@@ -84,13 +84,17 @@ def rows_view(
     return styler
 
 
-def plan_frame(plan: MigrationPlan, progress: Mapping[str, float] | None = None) -> pd.DataFrame:
+def plan_frame(
+    plan: MigrationPlan, progress: Mapping[str, float] | None = None, *, runner: MigrationRunner | None = None
+) -> pd.DataFrame:
     """One row per step: its phase, what it does, the app it rolls out, whether it can be undone, progress.
 
-    A plan holds no run state: pass ``progress=runner.progress`` (or ``result.progress``) to show how far a run
-    got; without it every step shows 0 (nothing applied yet).
+    A plan holds no run state: pass ``runner=`` (its ``progress_pct(step)`` per step) or ``progress=result.progress``
+    to show how far a run got; without either every step shows 0 (nothing applied yet).
     """
-    done = progress or {}
+    if runner is not None and progress is not None:
+        raise TypeError("give runner= or progress=, not both")
+    done = {s.name: runner.progress_pct(s) for s in plan.steps} if runner is not None else (progress or {})
     frame: pd.DataFrame = pd.DataFrame(
         [
             {

@@ -210,6 +210,8 @@ class FailurePanel:
         colour = {"completed": "#2e7d32", "rolled_back": "#b26a00", "stopped": "#b26a00"}.get(res.status, "#c0392b")
         text = f"<b style='color:{colour}'>{res.status}</b> &mdash; {r.requests} requests, "
         text += f"{r.failed_requests} failed, {r.lost_writes} lost writes. "
+        if r.runner is not None:  # the run state lives with the runner: how much of the plan is applied now
+            text += f"Plan {r.runner.progress_pct():.0f}% applied, complete: {r.runner.is_complete()}. "
         if res.status != "completed":
             where = (res.failed_step or "plan") + (f" batch {res.failed_batch}" if res.failed_batch else "")
             text += f"Failed at <code>{where}</code>. "

@@ -181,3 +181,83 @@ def test_request_stop_ends_the_run_after_the_batch_in_progress():
 def test_until_phase_must_be_a_phase():
     with pytest.raises(ValueError, match="until_phase must be one of expand, migrate, contract"):
         lk.MigrationRunner(lk.make_users(2), until_phase="later")
+
+
+class _Watch:
+    """An observer that reads the runner's progress_pct / is_complete at every tick, as a progress bar would."""
+
+    def __init__(self) -> None:
+        self.runner: lk.MigrationRunner | None = None
+        self.seen: list[tuple[str, float, float, bool]] = []
+
+    def on_tick(self, event, apps):
+        assert self.runner is not None
+        self.seen.append((event.kind, self.runner.progress_pct(), self.runner.progress_pct("backfill"),
+                          self.runner.is_complete()))  # fmt: skip
+
+
+def test_progress_pct_and_is_complete_over_a_completed_run(users):
+    plan = rename_plan(users)
+    watch = _Watch()
+    runner = watch.runner = lk.MigrationRunner(users, observers=[watch])
+    assert runner.progress_pct() == 0.0 and runner.is_complete() is False
+    runner.execute_plan(plan)
+    assert runner.progress_pct() == 100.0 and runner.is_complete() is True
+    assert [runner.progress_pct(s) for s in plan.steps] == [100.0] * len(plan.steps)
+    assert runner.progress_pct("backfill") == runner.progress_pct(plan.steps[2]) == 100.0
+    batches = [backfill for kind, _, backfill, _ in watch.seen if kind == "batch"]
+    assert batches == [25.0, 50.0, 75.0, 100.0]  # the step's own figure, batch by batch
+    plan_pcts = [pct for _, pct, _, _ in watch.seen]
+    assert plan_pcts == sorted(plan_pcts) and plan_pcts[0] == 0 and plan_pcts[-1] == 100  # climbs, never falls
+    assert not any(done for *_, done in watch.seen)  # complete only once the run has ended, not at its last tick
+
+
+def test_progress_pct_falls_to_zero_and_is_complete_stays_false_after_a_rollback(users):
+    watch = _Watch()
+    runner = watch.runner = lk.MigrationRunner(users, fail_at="switch_reads", observers=[watch])
+    result = runner.execute_plan(rename_plan(users))
+    assert result.status == "rolled_back"
+    assert runner.progress_pct() == 0.0 and runner.progress_pct("backfill") == 0.0
+    assert runner.is_complete() is False
+    peak = max(pct for _, pct, _, _ in watch.seen)
+    assert peak > 40  # it had climbed before it came back down
+    assert runner.progress_pct() == runner.plan_progress
+
+
+def test_a_run_stopped_before_the_contract_is_not_complete_though_its_steps_are_done(users):
+    plan = rename_plan(users)
+    runner = lk.MigrationRunner(users, until_phase="contract")
+    assert runner.execute_plan(plan).status == "stopped"
+    migrate = [s for s in plan.steps if s.phase != "contract"]
+    assert [runner.progress_pct(s) for s in migrate] == [100.0] * len(migrate)
+    assert 0 < runner.progress_pct() < 100
+    assert runner.is_complete() is False
+
+
+def test_progress_pct_of_a_step_not_in_the_plan_is_refused_naming_the_steps(users):
+    runner = lk.MigrationRunner(users)
+    with pytest.raises(lk.errors.StepNotFoundError, match="no plan has run"):
+        runner.progress_pct("backfill")
+    runner.execute_plan(rename_plan(users))
+    with pytest.raises(lk.errors.StepNotFoundError, match=r"no step 'backfil' in the plan \(steps: add_column, "):
+        runner.progress_pct("backfil")
+
+
+def test_execute_plan_runs_each_step_through_execute_step_and_a_failure_through_rollback_plan(users, monkeypatch):
+    calls: list[str] = []
+    runner = lk.MigrationRunner(users, fail_at="backfill:2")
+    step_impl, rollback_impl = runner._execute_step, runner._rollback_plan
+
+    def execute_step(step, *args, **kwargs):
+        calls.append(step.name)
+        return step_impl(step, *args, **kwargs)
+
+    def rollback_plan(*args, **kwargs):
+        calls.append("rollback")
+        return rollback_impl(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "_execute_step", execute_step)
+    monkeypatch.setattr(runner, "_rollback_plan", rollback_plan)
+    result = runner.execute_plan(rename_plan(users))
+    assert result.status == "rolled_back"
+    assert calls == ["add_column", "start_dual_write", "backfill", "rollback"]

@@ -70,6 +70,12 @@ def validate_migration_safety(plan: MigrationPlan, table: TableLike | None = Non
     With ``table`` the checks also know the engine, its row count (for batch sizes) and its columns. On a
     PostgreSQL table squawk also reads the plan's SQL (``labkit.safety.squawk``): its findings come with
     ``source="squawk"``, except those the plan answers by design (``squawk.review`` lists them with the reason).
+
+    WHY: the mistakes that cause downtime are visible in the plan before it runs (a backfill with no dual write,
+    a column dropped while a live version still reads it, an unbatched backfill, a rename in place), and a
+    finding costs nothing while an outage costs users. Each rule is one function with an id, a severity and a
+    help line (squawk's shape); squawk itself reads the SQL, which labkit's rules do not duplicate. It returns
+    findings rather than raising, so a notebook can show all of them; the runner refuses only the blocking ones.
     """
     findings, engine = _labkit_findings(plan, table)
     # squawk reads the plan's SQL, which a plan that is refused, or has a step that does not fit, does not have
