@@ -1,10 +1,12 @@
 """The SQL of a plan: every statement the database backend runs for it, in order, without running any.
 
-``plan_sql(plan, table)`` asks the backend's own code (each operation's ``sql_statements`` / ``sql_batch``, the
-backend's views and session settings) for the statements of each step, against the table **as it will be when that
-step runs**: its columns after the steps before (``Step.fit``) and the views created so far (read off the very
-statements generated). Nothing here writes SQL of its own, so what it prints is what ``MigrationRunner`` executes
-(``tests/test_plan_sql.py`` captures the statements a real run sends and compares).
+``plan_sql(plan, table)`` runs the plan with ``MigrationRunner`` -- the one sequencer -- against a recording SQL
+backend (Alembic's offline ``as_sql`` mode): the backend's own code (each operation's ``sql_statements`` /
+``sql_batch``, its views, its tidy-up, its session settings) makes each statement, against the table **as it will be
+when that step runs** (its columns after the steps before, the views made so far), and the recording keeps it instead
+of running it. The order of the steps, the rollouts, the undo of a rollback and the tidy-up at the end are the
+runner's own, so what it prints is what a run executes (``tests/test_plan_sql.py`` captures the statements a real run
+sends and compares).
 
 Left out of the listing, because they are labkit's bookkeeping rather than the migration: the progress rows in
 ``labkit_migrations`` (written in the same transaction as each change), the lock that keeps two runs apart, and
@@ -21,11 +23,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from .backends.base import Resume, Status
 from .backends.sql import SQLBackend
 from .catalog import ColumnInfo, TableCatalog
-from .operations import sql_batch, sql_statements
+from .operations import sql_batch
 from .plan import MigrationPlan
-from .runner import MigrationRunner
+from .runner import Event, MigrationRunner
 
 if TYPE_CHECKING:
     from .apps import AppVersion
@@ -187,17 +190,132 @@ class _PlannedTable:
         return dataclasses.replace(real, columns=(*real.columns, *added)) if added else real
 
 
-class _PlanningBackend(SQLBackend):
-    """The SQL backend over the planned table: the views it would create count as made, with the columns they
-    show (a later step, such as a drop of a column a view still shows, asks)."""
+class _RecordingBackend(SQLBackend):
+    """The SQL backend with its execution replaced by a recording (Alembic's offline ``as_sql`` mode, pgroll's fake
+    database): ``MigrationRunner`` carries the plan out against it exactly as against a real table, so the order of
+    the units, the views at each rollout, the undo and the tidy-up at the end are the runner's and the backend's own,
+    never a second walk. What it replaces is only what touches the database: the statements are kept instead of run,
+    the lock and the state row are not taken, a backfill is one batch whose statement stands for all of them, and the
+    table is the planned one (its columns after each step, the views made so far).
+
+    ``stop_after``: raise after that many steps are applied, so the runner rolls them back and the undo is recorded
+    (``rollback_sql``)."""
 
     table: Any
 
-    def __init__(self, table: _PlannedTable) -> None:
+    def __init__(self, table: _PlannedTable, plan: MigrationPlan, *, stop_after: int | None = None) -> None:
         super().__init__(table)  # type: ignore[arg-type]  # the planned table stands in for the real one
-        self.shown: dict[str, list[str]] = {}
+        self.units: list[SqlUnit] = []
+        self.shown: dict[str, list[str]] = {}  # the views made so far -> the columns they show
+        self.mine = [self.d.view_name(table.qualified, a.name) for a in plan.apps]
+        self.dropped: list[str] = []  # the plan's views dropped so far
+        self.columns_before: dict[int, list[str]] = {}  # the table's columns before each step applied
+        self.contract = first_contract_step(plan)
+        self.stop_after = stop_after
+        self.part = "start"
+        self._doing: tuple[int, Step, bool] | None = None  # the step in hand: (position, step, applied yet)
+        self._title = ""  # what the next unit is
+        self._unit_step: Step | None = None  # the step the next unit belongs to (None: a view, the tidy-up)
 
+    # ------------------------------------------------------------ no lock, no state: a recording changes nothing
+    def in_progress(self, plan_name: str) -> bool:
+        return False
+
+    def resume_point(self, plan: MigrationPlan) -> int:
+        return 0
+
+    def _open_run(self, plan: MigrationPlan) -> Resume | None:
+        return None
+
+    def _close_run(self, status: Status) -> bool:
+        if status == "rolled_back":
+            self.part = "rollback"
+        gone = "the views the plan made" if status == "rolled_back" else "the views of the app versions that are gone"
+        self._title, self._unit_step = f"at the end: drop {gone}", None
+        return True
+
+    # ------------------------------------------------------------ what the runner asks for, recorded
+    def expose(self, app: AppVersion) -> None:
+        if self._doing is None:
+            why = "before the first step: the app it serves now reads through it"
+        else:
+            _, step, applied = self._doing
+            why = f"after {step.name}, before it rolls out" if applied else f"before it rolls out with {step.name}"
+        self._title, self._unit_step = f"the view of app {app.name} ({why})", None
+        super().expose(app)
+
+    def on_tick(self, event: Event, apps: dict[str, float]) -> None:
+        """The runner's events (the recorder watches the run as an observer): a step starts before its rollout."""
+        if event.kind == "start" and event.step is not None and self.plan is not None:
+            position = [s.name for s in self.plan.steps].index(event.step)
+            self._doing = (position, self.plan.steps[position], False)
+            self.part = "complete" if position >= self.contract else "start"
+
+    def _start(self, step: Step, position: int) -> None:
+        self.columns_before[position] = list(self.table.columns)
+        self._title = f"step {position + 1}: {step.name} [{step.phase}] -- {step.describe()}"
+        self._unit_step = step
+
+    def _applied(self, step: Step, position: int) -> None:
+        self.table.columns = step.fit(self.table.columns)
+        self._doing = (position, step, True)
+
+    def apply(self, step: Step, *, position: int | None = None) -> None:
+        assert position is not None
+        self._start(step, position)
+        super().apply(step, position=position)
+        self._applied(step, position)
+
+    def backfill_ranges(self, step: Step, *, after_id: Any = None) -> list[tuple[Any, Any]]:
+        return [(None, None)]  # one batch stands for all: its statement binds each batch's first and last key
+
+    def backfill_batch(self, step: Step, lo: Any, hi: Any, *, position: int = 0, batch: int = 0) -> int:
+        self._start(step, position)
+        quiet = tuple(self.d.quiet_triggers(self.table.db))
+        self._step_unit(step, True, quiet, (), (), sql_batch(step, self), step.rows_per_batch())
+        self._applied(step, position)
+        return 0
+
+    def step_done(self, step: Step, *, position: int) -> None:
+        if self.stop_after is not None and position + 1 >= self.stop_after:
+            raise _Recorded(self.stop_after)
+
+    def undo(self, step: Step, *, position: int | None = None) -> None:
+        assert position is not None
+        self.part = "rollback"
+        self._doing = None
+        back = step.reverse()  # IrreversibleStepError where there is none: the runner reports rollback_failed
+        self._title, self._unit_step = f"undo step {position + 1}: {step.name} -- {back.describe()}", back
+        super().undo(step, position=position)
+        self.table.columns = self.columns_before[position]
+
+    # ------------------------------------------------------------ the executor: keep the statements
+    def _step_unit(self, step: Step | None, transaction: bool, settings: tuple[str, ...], statements: tuple[str, ...],
+                   reset: tuple[str, ...], batch: str | None = None, size: int | None = None) -> None:  # fmt: skip
+        name, phase = (step.name, step.phase) if step else (None, None)
+        unit = SqlUnit(self._title, name, phase, transaction, settings, statements, reset, batch, size, self.part)
+        self.units.append(unit)
+        self._see(list(statements))
+
+    def _ddl(self, statements: list[str], save: Callable[[], None] | None = None, what: str = "DDL") -> None:
+        statements = [s for s in statements if s]
+        if what == "tidy view schemas":
+            self._title = "at the end: drop the view schemas left empty"
+        if statements or self._unit_step is not None:  # a step with no SQL still shows, saying so
+            settings = tuple(self.d.ddl_prelude()) if statements else ()
+            self._step_unit(self._unit_step, True, settings, tuple(statements), ())
+
+    def _outside_transaction(
+        self, produce: Callable[[], list[str]], cleanup: Step | None, save: Callable[[], None] | None, what: str
+    ) -> None:
+        statements = tuple(s for s in produce() if s)
+        prelude, reset = tuple(self.d.session_prelude()), tuple(self.d.session_reset())
+        self._step_unit(self._unit_step, False, prelude, statements, reset)
+
+    # ------------------------------------------------------------ the planned catalog
     def view_statements(self, app: AppVersion, aliases: dict[str, str]) -> list[str]:
+        """The views it would create count as made, with the columns they show (a later step, such as a drop of a
+        column a view still shows, asks)."""
         statements = super().view_statements(app, aliases)
         if statements:
             name = self.d.view_name(self.table.qualified, app.name)
@@ -208,23 +326,6 @@ class _PlanningBackend(SQLBackend):
     def view_columns(self, view: str) -> list[str]:
         return self.shown[view] if view in self.shown else super().view_columns(view)
 
-
-class _Planner:
-    """Walks the plan as the runner does, asking the backend for each step's statements."""
-
-    def __init__(self, plan: MigrationPlan, table: DbTable) -> None:
-        self.plan = plan
-        self.table = _PlannedTable(table)
-        self.backend = _PlanningBackend(self.table)
-        self.backend.plan = plan
-        self.d = self.backend.d
-        self.mine = [self.d.view_name(table.qualified, a.name) for a in plan.apps]
-        self.units: list[SqlUnit] = []
-        self.dropped: list[str] = []  # the plan's views dropped so far
-        self.initial_views = set(table.views)
-        self.columns_before: list[list[str]] = []  # the table's columns before each step walked
-        self.part = "start"
-
     def _see(self, statements: list[str]) -> None:
         """Views the statements drop are gone for the steps after (the ones they create were counted as made)."""
         for name in self.mine:
@@ -232,100 +333,9 @@ class _Planner:
                 self.table.view_set.discard(name)
                 self.dropped.append(name)
 
-    def _ddl_unit(self, title: str, statements: list[str], step: Step | None = None) -> None:
-        statements = [s for s in statements if s]
-        if statements or step is not None:
-            phase = step.phase if step else None
-            settings = tuple(self.d.ddl_prelude()) if statements else ()
-            unit = SqlUnit(title, step.name if step else None, phase, True, settings, tuple(statements), part=self.part)
-            self.units.append(unit)
-        self._see(statements)
-
-    def _expose(self, app: AppVersion, why: str) -> None:
-        statements = self.backend.view_statements(app, aliases={})
-        if statements:
-            self._ddl_unit(f"the view of app {app.name} ({why})", statements)
-
-    def walk(self, upto: int | None = None) -> list[SqlUnit]:
-        """The units of the first ``upto`` steps (all, with the tidy-up at the end, by default)."""
-        plan = self.plan
-        if plan.apps:
-            self._expose(plan.apps[0], "before the first step: the app it serves now reads through it")
-        contract = first_contract_step(plan)
-        for index, step in enumerate(plan.steps[:upto], 1):
-            self.part = "complete" if index > contract else "start"  # labkit start stops before the contract phase
-            self.columns_before.append(list(self.table.columns))
-            app = next((a for a in plan.apps if a.name == step.deploy), None) if step.deploy else None
-            if app is not None and step.deploy_timing == "before":
-                self._expose(app, f"before it rolls out with {step.name}")
-            title = f"step {index}: {step.name} [{step.phase}] -- {step.describe()}"
-            if step.batched:
-                quiet = tuple(self.d.quiet_triggers(self.table.db))
-                size = step.rows_per_batch()
-                batch = sql_batch(step, self.backend)
-                unit = SqlUnit(title, step.name, step.phase, True, quiet, (), (), batch, size, part=self.part)
-                self.units.append(unit)
-            elif step.in_transaction:
-                self._ddl_unit(title, sql_statements(step, self.backend), step)
-            else:
-                statements = tuple(s for s in sql_statements(step, self.backend) if s)
-                prelude, reset = tuple(self.d.session_prelude()), tuple(self.d.session_reset())
-                unit = SqlUnit(title, step.name, step.phase, False, prelude, statements, reset, part=self.part)
-                self.units.append(unit)
-                self._see(list(statements))
-            self.table.columns = step.fit(self.table.columns)
-            if app is not None and step.deploy_timing == "after":
-                self._expose(app, f"after {step.name}, before it rolls out")
-        if upto is None or upto >= len(plan.steps):
-            self.part = "complete"
-            self._tidy()
-        return self.units
-
-    def undo(self) -> list[SqlUnit]:
-        """After ``walk(upto=k)``: what a rollback of those k steps runs, the last step first (each step's
-        ``reverse()``, as ``MigrationRunner`` undoes it), then the tidy-up of a rolled-back run: the views the plan
-        made, and their schemas left empty."""
-        self.units = []
-        self.part = "rollback"
-        done = len(self.columns_before)
-        for index in range(done - 1, -1, -1):
-            step = self.plan.steps[index]
-            back = step.reverse()  # IrreversibleStepError, with the step's own reason, where there is none
-            title = f"undo step {index + 1}: {step.name} -- {back.describe()}"
-            if back.in_transaction:
-                self._ddl_unit(title, sql_statements(back, self.backend), back)
-            else:
-                statements = tuple(s for s in sql_statements(back, self.backend) if s)
-                prelude, reset = tuple(self.d.session_prelude()), tuple(self.d.session_reset())
-                self.units.append(SqlUnit(title, back.name, back.phase, False, prelude, statements, reset))
-                self._see(list(statements))
-            self.table.columns = self.columns_before[index]
-        made = sorted((set(self.table.views) & set(self.mine)) - self.initial_views)
-        if made:
-            self._ddl_unit("at the end: drop the views the plan made", [self.d.drop_view_sql(v) for v in made])
-        homes = self._emptied_homes(set())
-        if homes:
-            self._ddl_unit("at the end: drop the view schemas left empty", homes)
-        return self.units
-
-    def _tidy(self) -> None:
-        """What a completed run drops at the end: every view of the plan's but the newest version's, and the
-        ``labkit_<version>`` schemas left empty (PostgreSQL)."""
-        plan, qualified = self.plan, self.table.qualified
-        deployed = [s.deploy for s in plan.steps if s.deploy]
-        newest = deployed[-1] if deployed else (plan.apps[0].name if plan.apps else None)
-        keep = {self.d.view_name(qualified, newest)} if newest else set()
-        drop = sorted((set(self.table.views) & set(self.mine)) - keep) if newest else []
-        statements = [self.d.drop_view_sql(v) for v in drop]
-        if statements:
-            self._ddl_unit("at the end: drop the views of the app versions that are gone", statements)
-        homes = self._emptied_homes(keep)
-        if homes:
-            self._ddl_unit("at the end: drop the view schemas left empty", homes)
-
-    def _emptied_homes(self, kept: set[str]) -> list[str]:
-        """PostgreSQL keeps each version's view in a schema of its own: the ones whose views this run dropped are
-        left empty (unless something else lives there now), besides those empty already."""
+    def _empty_view_homes(self, kept: set[str]) -> list[str]:
+        """PostgreSQL keeps each version's view in a schema of its own: the ones whose views this run dropped would
+        be left empty (unless something else lives there now), besides those empty already."""
         now_empty = self.d.empty_view_homes(self.table.db)
         schemas = {v.rpartition(".")[0] for v in self.dropped if "." in v} - {v.rpartition(".")[0] for v in kept}
         if not schemas:
@@ -335,6 +345,13 @@ class _Planner:
         )
         occupied = {self.d.quote(r[0]) for r in rows}
         return sorted({*now_empty, *(f"DROP SCHEMA IF EXISTS {s}" for s in schemas if s not in occupied)})
+
+
+class _Recorded(Exception):
+    """Ends a recorded run after the steps whose undo is wanted (``rollback_sql``): the runner rolls them back."""
+
+    def __init__(self, steps: int) -> None:
+        super().__init__(f"recorded the first {steps} steps; now their undo")
 
 
 def plan_sql_on_engines(
@@ -386,11 +403,17 @@ def plan_sql(plan: MigrationPlan, table: DbTable) -> PlanSql:
 
 
 def _plan_sql(plan: MigrationPlan, table: DbTable, upto: int | None, *, undo: bool = False) -> PlanSql:
-    MigrationRunner(table).check(plan)
-    planner = _Planner(plan, table)
-    units = planner.walk(upto)
-    if undo:
-        units = planner.undo()
+    """Run ``plan`` with ``MigrationRunner`` against a recording of ``table``: all of it, or (``undo``) its first
+    ``upto`` steps and then their rollback, whose units alone are returned."""
+    recorder = _RecordingBackend(_PlannedTable(table), plan, stop_after=upto if undo else None)
+    fail_at = plan.steps[0].name if undo and upto == 0 else None  # nothing applied: the rollback is the tidy-up
+    result = MigrationRunner(table, backend=recorder, fail_at=fail_at, observers=[recorder]).execute_plan(plan)
+    if result.status == "rollback_failed" and result.rollback_error is not None:
+        raise result.rollback_error  # IrreversibleStepError, with the step's own reason
+    wanted = "rolled_back" if undo else "completed"
+    if result.status != wanted:
+        raise result.error or RuntimeError(f"recording {plan.name!r} ended {result.status}")
+    units = [u for u in recorder.units if (u.part == "rollback") == undo]
     d = table.db.dialect
     name = f"{plan.name} (undo of its first {upto} steps)" if undo else plan.name
     return PlanSql(name, table.qualified, d.name, tuple(units), tuple(d.session_sql()), d.begin_sql)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from .backends import backend_for
-from .backends.base import Resume, Status
+from .backends.base import Backend, Resume, Status
 from .errors import (
     ConnectionLostError,
     InjectedFault,
@@ -148,6 +148,9 @@ class MigrationRunner:
         until_phase: stop before the first step of this phase (``"contract"``: expand and migrate now, contract
             later, as pgroll's start and complete). The run ends ``"stopped"``; on a database, running the same
             plan again carries on from there.
+        backend: carry the plan out with this backend instead of the table's own: ``labkit.plan_sql`` runs the plan
+            against one that records the statements instead of executing them (Alembic's offline mode), so the SQL
+            of a plan comes from this runner's own walk.
 
     ``request_stop()`` (from a signal handler, another thread) ends the run ``"stopped"`` after the batch or step
     in progress, with nothing undone: on a database the same plan carries on from there when run again.
@@ -162,6 +165,7 @@ class MigrationRunner:
         observers: Sequence[Observer] = (),
         resume: Literal["continue", "rollback"] = "continue",
         until_phase: Phase | None = None,
+        backend: Backend | None = None,
     ):
         """Bind the runner to one table and say how the run goes; nothing runs and nothing is checked against the
         table yet.
@@ -178,7 +182,7 @@ class MigrationRunner:
         self.until_phase = until_phase
         self._stop_requested = threading.Event()
         self.table = table
-        self.backend = backend_for(table)
+        self.backend = backend if backend is not None else backend_for(table)
         self.resume = resume
         self.fail_at = fail_at
         self.traffic = traffic

@@ -215,12 +215,28 @@ class SQLBackend(BaseBackend):
 
     # ---------------------------------------------------------------- lifecycle
     def begin(self, plan: MigrationPlan, *, resume: str = "continue") -> Resume:
+        """Lock the migration, record the run (or find the cut-off run it resumes), and give the app version live
+        now its view. A recording backend (``labkit.plan_sql``) replaces the first part only."""
+        self.plan = plan
+        self._initial_views = set(self.table.views)
+        resumed = self._open_run(plan)
+        if resumed is not None:
+            return resumed
+        try:
+            if plan.apps:
+                self.expose(plan.apps[0])
+        except BaseException:
+            self._release()
+            raise
+        return Resume()
+
+    def _open_run(self, plan: MigrationPlan) -> Resume | None:
+        """Take the migration's lock and write the run's state row; the cut-off run's resume point, or None for a
+        fresh run."""
         self._ensure_state()
         if not self.d.try_lock(self.db, self.table.qualified):
             raise MigrationLockedError(self.table.qualified)
         self._locked = True
-        self.plan = plan
-        self._initial_views = set(self.table.views)
         try:
             state = self._cut_off(plan.name)
             if state is not None:
@@ -241,9 +257,7 @@ class SQLBackend(BaseBackend):
                     f"VALUES ({p}, {p}, {p}, 0, {p}, 0, 'running', {self.d.now}, {self.d.now}, {p})",
                     [self.table.qualified, plan.name, fingerprint(plan), plan.steps[0].name, _plan_json(plan)],
                 )
-            if plan.apps:
-                self.expose(plan.apps[0])
-            return Resume()
+            return None
         except BaseException:
             self._release()
             raise
@@ -262,18 +276,24 @@ class SQLBackend(BaseBackend):
             return
         try:
             # stopped on request: the state stays 'running' at its last committed step or batch, to carry on from
-            if self.plan is not None and status != "stopped" and STATE_TABLE in self.db.tables():
-                final = {"completed": "completed", "rolled_back": "rolled_back"}.get(status, "rollback_failed")
-                with self.db.transaction():
-                    p = self.d.param
-                    self.db.execute(
-                        f"UPDATE {STATE_TABLE} SET status = {p}, updated_at = {self.d.now} "
-                        f"WHERE table_name = {p} AND plan = {p}",
-                        [final, self.table.qualified, self.plan.name],
-                    )
+            if self.plan is not None and status != "stopped" and self._close_run(status):
                 self._tidy_views(status)
         finally:
             self._release()
+
+    def _close_run(self, status: Status) -> bool:
+        """Record how the run ended; False when there is no state to record it in."""
+        if self.plan is None or STATE_TABLE not in self.db.tables():
+            return False
+        final = {"completed": "completed", "rolled_back": "rolled_back"}.get(status, "rollback_failed")
+        with self.db.transaction():
+            p = self.d.param
+            self.db.execute(
+                f"UPDATE {STATE_TABLE} SET status = {p}, updated_at = {self.d.now} "
+                f"WHERE table_name = {p} AND plan = {p}",
+                [final, self.table.qualified, self.plan.name],
+            )
+        return True
 
     def _release(self) -> None:
         if self._locked:
@@ -475,6 +495,10 @@ class SQLBackend(BaseBackend):
             drop = set()
         if drop:
             self._ddl([self.d.drop_view_sql(v) for v in sorted(drop)], what="tidy views")
-        leftovers = self.d.empty_view_homes(self.db) if status != "rollback_failed" else []
+        leftovers = self._empty_view_homes(existing - drop) if status != "rollback_failed" else []
         if leftovers:  # PostgreSQL: the labkit_<version> schemas whose views are all gone
             self._ddl(leftovers, what="tidy view schemas")
+
+    def _empty_view_homes(self, kept: set[str]) -> list[str]:
+        """``DROP SCHEMA`` for the view schemas that hold nothing now (``kept``: the plan's views still there)."""
+        return self.d.empty_view_homes(self.db)
