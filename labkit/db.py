@@ -231,6 +231,11 @@ class DbTable:
             self._key = self.catalog().key
         return self._key
 
+    def keyset(self) -> keys.Keyset:
+        """Keyset batches over this table's key (``labkit.keys.Keyset``: the one definition of a batch)."""
+        d = self.db.dialect
+        return keys.Keyset(self.ref, tuple(self.key), d.quote, d.param)
+
     def _order(self) -> str:
         """ORDER BY the key (the table's own order of rows; ``rowid`` for a SQLite table without one)."""
         key = self.key or (("rowid",) if self.db.dialect.name == "sqlite" else ())

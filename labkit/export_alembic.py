@@ -55,19 +55,18 @@ def _units_literal(sql: PlanSql) -> str:
 _RUNNER = '''
 
 def _batches(bind, size):
-    """Keyset batches over the key, fixed when the backfill starts (rows inserted later are the dual write's)."""
+    """Keyset batches over the key, fixed when the backfill starts (rows inserted later are the dual write's):
+    FIRST, LAST, BOUNDARY and NEXT are labkit's own statements (labkit.keys.Keyset)."""
     one = lambda sql, *args: bind.exec_driver_sql(sql, args).scalar() if args else bind.exec_driver_sql(sql).scalar()
-    first, last = one(f"SELECT min({KEY}) FROM {TABLE}"), one(f"SELECT max({KEY}) FROM {TABLE}")
-    lo = first
+    lo, last = one(FIRST), one(LAST)
     while lo is not None:
         if size is None:
             yield lo, last
             return
-        hi = one(f"SELECT {KEY} FROM {TABLE} WHERE {KEY} >= {MARK} AND {KEY} <= {MARK} ORDER BY {KEY} "
-                 f"LIMIT 1 OFFSET {size - 1}", lo, last)
+        hi = one(BOUNDARY, lo, last, size - 1)
         hi = last if hi is None else hi
         yield lo, hi
-        lo = one(f"SELECT {KEY} FROM {TABLE} WHERE {KEY} > {MARK} AND {KEY} <= {MARK} ORDER BY {KEY} LIMIT 1", hi, last)
+        lo = one(NEXT, hi, last)
 
 
 def _run(units):
@@ -102,6 +101,7 @@ def _revision(plan: MigrationPlan, table: DbTable, part: str, down: str | None, 
     key = table.key
     if len(key) != 1:
         raise ExportError(f"{table.qualified} has a key of {len(key)} columns: the exporter batches over one (for now)")
+    ks = table.keyset()
     title = "expand and migrate" if part == "start" else "contract"
     body = f'''"""{plan.name}: {title} (labkit {part})
 
@@ -121,9 +121,10 @@ down_revision = {down!r}
 branch_labels = None
 depends_on = None
 
-TABLE = {table.ref!r}
-KEY = {d.quote(key[0])!r}
-MARK = {d.param!r}
+FIRST = {ks.first()!r}
+LAST = {ks.first(desc=True)!r}
+BOUNDARY = {ks.boundary!r}
+NEXT = {ks.next!r}
 BEGIN = {d.begin_sql!r}
 
 UPGRADE = {_units_literal(up)}

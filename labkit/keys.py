@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +36,102 @@ def params(value: Any, key: Sequence[str]) -> list[Any]:
 def value_of(row: Sequence[Any], key: Sequence[str]) -> Any:
     """The key value of a fetched row holding the key's columns first."""
     return tuple(row[: len(key)]) if len(key) > 1 else row[0]
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Keyset batches over a table's key: the one definition of where a batch starts, where it ends and which rows it
+    covers. The Python executor (``SQLBackend.backfill_ranges``), the PL/pgSQL loop of ``plan_sql.runnable_sql`` and
+    the emitted Alembic revisions all run these statements; none writes its own.
+
+    Each statement binds key values in ``param`` placeholders (one per key column; a composite key compares as a row
+    value), so every boundary is one short walk of the primary-key index: no keys pulled into memory, no ``OFFSET``
+    over the table. The batches are fixed by the last key when the backfill starts: rows inserted later are the dual
+    write's.
+
+    Args:
+        table: the table as SQL (quoted, schema-qualified).
+        key: the key's column names (unquoted).
+        quote: the dialect's identifier quoting.
+        param: the driver's placeholder (``?`` or ``%s``).
+    """
+
+    table: str
+    key: tuple[str, ...]
+    quote: Callable[[str], str]
+    param: str
+
+    @property
+    def _cols(self) -> str:
+        return columns_sql(self.quote, self.key)
+
+    @property
+    def _mark(self) -> str:
+        return marks_sql(self.param, self.key)
+
+    def _select(self, where: str = "", *, desc: bool = False, offset: bool = False) -> str:
+        names = ", ".join(self.quote(k) for k in self.key)
+        order = ", ".join(self.quote(k) + (" DESC" if desc else "") for k in self.key)
+        return (f"SELECT {names} FROM {self.table}{where} ORDER BY {order} LIMIT 1"
+                + (f" OFFSET {self.param}" if offset else ""))  # fmt: skip
+
+    def first(self, *, desc: bool = False) -> str:
+        """The smallest key (``desc``: the largest). Binds nothing."""
+        return self._select(desc=desc)
+
+    def first_after(self, *, desc: bool = False) -> str:
+        """The smallest (largest) key after a given one (a resumed run's last key). Binds: ``after``."""
+        return self._select(f" WHERE {self._cols} > {self._mark}", desc=desc)
+
+    @property
+    def boundary(self) -> str:
+        """The last key of the batch that starts at ``lo``. Binds: ``lo``, ``last``, rows per batch - 1 (its OFFSET)."""
+        return self._select(f" WHERE {self._cols} >= {self._mark} AND {self._cols} <= {self._mark}", offset=True)
+
+    @property
+    def next(self) -> str:
+        """The first key of the batch after the one that ends at ``hi``. Binds: ``hi``, ``last``."""
+        return self._select(f" WHERE {self._cols} > {self._mark} AND {self._cols} <= {self._mark}")
+
+    @property
+    def predicate(self) -> str:
+        """The ``WHERE`` of one batch: the rows whose key is between ``lo`` and ``hi``. Binds: ``lo``, ``hi``."""
+        c, m = self._cols, self._mark
+        return f"{c} BETWEEN {m} AND {m}" if len(self.key) == 1 else f"{c} >= {m} AND {c} <= {m}"
+
+    def bind(self, *values: Any) -> list[Any]:
+        """Key values (and plain numbers, such as the OFFSET) as the parameters the statements above bind."""
+        out: list[Any] = []
+        for v in values:
+            out += params(v, self.key) if not isinstance(v, _Count) else [int(v)]
+        return out
+
+    def ranges(self, fetch: Callable[[str, list[Any]], Any], rows: int | None, *, after: Any = None
+               ) -> list[tuple[Any, Any]]:  # fmt: skip
+        """Every batch as ``(lo, hi)``, from the first key (after ``after``) to the last one now.
+
+        ``fetch(sql, params)``: the key value of the first row the statement returns, or None.
+        ``rows``: rows per batch; None, one batch over everything.
+        """
+        bound = self.bind(after) if after is not None else []
+        edge = self.first_after if after is not None else self.first
+        lo = fetch(edge(), bound)
+        if lo is None:
+            return []
+        last = fetch(edge(desc=True), bound)
+        if rows is None:
+            return [(lo, last)]
+        out = []
+        while lo is not None:
+            hi = fetch(self.boundary, self.bind(lo, last, _Count(rows - 1)))
+            hi = last if hi is None else hi
+            out.append((lo, hi))
+            lo = fetch(self.next, self.bind(hi, last))
+        return out
+
+
+class _Count(int):
+    """A number bound beside key values (the OFFSET of ``Keyset.boundary``), never split like a composite key."""
 
 
 def show(value: Any) -> str:

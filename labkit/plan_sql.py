@@ -460,31 +460,39 @@ def runnable_sql(plan: MigrationPlan, table: DbTable, part: Literal["all", "star
 
 
 def _procedure(plan: MigrationPlan, table: DbTable, unit: SqlUnit) -> list[str]:
-    """A PL/pgSQL procedure that runs ``unit``'s batch statement over keyset batches, one transaction each."""
+    """A PL/pgSQL procedure that runs ``unit``'s batch statement over keyset batches, one transaction each: the
+    boundaries are ``Keyset``'s own statements (the ones labkit's runner runs), executed with the loop's variables."""
     d = table.db.dialect
     if len(table.key) != 1:
         raise ValueError(f"{table.qualified} has a key of {len(table.key)} columns: the loop batches over one, for now")
-    k, t = d.quote(table.key[0]), table.ref
+    ks = table.keyset()
     key_type = table.catalog().column(table.key[0]).type
     step = plan.step(unit.step or "")
     pause = float(getattr(step, "pause", 0.0) or 0.0)
     name = d.quote(f"labkit_backfill_{table.name}_{unit.step}"[:63])
-    upto = (f"(SELECT {k} FROM {t} WHERE {k} >= labkit_lo AND {k} <= labkit_last ORDER BY {k} "
-            f"OFFSET {unit.batch_size - 1} LIMIT 1)") if unit.batch_size else "labkit_last"  # fmt: skip
+
+    def run(sql: str, into: str = "", using: str = "") -> str:
+        return (f"EXECUTE {d.literal(as_sent('postgresql', sql))}" + (f" INTO {into}" if into else "")
+                + (f" USING {using}" if using else "") + ";")  # fmt: skip
+
+    upto = (run(ks.boundary, "labkit_hi", f"labkit_lo, labkit_last, {unit.batch_size - 1}") if unit.batch_size
+            else "labkit_hi := labkit_last;")  # fmt: skip
     settings = "".join(f"    EXECUTE {d.literal(s)};\n" for s in unit.settings)
     sleep = f"    PERFORM pg_sleep({pause});\n" if pause else ""
     body = (
         f"CREATE PROCEDURE {name}()\nLANGUAGE plpgsql AS $labkit$\n"
         f"DECLARE\n  labkit_lo {key_type};\n  labkit_hi {key_type};\n  labkit_last {key_type};\nBEGIN\n"
         f"  -- keyset batches over the key, fixed now: rows inserted from here on are the dual write's\n"
-        f"  SELECT min({k}), max({k}) INTO labkit_lo, labkit_last FROM {t};\n"
+        f"  {run(ks.first(), 'labkit_lo')}\n"
+        f"  {run(ks.first(desc=True), 'labkit_last')}\n"
         f"  WHILE labkit_lo IS NOT NULL LOOP\n"
-        f"    labkit_hi := coalesce({upto}, labkit_last);\n"
+        f"    {upto}\n"
+        f"    labkit_hi := coalesce(labkit_hi, labkit_last);\n"
         f"{settings}"
-        f"    EXECUTE {d.literal(as_sent('postgresql', unit.batch or ''))} USING labkit_lo, labkit_hi;\n"
+        f"    {run(unit.batch or '', using='labkit_lo, labkit_hi')}\n"
         f"    COMMIT;  -- one short transaction per batch\n"
         f"{sleep}"
-        f"    labkit_lo := (SELECT {k} FROM {t} WHERE {k} > labkit_hi AND {k} <= labkit_last ORDER BY {k} LIMIT 1);\n"
+        f"    {run(ks.next, 'labkit_lo', 'labkit_hi, labkit_last')}\n"
         f"  END LOOP;\nEND\n$labkit$"
     )
     return [body, f"CALL {name}()", f"DROP PROCEDURE {name}()"]

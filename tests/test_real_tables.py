@@ -245,13 +245,13 @@ def test_batches_are_fixed_at_the_start_even_while_the_app_inserts(db, monkeypat
     users = db.import_table(lk.make_users(50))
     backend = users.backend()
     step = lk.Backfill("users", "email", source="name", batch_size=10)
-    real = backend._first_key
+    real = backend._fetch_key
 
     def with_an_insert_each_time(*args, **kwargs):  # an app thread inserting between every boundary query
         users.insert({"name": "late", "email": "late@x.io"})
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(backend, "_first_key", with_an_insert_each_time)
+    monkeypatch.setattr(backend, "_fetch_key", with_an_insert_each_time)
     ranges = backend.backfill_ranges(step)  # (it used to chase them: a batch per late row, for ever)
     last = ranges[-1][1]
     assert ranges[0] == (1, 10) and last <= 52 and len(ranges) == 6  # up to the last key when it started

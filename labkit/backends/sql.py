@@ -390,49 +390,25 @@ class SQLBackend(BaseBackend):
             raise step.refuse("the table has no primary key: labkit batches by key (add one first)")
         return key
 
-    def _first_key(self, key: tuple[str, ...], where: str = "", params: list[Any] | None = None,
-                   *, desc: bool = False, offset: int = 0) -> Any:  # fmt: skip
-        q = self.d.quote
-        cols = ", ".join(q(k) for k in key)
-        order = ", ".join(q(k) + (" DESC" if desc else "") for k in key)
-        rows = self.db.query(
-            f"SELECT {cols} FROM {self.table.ref} {where} ORDER BY {order} LIMIT 1 OFFSET {int(offset)}",
-            params or [],
-        )
-        return keys.value_of(rows[0], key) if rows else None
+    def keyset(self) -> keys.Keyset:
+        """The table's keyset batches (``labkit.keys.Keyset``): the one definition of a batch, run here, in the
+        PL/pgSQL loop of ``runnable_sql`` and in the Alembic revisions."""
+        return self.table.keyset()
 
     def backfill_ranges(self, step: Step, *, after_id: Any = None) -> list[tuple[Any, Any]]:
         """Key ranges of ``batch_size`` rows, fixed now, from the smallest key (whatever its type, sign or
-        number of columns; ``after_id``: the last key a cut-off run covered). Each boundary is one short walk of
-        the primary-key index (keyset: ``WHERE key >= lo ORDER BY key OFFSET size - 1``): no million keys pulled
-        into Python (that would stall the app's own threads), no window over the whole table."""
-        key = self._key(step)
-        k, m = keys.columns_sql(self.d.quote, key), keys.marks_sql(self.d.param, key)
-        after = ([f"WHERE {k} > {m}", keys.params(after_id, key)]) if after_id is not None else ["", []]
-        first = self._first_key(key, *after)
-        if first is None:
-            return []
-        last = self._first_key(key, *after, desc=True)
-        size = step.rows_per_batch()
-        if size is None:
-            return [(first, last)]
-        ranges, lo = [], first
-        upto = keys.params(last, key)  # rows inserted from now on are the dual write's, not the backfill's
-        while True:
-            hi = self._first_key(
-                key, f"WHERE {k} >= {m} AND {k} <= {m}", [*keys.params(lo, key), *upto], offset=size - 1
-            )
-            hi = last if hi is None else hi
-            ranges.append((lo, hi))
-            lo = self._first_key(key, f"WHERE {k} > {m} AND {k} <= {m}", [*keys.params(hi, key), *upto])
-            if lo is None:
-                return ranges
+        number of columns; ``after_id``: the last key a cut-off run covered)."""
+        self._key(step)
+        return self.keyset().ranges(self._fetch_key, step.rows_per_batch(), after=after_id)
+
+    def _fetch_key(self, sql: str, params: list[Any]) -> Any:
+        """The key value of the first row ``sql`` returns, or None."""
+        rows = self.db.query(sql, params)
+        return keys.value_of(rows[0], self.table.key) if rows else None
 
     def batch_predicate(self) -> str:
         """``WHERE`` of one batch: the rows whose key is between two bound keys (row values, for any key)."""
-        key = self.table.key
-        k, m = keys.columns_sql(self.d.quote, key), keys.marks_sql(self.d.param, key)
-        return f"{k} BETWEEN {m} AND {m}" if len(key) == 1 else f"{k} >= {m} AND {k} <= {m}"
+        return self.keyset().predicate
 
     def backfill_batch(self, step: Step, lo: Any, hi: Any, *, position: int = 0, batch: int = 0) -> int:
         sql = sql_batch(step, self)
