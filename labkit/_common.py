@@ -85,9 +85,6 @@ def sql_for(sql: SqlByDialect, dialect: str) -> str | None:
     return dict(sql).get(dialect)
 
 
-STATE_TABLE = "labkit_migrations"  # where a database records every run: plan, step, last batch, status
-
-
 def check_rename(table: str, old: str, new: str) -> None:
     """The one check every rename shares (steps, builders, the in-memory table): a new name, not the old one."""
     from .errors import SameNameError

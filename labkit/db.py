@@ -12,8 +12,8 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import keys
-from ._common import STATE_TABLE, check_name
+from . import keys, state
+from ._common import check_name
 from .errors import ColumnNotFoundError, InvalidNameError, LabkitError, RowNotFoundError
 from .table import Table, TableSnapshot
 
@@ -185,11 +185,7 @@ class Database:
 
     def migrations(self) -> list[dict[str, Any]]:
         """The rows of ``labkit_migrations``: what ran here, how far it got, and how it ended."""
-        if STATE_TABLE not in self.tables():
-            return []
-        cur = self.execute(f"SELECT * FROM {STATE_TABLE} ORDER BY started_at, plan")
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+        return state.runs(self)
 
 
 class DbTable:

@@ -198,13 +198,11 @@ def _fresh_tables(ex: Exercise, *, on_sqlite: bool, url: str | None = None) -> I
 
 def _clear(db: Any, name: str) -> None:
     """Drop the check's table, labkit's records of runs on it and the view schemas left empty: a fresh start."""
-    from ._common import STATE_TABLE
+    from .state import RunState
 
     if name in db.tables():
         db.drop_table(name)
-    if STATE_TABLE in db.tables():
-        with db.transaction():
-            db.execute(f"DELETE FROM {STATE_TABLE} WHERE table_name = {db.dialect.param}", [name])
+    RunState(db, name).forget()
     for statement in db.dialect.empty_view_homes(db):
         db.execute(statement)
 

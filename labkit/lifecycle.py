@@ -27,6 +27,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
+from . import state
 from .db import Database, DbTable, connect
 from .errors import LabkitError
 from .plan import MigrationPlan
@@ -85,7 +86,7 @@ def _ctrl_c_stops(runner: MigrationRunner) -> Iterator[None]:
 
 
 def _under_way(db: Database, table: str | None) -> list[dict[str, Any]]:
-    rows = [m for m in db.migrations() if m["status"] in ("running", "rolling_back")]
+    rows = state.unfinished(db)
     return [m for m in rows if table is None or m["table_name"] in (table, f"{db.dialect.current_schema(db)}.{table}")]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._common import STATE_TABLE
+from . import state
 from .data import make_users
 from .db import Database, DbTable, connect
 from .plan import MigrationPlan
@@ -166,8 +166,7 @@ def run_scenario(
     with connect(url, lock_timeout_ms=lock_timeout_ms, max_attempts=max_attempts) as db:
         if "users" in db.tables():
             db.drop_table("users")
-        if STATE_TABLE in db.tables():
-            db.drop_table(STATE_TABLE)
+        state.drop(db)
         users = db.import_table(make_users(rows, seed=seed))
         if prepare is not None:
             prepare(db)

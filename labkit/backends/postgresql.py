@@ -238,15 +238,6 @@ class PostgresDialect:
         for (fn,) in functions:
             db.execute(f"DROP FUNCTION IF EXISTS {fn} CASCADE")
 
-    def state_table_sql(self, name: str) -> str:
-        return (
-            f"CREATE TABLE IF NOT EXISTS {name} (table_name text NOT NULL, plan text NOT NULL, "
-            "fingerprint text NOT NULL, "
-            "step_index integer NOT NULL, step text, batch integer NOT NULL DEFAULT 0, last_id bigint, last_key text, "
-            "status text NOT NULL, started_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, plan_json text, "
-            "PRIMARY KEY (table_name, plan))"
-        )
-
     # ---------------------------------------------------------------- one migration at a time
     @staticmethod
     def _lock_key(table: str) -> str:

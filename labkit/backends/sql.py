@@ -18,9 +18,10 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from .. import keys, sqltext
-from .._common import STATE_TABLE, check_name
+from .._common import check_name
 from ..errors import MigrationLockedError, PlanMismatchError
 from ..operations import require, sql_batch, sql_check, sql_statements
+from ..state import RunState
 from .base import BaseBackend, EngineFacts, Resume, Status
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ class SQLBackend(BaseBackend):
         self.db = table.db
         self.dialect = self.d = table.db.dialect
         self.engine = self.d.name
+        self.state = RunState(table.db, table.qualified)
         self.plan: MigrationPlan | None = None
         self._locked = False
         self._initial_views: set[str] = set()
@@ -127,21 +129,10 @@ class SQLBackend(BaseBackend):
             self.table.row_count,
             lock_timeout_ms=self.d.lock_timeout_ms,
             catalog=self.table.catalog(),
-            cut_off_runs=tuple(self._other_cut_off_runs(plan.name)),
+            cut_off_runs=tuple(self.state.others_cut_off(plan.name)),
             quiet_triggers=bool(self.d.quiet_triggers(self.db)),
             missing_privileges=tuple(self.d.missing_privileges(self.db, self.table.qualified, views=bool(plan.apps))),
         )
-
-    def _other_cut_off_runs(self, plan_name: str) -> list[tuple[str, str]]:
-        if STATE_TABLE not in self.db.tables():
-            return []
-        p = self.d.param
-        rows = self.db.query(
-            f"SELECT plan, step FROM {STATE_TABLE} WHERE table_name = {p} AND plan <> {p} "
-            "AND status IN ('running', 'rolling_back') ORDER BY plan",
-            [self.table.qualified, plan_name],
-        )
-        return [(r[0], r[1] or "") for r in rows]
 
     def caveats(self) -> list[str]:
         if not self._fired:
@@ -156,35 +147,9 @@ class SQLBackend(BaseBackend):
         sql_check(step, self)  # first: an operation may say why it cannot run here
         require(step, self.table.qualified, self.engine, sql_batch if step.batched else sql_statements)
 
-    # ---------------------------------------------------------------- state
-    def _ensure_state(self) -> None:
-        if STATE_TABLE not in self.db.tables():
-            with self.db.transaction():
-                self.db.execute(self.d.state_table_sql(STATE_TABLE))
-        else:  # made by an older labkit: add what it lacks
-            have = [c for c, _ in self.d.columns(self.db, STATE_TABLE)]
-            for column in ("last_key", "plan_json"):
-                if column not in have:
-                    with self.db.transaction():
-                        self.db.execute(f"ALTER TABLE {STATE_TABLE} ADD COLUMN {column} TEXT")
-
-    def _state(self, plan_name: str) -> dict[str, Any] | None:
-        if STATE_TABLE not in self.db.tables():
-            return None
-        p = self.d.param
-        cur = self.db.execute(
-            f"SELECT plan, fingerprint, step_index, batch, last_id, status, step, last_key FROM {STATE_TABLE} "
-            f"WHERE table_name = {p} AND plan = {p}",
-            [self.table.qualified, plan_name],
-        )
-        row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(zip(["plan", "fingerprint", "step_index", "batch", "last_id", "status", "step", "last_key"], row))
-
+    # ---------------------------------------------------------------- state (labkit.state owns the table)
     def _cut_off(self, plan_name: str) -> dict[str, Any] | None:
-        state = self._state(plan_name)
-        return state if state and state["status"] in ("running", "rolling_back") else None
+        return self.state.cut_off(plan_name)
 
     def in_progress(self, plan_name: str) -> bool:
         return self._cut_off(plan_name) is not None
@@ -199,19 +164,8 @@ class SQLBackend(BaseBackend):
 
     def _save(self, step_index: int, batch: int = 0, last_key: Any = None, status: str | None = None) -> None:
         assert self.plan is not None
-        p = self.d.param
         step = self.plan.steps[step_index].name if step_index < len(self.plan.steps) else None
-        sets = f"step_index = {p}, step = {p}, batch = {p}, last_id = {p}, last_key = {p}, updated_at = {self.d.now}"
-        last_id = last_key if isinstance(last_key, int) and not isinstance(last_key, bool) else None
-        encoded = keys.encode(last_key) if last_key is not None else None
-        params: list[Any] = [step_index, step, batch, last_id, encoded]
-        if status:
-            sets += f", status = {p}"
-            params.append(status)
-        self.db.execute(
-            f"UPDATE {STATE_TABLE} SET {sets} WHERE table_name = {p} AND plan = {p}",
-            [*params, self.table.qualified, self.plan.name],
-        )
+        self.state.save(self.plan.name, step_index, step, batch, last_key, status)
 
     # ---------------------------------------------------------------- lifecycle
     def begin(self, plan: MigrationPlan, *, resume: str = "continue") -> Resume:
@@ -233,7 +187,7 @@ class SQLBackend(BaseBackend):
     def _open_run(self, plan: MigrationPlan) -> Resume | None:
         """Take the migration's lock and write the run's state row; the cut-off run's resume point, or None for a
         fresh run."""
-        self._ensure_state()
+        self.state.ensure()
         if not self.d.try_lock(self.db, self.table.qualified):
             raise MigrationLockedError(self.table.qualified)
         self._locked = True
@@ -245,18 +199,7 @@ class SQLBackend(BaseBackend):
                 self._resumed = True
                 last = keys.decode(state["last_key"], self.table.key) if state.get("last_key") else state["last_id"]
                 return Resume(state["step_index"], state["batch"], last)
-            p = self.d.param
-            with self.db.transaction():
-                self.db.execute(
-                    f"DELETE FROM {STATE_TABLE} WHERE table_name = {p} AND plan = {p}",
-                    [self.table.qualified, plan.name],
-                )
-                self.db.execute(
-                    f"INSERT INTO {STATE_TABLE} (table_name, plan, fingerprint, step_index, step, batch, status, "
-                    f"started_at, updated_at, plan_json) "
-                    f"VALUES ({p}, {p}, {p}, 0, {p}, 0, 'running', {self.d.now}, {self.d.now}, {p})",
-                    [self.table.qualified, plan.name, fingerprint(plan), plan.steps[0].name, _plan_json(plan)],
-                )
+            self.state.open(plan.name, fingerprint(plan), plan.steps[0].name, _plan_json(plan))
             return None
         except BaseException:
             self._release()
@@ -283,17 +226,10 @@ class SQLBackend(BaseBackend):
 
     def _close_run(self, status: Status) -> bool:
         """Record how the run ended; False when there is no state to record it in."""
-        if self.plan is None or STATE_TABLE not in self.db.tables():
+        if self.plan is None:
             return False
         final = {"completed": "completed", "rolled_back": "rolled_back"}.get(status, "rollback_failed")
-        with self.db.transaction():
-            p = self.d.param
-            self.db.execute(
-                f"UPDATE {STATE_TABLE} SET status = {p}, updated_at = {self.d.now} "
-                f"WHERE table_name = {p} AND plan = {p}",
-                [final, self.table.qualified, self.plan.name],
-            )
-        return True
+        return self.state.close(self.plan.name, final)
 
     def _release(self) -> None:
         if self._locked:

@@ -201,15 +201,6 @@ class SQLiteDialect:
             db.execute(f"DROP VIEW IF EXISTS {quote(view)}")
         db.execute(f"DROP TABLE IF EXISTS {quote(table)}")
 
-    def state_table_sql(self, name: str) -> str:
-        return (
-            f"CREATE TABLE IF NOT EXISTS {name} (table_name TEXT NOT NULL, plan TEXT NOT NULL, "
-            "fingerprint TEXT NOT NULL, "
-            "step_index INTEGER NOT NULL, step TEXT, batch INTEGER NOT NULL DEFAULT 0, last_id INTEGER, last_key TEXT, "
-            "status TEXT NOT NULL, started_at TEXT NOT NULL, updated_at TEXT NOT NULL, plan_json TEXT, "
-            "PRIMARY KEY (table_name, plan))"
-        )
-
     # ---------------------------------------------------------------- one migration at a time
     def try_lock(self, db: Database, table: str) -> bool:
         if fcntl is None:  # pragma: no cover
