@@ -114,12 +114,3 @@ def check_definition(sql: object, *, kind: str) -> str:
     if any(k == "other" and t == ";" for k, t in tokens(sql)):
         raise InvalidNameError(sql, kind=kind, reason="one definition, not statements (no ';')")
     return sql
-
-
-def only_postgres(step: object, engine: str, what: str) -> None:
-    """Refuse, before anything runs, an operation only PostgreSQL can do in place (``what`` says which)."""
-    from .steps.base import Step
-
-    assert isinstance(step, Step)
-    if engine != "postgresql":
-        raise step.refuse(f"{engine} cannot {what} on an existing table without rebuilding it (PostgreSQL can)")

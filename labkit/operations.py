@@ -127,9 +127,15 @@ def implemented(generic: Callable[..., Any], step: Step) -> bool:
 
 
 def require(step: Step, table: str, engine: str, *generics: Callable[..., Any]) -> None:
-    """Refuse ``step`` on ``engine`` unless the implementation it needs is registered."""
+    """Refuse ``step`` on ``engine`` unless the step declares it (``Step.engines``) and the implementation it needs
+    is registered."""
+    if engine not in step.engines and step.elsewhere:
+        names = {"memory": "the in-memory table", "sqlite": "SQLite", "postgresql": "PostgreSQL"}
+        can = " and ".join(names.get(e, e) for e in sorted(step.engines))
+        raise step.refuse(f"{engine} cannot {step.elsewhere} on an existing table without rebuilding it ({can} can)")
     if not any(implemented(g, step) for g in generics):
-        raise StepDoesNotFitError(step.name, table, f"the {engine} backend cannot run {type(step).__name__}")
+        where = "in-memory" if engine == "memory" else engine
+        raise StepDoesNotFitError(step.name, table, f"the {where} backend cannot run {type(step).__name__}")
 
 
 __all__ = [

@@ -38,7 +38,7 @@ class MemoryBackend(BaseBackend):
     def check_step(self, step: Step) -> None:
         """Refuse a step with no in-memory implementation, or one it cannot run as given (SQL only ...)."""
         memory_check(step, self.run)  # first: an operation may say why it cannot run here
-        require(step, self.table.name, "in-memory", memory_batch if step.batched else memory_apply)
+        require(step, self.table.name, "memory", memory_batch if step.batched else memory_apply)
 
     def apply(self, step: Step, *, position: int | None = None) -> None:
         self.check_step(step)  # an undo step is checked here, when the rollback needs it

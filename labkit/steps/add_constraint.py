@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._common import check_definition, check_object_name, only_postgres
-from ..operations import SqlRun, sql_check, sql_statements
+from .._common import check_definition, check_object_name
+from ..operations import SqlRun, sql_statements
 from .base import Step
 
 
@@ -22,6 +22,9 @@ from .base import Step
 class AddConstraint(Step):
     """Add constraint ``constraint`` (``definition``: ``CHECK (...)``, ``FOREIGN KEY (...) REFERENCES ...`` or
     ``UNIQUE USING INDEX ...``) that involves ``column``; ``not_valid``: old rows are validated later."""
+
+    engines = frozenset({"postgresql"})
+    elsewhere = "add or drop a constraint"
 
     kind = "add_constraint"
     column_fields = ("column",)
@@ -54,6 +57,9 @@ class AddConstraint(Step):
 class DropConstraint(Step):
     """Drop constraint ``constraint`` (involving ``column``), if it is there."""
 
+    engines = frozenset({"postgresql"})
+    elsewhere = "add or drop a constraint"
+
     kind = "drop_constraint"
     column_fields = ("column",)
     phase = "contract"
@@ -77,11 +83,6 @@ class DropConstraint(Step):
     def describe(self) -> str:
         return f"drop constraint {self.constraint}"
 
-
-@sql_check.register(AddConstraint)
-@sql_check.register(DropConstraint)
-def _check_sql(step: AddConstraint | DropConstraint, run: SqlRun) -> None:
-    only_postgres(step, run.dialect.name, "add or drop a constraint")
 
 
 @sql_statements.register

@@ -36,6 +36,10 @@ class Step:
     deploy_timing: ClassVar[Literal["before", "after"]] = "after"
     batched: ClassVar[bool] = False
     in_transaction: ClassVar[bool] = True  # False: its statements must run outside a transaction (CONCURRENTLY)
+    # the engines that can carry it out, checked once before a run (``operations.require``); ``elsewhere``: what
+    # the others cannot do in place, for the refusal ("validate a constraint")
+    engines: ClassVar[frozenset[str]] = frozenset({"memory", "sqlite", "postgresql"})
+    elsewhere: ClassVar[str] = ""
 
     table: str  # every subclass re-declares it first, so it comes first positionally
     label: str | None = None

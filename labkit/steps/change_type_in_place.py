@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._common import check_definition, only_postgres
+from .._common import check_definition
 from ..errors import IrreversibleStepError
-from ..operations import SqlRun, sql_check, sql_statements
+from ..operations import SqlRun, sql_statements
 from .base import Step
 
 
@@ -21,6 +21,9 @@ from .base import Step
 class ChangeTypeInPlace(Step):
     """Change ``column``'s type to ``sql_type`` in place (``using``: an SQL expression for the conversion).
     ``previous``: the type to change back to on undo (without it the step cannot be undone)."""
+
+    engines = frozenset({"postgresql"})
+    elsewhere = "change a column's type"
 
     kind = "change_type_in_place"
     column_fields = ("column",)
@@ -51,10 +54,6 @@ class ChangeTypeInPlace(Step):
     def describe(self) -> str:
         return f"change {self.column}'s type to {self.sql_type} in place (rewrites the table under an exclusive lock)"
 
-
-@sql_check.register
-def _check_sql(step: ChangeTypeInPlace, run: SqlRun) -> None:
-    only_postgres(step, run.dialect.name, "change a column's type")
 
 
 @sql_statements.register

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._common import check_object_name, only_postgres
-from ..operations import SqlRun, sql_check, sql_statements
+from .._common import check_object_name
+from ..operations import SqlRun, sql_statements
 from .base import Step
 
 
 @dataclass(frozen=True, repr=False)
 class SetNotNull(Step):
     """Make ``column`` NOT NULL using the validated CHECK ``check`` (then dropped), if given."""
+
+    engines = frozenset({"postgresql"})
+    elsewhere = "change a column's NOT NULL"
 
     kind = "set_not_null"
     column_fields = ("column",)
@@ -49,6 +52,9 @@ class SetNotNull(Step):
 class DropNotNull(Step):
     """Let ``column`` hold NULL (instant), e.g. an old column that the new app version no longer writes."""
 
+    engines = frozenset({"postgresql"})
+    elsewhere = "change a column's NOT NULL"
+
     kind = "drop_not_null"
     column_fields = ("column",)
     phase = "migrate"
@@ -66,11 +72,6 @@ class DropNotNull(Step):
     def describe(self) -> str:
         return f"let {self.column} hold NULL (the next app version stops writing it)"
 
-
-@sql_check.register(SetNotNull)
-@sql_check.register(DropNotNull)
-def _check_sql(step: SetNotNull | DropNotNull, run: SqlRun) -> None:
-    only_postgres(step, run.dialect.name, "change a column's NOT NULL")
 
 
 @sql_statements.register

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._common import check_definition, only_postgres
-from ..operations import SqlRun, sql_check, sql_statements
+from .._common import check_definition
+from ..operations import SqlRun, sql_statements
 from .base import Step
 
 
@@ -19,6 +19,9 @@ from .base import Step
 class SetDefault(Step):
     """Set ``column``'s default to the SQL expression ``default`` (``None``: no default); ``previous`` is the
     default it replaces, so that the step can be undone exactly."""
+
+    engines = frozenset({"postgresql"})
+    elsewhere = "change a column's default"
 
     kind = "set_default"
     column_fields = ("column",)
@@ -50,10 +53,6 @@ class SetDefault(Step):
             return f"remove the default of {self.column}"
         return f"set the default of {self.column} to {self.default} (only later inserts see it)"
 
-
-@sql_check.register
-def _check_sql(step: SetDefault, run: SqlRun) -> None:
-    only_postgres(step, run.dialect.name, "change a column's default")
 
 
 @sql_statements.register

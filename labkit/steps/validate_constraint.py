@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._common import check_object_name, only_postgres
-from ..operations import SqlRun, sql_check, sql_statements
+from .._common import check_object_name
+from ..operations import SqlRun, sql_statements
 from .base import Step
 
 
 @dataclass(frozen=True, repr=False)
 class ValidateConstraint(Step):
     """Validate constraint ``constraint`` (involving ``column``) against the rows already there."""
+
+    engines = frozenset({"postgresql"})
+    elsewhere = "validate a constraint"
 
     kind = "validate_constraint"
     column_fields = ("column",)
@@ -50,10 +53,6 @@ class KeepValidated(ValidateConstraint):
     def describe(self) -> str:
         return f"nothing to undo for {self.constraint}: validating changed no data"
 
-
-@sql_check.register
-def _check_sql(step: ValidateConstraint, run: SqlRun) -> None:
-    only_postgres(step, run.dialect.name, "validate a constraint")
 
 
 @sql_statements.register
