@@ -16,7 +16,8 @@ from .builders import (
     build_set_not_null_migration,
 )
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_orders, make_products, make_users, split_name
-from .db import Database, DbTable, TableNotFoundError, connect
+from .db import Database, DbTable, TableNotFoundError
+from .engine import connect
 from .errors import (
     ColumnExistsError,
     ColumnNotFoundError,

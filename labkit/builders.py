@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from ._common import check_batch_size, check_name, check_rename, sql_by_dialect
 from .apps import AppVersion
-from .backends import backend_for
 from .copy_column import ColumnCopy, column_copy, short_name
 from .db import DbTable
+from .engine import backend_for
 from .errors import ColumnExistsError, ColumnNotFoundError
 from .plan import MigrationPlan
 from .steps import (
@@ -121,7 +121,7 @@ def build_add_column_migration(
         StopDualWrite(table.name, source, column, compute=backfill, sql=sql),
     ]
     if isinstance(table, DbTable):  # backfill_sql is compiled against the table now, not when a trigger holds it
-        table.backend().check_step(steps[1])
+        backend_for(table).check_step(steps[1])
     return MigrationPlan(name, steps, apps=(v1, v2))
 
 
@@ -302,7 +302,7 @@ def build_change_type_migration(
         DropColumn(table.name, column, deploy="v3", renames=tuple(copy.renames)),
     ]
     if isinstance(table, DbTable) and not resuming:  # the conversion compiles now, not when a trigger holds it
-        table.backend().check_step(dual)
+        backend_for(table).check_step(dual)
     return MigrationPlan(name, steps, apps=rename_apps(data, column, new_column))
 
 

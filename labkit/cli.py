@@ -92,7 +92,7 @@ def _build(migration: str, table: TableLike, batch_size: int) -> MigrationPlan:
 
 def sql_main(argv: Sequence[str]) -> int:
     """``labkit sql``: the statements ``MigrationRunner`` would send, from the backend's own code (``plan_sql``)."""
-    from .db import connect
+    from .engine import connect
     from .plan_sql import plan_sql, runnable_sql
 
     args = _sql_parser().parse_args(argv)
@@ -120,7 +120,7 @@ def sql_main(argv: Sequence[str]) -> int:
 
 def export_main(argv: Sequence[str]) -> int:
     """``labkit export alembic PLAN --db URL --dir VERSIONS``: the plan as two Alembic revisions."""
-    from .db import connect
+    from .engine import connect
     from .export_alembic import write_alembic
     from .planfile import load_plan
 

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .backends.base import Dialect
-    from .backends.sql import SQLBackend
     from .catalog import TableCatalog
 
 
@@ -36,32 +35,6 @@ class TableNotFoundError(LabkitError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
-
-
-def connect(url: str, *, lock_timeout_ms: int | None = None, max_attempts: int | None = None) -> Database:
-    """Open ``sqlite:///path/to/lab.db`` (a file, created if missing) or ``postgresql://...``.
-
-    Args:
-        lock_timeout_ms: PostgreSQL only: how long each DDL statement may wait for its lock before it gives
-            up and retries (default 500 ms; 0 waits forever, which the safety checks flag).
-        max_attempts: PostgreSQL only: how many times a DDL statement is tried before the step fails (6).
-    """
-    if not isinstance(url, str):
-        raise TypeError(f"connect() takes a URL string, got {type(url).__name__}")
-    if url.startswith("sqlite:///"):
-        from .backends.sqlite import SQLiteDialect
-
-        return Database(url, SQLiteDialect(url[len("sqlite:///") :]))
-    if url.startswith(("postgresql://", "postgres://")):
-        from .backends.postgresql import PostgresDialect
-
-        kwargs: dict[str, int] = {}
-        if lock_timeout_ms is not None:
-            kwargs["lock_timeout_ms"] = lock_timeout_ms
-        if max_attempts is not None:
-            kwargs["max_attempts"] = max_attempts
-        return Database(url, PostgresDialect(url, **kwargs))
-    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://...")
 
 
 class Database:
@@ -107,8 +80,7 @@ class Database:
 
     def clone(self) -> Database:
         """A new connection to the same database (for another thread, e.g. an app writer)."""
-        timeout = getattr(self.dialect, "lock_timeout_ms", None)
-        return connect(self.url, lock_timeout_ms=timeout) if timeout is not None else connect(self.url)
+        return Database(self.url, self.dialect.fresh())
 
     def close(self) -> None:
         if not self.closed:
@@ -383,11 +355,6 @@ class DbTable:
         data = {c: pd.Series(list(v), index=index, dtype=object) for c, v in zip(names, snap.columns)}
         typed: pd.DataFrame = pd.DataFrame(data, index=index).infer_objects()  # the stubs say Any
         return typed
-
-    def backend(self) -> SQLBackend:
-        from .backends.sql import SQLBackend
-
-        return SQLBackend(self)
 
     def __repr__(self) -> str:
         return f"DbTable({self.qualified!r} in {self.db!r})"

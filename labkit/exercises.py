@@ -158,7 +158,8 @@ def _memory_misfit(plan: MigrationPlan, table: Table) -> str | None:
 @contextmanager
 def _fresh_tables(ex: Exercise, *, on_sqlite: bool, url: str | None = None) -> Iterator[Callable[[], TableLike]]:
     """A maker of fresh copies of the exercise's table: in memory, each in its own SQLite file, or in ``url``."""
-    from .db import Database, connect
+    from .db import Database
+    from .engine import connect
 
     if url is not None:
         with connect(url) as db:

@@ -28,7 +28,8 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from . import state
-from .db import Database, DbTable, connect
+from .db import Database, DbTable
+from .engine import connect
 from .errors import LabkitError
 from .plan import MigrationPlan
 from .planfile import load_plan, plan_from_dict

@@ -367,7 +367,7 @@ def plan_sql_on_engines(
     (``LABKIT_PG_DSN``, else an embedded server started here), both closed, and the copies dropped, before this
     returns. A database that already has a table of that name is refused, not touched.
     """
-    from .db import connect
+    from .engine import connect
     from .servers import postgres_url
 
     with contextlib.ExitStack() as stack:

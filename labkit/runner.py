@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from .backends import backend_for
 from .backends.base import Backend, Resume, Status
+from .engine import backend_for
 from .errors import (
     ConnectionLostError,
     InjectedFault,

@@ -18,7 +18,8 @@ import pandas as pd
 
 from . import state
 from .data import make_users
-from .db import Database, DbTable, connect
+from .db import Database, DbTable
+from .engine import connect
 from .plan import MigrationPlan
 from .runner import ROLLBACK_KINDS, MigrationResult, MigrationRunner
 from .workload import AppWorkload

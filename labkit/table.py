@@ -21,7 +21,6 @@ from .errors import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .backends.base import Backend
 
 
 @dataclass(frozen=True)
@@ -73,9 +72,6 @@ class TableLike(Protocol):
     def column(self, name: str) -> list[Any]: ...
     def snapshot(self) -> TableSnapshot: ...
     def to_frame(self) -> pd.DataFrame: ...
-    def backend(self) -> Backend:
-        """The backend that carries out steps on this table."""
-        ...
 
 
 class Table:
@@ -343,10 +339,6 @@ class Table:
         other._triggers = list(self._triggers)
         return other
 
-    def backend(self) -> Backend:
-        from .backends.memory import MemoryBackend
-
-        return MemoryBackend(self)
 
     def to_frame(self) -> pd.DataFrame:  # pandas is imported here, not at the top, so the core stays light
         """A pandas DataFrame indexed by ``id`` with the data columns in order."""

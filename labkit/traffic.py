@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._common import check_ratios
 from .apps import AppVersion
-from .backends import backend_for
+from .engine import backend_for
 from .ledger import WriteLedger
 from .plan import MigrationPlan
 from .runner import Event, MigrationResult, MigrationRunner, Observer

@@ -158,7 +158,7 @@ class AppWorkload:
         self.stop()
 
     def _run(self, i: int) -> None:
-        from .db import connect
+        from .engine import connect
 
         rng = random.Random(self.seed * 1000 + i)
         mine = [rid for rid in sorted(self.ledger.truth) if rid % self.threads == i]

@@ -61,6 +61,10 @@ class PostgresDialect:
 
     quote = staticmethod(quote)
 
+    def fresh(self) -> PostgresDialect:
+        """The same settings, for another connection (``Database.clone``)."""
+        return PostgresDialect(self.url, lock_timeout_ms=self.lock_timeout_ms, max_attempts=self.max_attempts)
+
     # ---------------------------------------------------------------- connection
     def open(self) -> Any:
         try:

@@ -81,6 +81,10 @@ class SQLiteDialect:
 
     quote = staticmethod(quote)
 
+    def fresh(self) -> SQLiteDialect:
+        """The same settings, for another connection (``Database.clone``)."""
+        return SQLiteDialect(self.path)
+
     # ---------------------------------------------------------------- connection
     def open(self) -> sqlite3.Connection:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ Rule ids echo squawk and strong_migrations where the idea is the same. The plan 
 
 from __future__ import annotations
 
-from ..backends import backend_for
+from ..engine import backend_for
 from ..plan import MigrationPlan
 from ..table import TableLike
 from . import (

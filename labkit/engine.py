@@ -1,0 +1,65 @@
+"""Where a URL becomes a database and a table finds the backend that migrates it.
+
+The registries sit above the tables and the dialects, so neither imports the other: a dialect is registered under
+its URL schemes (as Alembic registers its impls by ``__dialect__``), a backend under the kind of table it carries
+steps out on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .backends.base import Backend, Dialect
+from .backends.memory import MemoryBackend
+from .backends.postgresql import PostgresDialect
+from .backends.sql import SQLBackend
+from .backends.sqlite import SQLiteDialect
+from .db import Database, DbTable
+from .table import Table, TableLike
+
+
+def _sqlite(url: str, options: dict[str, int]) -> Dialect:
+    return SQLiteDialect(url[len("sqlite:///") :])
+
+
+def _postgresql(url: str, options: dict[str, int]) -> Dialect:
+    return PostgresDialect(url, **options)
+
+
+# URL prefix -> the dialect that opens it; the options (lock timeout, attempts) are PostgreSQL's
+DIALECTS: dict[str, Callable[[str, dict[str, int]], Dialect]] = {
+    "sqlite:///": _sqlite,
+    "postgresql://": _postgresql,
+    "postgres://": _postgresql,
+}
+# kind of table -> the backend that carries steps out on it
+BACKENDS: list[tuple[type[Any], Callable[[Any], Backend]]] = [(Table, MemoryBackend), (DbTable, SQLBackend)]
+
+
+def connect(url: str, *, lock_timeout_ms: int | None = None, max_attempts: int | None = None) -> Database:
+    """Open ``sqlite:///path/to/lab.db`` (a file, created if missing) or ``postgresql://...``.
+
+    Args:
+        lock_timeout_ms: PostgreSQL only: how long each DDL statement may wait for its lock before it gives
+            up and retries (default 500 ms; 0 waits forever, which the safety checks flag).
+        max_attempts: PostgreSQL only: how many times a DDL statement is tried before the step fails (6).
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"connect() takes a URL string, got {type(url).__name__}")
+    options = {k: v for k, v in (("lock_timeout_ms", lock_timeout_ms), ("max_attempts", max_attempts)) if v is not None}
+    for prefix, make in DIALECTS.items():
+        if url.startswith(prefix):
+            return Database(url, make(url, options))
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://...")
+
+
+def backend_for(table: TableLike) -> Backend:
+    """The backend that carries out steps on ``table`` (an in-memory ``Table`` or a database ``DbTable``)."""
+    for kind, make in BACKENDS:
+        if isinstance(table, kind):
+            return make(table)
+    raise TypeError(f"no backend knows how to migrate {type(table).__name__!r}; pass a labkit Table or DbTable")
+
+
+__all__ = ["BACKENDS", "DIALECTS", "backend_for", "connect"]
