@@ -47,7 +47,7 @@ from .plan_sql import PlanSql, SqlUnit, plan_sql, plan_sql_on_engines
 from .planfile import PlanFileError, load_plan, save_plan
 from .progress import TerminalProgress, progress_bar
 from .runner import Event, MigrationResult, MigrationRunner
-from .safety import RULES, Finding, validate_migration_safety
+from .safety import RULES, Finding
 from .servers import embedded_postgres, postgres_url
 from .steps import (
     AddColumn,
@@ -71,6 +71,7 @@ from .steps import (
 )
 from .table import Table
 from .traffic import TrafficReport, TrafficSimulator, simulate_traffic
+from .validate import validate_migration_safety
 
 __version__ = "0.1.0"
 

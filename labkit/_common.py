@@ -6,7 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import InvalidBatchSizeError, InvalidNameError
+from .errors import InvalidBatchSizeError, InvalidNameError, SameNameError
+from .sqltext import tokens
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED = frozenset({"id"})
@@ -87,8 +88,6 @@ def sql_for(sql: SqlByDialect, dialect: str) -> str | None:
 
 def check_rename(table: str, old: str, new: str) -> None:
     """The one check every rename shares (steps, builders, the in-memory table): a new name, not the old one."""
-    from .errors import SameNameError
-
     if old == new:
         raise SameNameError(table, old)
 
@@ -107,8 +106,6 @@ def check_object_name(name: object, *, kind: str) -> str:
 def check_definition(sql: object, *, kind: str) -> str:
     """A definition read from the catalog (``CHECK (...)``, an index's column list ...): one piece of SQL, no
     statement separator outside strings. Like ``SQL(...)``, it is code, never user input."""
-    from .sqltext import tokens
-
     if not isinstance(sql, str) or not sql.strip():
         raise InvalidNameError(sql, kind=kind, reason="a non-empty SQL definition")
     if any(k == "other" and t == ";" for k, t in tokens(sql)):

@@ -10,7 +10,7 @@ from .apps import AppVersion
 from .copy_column import ColumnCopy, column_copy, short_name
 from .db import DbTable
 from .engine import backend_for
-from .errors import ColumnExistsError, ColumnNotFoundError
+from .errors import ColumnExistsError, ColumnNotFoundError, StepDoesNotFitError
 from .plan import MigrationPlan
 from .steps import (
     AddColumn,
@@ -26,7 +26,7 @@ from .steps import (
     SwitchReads,
     ValidateConstraint,
 )
-from .steps.set_comment import SetColumnComment, current_comment
+from .steps.set_comment import NO_COMMENTS, SetColumnComment
 from .table import TableLike
 
 
@@ -225,6 +225,23 @@ def build_naive_rename_migration(table: TableLike, old: str, new: str) -> Migrat
     v2_new_only = AppVersion("v2", v2.reads, [c for c in v2.writes if c != old])
     steps = [RenameColumnInPlace(table.name, old, new, deploy="v2")]
     return MigrationPlan(f"naive rename {table.name}.{old} to {new}", steps, apps=(v1, v2_new_only))
+
+
+def current_comment(table: TableLike, column: str) -> str | None:
+    """The comment ``column`` has now, read from PostgreSQL's catalog (refused elsewhere, before any change)."""
+    engine = table.db.dialect.name if isinstance(table, DbTable) else "memory"
+    if not isinstance(table, DbTable) or engine != "postgresql":
+        where = "the in-memory table" if engine == "memory" else engine
+        raise StepDoesNotFitError(SetColumnComment.kind, table.name, f"{where} {NO_COMMENTS}")
+    rows = table.db.query(
+        "SELECT col_description(a.attrelid, a.attnum) FROM pg_attribute a "
+        "WHERE a.attrelid = %s::regclass AND a.attname = %s AND NOT a.attisdropped",
+        [table.ref, column],
+    )
+    if not rows:
+        raise ColumnNotFoundError(table.name, column, table.column_names)
+    comment = rows[0][0]
+    return None if comment is None else str(comment)
 
 
 def build_comment_migration(table: TableLike, column: str, comment: str | None) -> MigrationPlan:

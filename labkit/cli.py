@@ -28,9 +28,9 @@ from .errors import LabkitError
 from .plan import MigrationPlan
 from .progress import TerminalProgress
 from .runner import MigrationRunner
-from .safety import validate_migration_safety
 from .table import TableLike
 from .traffic import simulate_traffic
+from .validate import validate_migration_safety
 
 EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2}
 MIGRATIONS = ["rename", "add-column", "naive-rename"]

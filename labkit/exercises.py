@@ -25,9 +25,9 @@ from .errors import StepDoesNotFitError
 from .faults import fault_matrix
 from .plan import MigrationPlan
 from .runner import MigrationRunner
-from .safety import validate_migration_safety
 from .table import Table, TableLike, TableSnapshot
 from .traffic import TrafficReport, simulate_traffic
+from .validate import validate_migration_safety
 
 PlanBuilder = Callable[[Table], MigrationPlan]
 

@@ -135,7 +135,7 @@ def _report(result: MigrationResult, command: str, args: argparse.Namespace, tab
 
 def _start(args: argparse.Namespace, db: Database) -> int:
     from .plan_sql import plan_sql
-    from .safety import validate_migration_safety
+    from .validate import validate_migration_safety
 
     plan = load_plan(args.plan)
     table = db.table(plan.table)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from .apps import AppVersion
 from .errors import InvalidPlanError
@@ -75,19 +74,6 @@ class MigrationPlan:
             if a.name == name:
                 return a
         raise KeyError(name)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The plan as JSON-ready data (``labkit.planfile``: the format, and what a file cannot carry)."""
-        from .planfile import plan_to_dict
-
-        return plan_to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MigrationPlan:
-        """A plan from ``to_dict``'s data; ``PlanFileError`` names the field that is wrong."""
-        from .planfile import plan_from_dict
-
-        return plan_from_dict(data)
 
     def __str__(self) -> str:
         lines = [f"MigrationPlan {self.name!r} on table {self.table!r}"]

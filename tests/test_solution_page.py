@@ -20,7 +20,7 @@ PAGE = ROOT / "SOLUTION.md"
 SEED = {
     "build_add_column_migration": (lk.build_add_column_migration, "labkit/builders.py"),
     "build_rename_column_migration": (lk.build_rename_column_migration, "labkit/builders.py"),
-    "validate_migration_safety": (lk.validate_migration_safety, "labkit/safety/__init__.py"),
+    "validate_migration_safety": (lk.validate_migration_safety, "labkit/validate.py"),
     "main": (cli.main, "labkit/cli.py"),
     "add_column": (Table.add_column, "labkit/table.py"),
     "drop_column": (Table.drop_column, "labkit/table.py"),

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from .._common import SQL
+
 if TYPE_CHECKING:
     from ..apps import AppVersion
     from ..catalog import TableCatalog
@@ -26,8 +28,6 @@ Status = Literal["completed", "rolled_back", "rollback_failed", "stopped"]  # st
 
 def sql_literal(value: Any, *, true: str = "TRUE", false: str = "FALSE") -> str:
     """A constant for DDL (``DEFAULT ...``), where parameters cannot be bound; ``SQL(...)`` passes through."""
-    from .._common import SQL
-
     if isinstance(value, SQL):
         return f"({value.text})"
     if value is None:

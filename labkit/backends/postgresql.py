@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._common import TRIGGER_PREFIX
 from ..errors import DatabaseUnavailableError, InvalidNameError
+from . import catalog_postgresql
 from .base import sql_literal
 
 if TYPE_CHECKING:
@@ -257,8 +258,6 @@ class PostgresDialect:
 
     def catalog(self, db: Database, table: str) -> TableCatalog:
         """The table as the catalog describes it (see ``labkit.catalog``)."""
-        from . import catalog_postgresql
-
         schema, _, name = table.rpartition(".")
         return catalog_postgresql.read(db, name, schema or None)
 

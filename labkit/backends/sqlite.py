@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._common import TRIGGER_PREFIX
 from ..errors import DatabaseUnavailableError, InvalidNameError
+from . import catalog_sqlite
 from .base import sql_literal
 
 if TYPE_CHECKING:
@@ -226,8 +227,6 @@ class SQLiteDialect:
 
     def catalog(self, db: Database, table: str) -> TableCatalog:
         """The table as the catalog describes it (see ``labkit.catalog``)."""
-        from . import catalog_sqlite
-
         return catalog_sqlite.read(db, table)
 
     # ---------------------------------------------------------------- dual-write triggers (see steps/dual_write.py)

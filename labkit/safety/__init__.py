@@ -1,7 +1,9 @@
 """Safety checks: one rule per module, each a ``Rule`` with its id, severity, engines, Problem and Solution.
 
 Rule ids echo squawk and strong_migrations where the idea is the same. The plan is walked once
-(``walk.py``) and the engine's facts are read once (``Backend.facts``); every rule reads only those.
+(``walk.py``) and the engine's facts are read once (``Backend.facts``); every rule reads only those. ``preflight`` is
+the gate the runner (and so ``plan_sql``, the CLI) passes a plan through; ``labkit.validate.validate_migration_safety``
+adds squawk's reading of the plan's SQL on top.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ _ORDER = (
 RULES: dict[str, Rule] = {m.RULE.id: m.RULE for m in _ORDER}
 
 
-def _labkit_findings(plan: MigrationPlan, table: TableLike | None) -> tuple[list[Finding], str | None]:
+def labkit_findings(plan: MigrationPlan, table: TableLike | None) -> tuple[list[Finding], str | None]:
+    """labkit's own rules over ``plan`` (on ``table``'s engine facts, when given), and the engine's name."""
     if not isinstance(plan, MigrationPlan):
         raise TypeError(f"validate_migration_safety takes a MigrationPlan, got {type(plan).__name__}")
     facts = backend_for(table).facts(plan) if table is not None else None
@@ -64,35 +67,10 @@ def _labkit_findings(plan: MigrationPlan, table: TableLike | None) -> tuple[list
     return [f for rule in RULES.values() for f in rule.run(states, facts)], facts.engine if facts else None
 
 
-def validate_migration_safety(plan: MigrationPlan, table: TableLike | None = None) -> list[Finding]:
-    """Every finding for ``plan``, in step order; empty for a safe plan.
-
-    With ``table`` the checks also know the engine, its row count (for batch sizes) and its columns. On a
-    PostgreSQL table squawk also reads the plan's SQL (``labkit.safety.squawk``): its findings come with
-    ``source="squawk"``, except those the plan answers by design (``squawk.review`` lists them with the reason).
-
-    WHY: the mistakes that cause downtime are visible in the plan before it runs (a backfill with no dual write,
-    a column dropped while a live version still reads it, an unbatched backfill, a rename in place), and a
-    finding costs nothing while an outage costs users. Each rule is one function with an id, a severity and a
-    help line (squawk's shape); squawk itself reads the SQL, which labkit's rules do not duplicate. It returns
-    findings rather than raising, so a notebook can show all of them; the runner refuses only the blocking ones.
-    """
-    findings, engine = _labkit_findings(plan, table)
-    # squawk reads the plan's SQL, which a plan that is refused, or has a step that does not fit, does not have
-    if engine == "postgresql" and not any(RULES[f.rule].blocks or f.rule == "step-does-not-fit" for f in findings):
-        from ..db import DbTable
-        from . import squawk
-
-        assert isinstance(table, DbTable)
-        findings += [r.finding for r in squawk.review(plan, table, findings) if r.expected is None]
-    order = {s.name: i for i, s in enumerate(plan.steps)}
-    return sorted(findings, key=lambda f: (order.get(f.step or "", -1), f.source != "labkit", f.rule))
-
-
 def preflight(plan: MigrationPlan, table: TableLike) -> list[Finding]:
     """The findings that make the runner refuse ``plan`` on ``table`` before any change (labkit's rules that
     block: squawk's findings never stop a run)."""
-    return [f for f in _labkit_findings(plan, table)[0] if RULES[f.rule].blocks]
+    return [f for f in labkit_findings(plan, table)[0] if RULES[f.rule].blocks]
 
 
-__all__ = ["RULES", "Finding", "Rule", "Severity", "preflight", "validate_migration_safety"]
+__all__ = ["RULES", "Finding", "Rule", "Severity", "labkit_findings", "preflight"]

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LabkitError
+from ..plan_sql import plan_sql
 from ..steps import AddConstraint, DropColumn, DropNotNull, RenameColumnInPlace, Step
 from .finding import Finding
 
@@ -205,8 +206,6 @@ def review(plan: MigrationPlan, table: DbTable, labkit_findings: Sequence[Findin
     """squawk over the SQL of ``plan`` on ``table`` (PostgreSQL), each finding with the statement and step it
     points at and, where the plan answers it by design, the reason. ``labkit_findings``: labkit's own findings for
     the plan, so that an answer that rests on a labkit rule is not given where that rule fired."""
-    from ..plan_sql import plan_sql
-
     if table.db.dialect.name != "postgresql":
         raise ValueError(f"squawk lints PostgreSQL; this table is on {table.db.dialect.name}")
     script = plan_sql(plan, table)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .._common import SQL, check_definition
 from ..operations import MemoryRun, SqlRun, memory_apply, memory_check, sql_check, sql_statements
 from .base import Step
+from .drop_column import DropColumn
 
 if TYPE_CHECKING:
     from ..safety.walk import PlanWalk
@@ -34,8 +35,6 @@ class AddColumn(Step):
             check_definition(clause, kind="column constraint")
 
     def reverse(self) -> Step:
-        from .drop_column import DropColumn
-
         return DropColumn(self.table, self.column, label=f"undo_{self.name}")
 
     def fit(self, columns: list[str]) -> list[str]:

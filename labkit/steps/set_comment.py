@@ -17,7 +17,7 @@ from ..operations import MemoryRun, SqlRun, memory_check, sql_check, sql_stateme
 from .base import Step
 
 if TYPE_CHECKING:
-    from ..table import TableLike
+    pass
 
 
 @dataclass(frozen=True, repr=False)
@@ -72,23 +72,3 @@ def _sql(step: SetColumnComment, run: SqlRun) -> list[str]:
     d = run.dialect
     target = f"{run.table.ref}.{d.quote(step.column)}"
     return [f"COMMENT ON COLUMN {target} IS {d.literal(step.comment)}"]
-
-
-def current_comment(table: TableLike, column: str) -> str | None:
-    """The comment ``column`` has now, read from PostgreSQL's catalog (refused elsewhere, before any change)."""
-    from ..db import DbTable
-    from ..errors import ColumnNotFoundError, StepDoesNotFitError
-
-    engine = table.db.dialect.name if isinstance(table, DbTable) else "memory"
-    if not isinstance(table, DbTable) or engine != "postgresql":
-        where = "the in-memory table" if engine == "memory" else engine
-        raise StepDoesNotFitError(SetColumnComment.kind, table.name, f"{where} {NO_COMMENTS}")
-    rows = table.db.query(
-        "SELECT col_description(a.attrelid, a.attnum) FROM pg_attribute a "
-        "WHERE a.attrelid = %s::regclass AND a.attname = %s AND NOT a.attisdropped",
-        [table.ref, column],
-    )
-    if not rows:
-        raise ColumnNotFoundError(table.name, column, table.column_names)
-    comment = rows[0][0]
-    return None if comment is None else str(comment)
