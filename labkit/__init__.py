@@ -16,7 +16,7 @@ from .builders import (
     build_set_not_null_migration,
 )
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_orders, make_products, make_users, split_name
-from .db import Database, DbTable, TableNotFoundError
+from .db import Database, DbTable
 from .engine import connect
 from .errors import (
     ColumnExistsError,
@@ -34,17 +34,19 @@ from .errors import (
     NothingToResumeError,
     NotNullViolationError,
     PlanAlreadyExecutedError,
+    PlanFileError,
     PlanMismatchError,
     PreflightError,
     RowNotFoundError,
     SameNameError,
     StepDoesNotFitError,
+    TableNotFoundError,
 )
 from .notebook import notebook_setup
 from .observe import SnapshotRecorder
 from .plan import MigrationPlan
 from .plan_sql import PlanSql, SqlUnit, plan_sql, plan_sql_on_engines
-from .planfile import PlanFileError, load_plan, save_plan
+from .planfile import load_plan, save_plan
 from .progress import TerminalProgress, progress_bar
 from .runner import Event, MigrationResult, MigrationRunner
 from .safety import RULES, Finding

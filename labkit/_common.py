@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import InvalidBatchSizeError, InvalidNameError, SameNameError
+from .errors import InvalidArgumentError, InvalidBatchSizeError, InvalidNameError, SameNameError
 from .sqltext import tokens
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -34,7 +34,7 @@ def check_name(name: object, *, kind: str = "column") -> str:
 def check_ratios(read_ratio: float, insert_ratio: float) -> None:
     """The mix of app requests: fractions of reads and inserts (the rest are updates)."""
     if not (0 <= read_ratio <= 1 and 0 <= insert_ratio <= 1 and read_ratio + insert_ratio <= 1):
-        raise ValueError("read_ratio and insert_ratio must be fractions that add up to at most 1")
+        raise InvalidArgumentError("read_ratio and insert_ratio must be fractions that add up to at most 1")
 
 
 MAX_BATCH_SIZE = 1_000_000  # rows per batch: beyond this a "batch" holds its locks for seconds
@@ -64,9 +64,9 @@ class SQL:
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str) or not self.text.strip():
-            raise ValueError("SQL() needs a non-empty expression")
+            raise InvalidArgumentError("SQL() needs a non-empty expression")
         if ";" in self.text:
-            raise ValueError("SQL() takes one expression, not statements (no ';')")
+            raise InvalidArgumentError("SQL() takes one expression, not statements (no ';')")
 
 
 SqlByDialect = str | tuple[tuple[str, str], ...] | None  # one expression, or (dialect, expression) pairs

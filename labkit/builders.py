@@ -10,7 +10,7 @@ from .apps import AppVersion
 from .copy_column import ColumnCopy, column_copy, short_name
 from .db import DbTable
 from .engine import backend_for
-from .errors import ColumnExistsError, ColumnNotFoundError, StepDoesNotFitError
+from .errors import ColumnExistsError, ColumnNotFoundError, InvalidArgumentError, StepDoesNotFitError
 from .plan import MigrationPlan
 from .steps import (
     AddColumn,
@@ -104,7 +104,7 @@ def build_add_column_migration(
     sql = sql_by_dialect(backfill_sql)
     if source is None:
         if len(data) != 1:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"say which column {column!r} is computed from: source= one of {', '.join(data)} "
                 "(the dual write fires when the app writes it)"
             )
@@ -164,7 +164,7 @@ def build_rename_column_migration(
     """
     check_batch_size(batch_size)
     if approach not in ("copy", "view"):
-        raise ValueError(f"approach must be 'copy' or 'view', got {approach!r}")
+        raise InvalidArgumentError(f"approach must be 'copy' or 'view', got {approach!r}")
     if approach == "view":
         return _rename_through_view(table, old, new)
     name = f"rename {table.name}.{old} to {new}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from . import sqltext
+from .errors import ColumnNotFoundError
 
 ConstraintKind = Literal["primary_key", "unique", "check", "foreign_key", "exclusion"]
 
@@ -112,7 +113,7 @@ class TableCatalog:
         for c in self.columns:
             if c.name == name:
                 return c
-        raise KeyError(f"{self.table} has no column {name!r} (columns: {', '.join(self.column_names)})")
+        raise ColumnNotFoundError(self.table, name, self.column_names)
 
     def about(self, name: str) -> ColumnProperties:
         """What involves column ``name``: constraints, indexes, incoming foreign keys, views, triggers."""

@@ -24,7 +24,7 @@ from typing import NoReturn
 from . import lifecycle
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_users
-from .errors import LabkitError
+from .errors import InvalidArgumentError, LabkitError
 from .plan import MigrationPlan
 from .progress import TerminalProgress
 from .runner import MigrationRunner
@@ -98,7 +98,7 @@ def sql_main(argv: Sequence[str]) -> int:
     args = _sql_parser().parse_args(argv)
     try:
         if args.rows < 0:
-            raise ValueError(f"--rows must be >= 0, got {args.rows}")
+            raise InvalidArgumentError(f"--rows must be >= 0, got {args.rows}")
         with contextlib.ExitStack() as stack:
             if args.db is None:
                 scratch = stack.enter_context(tempfile.TemporaryDirectory())
@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     try:
         if args.rows < 0:
-            raise ValueError(f"--rows must be >= 0, got {args.rows}")
+            raise InvalidArgumentError(f"--rows must be >= 0, got {args.rows}")
         table = make_users(args.rows, seed=args.seed)
         plan = _build(args.migration, table, args.batch_size)
         MigrationRunner(table, fail_at=args.fail_at).check(plan)  # refuse a bad --fail-at before printing

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
+from .errors import InvalidArgumentError
 from .table import Table
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ _DOMAINS = ["example.com", "mail.org", "corp.net", "lab.io"]
 def make_users(rows: int = 10, *, seed: int = 0) -> Table:
     """A ``users`` table with ``name`` and ``email``, ``rows`` rows long."""
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
-        raise ValueError(f"rows must be a whole number >= 0, got {rows!r}")
+        raise InvalidArgumentError(f"rows must be a whole number >= 0, got {rows!r}")
     rng = random.Random(seed)
     firsts = [rng.choice(_FIRST) for _ in range(rows)]
     lasts = [rng.choice(_LAST) for _ in range(rows)]
@@ -44,7 +45,7 @@ def email_domain(row: dict[str, Any]) -> str | None:
 def make_products(rows: int = 10, *, seed: int = 0) -> Table:
     """A ``products`` table with ``title`` and ``price_cents`` (an integer), ``rows`` rows long."""
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
-        raise ValueError(f"rows must be a whole number >= 0, got {rows!r}")
+        raise InvalidArgumentError(f"rows must be a whole number >= 0, got {rows!r}")
     rng = random.Random(seed)
     kinds = ["mug", "lamp", "chair", "desk", "pen", "book"]
     titles = [f"{rng.choice(kinds)} #{i}" for i in range(1, rows + 1)]
@@ -115,7 +116,7 @@ def make_orders(db: Database, rows: int = 20) -> DbTable:
     ``note`` has a column CHECK and an index (what SQLite can copy), ``touched`` is kept by a user trigger.
     """
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
-        raise ValueError(f"rows must be a whole number >= 0, got {rows!r}")
+        raise InvalidArgumentError(f"rows must be a whole number >= 0, got {rows!r}")
     if db.dialect.name == "postgresql":
         db.execute(_ORDERS_POSTGRES)
     else:

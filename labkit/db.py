@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import keys, state
 from ._common import check_name
-from .errors import ColumnNotFoundError, InvalidNameError, LabkitError, RowNotFoundError
+from .errors import ColumnNotFoundError, InvalidNameError, RowNotFoundError, TableNotFoundError
 from .table import Table, TableSnapshot
 
 if TYPE_CHECKING:
@@ -22,19 +22,6 @@ if TYPE_CHECKING:
 
     from .backends.base import Dialect
     from .catalog import TableCatalog
-
-
-class TableNotFoundError(LabkitError, KeyError):
-    """A table the database does not have."""
-
-    def __init__(self, table: str, tables: Sequence[str] = ()) -> None:
-        self.table = table
-        self.tables = tuple(tables)
-        listed = f" (tables: {', '.join(self.tables)})" if self.tables else ""
-        super().__init__(f"table {table!r} does not exist{listed}")
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class Database:

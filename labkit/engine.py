@@ -16,6 +16,7 @@ from .backends.postgresql import PostgresDialect
 from .backends.sql import SQLBackend
 from .backends.sqlite import SQLiteDialect
 from .db import Database, DbTable
+from .errors import InvalidArgumentError
 from .table import Table, TableLike
 
 
@@ -51,7 +52,7 @@ def connect(url: str, *, lock_timeout_ms: int | None = None, max_attempts: int |
     for prefix, make in DIALECTS.items():
         if url.startswith(prefix):
             return Database(url, make(url, options))
-    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://...")
+    raise InvalidArgumentError(f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://...")
 
 
 def backend_for(table: TableLike) -> Backend:

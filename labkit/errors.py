@@ -1,8 +1,10 @@
-"""Typed errors: one base class, one subclass per kind of failure, facts in fields.
+"""Typed errors: every exception labkit raises on purpose, one class per kind, facts in fields.
 
-Every error is raised *before* anything changes, unless it says otherwise: ``InjectedFault`` is raised while
-a plan runs (the runner turns it, like any error of a step, into a rollback), ``RollbackRequested`` starts
-the undo of a cut-off run, and ``IrreversibleStepError`` can also come from an undo (``rollback_failed``).
+Two bases say what a caller most needs to know: ``RefusedError`` -- refused before any change, so nothing changed
+and the same call with the input fixed will run -- and ``FailedError`` -- something failed while a plan ran
+(an injected fault, a lost connection, a step that cannot be undone), so the result says what state it left.
+Each class also derives from the built-in exception it refines (``ValueError``, ``KeyError``, ``RuntimeError``),
+so ``except ValueError`` keeps working. The same refusal is always the same class.
 """
 
 from __future__ import annotations
@@ -15,7 +17,19 @@ class LabkitError(Exception):
     """Base class of every error labkit raises on purpose."""
 
 
-class InvalidNameError(LabkitError, ValueError):
+class RefusedError(LabkitError):
+    """Refused before any change: nothing changed."""
+
+
+class FailedError(LabkitError):
+    """Failed while a plan ran: the run's result (or the error's fields) says what it left."""
+
+
+class InvalidArgumentError(RefusedError, ValueError):
+    """An argument labkit cannot use (a count, an option, a URL, a ratio), named in the message."""
+
+
+class InvalidNameError(RefusedError, ValueError):
     """A table or column name that is empty, not a plain identifier, or reserved."""
 
     def __init__(self, name: object, *, kind: str = "column", reason: str = "") -> None:
@@ -25,7 +39,7 @@ class InvalidNameError(LabkitError, ValueError):
         super().__init__(f"invalid {kind} name {name!r}: {self.reason}")
 
 
-class ColumnNotFoundError(LabkitError, KeyError):
+class ColumnNotFoundError(RefusedError, KeyError):
     """A column that the table does not have."""
 
     def __init__(self, table: str, column: str, columns: Sequence[str] = ()) -> None:
@@ -39,7 +53,7 @@ class ColumnNotFoundError(LabkitError, KeyError):
         return str(self.args[0])
 
 
-class ColumnExistsError(LabkitError, ValueError):
+class ColumnExistsError(RefusedError, ValueError):
     """Adding or renaming to a column name that is already taken."""
 
     def __init__(self, table: str, column: str) -> None:
@@ -48,7 +62,7 @@ class ColumnExistsError(LabkitError, ValueError):
         super().__init__(f"column {column!r} already exists on table {table!r}")
 
 
-class SameNameError(LabkitError, ValueError):
+class SameNameError(RefusedError, ValueError):
     """Renaming a column to the name it already has (every rename checks it in ``_common.check_rename``)."""
 
     def __init__(self, table: str, column: str) -> None:
@@ -57,7 +71,7 @@ class SameNameError(LabkitError, ValueError):
         super().__init__(f"cannot rename column {column!r} on table {table!r} to itself")
 
 
-class RowNotFoundError(LabkitError, KeyError):
+class RowNotFoundError(RefusedError, KeyError):
     """A row id that the table does not hold."""
 
     def __init__(self, table: str, row_id: object) -> None:
@@ -69,7 +83,7 @@ class RowNotFoundError(LabkitError, KeyError):
         return str(self.args[0])
 
 
-class NotNullViolationError(LabkitError, ValueError):
+class NotNullViolationError(RefusedError, ValueError):
     """A NOT NULL column that would hold NULL (None)."""
 
     def __init__(self, table: str, column: str) -> None:
@@ -78,7 +92,7 @@ class NotNullViolationError(LabkitError, ValueError):
         super().__init__(f"column {column!r} on table {table!r} is NOT NULL and has no value or default")
 
 
-class InvalidBatchSizeError(LabkitError, ValueError):
+class InvalidBatchSizeError(RefusedError, ValueError):
     """A batch size that is not a positive integer."""
 
     def __init__(self, batch_size: object, reason: str = "a positive integer") -> None:
@@ -86,7 +100,7 @@ class InvalidBatchSizeError(LabkitError, ValueError):
         super().__init__(f"batch_size must be {reason}, got {batch_size!r}")
 
 
-class InvalidPlanError(LabkitError, ValueError):
+class InvalidPlanError(RefusedError, ValueError):
     """A plan that is malformed as data (no steps, duplicate step names, unknown app version ...)."""
 
     def __init__(self, plan: str, reason: str) -> None:
@@ -95,7 +109,7 @@ class InvalidPlanError(LabkitError, ValueError):
         super().__init__(f"plan {plan!r} is invalid: {reason}")
 
 
-class StepDoesNotFitError(LabkitError, ValueError):
+class StepDoesNotFitError(RefusedError, ValueError):
     """A step that cannot run on this table in the state the earlier steps leave it in."""
 
     def __init__(self, step: str, table: str, reason: str) -> None:
@@ -105,7 +119,7 @@ class StepDoesNotFitError(LabkitError, ValueError):
         super().__init__(f"step {step!r} does not fit table {table!r}: {reason}")
 
 
-class StepNotFoundError(LabkitError, KeyError):
+class StepNotFoundError(RefusedError, KeyError):
     """A step name that is not in the plan (or no plan has run yet)."""
 
     def __init__(self, step: str, steps: str) -> None:
@@ -117,7 +131,7 @@ class StepNotFoundError(LabkitError, KeyError):
         return str(self.args[0])
 
 
-class PlanAlreadyExecutedError(LabkitError, RuntimeError):
+class PlanAlreadyExecutedError(RefusedError, RuntimeError):
     """A runner that has already executed a plan (a runner keeps one run's history and progress)."""
 
     def __init__(self, plan: str) -> None:
@@ -125,7 +139,7 @@ class PlanAlreadyExecutedError(LabkitError, RuntimeError):
         super().__init__(f"this runner already executed plan {plan!r}; create a new MigrationRunner")
 
 
-class InvalidFaultError(LabkitError, ValueError):
+class InvalidFaultError(RefusedError, ValueError):
     """A ``fail_at`` value that names no step, or a batch that will not exist."""
 
     def __init__(self, fail_at: object, reason: str) -> None:
@@ -134,7 +148,7 @@ class InvalidFaultError(LabkitError, ValueError):
         super().__init__(f"invalid fail_at {fail_at!r}: {reason}")
 
 
-class IrreversibleStepError(LabkitError, RuntimeError):
+class IrreversibleStepError(FailedError, RuntimeError):
     """A step that has no reverse (data it removed cannot be brought back)."""
 
     def __init__(self, step: str, reason: str) -> None:
@@ -143,7 +157,7 @@ class IrreversibleStepError(LabkitError, RuntimeError):
         super().__init__(f"step {step!r} is not reversible: {reason}")
 
 
-class InjectedFault(LabkitError, RuntimeError):
+class InjectedFault(FailedError, RuntimeError):
     """The failure a learner asked for with ``fail_at``."""
 
     def __init__(self, point: str, batch: int | None = None) -> None:
@@ -153,7 +167,7 @@ class InjectedFault(LabkitError, RuntimeError):
         super().__init__(f"injected fault at {where}")
 
 
-class RollbackRequested(LabkitError, RuntimeError):
+class RollbackRequested(FailedError, RuntimeError):
     """Raised inside the runner when a cut-off run is resumed with ``resume="rollback"``."""
 
     def __init__(self, plan: str) -> None:
@@ -161,7 +175,7 @@ class RollbackRequested(LabkitError, RuntimeError):
         super().__init__(f"rollback of the cut-off run of plan {plan!r} was requested")
 
 
-class MigrationLockedError(LabkitError, RuntimeError):
+class MigrationLockedError(RefusedError, RuntimeError):
     """Another runner is executing a migration on the same table right now."""
 
     def __init__(self, table: str, holder: str = "another runner") -> None:
@@ -170,7 +184,7 @@ class MigrationLockedError(LabkitError, RuntimeError):
         super().__init__(f"a migration of table {table!r} is already running ({holder}); refusing to interleave")
 
 
-class PlanMismatchError(LabkitError, RuntimeError):
+class PlanMismatchError(RefusedError, RuntimeError):
     """A cut-off run of a plan with the same name but different steps is recorded in the database."""
 
     def __init__(self, plan: str, step: str | None = None) -> None:
@@ -185,7 +199,7 @@ class PlanMismatchError(LabkitError, RuntimeError):
         )
 
 
-class PreflightError(LabkitError, RuntimeError):
+class PreflightError(RefusedError, RuntimeError):
     """The plan cannot succeed on this table (the safety checks' blocking errors): refused before any change."""
 
     def __init__(self, plan: str, findings: Sequence[Any]) -> None:
@@ -195,7 +209,7 @@ class PreflightError(LabkitError, RuntimeError):
         super().__init__(f"plan {plan!r} was refused before any change:\n{lines}")
 
 
-class DatabaseUnavailableError(LabkitError, RuntimeError):
+class DatabaseUnavailableError(RefusedError, RuntimeError):
     """A database (e.g. the embedded PostgreSQL server) could not be started or reached."""
 
     def __init__(self, what: str, reason: str) -> None:
@@ -204,7 +218,7 @@ class DatabaseUnavailableError(LabkitError, RuntimeError):
         super().__init__(f"{what} is not available: {reason}")
 
 
-class NothingToResumeError(LabkitError, RuntimeError):
+class NothingToResumeError(RefusedError, RuntimeError):
     """``resume="rollback"`` was asked for, but no cut-off run of the plan is recorded."""
 
     def __init__(self, plan: str) -> None:
@@ -212,7 +226,7 @@ class NothingToResumeError(LabkitError, RuntimeError):
         super().__init__(f"no cut-off run of plan {plan!r} is recorded here, so there is nothing to roll back")
 
 
-class ConnectionLostError(LabkitError, RuntimeError):
+class ConnectionLostError(FailedError, RuntimeError):
     """The connection to the database was lost mid-run (terminated, the server restarted, the network went).
 
     Nothing can be undone over a dead connection, and nothing needs to be: every change committed with its
@@ -232,3 +246,46 @@ class ConnectionLostError(LabkitError, RuntimeError):
             "MigrationRunner(table).execute_plan(plan) resumes it, "
             "MigrationRunner(table, resume='rollback').execute_plan(plan) undoes it"
         )
+
+
+class TableNotFoundError(RefusedError, KeyError):
+    """A table the database does not have."""
+
+    def __init__(self, table: str, tables: Sequence[str] = ()) -> None:
+        self.table = table
+        self.tables = tuple(tables)
+        listed = f" (tables: {', '.join(self.tables)})" if self.tables else ""
+        super().__init__(f"table {table!r} does not exist{listed}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class PlanFileError(RefusedError, ValueError):
+    """A plan that cannot be written to a file, or a file that is not a valid plan; ``where`` names the field."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class ExportError(RefusedError, ValueError):
+    """A plan an exporter cannot write as revisions (the reason says what to change)."""
+
+
+class SquawkUnavailableError(RefusedError):
+    """The squawk binary cannot be found or run."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"squawk cannot run: {why}. It comes with labkit's dependencies: pip install squawk-cli")
+
+
+class CommandRefusedError(RefusedError):
+    """A lifecycle command (``labkit start`` / ``complete`` / ``rollback``) that cannot run as asked; nothing
+    changed (exit 3)."""
+
+
+class NotImplementedHere(LabkitError):
+    """The default of every generic function of ``labkit.operations``: no implementation is registered for this
+    step on this engine (backends turn it into ``StepDoesNotFitError`` before a run)."""

@@ -22,16 +22,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import IrreversibleStepError, LabkitError
+from .errors import ExportError, IrreversibleStepError
 from .plan_sql import PlanSql, SqlUnit, phase_sql, rollback_sql
 
 if TYPE_CHECKING:
     from .db import DbTable
     from .plan import MigrationPlan
-
-
-class ExportError(LabkitError, ValueError):
-    """A plan this exporter cannot write as revisions (the reason says what to change)."""
 
 
 def _revision_id(plan: MigrationPlan, part: str) -> str:
@@ -170,4 +166,4 @@ def write_alembic(plan: MigrationPlan, table: DbTable, directory: str | Path, *,
     return paths
 
 
-__all__ = ["ExportError", "SqlUnit", "alembic_revisions", "write_alembic"]
+__all__ = ["SqlUnit", "alembic_revisions", "write_alembic"]

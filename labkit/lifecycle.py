@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 from . import state
 from .db import Database, DbTable
 from .engine import connect
-from .errors import LabkitError
+from .errors import CommandRefusedError, LabkitError
 from .plan import MigrationPlan
 from .planfile import load_plan, plan_from_dict
 from .progress import TerminalProgress
@@ -45,10 +45,6 @@ COMMANDS = ("start", "complete", "rollback", "status")
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
         self.exit(EX_USAGE, f"labkit: error: {message}\n")
-
-
-class Refused(Exception):
-    """The command cannot run as asked; nothing changed (exit 3)."""
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
@@ -98,13 +94,15 @@ def _started_plan(db: Database, table: str | None, plan_path: str | None) -> tup
     rows = _under_way(db, table)
     if not rows:
         where = f" on table {table!r}" if table else ""
-        raise Refused(f"no plan is under way{where} in {db.dialect.display}: start one with labkit start PLAN")
+        raise CommandRefusedError(
+            f"no plan is under way{where} in {db.dialect.display}: start one with labkit start PLAN"
+        )
     if len(rows) > 1:
         listed = ", ".join(f"{m['table_name']} ({m['plan']!r})" for m in rows)
-        raise Refused(f"several plans are under way ({listed}): say which with --table")
+        raise CommandRefusedError(f"several plans are under way ({listed}): say which with --table")
     row = rows[0]
     if not row.get("plan_json"):
-        raise Refused(f"plan {row['plan']!r} was started from Python, not from a file: give its plan file")
+        raise CommandRefusedError(f"plan {row['plan']!r} was started from Python, not from a file: give its plan file")
     return plan_from_dict(json.loads(row["plan_json"])), db.table(row["table_name"])
 
 
@@ -150,7 +148,7 @@ def _start(args: argparse.Namespace, db: Database) -> int:
             print(str(f), file=sys.stderr)
         errors = [f for f in findings if f.severity == "error"]
         if errors:
-            raise Refused(f"{len(errors)} safety error(s) above: nothing changed")
+            raise CommandRefusedError(f"{len(errors)} safety error(s) above: nothing changed")
     runner = MigrationRunner(table, observers=[TerminalProgress()], until_phase="contract")
     return _report(_run(runner, plan), "start", args, table, plan)
 
@@ -158,7 +156,7 @@ def _start(args: argparse.Namespace, db: Database) -> int:
 def _complete(args: argparse.Namespace, db: Database) -> int:
     plan, table = _started_plan(db, args.table, args.plan)
     if not _under_way(db, table.qualified):
-        raise Refused(f"plan {plan.name!r} is not under way on {table.qualified}: start it first")
+        raise CommandRefusedError(f"plan {plan.name!r} is not under way on {table.qualified}: start it first")
     runner = MigrationRunner(table, observers=[TerminalProgress()])
     return _report(_run(runner, plan), "complete", args, table, plan)
 
@@ -203,7 +201,7 @@ def main(command: str, argv: Sequence[str]) -> int:
     try:
         with connect(args.db) as db:
             return {"start": _start, "complete": _complete, "rollback": _rollback, "status": _status}[command](args, db)
-    except Refused as exc:
+    except CommandRefusedError as exc:
         print(f"labkit: refused: {exc}", file=sys.stderr)
         return EX_REFUSED
     except LabkitError as exc:

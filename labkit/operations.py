@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import StepDoesNotFitError
+from .errors import NotImplementedHere, StepDoesNotFitError
 
 if TYPE_CHECKING:
     from .apps import AppVersion
@@ -78,10 +78,6 @@ class SqlRun(Protocol):
 
 
 # ---------------------------------------------------------------- the generic functions operations register on
-
-
-class NotImplementedHere(Exception):
-    """Raised by the default of every generic function: no implementation is registered for this step."""
 
 
 @singledispatch

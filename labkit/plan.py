@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .apps import AppVersion
-from .errors import InvalidPlanError
+from .errors import InvalidPlanError, StepNotFoundError
 from .steps import Step
 
 
@@ -67,7 +67,7 @@ class MigrationPlan:
         for s in self.steps:
             if s.name == name:
                 return s
-        raise KeyError(name)
+        raise StepNotFoundError(name, ", ".join(s.name for s in self.steps))
 
     def app(self, name: str) -> AppVersion:
         for a in self.apps:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .backends.base import Resume, Status
 from .backends.sql import SQLBackend
 from .catalog import ColumnInfo, TableCatalog
+from .errors import InvalidArgumentError, StepNotFoundError
 from .operations import sql_batch
 from .plan import MigrationPlan
 from .runner import Event, MigrationRunner
@@ -105,7 +106,7 @@ class PlanSql:
     def unit(self, step: str) -> SqlUnit:
         found = [u for u in self.units if u.step == step]
         if not found:
-            raise KeyError(f"no SQL unit for step {step!r}; steps: {[u.step for u in self.units if u.step]}")
+            raise StepNotFoundError(step, ", ".join(u.step for u in self.units if u.step))
         return found[-1] if len(found) == 1 else next(u for u in found if u.title.startswith("step"))
 
     def executed(self, batches: dict[str, int] | None = None) -> list[str]:
@@ -134,7 +135,7 @@ class PlanSql:
         end, with that step)."""
         steps = [u.step for u in self.units if u.step]
         if step not in steps:
-            raise KeyError(f"no SQL unit for step {step!r}; steps: {steps}")
+            raise StepNotFoundError(step, ", ".join(steps))
         note = "it binds the batch's first and last key" + (" ($1, $2)" if self.engine == "postgresql" else " (?, ?)")
         owner = steps[0]
         mine = [f"-- session: {s}" for s in self.session] if step == owner else []
@@ -378,8 +379,8 @@ def plan_sql_on_engines(
         for label, url in urls.items():
             db = stack.enter_context(connect(url))
             if table.name in db.tables():
-                raise ValueError(f"{label} already has a table {table.name!r}: plan_sql_on_engines works on a copy "
-                                 "of its own and will not touch it")  # fmt: skip
+                raise InvalidArgumentError(f"{label} already has a table {table.name!r}: plan_sql_on_engines works "
+                                           "on a copy of its own and will not touch it")  # fmt: skip
             copy = db.import_table(table)
             try:
                 out[label] = plan_sql(plan if isinstance(plan, MigrationPlan) else plan(copy), copy)
@@ -446,7 +447,7 @@ def runnable_sql(plan: MigrationPlan, table: DbTable, part: Literal["all", "star
     for unit in sql.units:
         if unit.batch is not None:
             if d.name != "postgresql":
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"{d.name} has no loops in SQL for step {unit.step!r}'s batches: run the plan with labkit start, "
                     "or export it to Alembic (labkit export alembic)"
                 )
@@ -464,7 +465,9 @@ def _procedure(plan: MigrationPlan, table: DbTable, unit: SqlUnit) -> list[str]:
     boundaries are ``Keyset``'s own statements (the ones labkit's runner runs), executed with the loop's variables."""
     d = table.db.dialect
     if len(table.key) != 1:
-        raise ValueError(f"{table.qualified} has a key of {len(table.key)} columns: the loop batches over one, for now")
+        raise InvalidArgumentError(
+            f"{table.qualified} has a key of {len(table.key)} columns: the loop batches over one, for now"
+        )
     ks = table.keyset()
     key_type = table.catalog().column(table.key[0]).type
     step = plan.step(unit.step or "")

@@ -34,21 +34,12 @@ from typing import Any, Union
 
 from ._common import SQL
 from .apps import AppVersion
-from .errors import LabkitError
+from .errors import LabkitError, PlanFileError
 from .plan import MigrationPlan
 from .steps import Step
 
 FORMAT = "labkit_plan"
 VERSION = 1
-
-
-class PlanFileError(LabkitError, ValueError):
-    """A plan that cannot be written to a file, or a file that is not a valid plan; ``where`` names the field."""
-
-    def __init__(self, where: str, reason: str) -> None:
-        self.where = where
-        self.reason = reason
-        super().__init__(f"{where}: {reason}" if where else reason)
 
 
 def operations() -> dict[str, type[Step]]:

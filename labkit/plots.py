@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from .errors import InvalidArgumentError
 from .runner import ROLLBACK_KINDS, Event
 from .traffic import TrafficReport
 
@@ -60,7 +61,7 @@ def failure_ticks(history: Sequence[Event]) -> list[int]:
 def _root(ax: Axes) -> Figure:
     fig = ax.get_figure(root=True)
     if not isinstance(fig, Figure):
-        raise ValueError("the axes belong to no figure")
+        raise InvalidArgumentError("the axes belong to no figure")
     return fig
 
 

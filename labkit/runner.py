@@ -13,6 +13,7 @@ from .engine import backend_for
 from .errors import (
     ConnectionLostError,
     InjectedFault,
+    InvalidArgumentError,
     NothingToResumeError,
     PlanAlreadyExecutedError,
     PreflightError,
@@ -176,9 +177,9 @@ class MigrationRunner:
         which. A runner runs one plan once: its history and progress are that run's.
         """
         if resume not in ("continue", "rollback"):
-            raise ValueError(f"resume must be 'continue' or 'rollback', got {resume!r}")
+            raise InvalidArgumentError(f"resume must be 'continue' or 'rollback', got {resume!r}")
         if until_phase is not None and until_phase not in PHASES:
-            raise ValueError(f"until_phase must be one of {', '.join(PHASES)}, got {until_phase!r}")
+            raise InvalidArgumentError(f"until_phase must be one of {', '.join(PHASES)}, got {until_phase!r}")
         self.until_phase = until_phase
         self._stop_requested = threading.Event()
         self.table = table

@@ -12,6 +12,7 @@ from ._common import check_name, check_rename
 from .errors import (
     ColumnExistsError,
     ColumnNotFoundError,
+    InvalidArgumentError,
     InvalidNameError,
     NotNullViolationError,
     RowNotFoundError,
@@ -105,7 +106,7 @@ class Table:
         table = cls(name, list(columns))
         lengths = {len(v) for v in columns.values()}
         if len(lengths) > 1:
-            raise ValueError(f"columns must have the same length, got lengths {sorted(lengths)}")
+            raise InvalidArgumentError(f"columns must have the same length, got lengths {sorted(lengths)}")
         n = lengths.pop() if lengths else 0
         table._cols = {c: list(v) for c, v in columns.items()}
         table._ids.extend(range(1, n + 1))
@@ -287,7 +288,7 @@ class Table:
     def add_trigger(self, trigger: DualWriteTrigger) -> None:
         self._check_columns([trigger.source, trigger.target])
         if trigger in self._triggers:
-            raise ValueError(f"trigger {trigger} is already installed")
+            raise InvalidArgumentError(f"trigger {trigger} is already installed")
         self._triggers.append(trigger)
 
     def remove_trigger(self, trigger: DualWriteTrigger) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ._common import check_ratios
 from .apps import AppVersion
 from .engine import backend_for
+from .errors import InvalidArgumentError
 from .ledger import WriteLedger
 from .plan import MigrationPlan
 from .runner import Event, MigrationResult, MigrationRunner, Observer
@@ -117,10 +118,10 @@ class TrafficSimulator:
         rollout_ticks: int = 5,
     ) -> None:
         if requests_per_tick < 0:
-            raise ValueError("requests_per_tick must be >= 0")
+            raise InvalidArgumentError("requests_per_tick must be >= 0")
         check_ratios(read_ratio, insert_ratio)
         if rollout_ticks < 1:
-            raise ValueError("rollout_ticks must be >= 1")
+            raise InvalidArgumentError("rollout_ticks must be >= 1")
         self.table: TableLike = table
         self.backend = backend_for(table)
         self.rng = random.Random(seed)
@@ -133,11 +134,13 @@ class TrafficSimulator:
         self.apps = {a.name: a for a in plan.apps} or {"app": AppVersion("app", self.originals, self.originals)}
         unknown = sorted({s.deploy for s in plan.steps if s.deploy and s.deploy not in self.apps})
         if unknown:
-            raise ValueError(f"the plan deploys {', '.join(unknown)} but defines no such app version (apps=...)")
+            raise InvalidArgumentError(
+                f"the plan deploys {', '.join(unknown)} but defines no such app version (apps=...)"
+            )
         for app in self.apps.values():
             unknown = [c for c in app.columns if c not in self.meanings]
             if unknown:
-                raise ValueError(f"app {app.name} uses {', '.join(unknown)}, which the plan never fills")
+                raise InvalidArgumentError(f"app {app.name} uses {', '.join(unknown)}, which the plan never fills")
         self.ledger = WriteLedger(self.meanings, ((r["id"], {c: r[c] for c in self.originals}) for r in table.rows()))
         sample = next(iter(self.ledger.truth.values()), {})
         self.make_value = _value_maker(sample)

@@ -10,7 +10,7 @@ import ipywidgets as w
 
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .data import email_domain, make_users
-from .errors import LabkitError
+from .errors import InvalidArgumentError, LabkitError
 from .plan import MigrationPlan
 from .progress import ProgressState
 from .runner import Event
@@ -102,7 +102,7 @@ class FailurePanel:
     ) -> None:
         self.plans = dict(plans or default_plans())
         if not self.plans:
-            raise ValueError("give at least one plan")
+            raise InvalidArgumentError("give at least one plan")
         self.make_table = make_table or (lambda: make_users(40, seed=seed))
         self.seed = seed
         self.requests_per_tick = requests_per_tick

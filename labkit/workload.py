@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ._common import check_ratios
 from .apps import AppVersion
 from .db import DbTable, VersionView
+from .errors import InvalidArgumentError
 from .ledger import WriteLedger
 from .plan import MigrationPlan
 from .runner import Event
@@ -84,11 +85,11 @@ class AppWorkload:
         use_views: bool = True,
     ) -> None:
         if threads < 1:
-            raise ValueError("threads must be >= 1")
+            raise InvalidArgumentError("threads must be >= 1")
         if rate is not None and rate <= 0:
-            raise ValueError("rate must be > 0 requests per second (or None for as fast as possible)")
+            raise InvalidArgumentError("rate must be > 0 requests per second (or None for as fast as possible)")
         if open_loop and rate is None:
-            raise ValueError("open_loop needs a rate: requests are due on its schedule")
+            raise InvalidArgumentError("open_loop needs a rate: requests are due on its schedule")
         check_ratios(read_ratio, insert_ratio)
         self.url = table.db.url
         self.table_name = table.name

@@ -13,7 +13,8 @@ import pytest
 
 import labkit as lk
 from labkit.cli import main
-from labkit.export_alembic import ExportError, write_alembic
+from labkit.errors import ExportError
+from labkit.export_alembic import write_alembic
 
 
 def _reset(db: lk.Database) -> None:

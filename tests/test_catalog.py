@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labkit import sqltext
+from labkit.errors import ColumnNotFoundError
 from tests.shapes import make_orders
 
 
@@ -65,7 +66,7 @@ def test_the_catalog_prints_one_property_per_line(db):
     text = str(cat)
     assert "column amount" in text and "referenced by refunds" in text and "view eu_orders" in text
     assert len(cat.lines()) == 1 + 7 + len(cat.constraints) + len(cat.indexes) + 2 + 1 + 1
-    with pytest.raises(KeyError, match="no column 'nope'"):
+    with pytest.raises(ColumnNotFoundError, match="column 'nope' does not exist on table 'orders'"):
         cat.column("nope")
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._common import TRIGGER_PREFIX
 from ..catalog import ColumnInfo, ConstraintInfo, ConstraintKind, IndexInfo, TableCatalog, TriggerInfo, ViewInfo
+from ..errors import TableNotFoundError
 
 if TYPE_CHECKING:
     from ..db import Database
@@ -41,7 +42,7 @@ def read(db: Database, table: str, schema: str | None = None) -> TableCatalog:
         [table, schema],
     )
     if not found:
-        raise KeyError(table)
+        raise TableNotFoundError(table)
     oid, nsp = found[0]
     columns = tuple(
         ColumnInfo(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .. import sqltext
 from .._common import TRIGGER_PREFIX
 from ..catalog import ColumnInfo, ConstraintInfo, IndexInfo, TableCatalog, TriggerInfo, ViewInfo
+from ..errors import TableNotFoundError
 
 if TYPE_CHECKING:
     from ..db import Database
@@ -65,7 +66,7 @@ def _checks(table: str, create_sql: str, columns: list[str]) -> list[ConstraintI
 def read(db: Database, table: str, schema: str | None = None) -> TableCatalog:
     master = db.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table])
     if not master:
-        raise KeyError(table)
+        raise TableNotFoundError(table)
     create_sql = master[0][0] or ""
     info = db.query(f"PRAGMA table_xinfo({_q(table)})")  # cid, name, type, notnull, default, pk, hidden
     generated = _generated_columns(create_sql, [r[1] for r in info if r[6] in (2, 3)])

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .._common import TRIGGER_PREFIX
-from ..errors import DatabaseUnavailableError, InvalidNameError
+from ..errors import DatabaseUnavailableError, InvalidArgumentError, InvalidNameError
 from . import catalog_postgresql
 from .base import sql_literal
 
@@ -50,10 +50,12 @@ class PostgresDialect:
         seed: int | None = None,
     ) -> None:
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-            raise ValueError(f"max_attempts must be a whole number >= 1, got {max_attempts!r}")
+            raise InvalidArgumentError(f"max_attempts must be a whole number >= 1, got {max_attempts!r}")
         self.max_attempts = max_attempts
         if isinstance(lock_timeout_ms, bool) or not isinstance(lock_timeout_ms, int) or lock_timeout_ms < 0:
-            raise ValueError(f"lock_timeout_ms must be a whole number of milliseconds >= 0, got {lock_timeout_ms!r}")
+            raise InvalidArgumentError(
+                f"lock_timeout_ms must be a whole number of milliseconds >= 0, got {lock_timeout_ms!r}"
+            )
         self.url = url
         self.display = re.sub(r"//([^:@/]+):[^@/]*@", r"//\1:***@", url)  # never print a password
         self.lock_timeout_ms = lock_timeout_ms

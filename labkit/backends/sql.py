@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from .. import keys, sqltext
 from .._common import check_name
-from ..errors import MigrationLockedError, PlanMismatchError
+from ..errors import MigrationLockedError, PlanFileError, PlanMismatchError
 from ..operations import require, sql_batch, sql_check, sql_statements
+from ..planfile import plan_to_dict
 from ..state import RunState
 from .base import BaseBackend, EngineFacts, Resume, Status
 
@@ -90,8 +91,6 @@ def fires_on_update(catalog: TableCatalog, step: Step) -> list[str]:
 def _plan_json(plan: MigrationPlan) -> str | None:
     """The plan as a plan file, kept with its state so that a terminal can finish or undo it (``labkit complete``);
     None for a plan a file cannot carry (a Python function with no SQL twin)."""
-    from ..planfile import PlanFileError, plan_to_dict
-
     try:
         return json.dumps(plan_to_dict(plan))
     except PlanFileError:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._common import TRIGGER_PREFIX
-from ..errors import DatabaseUnavailableError, InvalidNameError
+from ..errors import DatabaseUnavailableError, InvalidArgumentError, InvalidNameError
 from . import catalog_sqlite
 from .base import sql_literal
 
@@ -71,7 +71,7 @@ class SQLiteDialect:
 
     def __init__(self, path: str) -> None:
         if not path:
-            raise ValueError("sqlite:/// needs a file path, e.g. sqlite:///lab.db")
+            raise InvalidArgumentError("sqlite:/// needs a file path, e.g. sqlite:///lab.db")
         if sqlite3.sqlite_version_info < (3, 35):
             raise DatabaseUnavailableError(
                 "SQLite", f"version {sqlite3.sqlite_version} is too old: DROP COLUMN and RETURNING need 3.35+"

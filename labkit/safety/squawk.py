@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LabkitError
+from ..errors import InvalidArgumentError, SquawkUnavailableError
 from ..plan_sql import plan_sql
 from ..steps import AddConstraint, DropColumn, DropNotNull, RenameColumnInPlace, Step
 from .finding import Finding
@@ -36,13 +36,6 @@ if TYPE_CHECKING:
     from ..plan import MigrationPlan
 
 DOCS = "https://squawkhq.com/docs/"
-
-
-class SquawkUnavailableError(LabkitError):
-    """The squawk binary cannot be found or run."""
-
-    def __init__(self, why: str) -> None:
-        super().__init__(f"squawk cannot run: {why}. It comes with labkit's dependencies: pip install squawk-cli")
 
 
 @dataclass(frozen=True)
@@ -207,7 +200,7 @@ def review(plan: MigrationPlan, table: DbTable, labkit_findings: Sequence[Findin
     points at and, where the plan answers it by design, the reason. ``labkit_findings``: labkit's own findings for
     the plan, so that an answer that rests on a labkit rule is not given where that rule fired."""
     if table.db.dialect.name != "postgresql":
-        raise ValueError(f"squawk lints PostgreSQL; this table is on {table.db.dialect.name}")
+        raise InvalidArgumentError(f"squawk lints PostgreSQL; this table is on {table.db.dialect.name}")
     script = plan_sql(plan, table)
     lines = script.lines()
     steps = {s.name: s for s in plan.steps}
