@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import labkit as lk
+from labkit import lab
 from labkit.scenarios import long_reader, run_scenario
 from labkit.steps import AddColumn, Backfill
 from labkit.workload import AppWorkload
@@ -40,7 +41,7 @@ def _fresh(db: lk.Database, rows: int) -> lk.DbTable:
     for t in ("users", "labkit_migrations"):
         if t in db.tables():
             db.drop_table(t)
-    users = db.import_table(lk.make_users(rows))
+    users = db.import_table(lab.make_users(rows))
     lk.MigrationRunner(users).execute_plan(lk.MigrationPlan("prepare", [AddColumn("users", "full_name")]))
     db.drop_table("labkit_migrations")
     # start every measurement from the same state: loaded data flushed, statistics fresh
@@ -267,7 +268,7 @@ def main() -> int:
             with tempfile.TemporaryDirectory() as tmp:
                 out["engines"]["sqlite"] = bench_engine(f"sqlite:///{tmp}/bench.db", "sqlite", args.rows)
         elif engine == "postgresql":
-            with lk.postgres_url() as url:
+            with lab.postgres_url() as url:
                 out["engines"]["postgresql"] = bench_engine(url, "postgresql", args.rows)
         else:
             ap.error(f"unknown engine {engine!r}")

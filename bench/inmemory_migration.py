@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import labkit as lk
+from labkit import lab
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -31,7 +32,7 @@ def rename(table: lk.Table, batch_size: int) -> lk.MigrationResult:
 
 def add_computed(table: lk.Table, batch_size: int) -> lk.MigrationResult:
     plan = lk.build_add_column_migration(
-        table, "email_domain", backfill=lk.email_domain, source="email", batch_size=batch_size
+        table, "email_domain", backfill=lab.email_domain, source="email", batch_size=batch_size
     )
     return lk.MigrationRunner(table).execute_plan(plan)
 
@@ -65,24 +66,24 @@ def main() -> None:
     n, bs = args.rows, args.batch_size
 
     # --- wall time (no tracing)
-    t = lk.make_users(n)
+    t = lab.make_users(n)
     rename_s = timed(lambda: rename(t, bs))
     assert t.column_names == ["id", "email", "full_name"]
-    t = lk.make_users(n)
+    t = lab.make_users(n)
     add_s = timed(lambda: add_computed(t, bs))
-    assert t.get(n)["email_domain"] == lk.email_domain(t.get(n))
+    assert t.get(n)["email_domain"] == lab.email_domain(t.get(n))
 
-    frame = lk.make_users(n).to_frame()
+    frame = lab.make_users(n).to_frame()
     pandas_copy_s = timed(lambda: frame.__setitem__("full_name", frame["name"].copy()))
     pandas_map_s = timed(
-        lambda: frame.__setitem__("email_domain", frame["email"].map(lambda e: lk.email_domain({"email": e})))
+        lambda: frame.__setitem__("email_domain", frame["email"].map(lambda e: lab.email_domain({"email": e})))
     )
 
     # --- memory (traced)
-    table_bytes, rename_peak = peak_over(lambda: lk.make_users(n), lambda tb: rename(tb, bs))
-    _, add_peak = peak_over(lambda: lk.make_users(n), lambda tb: add_computed(tb, bs))
+    table_bytes, rename_peak = peak_over(lambda: lab.make_users(n), lambda tb: rename(tb, bs))
+    _, add_peak = peak_over(lambda: lab.make_users(n), lambda tb: add_computed(tb, bs))
     frame_bytes, pandas_peak = peak_over(
-        lambda: lk.make_users(n).to_frame(), lambda f: f.__setitem__("full_name", f["name"].copy())
+        lambda: lab.make_users(n).to_frame(), lambda f: f.__setitem__("full_name", f["name"].copy())
     )
 
     results = {

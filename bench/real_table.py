@@ -28,18 +28,19 @@ import time
 from pathlib import Path
 
 import labkit as lk
+from labkit import lab
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COPY = {"postgresql": ("account_id", "payer_id"), "sqlite": ("note", "remark")}
 
 
 def load_orders(db: lk.Database, rows: int) -> lk.DbTable:
-    """``lk.make_orders``'s schema, then ``rows`` orders inserted by the database itself."""
+    """``lab.make_orders``'s schema, then ``rows`` orders inserted by the database itself."""
     for t in ("refunds", "eu_orders", "orders", "accounts", "users", "labkit_migrations"):
         if t in db.tables():
             db.drop_table(t)
     db.execute("DROP VIEW IF EXISTS eu_orders")
-    orders = lk.make_orders(db, 0)
+    orders = lab.make_orders(db, 0)
     if db.dialect.name == "postgresql":
         db.execute(
             "INSERT INTO orders (account_id, code, region, amount, note) SELECT 1 + i % 3, 'o-' || i, 'r' || i, "
@@ -61,7 +62,7 @@ def load_users(db: lk.Database, rows: int) -> lk.DbTable:
     for t in ("users", "labkit_migrations"):
         if t in db.tables():
             db.drop_table(t)
-    return db.import_table(lk.make_users(rows))
+    return db.import_table(lab.make_users(rows))
 
 
 class Writer:
@@ -145,7 +146,7 @@ def main(argv: list[str]) -> int:
             if engine == "sqlite":
                 url = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/bench.db"
             else:
-                url = stack.enter_context(lk.postgres_url())
+                url = stack.enter_context(lab.postgres_url())
             figures[engine] = bench(engine, url, args.rows)
     print(f"rename by copy, {args.rows:,} rows, one app writer (times in s, waits in ms)")
     print(f"{'engine':<11} {'plain copy':>11} {'whole copy':>11} {'ratio':>6} {'writer max':>11} "

@@ -1,8 +1,10 @@
-"""labkit: zero-downtime schema migrations, expand -> migrate -> contract, on a table you can watch."""
+"""labkit: zero-downtime schema migrations, expand -> migrate -> contract, on a table you can watch.
+
+``import labkit`` is the migration library. The course's helpers (generated tables, the traffic simulator, the
+exercises' self-checks, the Setup cell ...) are ``labkit.lab``, which this does not load."""
 
 import logging
 
-from . import exercises
 from ._common import SQL
 from .apps import AppVersion
 from .builders import (
@@ -15,7 +17,6 @@ from .builders import (
     build_rename_column_migration,
     build_set_not_null_migration,
 )
-from .data import EMAIL_DOMAIN_SQL, email_domain, make_orders, make_products, make_users, split_name
 from .db import Database, DbTable
 from .engine import connect
 from .errors import (
@@ -23,6 +24,7 @@ from .errors import (
     ColumnNotFoundError,
     ConnectionLostError,
     DatabaseUnavailableError,
+    FailedError,
     InjectedFault,
     InvalidBatchSizeError,
     InvalidFaultError,
@@ -37,20 +39,19 @@ from .errors import (
     PlanFileError,
     PlanMismatchError,
     PreflightError,
+    RefusedError,
     RowNotFoundError,
     SameNameError,
     StepDoesNotFitError,
     TableNotFoundError,
 )
-from .notebook import notebook_setup
-from .observe import SnapshotRecorder
 from .plan import MigrationPlan
-from .plan_sql import PlanSql, SqlUnit, plan_sql, plan_sql_on_engines
+from .plan_sql import plan_sql
 from .planfile import load_plan, save_plan
-from .progress import TerminalProgress, progress_bar
+from .progress import TerminalProgress
 from .runner import Event, MigrationResult, MigrationRunner
 from .safety import RULES, Finding
-from .servers import embedded_postgres, postgres_url
+from .servers import embedded_postgres
 from .steps import (
     AddColumn,
     AddConstraint,
@@ -62,6 +63,7 @@ from .steps import (
     DropIndex,
     DropNotNull,
     RenameColumnInPlace,
+    RenameInView,
     SetColumnComment,
     SetDefault,
     SetNotNull,
@@ -72,7 +74,6 @@ from .steps import (
     ValidateConstraint,
 )
 from .table import Table
-from .traffic import TrafficReport, TrafficSimulator, simulate_traffic
 from .validate import validate_migration_safety
 
 __version__ = "0.1.0"
@@ -81,7 +82,6 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
-    "EMAIL_DOMAIN_SQL",
     "RULES",
     "SQL",
     "AddColumn",
@@ -101,6 +101,7 @@ __all__ = [
     "DropIndex",
     "DropNotNull",
     "Event",
+    "FailedError",
     "Finding",
     "InjectedFault",
     "InvalidBatchSizeError",
@@ -118,16 +119,15 @@ __all__ = [
     "PlanAlreadyExecutedError",
     "PlanFileError",
     "PlanMismatchError",
-    "PlanSql",
     "PreflightError",
+    "RefusedError",
     "RenameColumnInPlace",
+    "RenameInView",
     "RowNotFoundError",
     "SameNameError",
     "SetColumnComment",
     "SetDefault",
     "SetNotNull",
-    "SnapshotRecorder",
-    "SqlUnit",
     "StartDualWrite",
     "Step",
     "StepDoesNotFitError",
@@ -136,8 +136,6 @@ __all__ = [
     "Table",
     "TableNotFoundError",
     "TerminalProgress",
-    "TrafficReport",
-    "TrafficSimulator",
     "ValidateConstraint",
     "build_add_column_migration",
     "build_add_foreign_key_migration",
@@ -148,20 +146,9 @@ __all__ = [
     "build_rename_column_migration",
     "build_set_not_null_migration",
     "connect",
-    "email_domain",
     "embedded_postgres",
-    "exercises",
     "load_plan",
-    "make_orders",
-    "make_products",
-    "make_users",
-    "notebook_setup",
     "plan_sql",
-    "plan_sql_on_engines",
-    "postgres_url",
-    "progress_bar",
     "save_plan",
-    "simulate_traffic",
-    "split_name",
     "validate_migration_safety",
 ]

@@ -24,8 +24,12 @@ from typing import NoReturn
 from . import lifecycle
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_users
+from .engine import connect
 from .errors import InvalidArgumentError, LabkitError
+from .export_alembic import write_alembic
 from .plan import MigrationPlan
+from .plan_sql import plan_sql, runnable_sql
+from .planfile import load_plan
 from .progress import TerminalProgress
 from .runner import MigrationRunner
 from .table import TableLike
@@ -92,8 +96,6 @@ def _build(migration: str, table: TableLike, batch_size: int) -> MigrationPlan:
 
 def sql_main(argv: Sequence[str]) -> int:
     """``labkit sql``: the statements ``MigrationRunner`` would send, from the backend's own code (``plan_sql``)."""
-    from .engine import connect
-    from .plan_sql import plan_sql, runnable_sql
 
     args = _sql_parser().parse_args(argv)
     try:
@@ -120,9 +122,6 @@ def sql_main(argv: Sequence[str]) -> int:
 
 def export_main(argv: Sequence[str]) -> int:
     """``labkit export alembic PLAN --db URL --dir VERSIONS``: the plan as two Alembic revisions."""
-    from .engine import connect
-    from .export_alembic import write_alembic
-    from .planfile import load_plan
 
     p = _Parser(prog="labkit export", description="Write a plan file as migrations for another tool.")
     p.add_argument("tool", choices=["alembic"], help="the migration tool (alembic: two revisions, start/complete)")

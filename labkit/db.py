@@ -20,8 +20,8 @@ from .table import Table, TableSnapshot
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .backends.base import Dialect
     from .catalog import TableCatalog
+    from .dialect import Dialect
 
 
 class Database:

@@ -21,10 +21,13 @@ from typing import Any
 from .backends.memory import MemoryBackend
 from .catalog import TableCatalog
 from .data import email_domain, make_products, make_users, split_name
+from .db import Database
+from .engine import connect
 from .errors import StepDoesNotFitError
 from .faults import fault_matrix
 from .plan import MigrationPlan
 from .runner import MigrationRunner
+from .state import RunState
 from .table import Table, TableLike, TableSnapshot
 from .traffic import TrafficReport, simulate_traffic
 from .validate import validate_migration_safety
@@ -158,8 +161,6 @@ def _memory_misfit(plan: MigrationPlan, table: Table) -> str | None:
 @contextmanager
 def _fresh_tables(ex: Exercise, *, on_sqlite: bool, url: str | None = None) -> Iterator[Callable[[], TableLike]]:
     """A maker of fresh copies of the exercise's table: in memory, each in its own SQLite file, or in ``url``."""
-    from .db import Database
-    from .engine import connect
 
     if url is not None:
         with connect(url) as db:
@@ -199,7 +200,6 @@ def _fresh_tables(ex: Exercise, *, on_sqlite: bool, url: str | None = None) -> I
 
 def _clear(db: Any, name: str) -> None:
     """Drop the check's table, labkit's records of runs on it and the view schemas left empty: a fresh start."""
-    from .state import RunState
 
     if name in db.tables():
         db.drop_table(name)

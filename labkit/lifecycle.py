@@ -32,9 +32,11 @@ from .db import Database, DbTable
 from .engine import connect
 from .errors import CommandRefusedError, LabkitError
 from .plan import MigrationPlan
+from .plan_sql import plan_sql
 from .planfile import load_plan, plan_from_dict
 from .progress import TerminalProgress
 from .runner import MigrationResult, MigrationRunner
+from .validate import validate_migration_safety
 
 EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2, "stopped": 130}
 EX_REFUSED = 3
@@ -132,8 +134,6 @@ def _report(result: MigrationResult, command: str, args: argparse.Namespace, tab
 
 
 def _start(args: argparse.Namespace, db: Database) -> int:
-    from .plan_sql import plan_sql
-    from .validate import validate_migration_safety
 
     plan = load_plan(args.plan)
     table = db.table(plan.table)

@@ -30,13 +30,20 @@ from .errors import NotImplementedHere, StepDoesNotFitError
 
 if TYPE_CHECKING:
     from .apps import AppVersion
-    from .backends.base import Dialect
-    from .db import Database, DbTable
-    from .plan import MigrationPlan
+    from .dialect import Dialect, Session, SqlTable
     from .steps.base import Step
     from .table import Table
 
 # ---------------------------------------------------------------- the contexts an implementation receives
+
+
+class RunPlan(Protocol):
+    """The plan being run, as an implementation may read it (``MigrationPlan``): its steps and app versions."""
+
+    @property
+    def steps(self) -> Sequence[Step]: ...
+    @property
+    def apps(self) -> Sequence[AppVersion]: ...
 
 
 @dataclass
@@ -48,7 +55,7 @@ class MemoryRun:
     """
 
     table: Table
-    plan: MigrationPlan | None = None
+    plan: RunPlan | None = None
     journal: dict[str, list[tuple[Sequence[int], list[Any]]]] = field(default_factory=dict)
 
 
@@ -56,13 +63,13 @@ class SqlRun(Protocol):
     """What an SQL implementation may use (the SQL backend provides it)."""
 
     @property
-    def table(self) -> DbTable: ...
+    def table(self) -> SqlTable: ...
     @property
-    def db(self) -> Database: ...
+    def db(self) -> Session: ...
     @property
     def dialect(self) -> Dialect: ...
     @property
-    def plan(self) -> MigrationPlan | None: ...
+    def plan(self) -> RunPlan | None: ...
 
     def batch_predicate(self) -> str:
         """The ``WHERE`` condition of one batch: the rows whose key lies between two bound key values."""

@@ -15,11 +15,9 @@ the catalog reads (``SELECT``) that decide batch boundaries.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,7 +33,6 @@ if TYPE_CHECKING:
     from .apps import AppVersion
     from .db import DbTable
     from .steps import Step
-    from .table import Table
 
 
 Line = tuple[str, "str | None"]  # a script line and the statement it belongs to
@@ -353,40 +350,6 @@ class _Recorded(Exception):
 
     def __init__(self, steps: int) -> None:
         super().__init__(f"recorded the first {steps} steps; now their undo")
-
-
-def plan_sql_on_engines(
-    plan: MigrationPlan | Callable[[DbTable], MigrationPlan], table: Table, urls: Mapping[str, str] | None = None
-) -> dict[str, PlanSql]:
-    """The SQL ``plan`` runs on each engine, for a copy of the in-memory ``table``: what the lab's notebooks show
-    beside the rows.
-
-    ``plan``: a plan, or a builder (a function of the table) to build it on each engine's copy: a copy of a column
-    needs that, since on a database the builder reads the catalog (the column's type, its constraints ...).
-
-    ``urls``: engine label -> database URL; by default a SQLite file in a scratch folder and PostgreSQL
-    (``LABKIT_PG_DSN``, else an embedded server started here), both closed, and the copies dropped, before this
-    returns. A database that already has a table of that name is refused, not touched.
-    """
-    from .engine import connect
-    from .servers import postgres_url
-
-    with contextlib.ExitStack() as stack:
-        if urls is None:
-            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="labkit-sql-"))
-            urls = {"SQLite": f"sqlite:///{folder}/lab.db", "PostgreSQL": stack.enter_context(postgres_url())}
-        out = {}
-        for label, url in urls.items():
-            db = stack.enter_context(connect(url))
-            if table.name in db.tables():
-                raise InvalidArgumentError(f"{label} already has a table {table.name!r}: plan_sql_on_engines works "
-                                           "on a copy of its own and will not touch it")  # fmt: skip
-            copy = db.import_table(table)
-            try:
-                out[label] = plan_sql(plan if isinstance(plan, MigrationPlan) else plan(copy), copy)
-            finally:
-                db.drop_table(table.name)
-        return out
 
 
 def first_contract_step(plan: MigrationPlan) -> int:

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 from .runner import Event
 
@@ -113,23 +113,3 @@ class TerminalProgress:
             self.stream.write("\n")
             self._shown = 0
         self.stream.flush()
-
-
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (where ipywidgets can draw)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
-
-
-def progress_bar(stream: TextIO | None = None) -> Any:
-    """The bar for where this runs: an ipywidgets bar shown in the cell's output in Jupyter
-    (``labkit.widgets.NotebookProgress``), else a line drawn on ``stream`` (stderr) when it is a terminal."""
-    if stream is None and in_notebook():
-        from .widgets import NotebookProgress  # ipywidgets only where it can draw
-
-        return NotebookProgress().show()
-    return TerminalProgress(stream)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from . import keys
 
 if TYPE_CHECKING:
-    from .db import Database
+    from .dialect import Session
 
 STATE_TABLE = "labkit_migrations"
 UNFINISHED = ("running", "rolling_back")  # a run cut off (a crash, a lost connection) or stopped on request
@@ -38,11 +38,11 @@ def _ddl(engine: str) -> str:
     )
 
 
-def exists(db: Database) -> bool:
+def exists(db: Session) -> bool:
     return STATE_TABLE in db.tables()
 
 
-def runs(db: Database) -> list[dict[str, Any]]:
+def runs(db: Session) -> list[dict[str, Any]]:
     """Every row: what ran on this database, how far it got, and how it ended (oldest first)."""
     if not exists(db):
         return []
@@ -51,12 +51,12 @@ def runs(db: Database) -> list[dict[str, Any]]:
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def unfinished(db: Database) -> list[dict[str, Any]]:
+def unfinished(db: Session) -> list[dict[str, Any]]:
     """The runs cut off or stopped, which ``labkit complete`` / ``rollback`` / the same plan again carry on."""
     return [r for r in runs(db) if r["status"] in UNFINISHED]
 
 
-def drop(db: Database) -> None:
+def drop(db: Session) -> None:
     """Forget every run (a lab's fresh start; never on a database whose runs someone may still need)."""
     if exists(db):
         db.drop_table(STATE_TABLE)
@@ -65,7 +65,7 @@ def drop(db: Database) -> None:
 class RunState:
     """The rows of one table (``table``: as qualified), for the backend that migrates it."""
 
-    def __init__(self, db: Database, table: str) -> None:
+    def __init__(self, db: Session, table: str) -> None:
         self.db = db
         self.table = table
         self._p = db.dialect.param

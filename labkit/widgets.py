@@ -8,6 +8,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from . import plots, views
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .data import email_domain, make_users
 from .errors import InvalidArgumentError, LabkitError
@@ -242,7 +243,6 @@ def show_result(panel: FailurePanel) -> None:
     """What the notebook panel shows after a run: the outcome, the rows against the start, the timeline."""
     from IPython.display import Image, display
 
-    from . import plots, views
 
     report, table, before, plan = panel.last_report, panel.last_table, panel.last_before, panel.last_plan
     if report is None or table is None or before is None or plan is None:

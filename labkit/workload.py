@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ._common import check_ratios
 from .apps import AppVersion
 from .db import DbTable, VersionView
+from .engine import connect
 from .errors import InvalidArgumentError
 from .ledger import WriteLedger
 from .plan import MigrationPlan
@@ -159,7 +160,6 @@ class AppWorkload:
         self.stop()
 
     def _run(self, i: int) -> None:
-        from .engine import connect
 
         rng = random.Random(self.seed * 1000 + i)
         mine = [rid for rid in sorted(self.ledger.truth) if rid % self.threads == i]

@@ -6,12 +6,13 @@ import pytest
 matplotlib.use("Agg")  # plots are drawn off-screen in tests; their data is what the tests check
 
 import labkit as lk
+from labkit import lab
 
 
 @pytest.fixture
 def users() -> lk.Table:
     """A 20-row users table (name, email), the same every time."""
-    return lk.make_users(20, seed=0)
+    return lab.make_users(20, seed=0)
 
 
 def rename_plan(table: lk.Table, batch_size: int = 5) -> lk.MigrationPlan:
@@ -20,7 +21,7 @@ def rename_plan(table: lk.Table, batch_size: int = 5) -> lk.MigrationPlan:
 
 def add_plan(table: lk.Table, batch_size: int = 5) -> lk.MigrationPlan:
     return lk.build_add_column_migration(
-        table, "email_domain", backfill=lk.email_domain, source="email", batch_size=batch_size
+        table, "email_domain", backfill=lab.email_domain, source="email", batch_size=batch_size
     )
 
 
@@ -91,8 +92,8 @@ def db_add_plan(table, batch_size: int = 5, **kw):
     return lk.build_add_column_migration(
         table,
         "email_domain",
-        backfill=lk.email_domain,
-        backfill_sql=lk.EMAIL_DOMAIN_SQL,
+        backfill=lab.email_domain,
+        backfill_sql=lab.EMAIL_DOMAIN_SQL,
         source="email",
         batch_size=batch_size,
         **kw,

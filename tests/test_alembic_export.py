@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.cli import main
 from labkit.errors import ExportError
 from labkit.export_alembic import write_alembic
@@ -55,9 +56,9 @@ def _project(tmp_path: Path, url: str) -> Path:
 
 def _make(db: lk.Database, which: str) -> tuple[Any, lk.MigrationPlan]:
     if which == "users":
-        table = db.import_table(lk.make_users(40, seed=4))
+        table = db.import_table(lab.make_users(40, seed=4))
         return table, lk.build_rename_column_migration(table, "name", "full_name", batch_size=7)
-    table = lk.make_orders(db)
+    table = lab.make_orders(db)
     old, new = ("account_id", "payer_id") if db.dialect.name == "postgresql" else ("note", "remark")
     return table, lk.build_rename_column_migration(table, old, new, batch_size=6)
 
@@ -105,7 +106,7 @@ def test_alembic_runs_the_exported_revisions_as_labkit_runs_the_plan(url, which,
 def test_the_cli_writes_the_revisions_and_refuses_a_folder_that_is_not_there(tmp_path, capsys):
     url = f"sqlite:///{tmp_path}/app.db"
     with lk.connect(url) as db:
-        users = db.import_table(lk.make_users(5, seed=1))
+        users = db.import_table(lab.make_users(5, seed=1))
         plan = lk.build_rename_column_migration(users, "name", "full_name")
         lk.save_plan(plan, tmp_path / "plan.json")
         with pytest.raises(ExportError, match="not a folder"):

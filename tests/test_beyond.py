@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.faults import fault_matrix
 from tests.conftest import _reset_postgres
 
@@ -17,7 +18,7 @@ def users(pg_url):
         _reset_postgres(db)
         db.execute("CREATE TABLE accounts (id bigint PRIMARY KEY)")
         db.execute("INSERT INTO accounts SELECT g FROM generate_series(1, 3) g")
-        table = db.import_table(lk.make_users(40, seed=3))
+        table = db.import_table(lab.make_users(40, seed=3))
         db.execute("ALTER TABLE users ADD COLUMN visits integer NOT NULL DEFAULT 0 CHECK (visits >= 0)")
         db.execute("ALTER TABLE users ADD COLUMN account_id bigint DEFAULT 1")
         db.execute("UPDATE users SET visits = id * 7, account_id = 1 + id % 3")
@@ -110,7 +111,7 @@ def test_the_type_change_in_place_keeps_labkits_views_and_rewrites(users):
 
 def test_on_sqlite_the_postgres_only_steps_are_refused_before_any_change(tmp_path):
     with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
-        users = db.import_table(lk.make_users(10))
+        users = db.import_table(lab.make_users(10))
         before = users.catalog()
         for plan in (lk.build_set_not_null_migration(users, "email"),
                      _naive(users, lk.ChangeTypeInPlace("users", "email", "varchar(10)"))):  # fmt: skip

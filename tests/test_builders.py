@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
+from labkit import lab
 from tests.conftest import add_plan, rename_plan
 
 
@@ -49,10 +50,10 @@ def test_add_column_without_backfill_is_one_expand_step(users):
 
 def test_add_column_guesses_the_source_only_when_there_is_one_column():
     one = lk.Table("t", ["email"])
-    plan = lk.build_add_column_migration(one, "email_domain", backfill=lk.email_domain)
+    plan = lk.build_add_column_migration(one, "email_domain", backfill=lab.email_domain)
     assert plan.step("start_dual_write").source == "email"
     with pytest.raises(ValueError, match="source="):
-        lk.build_add_column_migration(lk.make_users(2), "email_domain", backfill=lk.email_domain)
+        lk.build_add_column_migration(lab.make_users(2), "email_domain", backfill=lab.email_domain)
 
 
 def test_naive_rename_is_one_unsafe_step(users):

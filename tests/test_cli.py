@@ -6,6 +6,7 @@ import sys
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.cli import main
 
 
@@ -68,7 +69,7 @@ def test_sql_prints_the_statements_of_a_migration_on_a_scratch_table(capsys):
 def test_sql_on_a_real_database_changes_nothing(tmp_path, capsys):
     url = f"sqlite:///{tmp_path}/app.db"
     with lk.connect(url) as db:
-        users = db.import_table(lk.make_users(12, seed=3))
+        users = db.import_table(lab.make_users(12, seed=3))
         before, rows = users.catalog(), users.rows()
     assert main(["sql", "add-column", "--db", url]) == 0
     assert "ALTER TABLE `users` ADD COLUMN `email_domain` TEXT;" in capsys.readouterr().out
@@ -78,7 +79,7 @@ def test_sql_on_a_real_database_changes_nothing(tmp_path, capsys):
 
 
 def test_sql_on_postgresql_shows_the_lock_timeout_and_the_server_placeholders(pg, pg_url, capsys):
-    pg.import_table(lk.make_users(10, seed=1))
+    pg.import_table(lab.make_users(10, seed=1))
     assert main(["sql", "rename", "--db", pg_url, "--batch-size", "3"]) == 0
     out = capsys.readouterr().out
     assert "SET LOCAL lock_timeout = '500ms';" in out
@@ -94,7 +95,7 @@ def test_sql_refuses_bad_input_in_one_line(argv, says, tmp_path, capsys):
     if "--table" in argv:
         url = f"sqlite:///{tmp_path}/app.db"
         with lk.connect(url) as db:
-            db.import_table(lk.make_users(3, seed=1))
+            db.import_table(lab.make_users(3, seed=1))
         argv = [*argv, "--db", url]
     with pytest.raises(SystemExit) if "nope" == argv[1] else _nothing():
         assert main(argv) == 64
@@ -103,7 +104,7 @@ def test_sql_refuses_bad_input_in_one_line(argv, says, tmp_path, capsys):
 
 
 def test_sql_runnable_gives_psql_a_procedure_for_the_backfill_and_sqlite_a_reason(pg, pg_url, capsys):
-    pg.import_table(lk.make_users(10, seed=1))
+    pg.import_table(lab.make_users(10, seed=1))
     assert main(["sql", "add-column", "--db", pg_url, "--runnable", "--batch-size", "4"]) == 0
     out = capsys.readouterr().out
     assert 'CREATE PROCEDURE "labkit_backfill_users_backfill"()' in out

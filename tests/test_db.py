@@ -5,16 +5,17 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.faults import fault_matrix
 from tests.conftest import db_add_plan, db_rename_plan
 
 BUILDERS = {"rename": db_rename_plan, "add_column": db_add_plan}
-MATRIX = [(k, p) for k, b in BUILDERS.items() for p in fault_matrix(b(lk.make_users(20)), 20)]
+MATRIX = [(k, p) for k, b in BUILDERS.items() for p in fault_matrix(b(lab.make_users(20)), 20)]
 
 
 @pytest.mark.parametrize(("kind", "fail_at"), MATRIX, ids=[f"{k}-{p}" for k, p in MATRIX])
 def test_rollback_on_a_real_database_restores_every_row_and_the_schema(db, kind, fail_at):
-    users = db.import_table(lk.make_users(20))
+    users = db.import_table(lab.make_users(20))
     before = users.snapshot()
     result = lk.MigrationRunner(users, fail_at=fail_at).execute_plan(BUILDERS[kind](users))
     assert result.status == "rolled_back", result.summary()
@@ -24,7 +25,7 @@ def test_rollback_on_a_real_database_restores_every_row_and_the_schema(db, kind,
 
 
 def test_rename_completes_with_every_value_and_only_the_newest_view(db):
-    users = db.import_table(lk.make_users(23))
+    users = db.import_table(lab.make_users(23))
     names = users.column("name")
     result = lk.MigrationRunner(users).execute_plan(db_rename_plan(users))
     assert result.ok, result.summary()
@@ -37,11 +38,11 @@ def test_rename_completes_with_every_value_and_only_the_newest_view(db):
 
 
 def test_computed_column_is_filled_by_sql_and_kept_right_by_the_trigger(db):
-    users = db.import_table(lk.make_users(12))
+    users = db.import_table(lab.make_users(12))
     plan = db_add_plan(users)
     runner = lk.MigrationRunner(users, observers=[_Writer(users, at="backfill", batch=1)])
     assert runner.execute_plan(plan).ok
-    assert users.column("email_domain") == [lk.email_domain(r) for r in users.rows()]
+    assert users.column("email_domain") == [lab.email_domain(r) for r in users.rows()]
     assert users.get(12)["email"] == "late@writer.org" and users.get(12)["email_domain"] == "writer.org"
 
 
@@ -57,7 +58,7 @@ class _Writer:
 
 
 def test_the_rename_trigger_copies_both_ways(db):
-    users = db.import_table(lk.make_users(4))
+    users = db.import_table(lab.make_users(4))
     plan = db_rename_plan(users)
     lk.MigrationRunner(users, observers=[_BothWays(users)]).execute_plan(plan)
     assert users.get(1)["full_name"] == "from v1" and users.get(2)["full_name"] == "from v2"
@@ -80,7 +81,7 @@ class _BothWays:
     ids=["injection", "upper", "digit", "space", "empty", "id"],
 )
 def test_hostile_or_invalid_names_are_refused_and_nothing_changes(db, evil):
-    users = db.import_table(lk.make_users(3))
+    users = db.import_table(lab.make_users(3))
     before = users.snapshot()
     with pytest.raises(lk.InvalidNameError):
         lk.build_rename_column_migration(users, "name", evil)
@@ -92,13 +93,13 @@ def test_hostile_or_invalid_names_are_refused_and_nothing_changes(db, evil):
 
 
 def test_values_are_bound_parameters(db):
-    users = db.import_table(lk.make_users(2))
+    users = db.import_table(lab.make_users(2))
     users.update(1, {"name": "Robert'); DROP TABLE users; --"})
     assert users.get(1)["name"] == "Robert'); DROP TABLE users; --" and users.row_count == 2
 
 
 def test_a_second_runner_on_the_same_table_is_refused_not_interleaved(db):
-    users = db.import_table(lk.make_users(10))
+    users = db.import_table(lab.make_users(10))
     plan = db_rename_plan(users)
     other = db.clone()
     try:
@@ -124,18 +125,18 @@ def test_a_second_runner_on_the_same_table_is_refused_not_interleaved(db):
 
 
 def test_python_only_backfill_is_refused_on_a_database_before_anything_changes(db):
-    users = db.import_table(lk.make_users(3))
+    users = db.import_table(lab.make_users(3))
     before = users.snapshot()
     with pytest.raises(lk.StepDoesNotFitError, match="sql="):  # refused as soon as the plan is built
-        lk.build_add_column_migration(users, "d", backfill=lk.email_domain, source="email")
-    plan = lk.build_add_column_migration(lk.make_users(3), "d", backfill=lk.email_domain, source="email")
+        lk.build_add_column_migration(users, "d", backfill=lab.email_domain, source="email")
+    plan = lk.build_add_column_migration(lab.make_users(3), "d", backfill=lab.email_domain, source="email")
     with pytest.raises(lk.StepDoesNotFitError, match="sql="):  # and by the runner, for a plan built elsewhere
         lk.MigrationRunner(users).execute_plan(plan)
     assert users.snapshot() == before
 
 
 def test_db_table_has_the_in_memory_interface(db):
-    mem = lk.make_users(5)
+    mem = lab.make_users(5)
     users = db.import_table(mem)
     assert users.column_names == mem.column_names and users.row_count == 5
     assert users.rows() == mem.rows()
@@ -162,7 +163,7 @@ def view_plan(table, **kw):
 
 @pytest.mark.parametrize("fail_at", ["rename_in_view", "rename_column_in_place"])
 def test_approach_b_rolls_back_exactly(db, fail_at):
-    users = db.import_table(lk.make_users(10))
+    users = db.import_table(lab.make_users(10))
     before = users.snapshot()
     result = lk.MigrationRunner(users, fail_at=fail_at).execute_plan(view_plan(users))
     assert result.status == "rolled_back"
@@ -170,7 +171,7 @@ def test_approach_b_rolls_back_exactly(db, fail_at):
 
 
 def test_approach_b_renames_without_copying_and_v2_writes_through_its_view(db):
-    users = db.import_table(lk.make_users(10))
+    users = db.import_table(lab.make_users(10))
     plan = view_plan(users)
     assert [s.name for s in plan.steps] == ["rename_in_view", "rename_column_in_place"]
     assert lk.validate_migration_safety(plan, users) == []
@@ -190,8 +191,8 @@ def test_approach_b_renames_without_copying_and_v2_writes_through_its_view(db):
 
 def test_simulated_traffic_goes_through_v2s_view_in_approach_b(db):
     """v2 names full_name, which only its view has until the contract: its reads, updates and inserts go there."""
-    users = db.import_table(lk.make_users(12))
-    report = lk.simulate_traffic(users, view_plan(users), seed=2, insert_ratio=0.3)
+    users = db.import_table(lab.make_users(12))
+    report = lab.simulate_traffic(users, view_plan(users), seed=2, insert_ratio=0.3)
     assert report.result.ok and report.failed_requests == 0, report.summary()
     assert report.lost_writes == report.stale_reads == 0
     v2 = [t for t in report.ticks if "v2" in t.apps]
@@ -202,7 +203,7 @@ def test_simulated_traffic_goes_through_v2s_view_in_approach_b(db):
 
 
 def test_approach_b_is_refused_on_the_in_memory_table():
-    users = lk.make_users(3)
+    users = lab.make_users(3)
     plan = view_plan(users)
     with pytest.raises(lk.StepDoesNotFitError, match="no views"):
         lk.MigrationRunner(users).execute_plan(plan)
@@ -211,7 +212,7 @@ def test_approach_b_is_refused_on_the_in_memory_table():
 def test_views_and_plots_take_a_database_table(db):
     from labkit import views
 
-    users = db.import_table(lk.make_users(6))
+    users = db.import_table(lab.make_users(6))
     before = users.snapshot()
     runner = lk.MigrationRunner(users)
     runner.execute_plan(db_rename_plan(users, batch_size=2))
@@ -223,7 +224,7 @@ def test_views_and_plots_take_a_database_table(db):
 def test_a_query_naming_a_missing_column_fails_instead_of_reading_a_string(tmp_path):
     # SQLite reads SELECT "nope" as the string 'nope' when no column matches: labkit quotes with backticks
     with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
-        users = db.import_table(lk.make_users(2))
+        users = db.import_table(lab.make_users(2))
         users.db.execute("ALTER TABLE users RENAME COLUMN name TO full_name")
         with pytest.raises(Exception, match="no such column"):
             db.query(f"SELECT {db.dialect.quote('name')} FROM users")
@@ -238,7 +239,7 @@ def test_connecting_while_other_connections_open_and_close_never_meets_a_locked_
 
     path = tmp_path / "busy.db"
     with lk.connect(f"sqlite:///{path}") as db:
-        db.import_table(lk.make_users(3))
+        db.import_table(lab.make_users(3))
     stop = multiprocessing.Event()
     churners = [multiprocessing.Process(target=_churn, args=(str(path), stop)) for _ in range(2)]
     for p in churners:

@@ -14,6 +14,7 @@ import time
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.workload import AppWorkload
 from tests.conftest import db_add_plan, db_rename_plan
 
@@ -26,7 +27,7 @@ LIVE = {
 
 @pytest.mark.parametrize("kind", list(LIVE))
 def test_concurrent_app_writers_lose_nothing_and_fail_nothing_in_any_phase(db, kind):
-    users = db.import_table(lk.make_users(200))
+    users = db.import_table(lab.make_users(200))
     plan = LIVE[kind](users, batch_size=20, pause=0.005)
     load = AppWorkload(users, plan, threads=3, seed=1)
     with load:
@@ -44,14 +45,15 @@ def test_concurrent_app_writers_lose_nothing_and_fail_nothing_in_any_phase(db, k
 CHILD = textwrap.dedent(
     """
     import sys, time, labkit as lk
+    from labkit import lab
     url, kind = sys.argv[1], sys.argv[2]
     with lk.connect(url) as db:
         users = db.table("users")
         if kind == "rename":
             plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=10, pause=0.02)
         else:
-            plan = lk.build_add_column_migration(users, "email_domain", backfill=lk.email_domain,
-                                                 backfill_sql=lk.EMAIL_DOMAIN_SQL,
+            plan = lk.build_add_column_migration(users, "email_domain", backfill=lab.email_domain,
+                                                 backfill_sql=lab.EMAIL_DOMAIN_SQL,
                                                  source="email", batch_size=10, pause=0.02)
         class Report:
             def on_tick(self, event, apps):
@@ -69,8 +71,8 @@ def _url(db, tmp_path):
 
 @pytest.mark.parametrize("kind", list(BUILDERS))
 def test_kill_9_mid_backfill_leaves_data_consistent_and_a_rerun_finishes(db, kind, tmp_path):
-    users = db.import_table(lk.make_users(300))
-    expected = [r["name"] for r in users.rows()] if kind == "rename" else [lk.email_domain(r) for r in users.rows()]
+    users = db.import_table(lab.make_users(300))
+    expected = [r["name"] for r in users.rows()] if kind == "rename" else [lab.email_domain(r) for r in users.rows()]
     kill_at = random.Random(kind).randint(3, 25)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, db.url, kind],
@@ -122,7 +124,7 @@ def kill_rename_after_batch(db, batch: int) -> None:
 
 
 def test_a_cut_off_run_can_be_rolled_back_on_request(db):
-    users = db.import_table(lk.make_users(50))
+    users = db.import_table(lab.make_users(50))
     before = users.snapshot()
     kill_rename_after_batch(db, 2)
     result = lk.MigrationRunner(users, resume="rollback").execute_plan(db_rename_plan(users, batch_size=10))
@@ -135,7 +137,7 @@ def test_postgres_lock_timeout_retries_instead_of_queueing_behind_a_long_transac
     with lk.connect(pg_url) as db:
         for table in db.tables():
             db.drop_table(table)
-        users = db.import_table(lk.make_users(20))
+        users = db.import_table(lab.make_users(20))
         reader = lk.connect(pg_url)
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM users")  # holds ACCESS SHARE until it commits
@@ -163,7 +165,7 @@ def test_postgres_gives_up_after_bounded_retries(pg_url):
     with lk.connect(pg_url) as db:
         for table in db.tables():
             db.drop_table(table)
-        users = db.import_table(lk.make_users(5))
+        users = db.import_table(lab.make_users(5))
         before = users.snapshot()
         reader = lk.connect(pg_url)
         reader.execute("BEGIN")
@@ -182,17 +184,17 @@ def test_postgres_gives_up_after_bounded_retries(pg_url):
 
 
 def test_asking_to_roll_back_when_nothing_was_cut_off_is_refused_and_runs_nothing(db):
-    users = db.import_table(lk.make_users(10))
+    users = db.import_table(lab.make_users(10))
     before = users.snapshot()
     with pytest.raises(lk.NothingToResumeError):
         lk.MigrationRunner(users, resume="rollback").execute_plan(db_rename_plan(users))
     assert users.snapshot() == before and users.views == ()
     with pytest.raises(lk.NothingToResumeError):  # in memory nothing is ever cut off
-        lk.MigrationRunner(lk.make_users(3), resume="rollback").execute_plan(db_rename_plan(lk.make_users(3)))
+        lk.MigrationRunner(lab.make_users(3), resume="rollback").execute_plan(db_rename_plan(lab.make_users(3)))
 
 
 def test_another_plan_is_refused_while_a_cut_off_run_is_unfinished(db):
-    users = db.import_table(lk.make_users(50))
+    users = db.import_table(lab.make_users(50))
     kill_rename_after_batch(db, 2)
     before = users.snapshot()
     rival = db_add_plan(users)
@@ -211,7 +213,7 @@ def test_another_plan_is_refused_while_a_cut_off_run_is_unfinished(db):
 
 
 def test_a_not_null_column_renamed_under_traffic_fails_no_write_in_any_phase(pg):
-    users = pg.import_table(lk.make_users(200))
+    users = pg.import_table(lab.make_users(200))
     pg.execute("ALTER TABLE users ALTER COLUMN name SET NOT NULL")
     plan = db_rename_plan(users, batch_size=20, pause=0.005)
     assert "drop_not_null_name" in [s.name for s in plan.steps]  # before v3, which no longer writes name
@@ -244,7 +246,7 @@ def test_a_connection_terminated_mid_backfill_ends_in_a_typed_error_and_the_run_
     with lk.connect(pg_url) as db, lk.connect(pg_url) as admin:
         for table in db.tables():
             db.drop_table(table)
-        users = db.import_table(lk.make_users(60))
+        users = db.import_table(lab.make_users(60))
         expected = [r["name"] for r in users.rows()]
         pid = db.conn.info.backend_pid
 
@@ -275,7 +277,7 @@ def test_a_server_restarted_mid_backfill_ends_in_a_typed_error_and_the_run_resum
     try:
         url = server.get_uri()
         with lk.connect(url) as db:
-            users = db.import_table(lk.make_users(60))
+            users = db.import_table(lab.make_users(60))
             expected = users.column("name")
 
             class Restart:
@@ -301,7 +303,7 @@ def test_an_open_loop_counts_every_request_that_fell_due_during_a_stall(tmp_path
     """A 0.4 s write lock held by someone else: a closed-loop client (sends after each reply) records one slow
     request; an open-loop one (requests due every 5 ms) records every request due in the stall as slow."""
     with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
-        users = db.import_table(lk.make_users(50))
+        users = db.import_table(lab.make_users(50))
         v1 = lk.AppVersion("v1", ["name", "email"], ["name", "email"])
         plan = lk.MigrationPlan("idle", [lk.AddColumn("users", "unused")], apps=[v1])
         load = AppWorkload(users, plan, threads=1, rate=200, open_loop=open_loop, read_ratio=0.0, insert_ratio=0.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
+from labkit import lab
 from tests.conftest import db_rename_plan
 
 
@@ -14,16 +15,16 @@ def rules(plan, table):
 
 def test_sqlite_drop_column_rewrites_the_table(tmp_path):
     with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
-        users = db.import_table(lk.make_users(10))
+        users = db.import_table(lab.make_users(10))
         assert "drop-column-rewrites-table" in rules(db_rename_plan(users), users)  # bad: a rename drops
         good = lk.build_add_column_migration(users, "nickname")
         assert "drop-column-rewrites-table" not in rules(good, users)
-        memory = lk.make_users(10)
+        memory = lab.make_users(10)
         assert "drop-column-rewrites-table" not in rules(db_rename_plan(memory), memory)  # not an SQLite table
 
 
 def test_postgres_requires_a_lock_timeout(pg, pg_url):
-    users = pg.import_table(lk.make_users(10))
+    users = pg.import_table(lab.make_users(10))
     assert "require-lock-timeout" not in rules(db_rename_plan(users), users)  # good: the default 500 ms
     with lk.connect(pg_url, lock_timeout_ms=0) as unsafe:
         table = unsafe.table("users")
@@ -33,7 +34,7 @@ def test_postgres_requires_a_lock_timeout(pg, pg_url):
 
 
 def test_a_sql_default_is_refused_on_the_in_memory_table():
-    users = lk.make_users(3)
+    users = lab.make_users(3)
     plan = lk.MigrationPlan("p", [lk.AddColumn("users", "at", default=lk.SQL("now()"))])
     with pytest.raises(lk.StepDoesNotFitError, match="constant defaults"):
         lk.MigrationRunner(users).execute_plan(plan)
@@ -47,7 +48,7 @@ def test_sql_expressions_are_single_expressions(text):
 
 def test_sqlite_names_the_user_triggers_a_backfill_fires_and_a_rollback_does_not_claim_to_undo_them(tmp_path):
     with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
-        users = db.import_table(lk.make_users(12))
+        users = db.import_table(lab.make_users(12))
         db.execute("CREATE TABLE audit (user_id INTEGER, at TEXT)")
         db.execute(
             "CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW "
@@ -68,7 +69,7 @@ def test_sqlite_names_the_user_triggers_a_backfill_fires_and_a_rollback_does_not
 
 
 def test_postgres_keeps_the_user_triggers_quiet_during_the_backfill(pg):
-    users = pg.import_table(lk.make_users(12))
+    users = pg.import_table(lab.make_users(12))
     pg.execute("CREATE TABLE audit (user_id bigint)")
     pg.execute(
         "CREATE OR REPLACE FUNCTION users_audit() RETURNS trigger LANGUAGE plpgsql AS "
@@ -85,7 +86,7 @@ def test_postgres_keeps_the_user_triggers_quiet_during_the_backfill(pg):
 
 
 def test_postgres_refuses_a_role_that_does_not_own_the_table_before_any_change(pg, pg_url):
-    users = pg.import_table(lk.make_users(5))
+    users = pg.import_table(lab.make_users(5))
     pg.execute("DROP ROLE IF EXISTS lab_app")
     pg.execute("CREATE ROLE lab_app LOGIN")
     pg.execute("GRANT SELECT, INSERT, UPDATE ON users TO lab_app")

@@ -6,17 +6,17 @@ import dataclasses
 from decimal import Decimal
 
 import labkit as lk
-from labkit import exercises
+from labkit import exercises, lab
 
 
 def split_name_plan(table):
     t = table.name
 
     def first(row):
-        return lk.split_name(row)[0]
+        return lab.split_name(row)[0]
 
     def last(row):
-        return lk.split_name(row)[1]
+        return lab.split_name(row)[1]
 
     apps = [
         lk.AppVersion("v1", ["name", "email"], ["name", "email"]),
@@ -90,7 +90,7 @@ def test_a_wrong_target_is_caught_by_the_values_check():
 def test_builders_are_right_answers_to_the_small_exercises():
     assert exercises.check_email_domain_by_hand(
         lambda t: lk.build_add_column_migration(
-            t, "email_domain", backfill=lk.email_domain, source="email", batch_size=8
+            t, "email_domain", backfill=lab.email_domain, source="email", batch_size=8
         )
     ).passed
     assert exercises.check_rename_in_order(
@@ -107,7 +107,7 @@ def test_fixed_plan_rejects_a_plan_with_warnings_left():
 
 
 def test_check_table_restored():
-    t = lk.make_users(5)
+    t = lab.make_users(5)
     before = t.snapshot()
     t.add_column("full_name")
     assert not exercises.check_table_restored(t, before)
@@ -116,10 +116,10 @@ def test_check_table_restored():
 
 
 def test_snapshot_recorder_sees_the_table_after_each_phase():
-    t = lk.make_users(20)
-    rec = lk.SnapshotRecorder(t)
+    t = lab.make_users(20)
+    rec = lab.SnapshotRecorder(t)
     lk.MigrationRunner(t, observers=[rec]).execute_plan(
-        lk.build_add_column_migration(t, "email_domain", backfill=lk.email_domain, source="email", batch_size=5)
+        lk.build_add_column_migration(t, "email_domain", backfill=lab.email_domain, source="email", batch_size=5)
     )
     empty = rec.after("add_column")
     half = rec.after("backfill", batch=2)
@@ -139,10 +139,10 @@ def _by_hand(table, *, batch_size=8):
     ]
     steps = [
         lk.AddColumn(t, "email_domain"),
-        lk.StartDualWrite(t, "email", "email_domain", compute=lk.email_domain),
-        lk.Backfill(t, "email_domain", compute=lk.email_domain, batch_size=batch_size),
+        lk.StartDualWrite(t, "email", "email_domain", compute=lab.email_domain),
+        lk.Backfill(t, "email_domain", compute=lab.email_domain, batch_size=batch_size),
         lk.SwitchReads(t, "email", "email_domain", deploy="v2"),
-        lk.StopDualWrite(t, "email", "email_domain", compute=lk.email_domain),
+        lk.StopDualWrite(t, "email", "email_domain", compute=lab.email_domain),
     ]
     return lk.MigrationPlan("email_domain by hand", steps, apps=apps)
 
@@ -178,8 +178,9 @@ def test_03_a_one_way_dual_write_is_rejected_by_rule_and_by_traffic_on_more_seed
     assert result.startswith(exercises.FAIL_MARK) and "one-way-dual-write" in result and "both_ways=True" in result
     # without the rule, traffic still catches it -- but not with every seed: one seed alone is not enough
     table = exercises.EXERCISES["rename_in_order"].make_table
+    simulate = lab.simulate_traffic
     missed = [seed for seed in exercises.SEEDS
-              if lk.simulate_traffic(users := table(), _one_way_rename(users), seed=seed).lost_writes == 0]  # fmt: skip
+              if simulate(users := table(), _one_way_rename(users), seed=seed).lost_writes == 0]  # fmt: skip
     assert missed, "every seed loses writes: this test no longer shows why several seeds are needed"
     try:
         exercises._under_traffic(_one_way_rename, table)
@@ -252,7 +253,7 @@ def test_06_a_price_through_float_is_rejected_with_the_row_that_shows_it():
 
 def test_06_the_broken_legacy_plan_is_rejected_and_a_crashing_answer_gets_a_verdict():
     def broken_legacy_plan(table):
-        plan = lk.build_add_column_migration(table, "email_domain", backfill=lk.email_domain, source="email",
+        plan = lk.build_add_column_migration(table, "email_domain", backfill=lab.email_domain, source="email",
                                              batch_size=10)  # fmt: skip
         v1 = lk.AppVersion("v1", ["name", "email", "legacy_flag"], ["name", "email", "legacy_flag"])
         v2 = lk.AppVersion("v2", ["name", "email", "email_domain"], ["name", "email", "email_domain"])
@@ -263,7 +264,7 @@ def test_06_the_broken_legacy_plan_is_rejected_and_a_crashing_answer_gets_a_verd
     assert result.startswith(exercises.FAIL_MARK) and "irreversible-step-before-contract" in result
 
     def crashes(table):
-        return lk.build_add_column_migration(table, "email_domain", backfill=lk.email_domain)  # no source=
+        return lk.build_add_column_migration(table, "email_domain", backfill=lab.email_domain)  # no source=
 
     result = str(exercises.check_survives_any_failure(crashes))
     assert result.startswith(exercises.FAIL_MARK) and "Your function raised" in result
@@ -299,7 +300,7 @@ def test_a_database_check_never_replaces_a_table_it_did_not_make(pg_url):
     with lk.connect(pg_url) as db:
         for t in db.tables():
             db.drop_table(t)
-        mine = db.import_table(lk.make_users(3, seed=42))
+        mine = db.import_table(lab.make_users(3, seed=42))
         before = mine.rows()
         result = str(exercises.check_email_not_null_and_unique(_nn_unique, pg_url))
         assert result.startswith(exercises.FAIL_MARK) and "will not replace yours" in result

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.export_alembic import alembic_revisions
 from labkit.keys import Keyset
 from labkit.plan_sql import as_sent, runnable_sql
@@ -63,7 +64,7 @@ def test_keyset_resumes_after_a_key_and_ignores_an_empty_table():
 
 
 def test_the_executor_the_plpgsql_loop_and_the_alembic_revision_run_the_same_keyset_statements(pg):
-    users = pg.import_table(lk.make_users(20))
+    users = pg.import_table(lab.make_users(20))
     plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=5)
     ks = users.keyset()
     assert lk.engine.backend_for(users).batch_predicate() == ks.predicate

@@ -57,3 +57,111 @@ def test_every_exception_class_is_in_errors_under_one_of_two_bases():
              and not issubclass(c, (errors.RefusedError, errors.FailedError)) and c is not errors.NotImplementedHere]
     assert loose == [], f"every error says whether anything changed (RefusedError / FailedError): {loose}"
     assert issubclass(lk.PreflightError, errors.RefusedError) and issubclass(lk.ConnectionLostError, errors.FailedError)
+
+
+def test_import_labkit_is_the_library_alone_and_the_course_helpers_are_lab():
+    import subprocess
+    import sys
+
+    probe = ("import sys, labkit; print(len(labkit.__all__)); "
+             "print(' '.join(sorted(m for m in sys.modules if m.startswith('labkit'))))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert int(out[0]) <= 70
+    course = {"labkit.lab", "labkit.exercises", "labkit.data", "labkit.traffic", "labkit.observe", "labkit.views",
+              "labkit.plots", "labkit.widgets", "labkit.scenarios", "labkit.workload", "labkit.ledger"}  # fmt: skip
+    assert course.isdisjoint(out[1].split()), sorted(course & set(out[1].split()))
+    heavy = ("pandas", "matplotlib", "ipywidgets")
+    probe2 = f"import sys, labkit; print([m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run([sys.executable, "-c", probe2], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+    from labkit import lab
+
+    assert {"make_users", "simulate_traffic", "exercises", "notebook_setup", "progress_bar"} <= set(lab.__all__)
+
+
+# ---------------------------------------------------------------- imports flow one way (STYLE.md's layers)
+LAYERS = {
+    1: ["errors", "_common", "keys", "sqltext"],
+    2: ["dialect", "table", "plan", "apps", "catalog", "faults", "operations", "copy_column", "steps", "steps.*"],
+    3: ["backends.*", "state", "db", "planfile"],
+    4: ["backends", "engine"],
+    5: ["runner", "plan_sql", "observe", "safety", "safety.*"],
+    6: ["validate", "safety.squawk", "export_alembic", "traffic", "workload", "ledger", "builders", "data", "servers",
+        "progress"],
+    7: ["cli", "lifecycle", "views", "plots", "widgets", "exercises", "scenarios", "lab", "", "__main__"],
+}  # fmt: skip
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(LABKIT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _layer(module: str) -> int:
+    best = None
+    for layer, names in LAYERS.items():
+        for name in names:
+            exact = name == module
+            prefix = name.endswith(".*") and module.startswith(name[:-1])
+            if exact:
+                return layer
+            if prefix:
+                best = layer
+    assert best is not None, f"labkit.{module} has no layer in tests/test_layers.py: give it one"
+    return best
+
+
+def _imports() -> list[tuple[str, str, str]]:
+    """(importer, imported, where): every import of a labkit module, type-only and function-local included."""
+    modules = {_module(p): p for p in LABKIT.rglob("*.py")}
+    out = []
+    for mod, path in modules.items():
+        package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+
+        def visit(node: ast.AST, where: str, mod: str = mod, package: str = package) -> None:
+            for child in ast.iter_child_nodes(node):
+                here = where
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    here = "function"
+                if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                    here = "typing"
+                if isinstance(child, ast.ImportFrom) and child.level:
+                    base = package
+                    for _ in range(child.level - 1):
+                        base = base.rpartition(".")[0]
+                    target = ".".join(p for p in (base, child.module or "") if p)
+                    for alias in child.names:
+                        sub = f"{target}.{alias.name}" if target else alias.name
+                        out.append((mod, sub if sub in modules else target, here))
+                visit(child, here)
+
+        visit(ast.parse(path.read_text(encoding="utf-8")), "top")
+    return [(a, b, w) for a, b, w in out if a != b]
+
+
+def test_no_import_circles_type_only_imports_included():
+    graph: dict[str, set[str]] = {}
+    for a, b, _ in _imports():
+        graph.setdefault(a, set()).add(b)
+    state: dict[str, int] = {}
+
+    def cycle_from(node: str, path: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt] if nxt in path else [node, nxt]
+            if nxt not in state and (found := cycle_from(nxt, [*path, nxt])):
+                return found
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := cycle_from(start, [start])):
+            raise AssertionError("import circle: " + " -> ".join(f"labkit.{m}".rstrip(".") for m in found))
+
+
+def test_imports_flow_down_the_layers_and_none_hide_in_functions():
+    upward = sorted({(a, b) for a, b, _ in _imports() if _layer(b) > _layer(a)})
+    assert len(upward) <= 6, f"imports from a lower layer to a higher one: {upward}"
+    hidden = sorted({(a, b) for a, b, where in _imports() if where == "function"})
+    assert hidden == [], f"function-local imports of labkit modules (only for a heavy optional dependency): {hidden}"

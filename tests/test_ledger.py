@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import labkit as lk
+from labkit import lab
 from labkit.ledger import WriteLedger
 from labkit.workload import AppWorkload
 
@@ -38,12 +39,12 @@ def test_the_audit_reads_back_only_written_rows_and_returns_what_it_found():
 
 
 def test_the_simulator_and_the_workload_keep_the_same_ledger(users, tmp_path):
-    plan = lk.build_add_column_migration(users, "email_domain", backfill=lk.email_domain, source="email")
-    sim = lk.TrafficSimulator(users, plan)
+    plan = lk.build_add_column_migration(users, "email_domain", backfill=lab.email_domain, source="email")
+    sim = lab.TrafficSimulator(users, plan)
     with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
         table = db.import_table(users)
         db_plan = lk.build_add_column_migration(
-            table, "email_domain", backfill=lk.email_domain, backfill_sql=lk.EMAIL_DOMAIN_SQL, source="email"
+            table, "email_domain", backfill=lab.email_domain, backfill_sql=lab.EMAIL_DOMAIN_SQL, source="email"
         )
         load = AppWorkload(table, db_plan)
     assert type(sim.ledger) is type(load.ledger) is WriteLedger

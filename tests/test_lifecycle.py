@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import labkit as lk
+from labkit import lab
 
 
 def labkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -41,7 +42,7 @@ def url(request, tmp_path) -> Any:
 def _setup(url: str, tmp_path: Path, rows: int = 60, batch_size: int = 10, pause: float = 0.0) -> dict[Any, str]:
     """A users table and a plan file renaming name -> full_name; returns the names by id."""
     with lk.connect(url) as db:
-        users = db.import_table(lk.make_users(rows, seed=5))
+        users = db.import_table(lab.make_users(rows, seed=5))
         plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=batch_size, pause=pause)
         lk.save_plan(plan, tmp_path / "plan.json")
         return {r["id"]: r["name"] for r in users.rows()}
@@ -142,7 +143,7 @@ def test_a_dry_run_prints_the_sql_and_changes_nothing(url, tmp_path):
 def test_refusals_change_nothing_and_say_why(tmp_path):
     url = f"sqlite:///{tmp_path}/app.db"
     with lk.connect(url) as db:
-        users = db.import_table(lk.make_users(10, seed=1))
+        users = db.import_table(lab.make_users(10, seed=1))
         lk.save_plan(lk.build_naive_rename_migration(users, "name", "full_name"), tmp_path / "naive.json")
         before = users.catalog()
     naive = labkit("start", "naive.json", "--db", url, cwd=tmp_path)

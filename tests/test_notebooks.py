@@ -76,7 +76,7 @@ def test_each_notebook_opens_and_closes_the_same_way(path):
     assert any(re.fullmatch(r"\*[^*]+\*", p) for p in paragraphs), "one italic line on what the learner will do"
     assert any(c["cell_type"] == "markdown" and text(c).startswith("## Setup") for c in cells[:3])
     setup = next(c for c in cells if c["cell_type"] == "code")
-    assert "import labkit as lk" in text(setup) and "lk.notebook_setup()" in text(setup)
+    assert "import labkit as lk" in text(setup) and "lab.notebook_setup()" in text(setup)
     markdown = "\n".join(text(c) for c in cells if c["cell_type"] == "markdown")
     assert "## What could go wrong" in markdown and "## Key takeaways" in markdown
     assert markdown.index("## What could go wrong") < markdown.index("## Key takeaways")
@@ -85,7 +85,7 @@ def test_each_notebook_opens_and_closes_the_same_way(path):
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "solutions" not in p.parts], ids=lambda p: p.stem)
 def test_every_exercise_has_a_self_check_and_a_reference_solution(path):
     cells = load(path)["cells"]
-    checks = [c for c in cells if c["cell_type"] == "code" and "lk.exercises.check_" in text(c)]
+    checks = [c for c in cells if c["cell_type"] == "code" and "lab.exercises.check_" in text(c)]
     if not checks:
         return
     solution = ROOT / "notebooks" / "solutions" / f"{path.stem}_solutions.ipynb"

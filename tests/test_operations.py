@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.backends.sql import fingerprint
 from labkit.operations import implemented, memory_apply, sql_statements
 from tests.conftest import add_plan, rename_plan
@@ -27,7 +28,7 @@ class Explodes:
 
 
 def test_an_observer_raising_mid_backfill_is_detached_and_the_migration_completes(users):
-    bad, recorder = Explodes(), lk.SnapshotRecorder(users)
+    bad, recorder = Explodes(), lab.SnapshotRecorder(users)
     runner = lk.MigrationRunner(users, observers=[bad, recorder])
     result = runner.execute_plan(rename_plan(users))
     assert result.status == "completed" and result.failed_step is None

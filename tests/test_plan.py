@@ -3,11 +3,12 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
+from labkit import lab
 from tests.conftest import rename_plan
 
 
 def test_plan_is_printable_comparable_data(users):
-    a, b = rename_plan(users), rename_plan(lk.make_users(20))
+    a, b = rename_plan(users), rename_plan(lab.make_users(20))
     assert a == b
     assert a != rename_plan(users, batch_size=7)
     text = str(a)
@@ -76,7 +77,7 @@ def test_a_step_and_the_same_step_in_a_plan_never_disagree(users):
 
 def test_one_plan_runs_on_two_tables_each_runner_with_its_own_progress(users):
     plan = rename_plan(users)
-    other = lk.make_users(20)
+    other = lab.make_users(20)
     first, second = lk.MigrationRunner(users), lk.MigrationRunner(other, fail_at="backfill:2")
     assert first.execute_plan(plan).ok
     assert second.execute_plan(plan).status == "rolled_back"

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.plan_sql import as_sent, phase_sql, plan_sql, rollback_sql, runnable_sql
 
 BOOKKEEPING = re.compile(r"^(SELECT|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH|DEALLOCATE ALL$)|labkit_migrations", re.I)
@@ -97,25 +98,30 @@ def _matches(engine: str, expected: str, ran: str) -> bool:
 
 
 def _rename_copy(db: lk.Database) -> tuple[Any, lk.MigrationPlan]:
-    users = db.import_table(lk.make_users(30, seed=1))
+    users = db.import_table(lab.make_users(30, seed=1))
     return users, lk.build_rename_column_migration(users, "name", "full_name", batch_size=7)
 
 
 def _rename_view(db: lk.Database) -> tuple[Any, lk.MigrationPlan]:
-    users = db.import_table(lk.make_users(30, seed=1))
+    users = db.import_table(lab.make_users(30, seed=1))
     return users, lk.build_rename_column_migration(users, "name", "full_name", approach="view")
 
 
 def _add_with_sql_backfill(db: lk.Database) -> tuple[Any, lk.MigrationPlan]:
-    users = db.import_table(lk.make_users(30, seed=1))
+    users = db.import_table(lab.make_users(30, seed=1))
     plan = lk.build_add_column_migration(
-        users, "email_domain", backfill=lk.email_domain, backfill_sql=lk.EMAIL_DOMAIN_SQL, source="email", batch_size=8
+        users,
+        "email_domain",
+        backfill=lab.email_domain,
+        backfill_sql=lab.EMAIL_DOMAIN_SQL,
+        source="email",
+        batch_size=8,
     )
     return users, plan
 
 
 def _whole_copy(db: lk.Database) -> tuple[Any, lk.MigrationPlan]:
-    orders = lk.make_orders(db)  # constraints, indexes, foreign keys both ways, a trigger, a view
+    orders = lab.make_orders(db)  # constraints, indexes, foreign keys both ways, a trigger, a view
     old, new = ("account_id", "payer_id") if db.dialect.name == "postgresql" else ("note", "remark")
     return orders, lk.build_rename_column_migration(orders, old, new, batch_size=6)
 
@@ -155,7 +161,7 @@ def test_the_sql_of_a_plan_is_what_a_run_executes(engine, name, tmp_path, reques
 def test_the_sql_of_a_plan_changes_nothing_and_refuses_what_a_run_refuses(engine, tmp_path, request):
     db = _fresh_db(engine, tmp_path, request)
     try:
-        orders = lk.make_orders(db)
+        orders = lab.make_orders(db)
         before, rows = orders.catalog(), orders.rows()
         plan = lk.build_rename_column_migration(orders, "account_id" if engine == "postgresql" else "note", "x")
         assert plan_sql(plan, orders).units
@@ -169,7 +175,7 @@ def test_the_sql_of_a_plan_changes_nothing_and_refuses_what_a_run_refuses(engine
 
 def test_the_script_reads_as_the_session_runs_it(tmp_path):
     with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
-        users = db.import_table(lk.make_users(10, seed=1))
+        users = db.import_table(lab.make_users(10, seed=1))
         text = str(plan_sql(lk.build_rename_column_migration(users, "name", "full_name", batch_size=4), users))
     assert text.startswith("-- plan 'rename users.name to full_name' on users (sqlite)")
     assert "-- session: PRAGMA busy_timeout=0" in text
@@ -245,7 +251,7 @@ def test_the_runnable_sql_run_by_hand_leaves_what_labkit_leaves(name, tmp_path, 
 
 def test_sql_that_cannot_be_written_is_refused_with_where_to_go(tmp_path):
     with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
-        users = db.import_table(lk.make_users(5, seed=1))
+        users = db.import_table(lab.make_users(5, seed=1))
         plan = lk.build_rename_column_migration(users, "name", "full_name")
         with pytest.raises(lk.IrreversibleStepError, match="drop_column"):  # no rollback past the drop
             rollback_sql(plan, users, steps=len(plan.steps))
@@ -266,7 +272,8 @@ def _backfill(size: int) -> Callable[[Any], lk.MigrationPlan]:
 # each notebook's plans, built as the notebook builds them (a notebook that changes a plan fails this test)
 NOTEBOOK_PLANS: dict[str, tuple[int, list[Callable[[Any], lk.MigrationPlan]]]] = {
     "02_add_column": (40, [lambda t: lk.build_add_column_migration(
-        t, "email_domain", backfill=lk.email_domain, source="email", batch_size=10, backfill_sql=lk.EMAIL_DOMAIN_SQL)]),
+        t, "email_domain", backfill=lab.email_domain, source="email", batch_size=10,
+        backfill_sql=lab.EMAIL_DOMAIN_SQL)]),
     "03_rename_column": (40, [_backfill(10)]),
     "07_real_databases": (5, [lambda t: lk.build_naive_rename_migration(t, "name", "full_name"), _backfill(500),
                               _backfill(120_000), _backfill(1000)]),
@@ -306,7 +313,7 @@ def test_the_sql_a_notebook_shows_is_what_the_engines_execute(notebook, tmp_path
             here.mkdir()
             db = _fresh_db(engine, here, request)
             try:
-                users = db.import_table(lk.make_users(rows))
+                users = db.import_table(lab.make_users(rows))
                 plan = build(users)
                 run = lambda users=users, plan=plan: lk.MigrationRunner(users).execute_plan(plan)  # noqa: E731
                 statements, result = _capture(engine, db, request, run)

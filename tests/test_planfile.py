@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 import labkit as lk
-from labkit import planfile
+from labkit import lab, planfile
 from labkit.planfile import plan_from_dict, plan_to_dict
 from labkit.steps import Step
 
@@ -36,14 +36,14 @@ def _round_trip(plan: lk.MigrationPlan) -> lk.MigrationPlan:
     return plan_from_dict(json.loads(json.dumps(plan_to_dict(plan))))
 
 
-@pytest.mark.parametrize("name", list(_plans(lk.make_users(3))))
+@pytest.mark.parametrize("name", list(_plans(lab.make_users(3))))
 def test_the_builders_plans_round_trip_through_json(name):
-    plan = _plans(lk.make_users(10))[name]
+    plan = _plans(lab.make_users(10))[name]
     assert _round_trip(plan) == plan
 
 
 def test_the_whole_copy_of_a_production_column_round_trips(db):
-    orders = lk.make_orders(db)  # on PostgreSQL: NOT VALID checks, VALIDATE, SET NOT NULL, CONCURRENTLY, renames
+    orders = lab.make_orders(db)  # on PostgreSQL: NOT VALID checks, VALIDATE, SET NOT NULL, CONCURRENTLY, renames
     column = "account_id" if db.dialect.name == "postgresql" else "note"
     plan = lk.build_rename_column_migration(orders, column, "renamed", batch_size=6)
     back = _round_trip(plan)
@@ -56,9 +56,9 @@ def test_the_whole_copy_of_a_production_column_round_trips(db):
 
 def test_a_function_travels_as_its_sql_twin_and_a_lone_function_is_refused(tmp_path):
     with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
-        users = db.import_table(lk.make_users(10, seed=2))
+        users = db.import_table(lab.make_users(10, seed=2))
         plan = lk.build_add_column_migration(
-            users, "email_domain", backfill=lk.email_domain, backfill_sql=lk.EMAIL_DOMAIN_SQL, source="email"
+            users, "email_domain", backfill=lab.email_domain, backfill_sql=lab.EMAIL_DOMAIN_SQL, source="email"
         )
         path = lk.save_plan(plan, tmp_path / "plan.json")
         loaded = lk.load_plan(path)
@@ -66,14 +66,14 @@ def test_a_function_travels_as_its_sql_twin_and_a_lone_function_is_refused(tmp_p
         assert loaded == lk.MigrationPlan(plan.name, without, apps=plan.apps)  # the function stayed behind
         assert str(lk.plan_sql(loaded, users)) == str(lk.plan_sql(plan, users))
         assert lk.MigrationRunner(users).execute_plan(loaded).status == "completed"
-        assert {r["email_domain"] for r in users.rows()} == {lk.email_domain(r) for r in users.rows()}
-    python_only = lk.build_add_column_migration(lk.make_users(3), "x", backfill=lambda row: 1, source="email")
+        assert {r["email_domain"] for r in users.rows()} == {lab.email_domain(r) for r in users.rows()}
+    python_only = lk.build_add_column_migration(lab.make_users(3), "x", backfill=lambda row: 1, source="email")
     with pytest.raises(lk.PlanFileError, match=r"steps\[1\] \(start_dual_write\)\.compute: holds a Python function"):
         plan_to_dict(python_only)
 
 
 def _good() -> dict:
-    return plan_to_dict(lk.build_rename_column_migration(lk.make_users(5), "name", "full_name", batch_size=2))
+    return plan_to_dict(lk.build_rename_column_migration(lab.make_users(5), "name", "full_name", batch_size=2))
 
 
 def _mutate(change):
@@ -129,7 +129,7 @@ def test_every_operation_can_be_named_in_a_file():
 
 
 def test_a_saved_plan_is_stable_text(tmp_path):
-    plan = lk.build_rename_column_migration(lk.make_users(4), "name", "full_name", batch_size=2)
+    plan = lk.build_rename_column_migration(lab.make_users(4), "name", "full_name", batch_size=2)
     first = lk.save_plan(plan, tmp_path / "a.json").read_text()
     again = lk.save_plan(lk.load_plan(tmp_path / "a.json"), tmp_path / "b.json").read_text()
     assert first == again and first.startswith('{\n  "labkit_plan": 1,')

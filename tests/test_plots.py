@@ -7,12 +7,12 @@ import itertools
 import matplotlib.pyplot as plt
 
 import labkit as lk
-from labkit import plots
+from labkit import lab, plots
 from tests.conftest import rename_plan
 
 
 def _failed_run():
-    t = lk.make_users(20)
+    t = lab.make_users(20)
     runner = lk.MigrationRunner(t, fail_at="backfill:3")
     runner.execute_plan(rename_plan(t))
     return runner.history
@@ -40,9 +40,9 @@ def test_timeline_data_records_the_undo_of_each_started_step():
 
 
 def test_failed_requests_data_aligns_runs_of_different_length():
-    t1, t2 = lk.make_users(20), lk.make_users(20)
-    naive = lk.simulate_traffic(t1, lk.build_naive_rename_migration(t1, "name", "full_name"))
-    safe = lk.simulate_traffic(t2, rename_plan(t2))
+    t1, t2 = lab.make_users(20), lab.make_users(20)
+    naive = lab.simulate_traffic(t1, lk.build_naive_rename_migration(t1, "name", "full_name"))
+    safe = lab.simulate_traffic(t2, rename_plan(t2))
     data = plots.failed_requests_data({"naive": naive, "expand/contract": safe})
     assert data["naive"].sum() == naive.failed_requests > 0
     assert data["expand/contract"].sum() == 0
@@ -51,8 +51,8 @@ def test_failed_requests_data_aligns_runs_of_different_length():
 
 def test_every_plot_has_a_title_labelled_axes_and_a_legend():
     history = _failed_run()
-    t1 = lk.make_users(10)
-    naive = lk.simulate_traffic(t1, lk.build_naive_rename_migration(t1, "name", "full_name"))
+    t1 = lab.make_users(10)
+    naive = lab.simulate_traffic(t1, lk.build_naive_rename_migration(t1, "name", "full_name"))
     for ax in (
         plots.plot_progress(history),
         plots.plot_timeline(history),
@@ -64,7 +64,7 @@ def test_every_plot_has_a_title_labelled_axes_and_a_legend():
 
 
 def test_progress_lines_that_coincide_stay_visible():
-    t = lk.make_users(20)
+    t = lab.make_users(20)
     runner = lk.MigrationRunner(t)
     runner.execute_plan(rename_plan(t))
     ax = plots.plot_progress(runner.history)

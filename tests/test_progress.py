@@ -7,6 +7,7 @@ import io
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.cli import main
 from labkit.progress import ProgressState, TerminalProgress
 from labkit.runner import Event
@@ -55,7 +56,7 @@ def test_a_new_step_starts_its_own_count():
 
 
 def _run(rows: int, fail_at: str | None, observer) -> lk.MigrationResult:
-    table = lk.make_users(rows, seed=1)
+    table = lab.make_users(rows, seed=1)
     plan = lk.build_rename_column_migration(table, "name", "full_name", batch_size=10)
     return lk.MigrationRunner(table, fail_at=fail_at, observers=[observer]).execute_plan(plan)
 

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import labkit as lk
+from labkit import lab
 
 names = st.text(alphabet="abcdefgh xyz", min_size=0, max_size=8)
 emails = st.builds(
@@ -32,7 +33,7 @@ def plan_and_fault(draw):
         plan = lk.build_rename_column_migration(t, "name", "full_name", batch_size=batch)
     else:
         plan = lk.build_add_column_migration(
-            t, "email_domain", backfill=lk.email_domain, source="email", batch_size=batch
+            t, "email_domain", backfill=lab.email_domain, source="email", batch_size=batch
         )
     step = draw(st.sampled_from(plan.steps))
     fault = step.name
@@ -61,11 +62,13 @@ def test_rollback_after_a_failure_at_any_step_and_batch_restores_the_table_exact
     seed=st.integers(min_value=0, max_value=10_000),
 )
 def test_expand_contract_rename_under_traffic_loses_nothing_while_naive_rename_fails_v1(rows, batch, seed):
-    t = lk.make_users(rows, seed=seed)
-    safe = lk.simulate_traffic(t, lk.build_rename_column_migration(t, "name", "full_name", batch_size=batch), seed=seed)
+    t = lab.make_users(rows, seed=seed)
+    safe = lab.simulate_traffic(
+        t, lk.build_rename_column_migration(t, "name", "full_name", batch_size=batch), seed=seed
+    )
     assert (safe.failed_requests, safe.lost_writes, safe.stale_reads) == (0, 0, 0)
-    n = lk.make_users(rows, seed=seed)
-    naive = lk.simulate_traffic(n, lk.build_naive_rename_migration(n, "name", "full_name"), seed=seed)
+    n = lab.make_users(rows, seed=seed)
+    naive = lab.simulate_traffic(n, lk.build_naive_rename_migration(n, "name", "full_name"), seed=seed)
     assert naive.failed_requests > 0
     assert set(naive.failed_by_version) == {"v1"}
 
@@ -78,14 +81,14 @@ def test_expand_contract_rename_under_traffic_loses_nothing_while_naive_rename_f
     data=st.data(),
 )
 def test_rollback_under_traffic_at_any_fault_point_fails_no_request_and_loses_no_write(rows, batch, seed, data):
-    t = lk.make_users(rows, seed=seed)
+    t = lab.make_users(rows, seed=seed)
     plan = lk.build_rename_column_migration(t, "name", "full_name", batch_size=batch)
     step = data.draw(st.sampled_from(plan.steps))
     fault = step.name
     if step.batched:
         k = data.draw(st.integers(min_value=0, max_value=step.batch_count(rows)))
         fault = f"{step.name}:{k}" if k else step.name
-    report = lk.simulate_traffic(t, plan, seed=seed, fail_at=fault)
+    report = lab.simulate_traffic(t, plan, seed=seed, fail_at=fault)
     assert report.result.status == "rolled_back"
     assert (report.failed_requests, report.lost_writes, report.stale_reads) == (0, 0, 0)
     assert t.column_names == ["id", "name", "email"]

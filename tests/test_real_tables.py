@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import labkit as lk
+from labkit import lab
 from tests.conftest import db_rename_plan
 
 _files = itertools.count()
@@ -104,7 +105,7 @@ def db_rename_plan_for(table: lk.DbTable, column: str) -> lk.MigrationPlan:
 
 
 def test_a_type_the_engine_does_not_read_is_refused_when_the_plan_is_built(db):
-    users = db.import_table(lk.make_users(3))
+    users = db.import_table(lab.make_users(3))
     for bad in ("text; DROP TABLE users", "no_such_type_anywhere" if db.dialect.name == "postgresql" else "a(1", ")"):
         try:
             lk.build_add_column_migration(users, "nick", sql_type=bad)
@@ -120,7 +121,7 @@ def test_a_type_the_engine_does_not_read_is_refused_when_the_plan_is_built(db):
 
 
 def test_backfill_sql_that_does_not_compile_is_refused_when_the_plan_is_built(db):
-    users = db.import_table(lk.make_users(5))
+    users = db.import_table(lab.make_users(5))
     before = users.catalog()
     with pytest.raises(lk.StepDoesNotFitError, match="does not compile against 'users'"):
         lk.build_add_column_migration(users, "domain", backfill_sql="lowr(email)", source="email")
@@ -135,11 +136,11 @@ def test_backfill_sql_that_does_not_compile_is_refused_when_the_plan_is_built(db
 @pytest.mark.parametrize("size", [0, -1, True, 2.5, 10**12])
 def test_an_absurd_batch_size_is_refused_when_the_plan_is_built(size):
     with pytest.raises(lk.InvalidBatchSizeError):
-        lk.build_rename_column_migration(lk.make_users(3), "name", "full_name", batch_size=size)
+        lk.build_rename_column_migration(lab.make_users(3), "name", "full_name", batch_size=size)
 
 
 def test_postgres_leaves_no_empty_labkit_schema_after_a_rollback(pg):
-    users = pg.import_table(lk.make_users(10))
+    users = pg.import_table(lab.make_users(10))
     result = lk.MigrationRunner(users, fail_at="stop_dual_write").execute_plan(db_rename_plan(users))
     assert result.status == "rolled_back"
     assert pg.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit%%' ORDER BY 1") == []
@@ -242,7 +243,7 @@ def test_a_uuid_keyed_table_cut_off_mid_backfill_resumes_after_its_last_key(pg_u
 
 def test_batches_are_fixed_at_the_start_even_while_the_app_inserts(db, monkeypatch):
     """Rows inserted after the backfill starts are the dual write's: the ranges do not chase them."""
-    users = db.import_table(lk.make_users(50))
+    users = db.import_table(lab.make_users(50))
     backend = lk.engine.backend_for(users)
     step = lk.Backfill("users", "email", source="name", batch_size=10)
     real = backend._fetch_key

@@ -5,18 +5,19 @@ import logging
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.faults import fault_matrix
 from tests.conftest import add_plan, rename_plan
 
 BUILDERS = {"rename": rename_plan, "add_column": add_plan}
 
 
-MATRIX = [(kind, point) for kind, build in BUILDERS.items() for point in fault_matrix(build(lk.make_users(20)), 20)]
+MATRIX = [(kind, point) for kind, build in BUILDERS.items() for point in fault_matrix(build(lab.make_users(20)), 20)]
 
 
 @pytest.mark.parametrize(("kind", "fail_at"), MATRIX, ids=[f"{k}-{p}" for k, p in MATRIX])
 def test_rollback_after_a_fault_at_any_step_and_batch_restores_the_table_exactly(kind, fail_at):
-    table = lk.make_users(20)
+    table = lab.make_users(20)
     before = table.snapshot()
     plan = BUILDERS[kind](table)
     runner = lk.MigrationRunner(table, fail_at=fail_at)
@@ -98,7 +99,7 @@ def test_a_failure_after_an_irreversible_step_cannot_be_rolled_back(users):
 
 
 def test_zero_row_table_completes_with_full_progress():
-    t = lk.make_users(0)
+    t = lab.make_users(0)
     plan = rename_plan(t)
     result = lk.MigrationRunner(t).execute_plan(plan)
     assert result.status == "completed"
@@ -144,7 +145,7 @@ def test_every_event_is_logged(users, caplog):
 
 
 def test_million_rows_rename_completes():
-    t = lk.make_users(1_000_000)
+    t = lab.make_users(1_000_000)
     first, last = t.get(1)["name"], t.get(1_000_000)["name"]
     result = lk.MigrationRunner(t).execute_plan(rename_plan(t, batch_size=10_000))
     assert result.ok
@@ -152,7 +153,7 @@ def test_million_rows_rename_completes():
 
 
 def test_until_phase_stops_before_the_contract_with_nothing_undone():
-    users = lk.make_users(20, seed=1)
+    users = lab.make_users(20, seed=1)
     plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=5)
     result = lk.MigrationRunner(users, until_phase="contract").execute_plan(plan)
     assert result.status == "stopped" and result.stopped_at.startswith("before stop_dual_write")
@@ -162,7 +163,7 @@ def test_until_phase_stops_before_the_contract_with_nothing_undone():
 
 
 def test_request_stop_ends_the_run_after_the_batch_in_progress():
-    users = lk.make_users(40, seed=1)
+    users = lab.make_users(40, seed=1)
     plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=5)
     runners: list[lk.MigrationRunner] = []
 
@@ -180,7 +181,7 @@ def test_request_stop_ends_the_run_after_the_batch_in_progress():
 
 def test_until_phase_must_be_a_phase():
     with pytest.raises(ValueError, match="until_phase must be one of expand, migrate, contract"):
-        lk.MigrationRunner(lk.make_users(2), until_phase="later")
+        lk.MigrationRunner(lab.make_users(2), until_phase="later")
 
 
 class _Watch:

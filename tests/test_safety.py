@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 import labkit as lk
+from labkit import lab
 from tests.conftest import add_plan, rename_plan
 
 T = "users"
@@ -24,7 +25,7 @@ def without(plan, *names, order=None):
 
 
 def test_the_safe_plans_have_no_findings():
-    t = lk.make_users(20)
+    t = lab.make_users(20)
     assert lk.validate_migration_safety(rename_plan(t), t) == []
     assert lk.validate_migration_safety(add_plan(t), t) == []
     assert lk.validate_migration_safety(lk.build_add_column_migration(t, "plan", default="free"), t) == []
@@ -39,7 +40,7 @@ def _one_way(plan):
 
 
 def _bad_and_good():
-    t = lk.make_users(20)
+    t = lab.make_users(20)
     r = rename_plan(t)
     return [
         # rule, bad plan, good plan, table
@@ -145,8 +146,8 @@ def test_rule_docs_name_their_industry_counterparts():
 def test_unbatched_backfill_fires_on_a_single_statement_without_a_table():
     steps = [
         lk.AddColumn(T, "d"),
-        lk.StartDualWrite(T, "email", "d", compute=lk.email_domain),
-        lk.Backfill(T, "d", compute=lk.email_domain, batch_size=None),
+        lk.StartDualWrite(T, "email", "d", compute=lab.email_domain),
+        lk.Backfill(T, "d", compute=lab.email_domain, batch_size=None),
     ]
     findings = lk.validate_migration_safety(lk.MigrationPlan("p", steps))
     assert [(f.rule, f.severity) for f in findings] == [("unbatched-backfill", "warning")]
@@ -163,11 +164,11 @@ def test_without_app_versions_the_checks_assume_the_app_uses_every_original_colu
         lk.StopDualWrite(T, "email", "mail", both_ways=True),
         lk.DropColumn(T, "email"),
     ]
-    assert rules_of(lk.MigrationPlan("p", steps), lk.make_users(20)) == set()
+    assert rules_of(lk.MigrationPlan("p", steps), lab.make_users(20)) == set()
 
 
 def test_findings_come_in_step_order_with_a_readable_str():
-    t = lk.make_users(20)
+    t = lab.make_users(20)
     r = rename_plan(t, batch_size=50)
     bad = without(r, "start_dual_write", "stop_dual_write", "switch_reads")
     findings = lk.validate_migration_safety(bad, t)

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 import labkit as lk
-from labkit import plots
+from labkit import lab, plots
 from labkit.scenarios import run_scenario
 
 FAST = {"rows": 300, "rollout_ticks": 3, "dwell": 0.05, "warmup": 0.1, "cooldown": 0.1}
@@ -60,7 +60,7 @@ def test_workload_refuses_bad_settings(tmp_path):
     from labkit.workload import AppWorkload
 
     with lk.connect(f"sqlite:///{tmp_path}/w.db") as db:
-        users = db.import_table(lk.make_users(5))
+        users = db.import_table(lab.make_users(5))
         plan = lk.build_rename_column_migration(users, "name", "full_name")
         for kwargs in ({"threads": 0}, {"rate": 0}, {"read_ratio": 0.9, "insert_ratio": 0.5}):
             with pytest.raises(ValueError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
+from labkit import lab
 from tests.conftest import db_rename_plan
 
 
@@ -14,7 +15,7 @@ def two_users(pg):
     """``public.users`` and ``billing.users``: the same name and shape, different rows."""
     pg.execute("DROP SCHEMA IF EXISTS billing CASCADE")
     pg.execute("CREATE SCHEMA billing")
-    public = pg.import_table(lk.make_users(20, seed=1))
+    public = pg.import_table(lab.make_users(20, seed=1))
     pg.execute("CREATE TABLE billing.users (id bigint PRIMARY KEY, name text, email text)")
     pg.execute("INSERT INTO billing.users SELECT i, 'billing ' || i, 'b' || i || '@x.io' FROM generate_series(1, 30) i")
     yield public, pg.table("billing.users")
@@ -76,7 +77,7 @@ def test_a_production_table_in_another_schema_keeps_every_property(pg):
     pg.execute("CREATE SCHEMA shop")
     pg.execute("SET search_path TO shop")
     try:
-        lk.make_orders(pg)
+        lab.make_orders(pg)
     finally:
         pg.execute("SET search_path TO public")
     try:
@@ -94,13 +95,13 @@ def test_a_production_table_in_another_schema_keeps_every_property(pg):
 
 
 def test_names_of_tables_in_schemas_are_checked(pg, tmp_path):
-    pg.import_table(lk.make_users(3))
+    pg.import_table(lab.make_users(3))
     assert pg.table("public.users").qualified == "users"  # the current schema: the same table as "users"
     with pytest.raises(lk.TableNotFoundError):
         pg.table("nowhere.users")
     with pytest.raises(lk.InvalidNameError):
         pg.table("Bad-Schema.users")
     with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
-        db.import_table(lk.make_users(3))
+        db.import_table(lab.make_users(3))
         with pytest.raises(lk.InvalidNameError, match="sqlite has no schemas"):
             db.table("main.users")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
+from labkit import lab
 
 
 def catalog(db: lk.Database, table: str) -> list[tuple]:
@@ -35,7 +36,7 @@ def test_the_step_is_data_with_an_exact_reverse():
 
 
 def test_postgres_sets_the_comment_and_changes_nothing_else(pg):
-    users = pg.import_table(lk.make_users(10))
+    users = pg.import_table(lab.make_users(10))
     pg.execute("COMMENT ON COLUMN users.email IS 'it''s the login'")
     before_catalog, before_rows = catalog(pg, "users"), users.snapshot()
     plan = lk.build_comment_migration(users, "email", "where receipts go")
@@ -49,7 +50,7 @@ def test_postgres_sets_the_comment_and_changes_nothing_else(pg):
 
 
 def test_postgres_rollback_puts_back_the_comment_it_replaced(pg):
-    users = pg.import_table(lk.make_users(10))
+    users = pg.import_table(lab.make_users(10))
     pg.execute("COMMENT ON COLUMN users.name IS 'display name'")
     before = catalog(pg, "users")
     steps = [*lk.build_comment_migration(users, "name", None).steps, lk.AddColumn("users", "nickname")]
@@ -61,11 +62,11 @@ def test_postgres_rollback_puts_back_the_comment_it_replaced(pg):
 @pytest.mark.parametrize("engine", ["memory", "sqlite"])
 def test_engines_without_comments_refuse_before_anything_changes(engine, tmp_path):
     if engine == "memory":
-        users = lk.make_users(5)
+        users = lab.make_users(5)
         db = None
     else:
         db = lk.connect(f"sqlite:///{tmp_path}/lab.db")
-        users = db.import_table(lk.make_users(5))
+        users = db.import_table(lab.make_users(5))
     try:
         with pytest.raises(lk.StepDoesNotFitError, match="keeps no column comments"):
             lk.build_comment_migration(users, "email", "x")

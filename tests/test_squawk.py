@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.safety import squawk
 
 
 def _users(pg):
-    return pg.import_table(lk.make_users(12, seed=1))
+    return pg.import_table(lab.make_users(12, seed=1))
 
 
 def test_the_naive_rename_is_flagged_by_squawk_as_well_as_by_labkit(pg):
@@ -34,7 +35,12 @@ SAFE = {
     ),
     "add column": (
         lambda t: lk.build_add_column_migration(
-            t, "email_domain", backfill=lk.email_domain, backfill_sql=lk.EMAIL_DOMAIN_SQL, source="email", batch_size=5
+            t,
+            "email_domain",
+            backfill=lab.email_domain,
+            backfill_sql=lab.EMAIL_DOMAIN_SQL,
+            source="email",
+            batch_size=5,
         ),
         {"require-statement-timeout", "ban-drop-function", "ban-drop-view", "ban-drop-schema"},
     ),
@@ -53,7 +59,7 @@ def test_a_safe_plan_draws_only_findings_it_answers_by_design(pg, name):
 
 
 def test_the_whole_copy_of_a_production_column_draws_only_findings_it_answers(pg):
-    orders = lk.make_orders(pg)
+    orders = lab.make_orders(pg)
     plan = lk.build_rename_column_migration(orders, "account_id", "payer_id", batch_size=5)
     assert lk.validate_migration_safety(plan, orders) == []
     reviewed = {r.finding.rule: r for r in squawk.review(plan, orders)}
@@ -84,7 +90,7 @@ def test_a_volatile_default_is_squawks_to_flag_and_a_stable_or_constant_one_is_n
 
 def test_squawk_runs_only_on_postgresql_and_says_when_it_cannot_run(tmp_path, monkeypatch):
     with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
-        users = db.import_table(lk.make_users(4, seed=1))
+        users = db.import_table(lab.make_users(4, seed=1))
         plan = lk.build_naive_rename_migration(users, "name", "full_name")
         assert all(f.source == "labkit" for f in lk.validate_migration_safety(plan, users))
         with pytest.raises(ValueError, match="PostgreSQL"):

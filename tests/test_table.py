@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
+from labkit import lab
 from labkit.table import DualWriteTrigger
 
 
@@ -26,7 +27,7 @@ def test_update_and_delete_change_only_their_row():
 
 
 def test_add_column_fills_existing_rows_with_the_default_and_appends_it():
-    t = lk.make_users(3)
+    t = lab.make_users(3)
     t.add_column("plan", default="free")
     assert t.column_names == ["id", "name", "email", "plan"]
     assert t.column("plan") == ["free"] * 3
@@ -43,7 +44,7 @@ def test_drop_and_rename_keep_other_columns_in_place():
 
 
 def test_to_frame_is_indexed_by_id_with_columns_in_order():
-    t = lk.make_users(4)
+    t = lab.make_users(4)
     t.delete(2)
     frame = t.to_frame()
     assert frame.index.name == "id"
@@ -84,7 +85,7 @@ def test_to_frame_is_indexed_by_id_with_columns_in_order():
     ],
 )
 def test_bad_input_raises_a_typed_error_and_changes_nothing(call, error, fields):
-    t = lk.make_users(3)
+    t = lab.make_users(3)
     before = t.snapshot()
     with pytest.raises(error) as info:
         call(t)
@@ -95,7 +96,7 @@ def test_bad_input_raises_a_typed_error_and_changes_nothing(call, error, fields)
 
 
 def test_column_not_found_message_lists_the_columns():
-    t = lk.make_users(1)
+    t = lab.make_users(1)
     with pytest.raises(lk.ColumnNotFoundError) as info:
         t.update(1, {"nmae": "x"})
     assert str(info.value) == "column 'nmae' does not exist on table 'users' (columns: id, name, email)"

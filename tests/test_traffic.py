@@ -3,12 +3,13 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
+from labkit import lab
 from tests.conftest import add_plan, rename_plan
 
 
 def run(plan_fn, *, fail_at=None, seed=3, rows=30):
-    t = lk.make_users(rows)
-    return lk.simulate_traffic(t, plan_fn(t), seed=seed, fail_at=fail_at), t
+    t = lab.make_users(rows)
+    return lab.simulate_traffic(t, plan_fn(t), seed=seed, fail_at=fail_at), t
 
 
 def test_expand_contract_rename_under_traffic_fails_nothing_and_loses_nothing():
@@ -52,7 +53,7 @@ def test_switching_reads_before_the_backfill_shows_stale_reads():
 def test_computed_column_under_traffic_stays_correct():
     report, t = run(add_plan)
     assert (report.failed_requests, report.lost_writes, report.stale_reads) == (0, 0, 0)
-    assert t.column("email_domain") == [lk.email_domain(r) for r in t.rows()]
+    assert t.column("email_domain") == [lab.email_domain(r) for r in t.rows()]
 
 
 @pytest.mark.parametrize("fail_at", ["backfill:3", "switch_reads", "stop_dual_write", "drop_column"])
@@ -70,9 +71,9 @@ def test_same_seed_same_numbers_other_seed_other_traffic():
     c, _ = run(rename_plan, seed=8)
     assert [vars(x) for x in a.ticks] == [vars(x) for x in b.ticks]
     assert a.requests == b.requests
-    tables = [lk.make_users(30) for _ in range(2)]
+    tables = [lab.make_users(30) for _ in range(2)]
     for t, seed in zip(tables, (7, 8)):
-        lk.simulate_traffic(t, rename_plan(t), seed=seed)
+        lab.simulate_traffic(t, rename_plan(t), seed=seed)
     assert tables[0].snapshot() != tables[1].snapshot()
     assert [vars(x) for x in c.ticks] != [vars(x) for x in a.ticks]
 
@@ -90,13 +91,13 @@ def test_traffic_report_frame_has_one_row_per_tick():
     ids=["negative-requests", "ratios-over-one", "no-rollout"],
 )
 def test_bad_traffic_settings_are_refused(kwargs):
-    t = lk.make_users(5)
+    t = lab.make_users(5)
     with pytest.raises(ValueError):
-        lk.simulate_traffic(t, rename_plan(t), **kwargs)
+        lab.simulate_traffic(t, rename_plan(t), **kwargs)
 
 
 def test_a_deploy_of_an_undefined_app_version_is_refused():
-    t = lk.make_users(5)
+    t = lab.make_users(5)
     plan = lk.MigrationPlan("p", [lk.AddColumn("users", "x", deploy="v2")])
     with pytest.raises(ValueError, match="defines no such app version"):
-        lk.simulate_traffic(t, plan)
+        lab.simulate_traffic(t, plan)

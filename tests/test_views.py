@@ -3,12 +3,12 @@ from __future__ import annotations
 import pandas as pd
 
 import labkit as lk
-from labkit import views
+from labkit import lab, views
 from tests.conftest import rename_plan
 
 
 def test_changed_cells_marks_new_columns_new_values_and_new_rows():
-    t = lk.make_users(4)
+    t = lab.make_users(4)
     before = t.snapshot()
     t.add_column("full_name")
     t.update(2, {"full_name": "X"})
@@ -23,7 +23,7 @@ def test_changed_cells_marks_new_columns_new_values_and_new_rows():
 
 
 def test_rows_view_highlights_exactly_the_changed_cells_with_a_stable_html():
-    t = lk.make_users(6)
+    t = lab.make_users(6)
     before = t.snapshot()
     t.add_column("full_name")
     t.update(1, {"full_name": t.get(1)["name"]})
@@ -38,14 +38,14 @@ def test_rows_view_highlights_exactly_the_changed_cells_with_a_stable_html():
 
 
 def test_rows_view_shows_a_dropped_column_as_such():
-    t = lk.make_users(3)
+    t = lab.make_users(3)
     t.drop_column("name")
     frame = views.rows_view(t, columns=["name", "email"]).data
     assert set(frame["name"]) == {"(no column)"}
 
 
 def test_plan_and_history_frames():
-    t = lk.make_users(10)
+    t = lab.make_users(10)
     plan = rename_plan(t)
     runner = lk.MigrationRunner(t, fail_at="backfill:2")
     runner.execute_plan(plan)
@@ -63,7 +63,7 @@ def test_findings_frame_keeps_its_columns_when_empty():
 
 
 def test_compare_snapshots_counts_changed_cells():
-    t = lk.make_users(3)
+    t = lab.make_users(3)
     a = t.snapshot()
     t.update(1, {"name": "z"})
     assert views.compare_snapshots(a, t.snapshot()) == {
@@ -76,5 +76,5 @@ def test_compare_snapshots_counts_changed_cells():
 
 
 def test_snapshot_frame_equals_to_frame():
-    t = lk.make_users(5)
+    t = lab.make_users(5)
     pd.testing.assert_frame_equal(views.snapshot_frame(t.snapshot()), t.to_frame())

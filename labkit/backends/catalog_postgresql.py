@@ -10,7 +10,7 @@ from ..catalog import ColumnInfo, ConstraintInfo, ConstraintKind, IndexInfo, Tab
 from ..errors import TableNotFoundError
 
 if TYPE_CHECKING:
-    from ..db import Database
+    from ..dialect import Session
 
 _KINDS: dict[str, ConstraintKind] = {
     "p": "primary_key",
@@ -22,7 +22,7 @@ _KINDS: dict[str, ConstraintKind] = {
 _IDENTITY = {"a": "always", "d": "by default"}
 
 
-def _names(db: Database, rel: int, numbers: list[int] | None) -> tuple[str, ...]:
+def _names(db: Session, rel: int, numbers: list[int] | None) -> tuple[str, ...]:
     if not numbers:
         return ()
     rows = db.query("SELECT attnum, attname FROM pg_attribute WHERE attrelid = %s AND attnum = ANY(%s)", [rel, numbers])
@@ -30,12 +30,12 @@ def _names(db: Database, rel: int, numbers: list[int] | None) -> tuple[str, ...]
     return tuple(by_number[n] for n in numbers if n in by_number)
 
 
-def _relname(db: Database, rel: int) -> str:
+def _relname(db: Session, rel: int) -> str:
     """A relation's name as the current search_path would write it (schema-qualified only when it must be)."""
     return str(db.query("SELECT %s::regclass::text", [rel])[0][0])
 
 
-def read(db: Database, table: str, schema: str | None = None) -> TableCatalog:
+def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
     found = db.query(
         "SELECT c.oid, n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relname = %s AND n.nspname = COALESCE(%s, current_schema()) AND c.relkind IN ('r', 'p')",
@@ -143,7 +143,7 @@ def read(db: Database, table: str, schema: str | None = None) -> TableCatalog:
     )
 
 
-def _dependent_views(db: Database, oid: int) -> tuple[ViewInfo, ...]:
+def _dependent_views(db: Session, oid: int) -> tuple[ViewInfo, ...]:
     """Views and materialized views whose query reads the table (labkit's versioned views left out), with the
     table's columns each one uses (``pg_depend`` records one dependency per column)."""
     rows: list[Any] = db.query(

@@ -15,7 +15,7 @@ from ..catalog import ColumnInfo, ConstraintInfo, IndexInfo, TableCatalog, Trigg
 from ..errors import TableNotFoundError
 
 if TYPE_CHECKING:
-    from ..db import Database
+    from ..dialect import Session
 
 _CONSTRAINT_NAME = re.compile(r'^\s*CONSTRAINT\s+("(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|\w+)\s*', re.I)
 _GENERATED = re.compile(r"\b(GENERATED\s+ALWAYS\s+)?AS\s*\(", re.I)
@@ -63,7 +63,7 @@ def _checks(table: str, create_sql: str, columns: list[str]) -> list[ConstraintI
     return found
 
 
-def read(db: Database, table: str, schema: str | None = None) -> TableCatalog:
+def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
     master = db.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table])
     if not master:
         raise TableNotFoundError(table)
@@ -140,7 +140,7 @@ def _foreign_key(table: str, parts: list[tuple[str, str | None, str, str, str]])
     )
 
 
-def _incoming(db: Database, table: str) -> tuple[ConstraintInfo, ...]:
+def _incoming(db: Session, table: str) -> tuple[ConstraintInfo, ...]:
     """Foreign keys of other tables that reference this one (SQLite has no reverse index of them: ask each)."""
     found = []
     for (other,) in db.query(
@@ -159,7 +159,7 @@ def _incoming(db: Database, table: str) -> tuple[ConstraintInfo, ...]:
     return tuple(found)
 
 
-def _views(db: Database, table: str, columns: list[str]) -> tuple[ViewInfo, ...]:
+def _views(db: Session, table: str, columns: list[str]) -> tuple[ViewInfo, ...]:
     """Views whose SQL names the table, with the table's columns they name (``SELECT *`` counts as all).
     A token scan, not a parser: a view naming a same-named column of another table is counted too (safe side)."""
     labkit = f"{table}__"

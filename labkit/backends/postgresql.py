@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from ..catalog import TableCatalog
-    from ..db import Database
+    from ..dialect import Session
 
 LOCK_TIMEOUT_MS = 500
 MAX_ATTEMPTS = 6
@@ -105,7 +105,7 @@ class PostgresDialect:
         # 0 means "wait forever" in PostgreSQL: the safety rule require-lock-timeout flags it
         return [f"SET LOCAL lock_timeout = '{int(self.lock_timeout_ms)}ms'"]
 
-    def quiet_triggers(self, db: Database) -> list[str]:
+    def quiet_triggers(self, db: Session) -> list[str]:
         """In a backfill's transaction: do not fire the user's triggers (``updated_at`` rewritten, audit rows
         written) -- ``session_replication_role = replica``, where this role may set it (a superuser, or
         ``GRANT SET ON PARAMETER`` on PostgreSQL 15+). labkit's own triggers are ENABLE ALWAYS and still fire."""
@@ -126,7 +126,7 @@ class PostgresDialect:
     def session_reset(self) -> list[str]:
         return ["RESET lock_timeout"]
 
-    def missing_privileges(self, db: Database, table: str, *, views: bool) -> list[str]:
+    def missing_privileges(self, db: Session, table: str, *, views: bool) -> list[str]:
         """What this role may not do that a plan on ``table`` needs (ALTER TABLE is the owner's; labkit's trigger
         functions and state table go in the table's schema; each app version's view in a schema of its own)."""
         row = db.query(
@@ -164,17 +164,17 @@ class PostgresDialect:
         """``orders`` or ``billing.orders`` (validated names), quoted part by part."""
         return ".".join(quote(part) for part in qualified.split("."))
 
-    def current_schema(self, db: Database) -> str:
+    def current_schema(self, db: Session) -> str:
         return str(db.query("SELECT current_schema()")[0][0])
 
-    def table_exists(self, db: Database, qualified: str) -> bool:
+    def table_exists(self, db: Session, qualified: str) -> bool:
         return bool(db.query("SELECT to_regclass(%s) IS NOT NULL", [self.quote_table(qualified)])[0][0])
 
-    def tables(self, db: Database) -> list[str]:
+    def tables(self, db: Session) -> list[str]:
         rows = db.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
         return [r[0] for r in rows]
 
-    def columns(self, db: Database, table: str) -> list[tuple[str, str]]:
+    def columns(self, db: Session, table: str) -> list[tuple[str, str]]:
         """Each column with its type exactly as declared (``numeric(12,2)``, ``character varying(20)``,
         ``integer[]``, an enum's or a domain's name ...), as ``format_type`` writes it."""
         rows = db.query(
@@ -184,13 +184,13 @@ class PostgresDialect:
         )
         return [(r[0], r[1]) for r in rows]
 
-    def column_type(self, db: Database, sql_type: str) -> str:
+    def column_type(self, db: Session, sql_type: str) -> str:
         """The type to declare: SQLite's names for the common types are accepted too (a plan runs on both)."""
         sql_type = _FROM_SQLITE.get(sql_type, sql_type)
         self.check_type(db, sql_type)
         return sql_type
 
-    def check_type(self, db: Database, sql_type: str) -> None:
+    def check_type(self, db: Session, sql_type: str) -> None:
         """Refuse what PostgreSQL itself does not read as a type name (it parses it: modifiers, arrays, enums,
         domains and schema-qualified names pass; anything with more than a type name in it does not)."""
         import psycopg
@@ -220,7 +220,7 @@ class PostgresDialect:
     def literal(self, value: Any) -> str:
         return sql_literal(value)
 
-    def bulk_load(self, db: Database, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+    def bulk_load(self, db: Session, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
         names = ", ".join(quote(c) for c in columns)
         with db.conn.cursor() as cur, cur.copy(f"COPY {self.quote_table(table)} ({names}) FROM STDIN") as copy:
             for row in rows:
@@ -232,7 +232,7 @@ class PostgresDialect:
             [self.quote_table(table)],
         )
 
-    def drop_table(self, db: Database, table: str) -> None:
+    def drop_table(self, db: Session, table: str) -> None:
         for view in self.labkit_views(db, table):
             db.execute(f"DROP VIEW IF EXISTS {view}")
         db.execute(f"DROP TABLE IF EXISTS {self.quote_table(table)} CASCADE")
@@ -250,21 +250,21 @@ class PostgresDialect:
     def _lock_key(table: str) -> str:
         return f"labkit migration of {table}"
 
-    def try_lock(self, db: Database, table: str) -> bool:
+    def try_lock(self, db: Session, table: str) -> bool:
         # a session-level advisory lock: released by unlock(), or by the server when the connection dies
         return bool(db.query("SELECT pg_try_advisory_lock(hashtext(%s))", [self._lock_key(table)])[0][0])
 
-    def unlock(self, db: Database, table: str) -> None:
+    def unlock(self, db: Session, table: str) -> None:
         if not db.closed:
             db.query("SELECT pg_advisory_unlock(hashtext(%s))", [self._lock_key(table)])
 
-    def catalog(self, db: Database, table: str) -> TableCatalog:
+    def catalog(self, db: Session, table: str) -> TableCatalog:
         """The table as the catalog describes it (see ``labkit.catalog``)."""
         schema, _, name = table.rpartition(".")
         return catalog_postgresql.read(db, name, schema or None)
 
     # ---------------------------------------------------------------- dual-write triggers (see steps/dual_write.py)
-    def labkit_triggers(self, db: Database, table: str) -> list[str]:
+    def labkit_triggers(self, db: Session, table: str) -> list[str]:
         rows = db.query(
             "SELECT tgname FROM pg_trigger t "
             "WHERE t.tgrelid = to_regclass(%s) AND NOT t.tgisinternal AND tgname LIKE %s ORDER BY tgname",
@@ -299,7 +299,7 @@ class PostgresDialect:
     def drop_view_sql(self, view: str) -> str:
         return f"DROP VIEW IF EXISTS {view}"
 
-    def labkit_views(self, db: Database, table: str) -> list[str]:
+    def labkit_views(self, db: Session, table: str) -> list[str]:
         """labkit's versioned views that read this very table (by dependency, not by name: a table of the same
         name in another schema has views of its own)."""
         rows = db.query(
@@ -311,7 +311,7 @@ class PostgresDialect:
         )
         return [f"{quote(r[0])}.{quote(r[1])}" for r in rows]
 
-    def empty_view_homes(self, db: Database) -> list[str]:
+    def empty_view_homes(self, db: Session) -> list[str]:
         """``DROP SCHEMA`` for each ``labkit_<version>`` schema that holds nothing any more (no CASCADE: one that
         another table's views still use is kept)."""
         rows = db.query(
@@ -320,7 +320,7 @@ class PostgresDialect:
         )
         return [f"DROP SCHEMA IF EXISTS {quote(r[0])}" for r in rows]
 
-    def view_columns(self, db: Database, view: str) -> list[str]:
+    def view_columns(self, db: Session, view: str) -> list[str]:
         schema, _, name = view.partition(".")
         rows = db.query(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
     from ..catalog import TableCatalog
-    from ..db import Database
+    from ..dialect import Session
 
 try:  # POSIX: a lock the kernel drops when the process dies, even on SIGKILL
     import fcntl
@@ -121,7 +121,7 @@ class SQLiteDialect:
     def ddl_prelude(self) -> list[str]:
         return []  # busy_timeout bounds every wait for the write lock
 
-    def quiet_triggers(self, db: Database) -> list[str]:
+    def quiet_triggers(self, db: Session) -> list[str]:
         """SQLite cannot keep a session's writes from firing triggers: the safety rule
         ``backfill-fires-user-triggers`` names them before the run instead."""
         return []
@@ -133,7 +133,7 @@ class SQLiteDialect:
     def session_reset(self) -> list[str]:
         return []
 
-    def missing_privileges(self, db: Database, table: str, *, views: bool) -> list[str]:
+    def missing_privileges(self, db: Session, table: str, *, views: bool) -> list[str]:
         """SQLite's privileges are the file's: it must be writable, and so must its folder (the WAL, the
         shared-memory file and labkit's lock file live beside it)."""
         path = Path(self.path)
@@ -153,13 +153,13 @@ class SQLiteDialect:
     def quote_table(self, qualified: str) -> str:
         return quote(qualified)
 
-    def current_schema(self, db: Database) -> str:
+    def current_schema(self, db: Session) -> str:
         return "main"
 
-    def table_exists(self, db: Database, qualified: str) -> bool:
+    def table_exists(self, db: Session, qualified: str) -> bool:
         return qualified in self.tables(db)
 
-    def tables(self, db: Database) -> list[str]:
+    def tables(self, db: Session) -> list[str]:
         """The user's tables (not SQLite's own, such as sqlite_sequence, which cannot be dropped)."""
         rows = db.query(
             "SELECT name FROM sqlite_master WHERE type = 'table' "
@@ -167,10 +167,10 @@ class SQLiteDialect:
         )
         return [r[0] for r in rows]
 
-    def columns(self, db: Database, table: str) -> list[tuple[str, str]]:
+    def columns(self, db: Session, table: str) -> list[tuple[str, str]]:
         return [(r[1], r[2]) for r in db.query(f"PRAGMA table_info({quote(table)})")]
 
-    def check_type(self, db: Database, sql_type: str) -> None:
+    def check_type(self, db: Session, sql_type: str) -> None:
         """SQLite takes any type name (its affinity follows from the name) and none at all (``""``): refuse only
         what is not a type name by SQLite's grammar, so it can be written into DDL as it is."""
         if not isinstance(sql_type, str) or not _TYPE_NAME.match(sql_type):
@@ -178,7 +178,7 @@ class SQLiteDialect:
                 sql_type, kind="column type", reason="use a type name such as TEXT, INTEGER or VARCHAR(20), or none"
             )
 
-    def column_type(self, db: Database, sql_type: str) -> str:
+    def column_type(self, db: Session, sql_type: str) -> str:
         self.check_type(db, sql_type)
         return sql_type
 
@@ -194,12 +194,12 @@ class SQLiteDialect:
     def literal(self, value: Any) -> str:
         return sql_literal(value, true="1", false="0")
 
-    def bulk_load(self, db: Database, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+    def bulk_load(self, db: Session, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
         names = ", ".join(quote(c) for c in columns)
         marks = ", ".join("?" * len(columns))
         db.conn.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
 
-    def drop_table(self, db: Database, table: str) -> None:
+    def drop_table(self, db: Session, table: str) -> None:
         for trigger in self.labkit_triggers(db, table):
             db.execute(f"DROP TRIGGER IF EXISTS {quote(trigger)}")
         for view in self.labkit_views(db, table):
@@ -207,7 +207,7 @@ class SQLiteDialect:
         db.execute(f"DROP TABLE IF EXISTS {quote(table)}")
 
     # ---------------------------------------------------------------- one migration at a time
-    def try_lock(self, db: Database, table: str) -> bool:
+    def try_lock(self, db: Session, table: str) -> bool:
         if fcntl is None:  # pragma: no cover
             return True
         handle = open(f"{self.path}.labkit-lock", "a")  # held until unlock(); the kernel drops it if we die
@@ -219,18 +219,18 @@ class SQLiteDialect:
         self._lock_file = handle
         return True
 
-    def unlock(self, db: Database, table: str) -> None:
+    def unlock(self, db: Session, table: str) -> None:
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()  # the file stays: unlinking it would let two holders lock two inodes
             self._lock_file = None
 
-    def catalog(self, db: Database, table: str) -> TableCatalog:
+    def catalog(self, db: Session, table: str) -> TableCatalog:
         """The table as the catalog describes it (see ``labkit.catalog``)."""
         return catalog_sqlite.read(db, table)
 
     # ---------------------------------------------------------------- dual-write triggers (see steps/dual_write.py)
-    def labkit_triggers(self, db: Database, table: str) -> list[str]:
+    def labkit_triggers(self, db: Session, table: str) -> list[str]:
         return [
             r[0]
             for r in db.query(
@@ -271,13 +271,13 @@ class SQLiteDialect:
     def drop_view_sql(self, view: str) -> str:
         return f"DROP VIEW IF EXISTS {quote(view)}"
 
-    def labkit_views(self, db: Database, table: str) -> list[str]:
+    def labkit_views(self, db: Session, table: str) -> list[str]:
         rows = db.query("SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE ? ESCAPE '\\' ORDER BY name",
                         [table.replace("_", "\\_") + "\\_\\_%"])  # fmt: skip
         return [r[0] for r in rows]
 
-    def empty_view_homes(self, db: Database) -> list[str]:
+    def empty_view_homes(self, db: Session) -> list[str]:
         return []  # SQLite's views live beside the table: nothing else to tidy
 
-    def view_columns(self, db: Database, view: str) -> list[str]:
+    def view_columns(self, db: Session, view: str) -> list[str]:
         return [r[1] for r in db.query(f"PRAGMA table_info({quote(view)})")]

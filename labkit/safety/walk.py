@@ -8,25 +8,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..apps import AppVersion
 from ..errors import StepDoesNotFitError
 from ..plan import MigrationPlan
 from ..steps import Step
-
-
-@dataclass
-class PlanWalk:
-    """What the steps so far have done, as far as the rules care; each step updates it in ``track()``."""
-
-    added: set[str] = field(default_factory=set)  # columns the plan added
-    dual_writes: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (source, target) -> columns
-    copies: set[tuple[str, str]] = field(default_factory=set)  # (from, to): a write to one reaches the other
-    backfilled: set[str] = field(default_factory=set)  # targets whose backfill has completed
-    fed: set[str] = field(default_factory=set)  # columns a backfill or a dual write fills
-    switched_away: set[str] = field(default_factory=set)  # columns readers moved away from
-    aliases: set[str] = field(default_factory=set)  # names a versioned view shows for a column of another name
+from ..steps.base import PlanWalk
 
 
 @dataclass(frozen=True)

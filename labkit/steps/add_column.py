@@ -11,7 +11,7 @@ from .base import Step
 from .drop_column import DropColumn
 
 if TYPE_CHECKING:
-    from ..safety.walk import PlanWalk
+    from .base import PlanWalk
 
 
 @dataclass(frozen=True, repr=False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._common import check_definition, check_object_name
+from ..errors import IrreversibleStepError
 from ..operations import SqlRun, sql_statements
 from .base import Step
 
@@ -73,7 +74,6 @@ class DropConstraint(Step):
         check_object_name(self.constraint, kind="constraint")
 
     def reverse(self) -> Step:
-        from ..errors import IrreversibleStepError
 
         raise IrreversibleStepError(self.name, "the constraint's definition is not kept")
 

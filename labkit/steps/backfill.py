@@ -22,7 +22,7 @@ from .add_column import AddColumn
 from .base import Meaning, Step
 
 if TYPE_CHECKING:
-    from ..safety.walk import PlanWalk
+    from .base import PlanWalk
 
 
 @dataclass(frozen=True, repr=False)

@@ -6,18 +6,28 @@ A step holds no run state: progress belongs to the runner that runs it (``Migrat
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, ClassVar, Literal
 
 from .._common import check_name
 from ..errors import IrreversibleStepError, StepDoesNotFitError
 
-if TYPE_CHECKING:
-    from ..safety.walk import PlanWalk
-
 Phase = Literal["expand", "migrate", "contract"]
 PHASES: tuple[Phase, ...] = ("expand", "migrate", "contract")
 Meaning = Callable[[dict[str, Any]], Any]  # what a column should hold, from the app's logical row
+
+
+@dataclass
+class PlanWalk:
+    """What the steps so far have done, as far as the rules care; each step updates it in ``track()``."""
+
+    added: set[str] = field(default_factory=set)  # columns the plan added
+    dual_writes: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (source, target) -> columns
+    copies: set[tuple[str, str]] = field(default_factory=set)  # (from, to): a write to one reaches the other
+    backfilled: set[str] = field(default_factory=set)  # targets whose backfill has completed
+    fed: set[str] = field(default_factory=set)  # columns a backfill or a dual write fills
+    switched_away: set[str] = field(default_factory=set)  # columns readers moved away from
+    aliases: set[str] = field(default_factory=set)  # names a versioned view shows for a column of another name
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._common import check_definition, check_object_name
+from ..errors import IrreversibleStepError
 from ..operations import SqlRun, sql_statements
 from .base import Step
 
@@ -74,7 +75,6 @@ class DropIndex(Step):
         check_object_name(self.index, kind="index")
 
     def reverse(self) -> Step:
-        from ..errors import IrreversibleStepError
 
         raise IrreversibleStepError(self.name, "the index's definition is not kept")
 

@@ -18,8 +18,8 @@ from .backfill import derive_copy, refuse_python_only, refuse_sql_only, refuse_w
 from .base import Meaning, Step
 
 if TYPE_CHECKING:
-    from ..backends.base import Dialect
-    from ..safety.walk import PlanWalk
+    from ..dialect import Dialect
+    from .base import PlanWalk
 
 
 @dataclass(frozen=True, repr=False)

@@ -17,7 +17,7 @@ from ..operations import MemoryRun, SqlRun, memory_check, sql_statements
 from .base import Step
 
 if TYPE_CHECKING:
-    from ..safety.walk import PlanWalk
+    from .base import PlanWalk
 
 
 @dataclass(frozen=True, repr=False)

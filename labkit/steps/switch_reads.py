@@ -9,7 +9,7 @@ from ..operations import MemoryRun, SqlRun, memory_apply, sql_statements
 from .base import Step
 
 if TYPE_CHECKING:
-    from ..safety.walk import PlanWalk
+    from .base import PlanWalk
 
 
 @dataclass(frozen=True, repr=False)
