@@ -192,6 +192,7 @@ def build_rename_column_migration(
         SwitchReads(table.name, old, new, deploy="v2"),
         *copy.after_switch,
         StopDualWrite(table.name, old, new, both_ways=True),
+        *copy.after_stop,
         DropColumn(table.name, old, deploy="v3", renames=tuple(copy.renames)),
     ]
     return MigrationPlan(name, steps, apps=rename_apps(data, old, new))
@@ -316,6 +317,7 @@ def build_change_type_migration(
         SwitchReads(table.name, column, new_column, deploy="v2"),
         *copy.after_switch,
         StopDualWrite(table.name, column, new_column, compute=convert, sql=sql),
+        *copy.after_stop,
         DropColumn(table.name, column, deploy="v3", renames=tuple(copy.renames)),
     ]
     if isinstance(table, DbTable) and not resuming:  # the conversion compiles now, not when a trigger holds it

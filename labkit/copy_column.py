@@ -11,8 +11,11 @@ column the same ones, each where it is safe (pgroll's order):
   ``NOT VALID`` -- new writes obey them at once, no scan under lock (PostgreSQL);
 - after the backfill: each constraint validated (writes go on), NOT NULL set using the validated check, every
   index and UNIQUE constraint rebuilt (``CREATE INDEX CONCURRENTLY``), all before readers switch;
-- once the app that writes both columns is live: the default (earlier, it would hide an old app's insert from
-  the dual write), and the old column's NOT NULL dropped so the next app, which no longer writes it, can insert;
+- once the app that writes both columns is live: the old column's NOT NULL dropped so the next app, which no
+  longer writes it, can insert;
+- once the dual write has stopped (the contract phase, after the deploy): the default. Earlier, an old app's
+  insert would get it, and the dual write would take it for a value the app wrote; until then the versions
+  that know the new column get the default from their view;
 - with the drop: the copies take back the original names (PostgreSQL; SQLite cannot rename an index).
 
 What cannot be kept (or would make the final drop fail) is listed in ``cannot``, with why and what to do
@@ -33,7 +36,7 @@ from .steps import (
     CreateIndex,
     DropNotNull,
     SetColumnComment,
-    SetDefault,
+    SetDefaultAtContract,
     SetNotNull,
     Step,
     ValidateConstraint,
@@ -67,12 +70,14 @@ class ColumnCopy:
     with_dual_write: list[Step] = field(default_factory=list)  # constraints: once the dual write fills the column
     after_backfill: list[Step] = field(default_factory=list)  # validate, NOT NULL, indexes: before readers switch
     after_switch: list[Step] = field(default_factory=list)  # once every writer writes the new column
+    after_stop: list[Step] = field(default_factory=list)  # the default: once the dual write has stopped
     renames: list[tuple[str, str, str]] = field(default_factory=list)  # with the drop: copies take the old names
     cannot: list[str] = field(default_factory=list)  # what cannot be kept, or blocks the drop: why, what instead
 
     @property
     def steps(self) -> list[Step]:
-        return [self.add, *self.with_add, *self.with_dual_write, *self.after_backfill, *self.after_switch]
+        return [self.add, *self.with_add, *self.with_dual_write, *self.after_backfill, *self.after_switch,
+                *self.after_stop]  # fmt: skip
 
 
 def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> ColumnCopy:
@@ -115,7 +120,7 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
         out.after_backfill.append(SetNotNull(table, new, helper, label=f"set_not_null_{new}"))
         out.after_switch.append(DropNotNull(table, old, label=f"drop_not_null_{old}"))
     if pg and col.default is not None:
-        out.after_switch.append(SetDefault(table, new, col.default, None, label=f"copy_default_{new}"))
+        out.after_stop.append(SetDefaultAtContract(table, new, col.default, None, label=f"copy_default_{new}"))
 
     inline: list[str] = []
     for c in props.constraints:

@@ -146,6 +146,9 @@ class DDL(Protocol):
         self, table: str, version: str, columns: dict[str, str], key: tuple[str, ...] = ("id",)
     ) -> list[str]: ...
     def drop_view_sql(self, view: str) -> str: ...
+    def view_default_sql(self, view: str, column: str, expression: str) -> str | None:
+        """The statement giving a view's column a default of its own; None where views cannot have one."""
+        ...
 
 
 class Locks(Protocol):

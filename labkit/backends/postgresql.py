@@ -299,6 +299,9 @@ class PostgresDialect:
     def drop_view_sql(self, view: str) -> str:
         return f"DROP VIEW IF EXISTS {view}"
 
+    def view_default_sql(self, view: str, column: str, expression: str) -> str | None:
+        return f"ALTER VIEW {view} ALTER COLUMN {quote(column)} SET DEFAULT {expression}"
+
     def labkit_views(self, db: Session, table: str) -> list[str]:
         """labkit's versioned views that read this very table (by dependency, not by name: a table of the same
         name in another schema has views of its own)."""

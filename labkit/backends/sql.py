@@ -23,6 +23,7 @@ from ..errors import MigrationLockedError, PlanFileError, PlanMismatchError
 from ..operations import require, sql_batch, sql_check, sql_statements
 from ..planfile import plan_to_dict
 from ..state import RunState
+from ..steps import SetDefault, StartDualWrite
 from .base import BaseBackend, EngineFacts, Resume, Status
 
 if TYPE_CHECKING:
@@ -384,7 +385,35 @@ class SQLBackend(BaseBackend):
         if not all(real in self.table.column_names for real in mapping.values()) or name in self.table.views:
             return []
         key = tuple(self.table.key) or ("id",)
-        return self.d.create_view_sql(self.table.qualified, app.name, mapping, key)
+        view = self.d.create_view_sql(self.table.qualified, app.name, mapping, key)
+        return [*view, *self._view_defaults(mapping, name)]
+
+    def _view_defaults(self, mapping: dict[str, str], view: str) -> list[str]:
+        """Defaults on a version's view that let the dual write tell who wrote a row (PostgreSQL).
+
+        A copy's dual write fills a column from the other one when the writer left it out, and "left out" must be
+        visible as NULL. So while the dual write runs, the new column has no default on the table (the plan sets it
+        in the contract phase), and a view that shows the new column gives it that default itself: a version that
+        knows the column and leaves it out still gets its default, while an old version's insert, which cannot
+        name it, leaves it NULL. A view that shows the old column too gives the old column an explicit NULL
+        default, so a new version that writes only the new column (a renamed ORM field) leaves the old one NULL
+        for the dual write to fill, instead of the table's default taking its place.
+        """
+        if self.plan is None:
+            return []
+        shown = {real: name for name, real in mapping.items()}
+        out = []
+        planned = {s.column: s.default for s in self.plan.steps if isinstance(s, SetDefault) and s.default}
+        catalog = self.table.catalog()
+        for step in self.plan.steps:
+            if not (isinstance(step, StartDualWrite) and step.both_ways) or step.target not in shown:
+                continue
+            if step.target in planned:
+                out.append(self.d.view_default_sql(view, shown[step.target], planned[step.target]))
+            old = catalog.column(step.source) if step.source in catalog.column_names else None
+            if step.source in shown and old is not None and old.default is not None:
+                out.append(self.d.view_default_sql(view, shown[step.source], f"CAST(NULLIF(1, 1) AS {old.type})"))
+        return [s for s in out if s]
 
     def view_columns(self, view: str) -> list[str]:
         """The columns ``view`` shows."""

@@ -271,6 +271,9 @@ class SQLiteDialect:
     def drop_view_sql(self, view: str) -> str:
         return f"DROP VIEW IF EXISTS {quote(view)}"
 
+    def view_default_sql(self, view: str, column: str, expression: str) -> str | None:
+        return None  # a SQLite view has no defaults (and a copy of a column with a DEFAULT is refused there)
+
     def labkit_views(self, db: Session, table: str) -> list[str]:
         rows = db.query("SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE ? ESCAPE '\\' ORDER BY name",
                         [table.replace("_", "\\_") + "\\_\\_%"])  # fmt: skip

@@ -12,7 +12,7 @@ from .not_null import DropNotNull, SetNotNull
 from .rename_in_place import RenameColumnInPlace
 from .rename_in_view import RemoveView, RenameInView
 from .set_comment import SetColumnComment
-from .set_default import SetDefault
+from .set_default import SetDefault, SetDefaultAtContract
 from .switch_reads import SwitchReads
 from .validate_constraint import KeepValidated, ValidateConstraint
 
@@ -34,6 +34,7 @@ __all__ = [
     "RenameInView",
     "SetColumnComment",
     "SetDefault",
+    "SetDefaultAtContract",
     "SetNotNull",
     "StartDualWrite",
     "Step",

@@ -9,10 +9,11 @@ SQLite cannot change a default without rebuilding the table: refused before anyt
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from .._common import check_definition
 from ..operations import SqlRun, sql_statements
-from .base import Step
+from .base import Phase, Step
 
 
 @dataclass(frozen=True, repr=False)
@@ -25,7 +26,7 @@ class SetDefault(Step):
 
     kind = "set_default"
     column_fields = ("column",)
-    phase = "migrate"
+    phase: ClassVar[Phase] = "migrate"
 
     table: str
     column: str
@@ -53,6 +54,20 @@ class SetDefault(Step):
             return f"remove the default of {self.column}"
         return f"set the default of {self.column} to {self.default} (only later inserts see it)"
 
+
+
+
+@dataclass(frozen=True, repr=False)
+class SetDefaultAtContract(SetDefault):
+    """``SetDefault`` in the contract phase: a copied column's default, set once the dual write has stopped.
+
+    Earlier, while an app version that does not know the column still inserts rows, the default would fill the
+    column of every such insert, and the dual write, which copies into the column only what nobody wrote there,
+    would take the default for a value the app wrote and keep it: the app's value would be lost with the old
+    column. Until then the versions that know the column get the default from their view (``SQLBackend``)."""
+
+    kind = "set_default_at_contract"
+    phase = "contract"
 
 
 @sql_statements.register
