@@ -218,6 +218,18 @@ class DatabaseUnavailableError(RefusedError, RuntimeError):
         super().__init__(f"{what} is not available: {reason}")
 
 
+class RollbackUnderWayError(RefusedError, RuntimeError):
+    """A plan whose rollback did not finish (a lock timeout, a lost connection, a crash), run forward again: its
+    rollback must be finished first, with ``labkit rollback`` or ``MigrationRunner(table, resume="rollback")``."""
+
+    def __init__(self, plan: str, step: str | None = None) -> None:
+        self.plan = plan
+        self.step = step
+        at = f" (it stopped at {step})" if step else ""
+        super().__init__(f"the rollback of plan {plan!r} did not finish{at}: finish it with labkit rollback, or "
+                         "MigrationRunner(table, resume='rollback'), before anything else")  # fmt: skip
+
+
 class NothingToResumeError(RefusedError, RuntimeError):
     """``resume="rollback"`` was asked for, but no cut-off run of the plan is recorded."""
 

@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 from . import state
 from .db import Database, DbTable
 from .engine import connect
-from .errors import CommandRefusedError, LabkitError
+from .errors import CommandRefusedError, LabkitError, RollbackUnderWayError
 from .plan import MigrationPlan
 from .plan_sql import plan_sql
 from .planfile import load_plan, plan_from_dict
@@ -39,6 +39,7 @@ from .runner import MigrationResult, MigrationRunner
 from .validate import validate_migration_safety
 
 EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2, "stopped": 130}
+EX_STOPPED_AT_FAILURE = 4  # complete stopped where a step failed: nothing undone, run it again (or rollback)
 EX_REFUSED = 3
 EX_USAGE = 64
 COMMANDS = ("start", "complete", "rollback", "status")
@@ -126,10 +127,15 @@ def _report(result: MigrationResult, command: str, args: argparse.Namespace, tab
             print(f"Now deploy app {deployed[-1]} (it reads and writes through the view {view}).")
         print(f"Then: labkit complete {again}    To undo instead: labkit rollback {again}")
         return 0
+    if result.status == "stopped" and result.error is not None:
+        print(f"Nothing was undone: what the deployed app version uses is still there. Fix the cause and carry on: "
+              f"labkit {command} {again}    Undo instead: labkit rollback {again}")  # fmt: skip
+        return EX_STOPPED_AT_FAILURE
     if result.status == "stopped":
         print(f"Stopped on request. Carry on: labkit {command} {again}    Undo: labkit rollback {again}")
     elif result.status == "rollback_failed":
-        print(f"Still applied, for a human to fix: {', '.join(result.left_behind)}")
+        print(f"Still applied: {', '.join(result.left_behind)}. The rollback stays under way: once the cause is "
+              f"fixed (a lock released, the server back), run it again: labkit rollback {again}")  # fmt: skip
     return EXIT[result.status]
 
 
@@ -140,7 +146,10 @@ def _start(args: argparse.Namespace, db: Database) -> int:
     if args.dry_run:
         print(plan_sql(plan, table), end="")
         return 0
-    if any(m["plan"] == plan.name for m in _under_way(db, table.qualified)):
+    mine = [m for m in _under_way(db, table.qualified) if m["plan"] == plan.name]
+    if mine and mine[0]["status"] == "rolling_back":
+        raise RollbackUnderWayError(plan.name, mine[0]["step"])
+    if mine:
         print(f"{plan.name}: under way already; carrying on where it stopped", file=sys.stderr)  # checked then
     else:
         findings = validate_migration_safety(plan, table)
@@ -155,9 +164,18 @@ def _start(args: argparse.Namespace, db: Database) -> int:
 
 def _complete(args: argparse.Namespace, db: Database) -> int:
     plan, table = _started_plan(db, args.table, args.plan)
-    if not _under_way(db, table.qualified):
+    rows = [m for m in _under_way(db, table.qualified) if m["plan"] == plan.name]
+    if not rows:
         raise CommandRefusedError(f"plan {plan.name!r} is not under way on {table.qualified}: start it first")
-    runner = MigrationRunner(table, observers=[TerminalProgress()])
+    if rows[0]["status"] == "rolling_back":
+        raise RollbackUnderWayError(plan.name, rows[0]["step"])
+    contract = next((i for i, s in enumerate(plan.steps) if s.phase == "contract"), len(plan.steps))
+    if rows[0]["step_index"] < contract:  # start was cut off: finish it, and stop for the deploy as start does
+        print(f"{plan.name}: start did not finish; carrying it on up to the deploy first", file=sys.stderr)
+        runner = MigrationRunner(table, observers=[TerminalProgress()], until_phase="contract")
+        return _report(_run(runner, plan), "start", args, table, plan)
+    # the new app version is deployed on what start built: a failure stops here, it never takes that away
+    runner = MigrationRunner(table, observers=[TerminalProgress()], on_failure="stop")
     return _report(_run(runner, plan), "complete", args, table, plan)
 
 
@@ -205,6 +223,7 @@ def main(command: str, argv: Sequence[str]) -> int:
         print(f"labkit: refused: {exc}", file=sys.stderr)
         return EX_REFUSED
     except LabkitError as exc:
-        code = EX_REFUSED if type(exc).__name__ in ("PreflightError", "MigrationLockedError") else EX_USAGE
+        refused = ("PreflightError", "MigrationLockedError", "RollbackUnderWayError")
+        code = EX_REFUSED if type(exc).__name__ in refused else EX_USAGE
         print(f"labkit: {'refused' if code == EX_REFUSED else 'error'}: {exc}", file=sys.stderr)
         return code

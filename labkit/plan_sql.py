@@ -222,7 +222,7 @@ class _RecordingBackend(SQLBackend):
     def resume_point(self, plan: MigrationPlan) -> int:
         return 0
 
-    def _open_run(self, plan: MigrationPlan) -> Resume | None:
+    def _open_run(self, plan: MigrationPlan, resume: str = "continue") -> Resume | None:
         return None
 
     def _close_run(self, status: Status) -> bool:

@@ -81,7 +81,8 @@ class MigrationResult:
         if self.status == "completed":
             return f"{self.plan}: completed in {self.ticks} ticks"
         if self.status == "stopped":
-            return f"{self.plan}: stopped {self.stopped_at}, nothing undone; run the same plan again to carry on"
+            why = f" after a failure ({type(self.error).__name__}: {self.error})" if self.error is not None else ""
+            return f"{self.plan}: stopped {self.stopped_at}{why}, nothing undone; run the same plan again to carry on"
         where = (self.failed_step or "plan") + (f" batch {self.failed_batch}" if self.failed_batch else "")
         text = f"{self.plan}: failed at {where} ({self.error}); "
         if self.status == "rolled_back":
@@ -149,6 +150,10 @@ class MigrationRunner:
         until_phase: stop before the first step of this phase (``"contract"``: expand and migrate now, contract
             later, as pgroll's start and complete). The run ends ``"stopped"``; on a database, running the same
             plan again carries on from there.
+        on_failure: what a failed step leads to: undo everything (``"rollback"``), or (``"stop"``) end the run
+            ``"stopped"`` where it failed, undoing nothing, resumable by running the same plan again. ``labkit
+            complete`` stops: once a new app version is deployed on what ``start`` built, only the user may decide to
+            take it away (``labkit rollback``); a lock timeout is no reason to.
         backend: carry the plan out with this backend instead of the table's own: ``labkit.plan_sql`` runs the plan
             against one that records the statements instead of executing them (Alembic's offline mode), so the SQL
             of a plan comes from this runner's own walk.
@@ -166,6 +171,7 @@ class MigrationRunner:
         observers: Sequence[Observer] = (),
         resume: Literal["continue", "rollback"] = "continue",
         until_phase: Phase | None = None,
+        on_failure: Literal["rollback", "stop"] = "rollback",
         backend: Backend | None = None,
     ):
         """Bind the runner to one table and say how the run goes; nothing runs and nothing is checked against the
@@ -178,6 +184,9 @@ class MigrationRunner:
         """
         if resume not in ("continue", "rollback"):
             raise InvalidArgumentError(f"resume must be 'continue' or 'rollback', got {resume!r}")
+        if on_failure not in ("rollback", "stop"):
+            raise InvalidArgumentError(f"on_failure must be 'rollback' or 'stop', got {on_failure!r}")
+        self.on_failure = on_failure
         if until_phase is not None and until_phase not in PHASES:
             raise InvalidArgumentError(f"until_phase must be one of {', '.join(PHASES)}, got {until_phase!r}")
         self.until_phase = until_phase
@@ -304,7 +313,7 @@ class MigrationRunner:
                 result = self._run(plan, faults, resume)
             except _Stopped as stop:
                 self._emit(None, None, "stopped", detail=stop.where)
-                result = self._result(plan, "stopped", stopped_at=stop.where)
+                result = self._result(plan, "stopped", stop.failed, stop.batch, stop.error, stopped_at=stop.where)
             status = result.status
             return result
         finally:
@@ -342,6 +351,9 @@ class MigrationRunner:
                 self._emit(run.step, run.batch, "fail", detail=f"connection lost: {type(exc).__name__}: {exc}")
                 raise ConnectionLostError(plan.name, run.step.name, committed, f"{type(exc).__name__}: {exc}") from exc
             self._emit(run.step, run.batch, "fail", detail=f"{type(exc).__name__}: {exc}")
+            if self.on_failure == "stop" and self.resume != "rollback":
+                where = f"at {run.step.name}" + (f" batch {run.batch}" if run.batch else "")
+                raise _Stopped(where, exc, run.step, run.batch) from exc
             return self._rollback_plan(plan, applied, run.step, run.batch, exc, faults)
         self._emit(None, None, "completed", detail=plan.name)
         return self._result(plan, "completed")
@@ -554,11 +566,13 @@ class MigrationRunner:
 
 
 class _Stopped(BaseException):
-    """Unwinds a run that was asked to stop: not an Exception, so no step's failure handling takes it for one."""
+    """Unwinds a run that was asked to stop (or stops at a failure, ``on_failure="stop"``): not an Exception, so no
+    step's failure handling takes it for one."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, error: BaseException | None = None, failed: Step | None = None,
+                 batch: int | None = None) -> None:  # fmt: skip
         super().__init__(where)
-        self.where = where
+        self.where, self.error, self.failed, self.batch = where, error, failed, batch
 
 
 def _span(lo: object, hi: object) -> str:

@@ -1,10 +1,10 @@
 """``labkit_migrations``: the record of every run on a database, and the one module that reads or writes it.
 
 One row per (table, plan): the plan's fingerprint, the step and batch committed last (with the last key a batch
-covered), the status (``running``, ``rolling_back``, ``completed``, ``rolled_back``, ``rollback_failed``), when it
-started and last changed, and the plan as a plan file (so ``labkit complete`` needs only the database). Every change
-a run makes and the row that records it commit in one transaction: the callers open it, this module writes inside
-it. *(pgroll keeps the same in ``pkg/state``.)*
+covered), the status (``running``; ``rolling_back``: a rollback under way, or one that failed and is finished by
+running it again; ``completed``; ``rolled_back``), when it started and last changed, and the plan as a plan file (so
+``labkit complete`` needs only the database). Every change a run makes and the row that records it commit in one
+transaction: the callers open it, this module writes inside it. *(pgroll keeps the same in ``pkg/state``.)*
 """
 
 from __future__ import annotations
@@ -139,7 +139,8 @@ class RunState:
                         [*params, self.table, plan])  # fmt: skip
 
     def close(self, plan: str, status: str) -> bool:
-        """How the run ended (``completed``, ``rolled_back``, ``rollback_failed``); False if nothing records it."""
+        """How the run ended (``completed``, ``rolled_back``; ``rolling_back`` for a rollback to finish); False if
+        nothing records it."""
         if not exists(self.db):
             return False
         p = self._p

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import keys, sqltext
 from .._common import check_name
-from ..errors import MigrationLockedError, PlanFileError, PlanMismatchError
+from ..errors import MigrationLockedError, PlanFileError, PlanMismatchError, RollbackUnderWayError
 from ..operations import require, sql_batch, sql_check, sql_statements
 from ..planfile import plan_to_dict
 from ..state import RunState
@@ -173,7 +173,7 @@ class SQLBackend(BaseBackend):
         now its view. A recording backend (``labkit.plan_sql``) replaces the first part only."""
         self.plan = plan
         self._initial_views = set(self.table.views)
-        resumed = self._open_run(plan)
+        resumed = self._open_run(plan, resume)
         if resumed is not None:
             return resumed
         try:
@@ -184,9 +184,9 @@ class SQLBackend(BaseBackend):
             raise
         return Resume()
 
-    def _open_run(self, plan: MigrationPlan) -> Resume | None:
+    def _open_run(self, plan: MigrationPlan, resume: str = "continue") -> Resume | None:
         """Take the migration's lock and write the run's state row; the cut-off run's resume point, or None for a
-        fresh run."""
+        fresh run. A run whose rollback did not finish is only carried on backwards (``resume="rollback"``)."""
         self.state.ensure()
         if not self.d.try_lock(self.db, self.table.qualified):
             raise MigrationLockedError(self.table.qualified)
@@ -196,6 +196,8 @@ class SQLBackend(BaseBackend):
             if state is not None:
                 if state["fingerprint"] != fingerprint(plan):
                     raise PlanMismatchError(plan.name, state.get("step"))
+                if state["status"] == "rolling_back" and resume != "rollback":
+                    raise RollbackUnderWayError(plan.name, state.get("step"))
                 self._resumed = True
                 last = keys.decode(state["last_key"], self.table.key) if state.get("last_key") else state["last_id"]
                 return Resume(state["step_index"], state["batch"], last)
@@ -228,7 +230,8 @@ class SQLBackend(BaseBackend):
         """Record how the run ended; False when there is no state to record it in."""
         if self.plan is None:
             return False
-        final = {"completed": "completed", "rolled_back": "rolled_back"}.get(status, "rollback_failed")
+        # a rollback that failed stays under way (rolling_back): running the rollback again finishes it
+        final = {"completed": "completed", "rolled_back": "rolled_back"}.get(status, "rolling_back")
         return self.state.close(self.plan.name, final)
 
     def _release(self) -> None:
