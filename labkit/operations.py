@@ -83,6 +83,11 @@ class SqlRun(Protocol):
         """The columns a view shows (as the table will be when the step runs)."""
         ...
 
+    def view_without(self, view: str, column: str) -> list[str] | None:
+        """The statements that create one of the plan's versioned views again, once dropped, without ``column`` (same
+        name, same other columns); None for a view that is not the plan's, or not a plain one."""
+        ...
+
 
 # ---------------------------------------------------------------- the generic functions operations register on
 

@@ -325,11 +325,22 @@ class _RecordingBackend(SQLBackend):
         return self.shown[view] if view in self.shown else super().view_columns(view)
 
     def _see(self, statements: list[str]) -> None:
-        """Views the statements drop are gone for the steps after (the ones they create were counted as made)."""
-        for name in self.mine:
-            if self.d.drop_view_sql(name) in statements:
-                self.table.view_set.discard(name)
-                self.dropped.append(name)
+        """Views the statements drop are gone for the steps after, and back when they create them again (a drop of
+        a column rebuilds the views without it; the views ``view_statements`` makes were counted as made)."""
+        for statement in statements:
+            for name in self.mine:
+                if statement == self.d.drop_view_sql(name):
+                    self.table.view_set.discard(name)
+                    self.dropped.append(name)
+                elif statement.startswith("CREATE VIEW") and name in statement:
+                    self.table.view_set.add(name)
+                    self.dropped = [v for v in self.dropped if v != name]
+
+    def view_without(self, view: str, column: str) -> list[str] | None:
+        statements = super().view_without(view, column)
+        if statements is not None:
+            self.shown[view] = [c for c in self.view_columns(view) if c != column]
+        return statements
 
     def _empty_view_homes(self, kept: set[str]) -> list[str]:
         """PostgreSQL keeps each version's view in a schema of its own: the ones whose views this run dropped would

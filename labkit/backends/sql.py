@@ -75,6 +75,16 @@ def fingerprint(plan: MigrationPlan) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def live_versions(plan: MigrationPlan) -> list[str]:
+    """The app versions that may still be running when ``plan`` completes, whose views it keeps: the newest, and the
+    one deployed before the contract phase (after ``labkit start``), whose instances a rolling deploy of the newest
+    replaces one by one. The others (v1) are gone before ``complete`` begins."""
+    deployed = [s.deploy for s in plan.steps if s.deploy]
+    before = [s.deploy for s in plan.steps if s.deploy and s.phase != "contract"]
+    newest = deployed[-1] if deployed else (plan.apps[0].name if plan.apps else None)
+    return list(dict.fromkeys(v for v in (before[-1] if before else None, newest) if v))
+
+
 def fires_on_update(catalog: TableCatalog, step: Step) -> list[str]:
     """The user's triggers that an UPDATE by ``step`` (of its target column) fires."""
     target = getattr(step, "target", None)
@@ -422,6 +432,21 @@ class SQLBackend(BaseBackend):
         """The columns ``view`` shows."""
         return self.d.view_columns(self.db, view)
 
+    def view_without(self, view: str, column: str) -> list[str] | None:
+        """The statements that create the plan's version view ``view`` again without ``column``, once it is
+        dropped (a drop of the column would otherwise take the whole view away from the app version still running
+        on it). None for a view of no version that may still run (``live_versions``), or one that shows a column
+        under another name (approach B's): those are dropped, as before."""
+        live = live_versions(self.plan) if self.plan else []
+        version = next((v for v in live if self.d.view_name(self.table.qualified, v) == view), None)
+        shown = self.view_columns(view)
+        key = tuple(self.table.key) or ("id",)
+        mapping = {c: c for c in shown if c != column}
+        if version is None or not all(c in self.table.column_names for c in shown) or set(mapping) <= set(key):
+            return None
+        created = self.d.create_view_sql(self.table.qualified, version, mapping, key)
+        return [*created, *self._view_defaults(mapping, view)]
+
     def _tidy_views(self, status: str) -> None:
         """After a rollback, drop the views of the plan's app versions that this run (or the cut-off run it
         resumed) made; after completion, keep only the newest version's view. A failed rollback leaves all."""
@@ -429,9 +454,7 @@ class SQLBackend(BaseBackend):
         mine = {self.d.view_name(self.table.qualified, a.name) for a in self.plan.apps}
         existing = set(self.table.views) & mine
         if status == "completed":
-            deployed = [s.deploy for s in self.plan.steps if s.deploy]
-            newest = deployed[-1] if deployed else (self.plan.apps[0].name if self.plan.apps else None)
-            drop = existing - {self.d.view_name(self.table.qualified, newest)} if newest else set()
+            drop = existing - {self.d.view_name(self.table.qualified, v) for v in live_versions(self.plan)}
         elif status == "rolled_back":
             drop = existing if self._resumed else existing - self._initial_views
         else:

@@ -69,7 +69,10 @@ def _sql(step: DropColumn, run: SqlRun) -> list[str]:
         else f"ALTER TABLE {t.ref} RENAME CONSTRAINT {q(now)} TO {q(then)}"
         for kind, now, then in step.renames
     ]
-    return [*(d.drop_view_sql(v) for v in views), *before, drop, *after]
+    # the plan's own version views are rebuilt without the column, so an app version still running on one (the one
+    # deployed after labkit start, while the next rolls out) keeps working; any other view naming it is dropped
+    rebuilt = [s for v in views for s in run.view_without(v, step.column) or []]
+    return [*(d.drop_view_sql(v) for v in views), *before, drop, *after, *rebuilt]
 
 
 @sql_check.register
