@@ -125,8 +125,8 @@ class Driver:
             done = labkit("export", "alembic", "plan.json", "--db", url, "--dir", str(versions), cwd=tmp_path)
             assert done.returncode == 0, done.stdout + done.stderr
 
-    def _ok(self, done: subprocess.CompletedProcess[str]) -> str:
-        assert done.returncode == 0, done.stdout + done.stderr
+    def _ok(self, done: subprocess.CompletedProcess[str], code: int = 0) -> str:
+        assert done.returncode == code, done.stdout + done.stderr
         return done.stdout + done.stderr
 
     def start(self) -> str:
@@ -134,15 +134,32 @@ class Driver:
             return self._ok(labkit("start", "plan.json", "--db", self.url, cwd=self.tmp_path))
         return self._ok(_alembic(self.project, "upgrade", "+1"))
 
-    def complete(self) -> str:
+    def complete(self, code: int = 0) -> str:
         if self.kind == "cli":
-            return self._ok(labkit("complete", "--db", self.url, cwd=self.tmp_path))
+            return self._ok(labkit("complete", "--db", self.url, cwd=self.tmp_path), code)
         return self._ok(_alembic(self.project, "upgrade", "head"))
 
-    def rollback(self) -> str:
+    def rollback(self, code: int = 0) -> str:
         if self.kind == "cli":
-            return self._ok(labkit("rollback", "--db", self.url, cwd=self.tmp_path))
+            return self._ok(labkit("rollback", "--db", self.url, cwd=self.tmp_path), code)
         return self._ok(_alembic(self.project, "downgrade", "-1"))
+
+
+class HeldLock:
+    """A transaction that wrote a row and sits idle, holding its ROW EXCLUSIVE lock on ``orders`` (the long
+    transaction every production database has): writers pass, DDL waits for it and gives up at its lock timeout."""
+
+    def __init__(self, url: str) -> None:
+        self.db = lk.connect(url)
+
+    def __enter__(self) -> HeldLock:
+        self.db.dialect.begin(self.db.conn)
+        self.db.execute("UPDATE orders SET note = note WHERE id = 1")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.dialect.rollback(self.db.conn)
+        self.db.close()
 
 
 def _values(url: str, column: str) -> dict[Any, str]:
@@ -173,8 +190,9 @@ def test_start_rolling_deploy_complete_loses_no_write_of_either_version(orders, 
     time.sleep(0.5)
     v1.finish()  # the last v1 instance is replaced
     time.sleep(0.2)
+    run.complete()  # v2 goes on writing through it, and after it, on the view start told it to use
+    time.sleep(0.3)
     v2.finish()
-    run.complete()
     rows = _values(pg_url, "state")
     assert v1.writes > 50 and v2.writes > 50 and v1.acked and v2.acked
     assert (v1.failed, v2.failed) == ([], [])
@@ -199,3 +217,39 @@ def test_start_rolling_deploy_then_rollback_keeps_what_the_new_version_wrote(ord
     assert _lost([v1, v2], rows) == []
     with lk.connect(pg_url) as db:
         assert [c for c, _ in db.dialect.columns(db, "orders")] == ["id", "status", "note"]
+
+
+def test_a_lock_held_through_complete_stops_it_undoing_nothing_and_complete_again_finishes(orders, pg_url, tmp_path):
+    run = Driver("cli", pg_url, tmp_path)
+    run.start()
+    v2 = Writer(pg_url, "v2", '"labkit_v2"."orders"', "state", seed=5).start()  # deployed, and writing throughout
+    with HeldLock(pg_url):
+        out = run.complete(code=4)  # the contract's DDL cannot get its lock: stopped where it failed
+    assert "stopped at stop_dual_write after a failure" in out and "Nothing was undone" in out
+    with lk.connect(pg_url) as db:
+        assert db.table("orders").has_column("state") and '"labkit_v2"."orders"' in db.table("orders").views
+    time.sleep(0.3)
+    run.complete()  # the lock is gone: carries on where it stopped
+    time.sleep(0.3)
+    v2.finish()
+    assert v2.writes > 50 and v2.failed == []
+    assert _lost([v2], _values(pg_url, "state")) == []
+
+
+def test_a_rollback_that_meets_a_held_lock_is_finished_by_running_it_again(orders, pg_url, tmp_path):
+    run = Driver("cli", pg_url, tmp_path)
+    run.start()
+    v1 = Writer(pg_url, "v1", "orders", "status", seed=6).start()  # the deploy is called off: v1 writes throughout
+    with HeldLock(pg_url):
+        out = run.rollback(code=2)
+    assert "The rollback stays under way" in out
+    assert "refused" in labkit("start", "plan.json", "--db", pg_url, cwd=tmp_path).stderr  # not forward meanwhile
+    run.rollback()
+    time.sleep(0.2)
+    v1.finish()
+    assert v1.writes > 50 and v1.failed == []
+    assert _lost([v1], _values(pg_url, "status")) == []
+    with lk.connect(pg_url) as db:
+        orders_now = db.table("orders")
+        assert orders_now.column_names == ["id", "status", "note"] and orders_now.views == ()
+        assert orders_now.triggers == ()
