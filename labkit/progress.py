@@ -47,7 +47,7 @@ class ProgressState:
         if event.kind in ENDS:
             self.ended = ENDS[event.kind]
             return
-        if event.kind in ("fail", "rollback"):
+        if event.kind == "rollback_start":  # (a "fail" may end in a stop, undoing nothing: on_failure="stop")
             self.undoing = True
         if event.step and event.step != self.step:
             self.step, self.phase = event.step, event.phase or ""

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from .backends.base import Backend, Resume, Status
+from .backends.base import Backend, BackendEventKind, Resume, Status
 from .engine import backend_for
 from .errors import (
     ConnectionLostError,
@@ -29,6 +29,11 @@ from .table import TableLike
 
 logger = logging.getLogger(__name__)
 
+EventKind = Literal[
+    "start", "batch", "complete", "deploy", "fail", "resume", "stopped", "completed",  # the run, forward
+    "rollback_start", "rollback_step", "rollback_deploy", "rolled_back", "rollback_failed",  # the undo
+    "retry", "observer_error",  # what the backend reports while it works; a guest detached
+]  # fmt: skip
 ROLLBACK_KINDS = frozenset({"rollback_start", "rollback_step", "rollback_deploy", "rolled_back", "rollback_failed"})
 
 
@@ -39,7 +44,7 @@ class Event:
     tick: int
     step: str | None
     batch: int | None
-    kind: str
+    kind: EventKind
     progress: float  # the step's progress (%) after the event (the plan's for plan-level events)
     plan_progress: float
     phase: str | None = None
@@ -472,7 +477,7 @@ class MigrationRunner:
         self._emit(None, None, "rolled_back", detail=plan.name)
         return self._result(plan, "rolled_back", failed, failed_batch, error)
 
-    def _rollout(self, step: Step, version: str, kind: str) -> str | None:
+    def _rollout(self, step: Step, version: str, kind: Literal["deploy", "rollback_deploy"]) -> str | None:
         """Shift traffic to ``version`` over the traffic's rollout ticks; return the version it replaced."""
         previous = self._live_version()
         app = next((a for a in self._plan.apps if a.name == version), None) if self._plan else None
@@ -490,7 +495,7 @@ class MigrationRunner:
         """The app version with the largest share of the traffic now."""
         return max(self._apps, key=lambda v: self._apps[v]) if self._apps else None
 
-    def _backend_event(self, kind: str, detail: str) -> None:
+    def _backend_event(self, kind: BackendEventKind, detail: str) -> None:
         """Events the backend reports while it works (a lock-timeout retry ...), recorded like any other."""
         self._emit(None, None, kind, detail=detail)
 
@@ -498,7 +503,7 @@ class MigrationRunner:
         self,
         step: Step | None,
         batch: int | None,
-        kind: str,
+        kind: EventKind,
         *,
         detail: str = "",
         batches: int | None = None,

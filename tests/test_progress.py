@@ -43,6 +43,8 @@ def test_the_line_names_step_batch_rows_and_an_eta_from_the_pace_so_far():
     state.update(_event("batch", batch=2, batches=5, rows=100))
     assert state.line() == "backfill (migrate) · batch 2/5, 200 rows · ETA 6 s"  # 2 s a batch, 3 to go
     state.update(_event("fail", batch=3))
+    assert not state.line().startswith("rolling back")  # a failure may end in a stop, undoing nothing
+    state.update(_event("rollback_start"))  # what the runner emits when it does undo
     assert state.line().startswith("rolling back: backfill") and "ETA" not in state.line()
     state.update(_event("rolled_back", step=None))
     assert state.line() == state.final_line() == "rolled back after 200 rows backfilled"

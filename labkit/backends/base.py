@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from ..plan import MigrationPlan
     from ..steps import Step
 
-EventSink = Callable[[str, str], None]  # (kind, detail) of something a backend reports while it works
+BackendEventKind = Literal["retry"]  # what a backend reports while it works (a DDL statement retried)
+EventSink = Callable[[BackendEventKind, str], None]  # (kind, detail), recorded in the runner's history
 Status = Literal["completed", "rolled_back", "rollback_failed", "stopped"]  # stopped: on request, resumable
 
 

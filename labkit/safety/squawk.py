@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..backends.sql import live_versions
 from ..errors import InvalidArgumentError, SquawkUnavailableError
 from ..plan_sql import plan_sql
 from ..steps import AddConstraint, DropColumn, DropNotNull, RenameColumnInPlace, Step
@@ -106,6 +107,12 @@ def _statement_timeout(seen: Seen) -> str | None:
 
 
 def _labkit_object(seen: Seen) -> str | None:
+    if isinstance(seen.step, DropColumn) and seen.sql.startswith("DROP VIEW"):
+        d = seen.table.db.dialect
+        for version in live_versions(seen.plan):
+            if seen.sql == d.drop_view_sql(d.view_name(seen.table.qualified, version)):
+                return (f"labkit's own view of app {version}, which may still be running: made again without "
+                        f"{seen.step.column!r} right after the drop, in the same transaction")  # fmt: skip
     if re.search(r'"labkit_[^"]*"', seen.sql) and ("VIEW" in seen.sql or "SCHEMA" in seen.sql):
         return "labkit's own view (or its schema) of an app version that no longer runs"
     if '"labkit_dw_' in seen.sql:
