@@ -108,8 +108,11 @@ class AppWorkload:
         self.use_views = use_views
         self.originals = table.data_columns
         self.meanings = column_meanings(plan, self.originals)
-        self.apps = {a.name: a for a in plan.apps}
-        self.shares: dict[str, float] = {plan.apps[0].name: 1.0}
+        # a plan with no app versions (a comment, an index) runs under the app as it is: every column, read and written
+        apps = plan.apps or (AppVersion("app", self.originals, self.originals),)
+        self.apps = {a.name: a for a in apps}
+        self.first = apps[0].name  # the version live before the plan
+        self.shares: dict[str, float] = {self.first: 1.0}
         self.ledger = WriteLedger(self.meanings, ((r["id"], {c: r[c] for c in self.originals}) for r in table.rows()))
         self.requests: list[Request] = []
         self.events: list[tuple[Event, float]] = []  # each runner event and when it happened
@@ -216,8 +219,12 @@ class AppWorkload:
         return all(c in cols for c in app.writes)
 
     def _source(self, table: DbTable, app: AppVersion) -> str:
-        """Where the version's queries go: its versioned view when there is one, else the table."""
+        """Where the version's queries go: its versioned view when there is one, else the table. The version live
+        before the plan (the app as it was deployed, which knows nothing of labkit's views) queries the table while
+        every column it reads is there, as a real one does: a rollback drops that version's view under it."""
         d = table.db.dialect
+        if app.name == self.first and all(c in table.column_names for c in app.reads):
+            return d.quote(table.name)
         if self.use_views and d.view_name(table.name, app.name) in table.views:
             return d.view_ref(table.name, app.name)
         return d.quote(table.name)

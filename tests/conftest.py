@@ -50,11 +50,17 @@ def pg_url():
         server.__exit__(None, None, None)
 
 
-def _reset_postgres(db: lk.Database) -> None:
+def reset_database(db: lk.Database) -> None:
+    """The one way the tests empty a database: every table (with labkit's views, triggers and state), and on
+    PostgreSQL labkit's view schemas; on SQLite any view left behind."""
+    if db.dialect.name == "sqlite":
+        for (name,) in db.query("SELECT name FROM sqlite_master WHERE type = 'view'"):
+            db.execute(f'DROP VIEW IF EXISTS "{name}"')
     for table in db.tables():
         db.drop_table(table)
-    for (schema,) in db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit\\_%'"):
-        db.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    if db.dialect.name == "postgresql":
+        for (schema,) in db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit\\_%'"):
+            db.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture
@@ -77,10 +83,10 @@ def db(request, tmp_path):
         database.close()
         return
     database = lk.connect(request.getfixturevalue("pg_url"))
-    _reset_postgres(database)
+    reset_database(database)
     yield database
     if not database.closed:
-        _reset_postgres(database)
+        reset_database(database)
         database.close()
 
 

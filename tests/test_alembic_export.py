@@ -16,17 +16,7 @@ from labkit import lab
 from labkit.cli import main
 from labkit.errors import ExportError
 from labkit.export_alembic import write_alembic
-
-
-def _reset(db: lk.Database) -> None:
-    if db.dialect.name == "sqlite":
-        for (name,) in db.query("SELECT name FROM sqlite_master WHERE type = 'view'"):
-            db.execute(f'DROP VIEW "{name}"')
-    for t in db.tables():
-        db.drop_table(t)
-    if db.dialect.name == "postgresql":
-        for (schema,) in db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit\\_%'"):
-            db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+from tests.conftest import reset_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -71,7 +61,7 @@ def _state(table: Any) -> tuple[Any, list[dict[str, Any]]]:
 def test_alembic_runs_the_exported_revisions_as_labkit_runs_the_plan(url, which, tmp_path):
     with lk.connect(url) as db:
         # what labkit's own run leaves, phase by phase, on a fresh table
-        _reset(db)
+        reset_database(db)
         table, plan = _make(db, which)
         initial = _state(table)
         lk.MigrationRunner(table, until_phase="contract").execute_plan(plan)
@@ -79,7 +69,7 @@ def test_alembic_runs_the_exported_revisions_as_labkit_runs_the_plan(url, which,
         lk.MigrationRunner(table).execute_plan(plan)
         completed = _state(table)
         # the same plan as Alembic revisions, on the same fresh table
-        _reset(db)
+        reset_database(db)
         table, plan = _make(db, which)
         assert _state(table) == initial
         project = _project(tmp_path, url)
@@ -100,7 +90,7 @@ def test_alembic_runs_the_exported_revisions_as_labkit_runs_the_plan(url, which,
     assert refused.returncode != 0 and "the contract cannot be undone" in refused.stderr
     with lk.connect(url) as db:
         assert _state(db.table(plan.table)) == completed
-        _reset(db)
+        reset_database(db)
 
 
 def test_the_cli_writes_the_revisions_and_refuses_a_folder_that_is_not_there(tmp_path, capsys):

@@ -8,14 +8,14 @@ import pytest
 import labkit as lk
 from labkit import lab
 from labkit.faults import fault_matrix
-from tests.conftest import _reset_postgres
+from tests.conftest import reset_database
 
 
 @pytest.fixture
 def users(pg_url):
     """users(name, email) with visits integer NOT NULL DEFAULT 0 CHECK (visits >= 0) and account_id -> accounts."""
     with lk.connect(pg_url) as db:
-        _reset_postgres(db)
+        reset_database(db)
         db.execute("CREATE TABLE accounts (id bigint PRIMARY KEY)")
         db.execute("INSERT INTO accounts SELECT g FROM generate_series(1, 3) g")
         table = db.import_table(lab.make_users(40, seed=3))
@@ -23,7 +23,7 @@ def users(pg_url):
         db.execute("ALTER TABLE users ADD COLUMN account_id bigint DEFAULT 1")
         db.execute("UPDATE users SET visits = id * 7, account_id = 1 + id % 3")
         yield table
-        _reset_postgres(db)
+        reset_database(db)
 
 
 def _naive(t, step):

@@ -18,6 +18,7 @@ import pytest
 
 import labkit as lk
 from labkit import lab
+from tests.conftest import reset_database
 
 
 def labkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -32,10 +33,7 @@ def url(request, tmp_path) -> Any:
         return
     pg_url = request.getfixturevalue("pg_url")
     with lk.connect(pg_url) as db:
-        for t in db.tables():
-            db.drop_table(t)
-        for (schema,) in db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit\\_%'"):
-            db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        reset_database(db)
     yield pg_url
 
 

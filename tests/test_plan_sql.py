@@ -18,6 +18,7 @@ import pytest
 import labkit as lk
 from labkit import lab
 from labkit.plan_sql import as_sent, phase_sql, plan_sql, rollback_sql, runnable_sql
+from tests.conftest import reset_database
 
 BOOKKEEPING = re.compile(r"^(SELECT|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH|DEALLOCATE ALL$)|labkit_migrations", re.I)
 SQLITE_BOUND = re.compile(r"('(?:[^']|'')*'|-?\d+(?:\.\d+)?)")
@@ -43,9 +44,7 @@ def _fresh_db(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> lk
         return lk.connect(f"sqlite:///{tmp_path}/lab.db")
     url, _ = request.getfixturevalue("own_pg")
     db = lk.connect(url)
-    db.execute("DROP TABLE IF EXISTS refunds, orders, accounts, users, labkit_migrations CASCADE")
-    for (schema,) in db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit\\_%'"):
-        db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    reset_database(db)
     return db
 
 
