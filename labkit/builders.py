@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ._common import check_batch_size, check_name, check_rename, sql_by_dialect
 from .apps import AppVersion
 from .copy_column import ColumnCopy, column_copy, short_name
-from .db import DbTable
+from .dialect import SqlTable
 from .engine import backend_for
 from .errors import ColumnExistsError, ColumnNotFoundError, InvalidArgumentError, StepDoesNotFitError
 from .plan import MigrationPlan
@@ -85,7 +85,7 @@ def build_add_column_migration(
     and the safety rules, the SQL view and the runner all read the same plan.
     """
     check_batch_size(batch_size)
-    if sql_type is not None and isinstance(table, DbTable):  # a bad type is refused now, not at the run
+    if sql_type is not None and isinstance(table, SqlTable):  # a bad type is refused now, not at the run
         table.db.dialect.check_type(table.db, sql_type)
     computed = backfill is not None or backfill_sql is not None
     name = f"add {table.name}.{column}" + (f" computed from {source}" if computed and source else "")
@@ -120,7 +120,7 @@ def build_add_column_migration(
         SwitchReads(table.name, source, column, deploy="v2"),
         StopDualWrite(table.name, source, column, compute=backfill, sql=sql),
     ]
-    if isinstance(table, DbTable):  # backfill_sql is compiled against the table now, not when a trigger holds it
+    if isinstance(table, SqlTable):  # backfill_sql is compiled against the table now, not when a trigger holds it
         backend_for(table).check_step(steps[1])
     return MigrationPlan(name, steps, apps=(v1, v2))
 
@@ -178,7 +178,7 @@ def build_rename_column_migration(
         _need(table, old)
         _free(table, new)
         data = _columns(table)
-    if isinstance(table, DbTable):  # a real column: every property the catalog gives it is copied too
+    if isinstance(table, SqlTable):  # a real column: every property the catalog gives it is copied too
         copy = column_copy(table.catalog(), old, new, table.db.dialect.name)
     else:
         copy = ColumnCopy(AddColumn(table.name, new))
@@ -230,8 +230,8 @@ def build_naive_rename_migration(table: TableLike, old: str, new: str) -> Migrat
 
 def current_comment(table: TableLike, column: str) -> str | None:
     """The comment ``column`` has now, read from PostgreSQL's catalog (refused elsewhere, before any change)."""
-    engine = table.db.dialect.name if isinstance(table, DbTable) else "memory"
-    if not isinstance(table, DbTable) or engine != "postgresql":
+    engine = table.db.dialect.name if isinstance(table, SqlTable) else "memory"
+    if not isinstance(table, SqlTable) or engine != "postgresql":
         where = "the in-memory table" if engine == "memory" else engine
         raise StepDoesNotFitError(SetColumnComment.kind, table.name, f"{where} {NO_COMMENTS}")
     rows = table.db.query(
@@ -289,7 +289,7 @@ def build_change_type_migration(
         convert: the same conversion in Python, for the in-memory table.
     """
     check_batch_size(batch_size)
-    if isinstance(table, DbTable):
+    if isinstance(table, SqlTable):
         table.db.dialect.check_type(table.db, sql_type)
     name = f"change {table.name}.{column} to {sql_type} as {new_column}"
     check_rename(table.name, column, new_column)
@@ -301,7 +301,7 @@ def build_change_type_migration(
         _free(table, new_column)
         data = _columns(table)
     sql = sql_by_dialect(using if using is not None else f"CAST({column} AS {sql_type})")
-    if isinstance(table, DbTable):
+    if isinstance(table, SqlTable):
         copy = column_copy(table.catalog(), column, new_column, table.db.dialect.name)
         copy.add = AddColumn(table.name, new_column, sql_type=sql_type, constraints=copy.add.constraints)
     else:
@@ -320,7 +320,7 @@ def build_change_type_migration(
         *copy.after_stop,
         DropColumn(table.name, column, deploy="v3", renames=tuple(copy.renames)),
     ]
-    if isinstance(table, DbTable) and not resuming:  # the conversion compiles now, not when a trigger holds it
+    if isinstance(table, SqlTable) and not resuming:  # the conversion compiles now, not when a trigger holds it
         backend_for(table).check_step(dual)
     return MigrationPlan(name, steps, apps=rename_apps(data, column, new_column))
 

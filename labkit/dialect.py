@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from .catalog import TableCatalog
@@ -38,8 +38,10 @@ class Session(Protocol):
     def drop_table(self, name: str) -> None: ...
 
 
+@runtime_checkable
 class SqlTable(Protocol):
-    """A table of a database as an operation's SQL sees it (``DbTable``, or the planned table of ``plan_sql``)."""
+    """A table of a database as an operation's SQL sees it (``DbTable``, or the planned table of ``plan_sql``).
+    ``isinstance(table, SqlTable)`` is how the builders tell a database table from the in-memory one."""
 
     @property
     def name(self) -> str: ...
