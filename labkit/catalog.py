@@ -66,6 +66,7 @@ class TriggerInfo:
     name: str
     definition: str
     enabled: bool = True
+    body: str = ""  # the trigger function's source (PostgreSQL): what it names runs on every write
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class TableCatalog:
     indexes: tuple[IndexInfo, ...] = ()
     triggers: tuple[TriggerInfo, ...] = ()
     views: tuple[ViewInfo, ...] = ()
+    children: tuple[str, ...] = ()  # tables that inherit from it (PostgreSQL's INHERITS; not partitions)
     notes: tuple[str, ...] = field(default=(), compare=False)  # what the reader could not see (privileges ...)
 
     @property
@@ -130,7 +132,7 @@ class TableCatalog:
             ),
             incoming=tuple(f for f in self.incoming if name in f.ref_columns),
             views=tuple(v for v in self.views if name in v.columns),
-            triggers=tuple(t for t in self.triggers if sqltext.mentions(t.definition, name)),
+            triggers=tuple(t for t in self.triggers if _names(t, name)),
         )
 
     def without_names(self) -> TableCatalog:
@@ -160,3 +162,8 @@ class TableCatalog:
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+def _names(trigger: TriggerInfo, column: str) -> bool:
+    """Does the trigger name ``column``: in its definition (``UPDATE OF``, ``WHEN``) or its function's source?"""
+    return sqltext.mentions(trigger.definition, column) or sqltext.mentions(trigger.body, column)

@@ -175,6 +175,11 @@ def drop_blockers(catalog: TableCatalog, column: str, engine: str, *, ending: st
     for view in props.views:
         out.append(f"the {view.kind} {view.name} reads {column!r}: {ending} would fail or drop the view; "
                    f"{APPROACH_B}")  # fmt: skip
+    if engine == "postgresql":  # a trigger that names it: its function would fail on every write once it is gone
+        for trigger in props.triggers:
+            where = "its function" if sqltext.mentions(trigger.body, column) else "its definition"
+            out.append(f"trigger {trigger.name} names {column!r} in {where}: once {column!r} is gone every write "
+                       f"that fires it fails; change the trigger to the new column first, or {APPROACH_B}")  # fmt: skip
     if engine == "sqlite":  # SQLite refuses DROP COLUMN for any other part of the schema that names the column
         for trigger in props.triggers:
             out.append(f"trigger {trigger.name} names {column!r}: SQLite refuses to drop a column a trigger names; "

@@ -250,3 +250,41 @@ def test_a_rollback_that_meets_a_held_lock_is_finished_by_running_it_again(order
         orders_now = db.table("orders")
         assert orders_now.column_names == ["id", "status", "note"] and orders_now.views == ()
         assert orders_now.triggers == ()
+
+
+def _catalog_and_rows(url: str) -> tuple[Any, Any]:
+    with lk.connect(url) as db:
+        table = db.table("orders")
+        return table.catalog(), sorted(table.rows(), key=lambda r: r["id"])
+
+
+def test_a_table_with_inheritance_children_is_refused_before_any_change(orders, pg_url, tmp_path):
+    """Writes to a child's rows never fire the parent's dual-write trigger: they would be lost."""
+    with lk.connect(pg_url) as db:
+        db.execute("CREATE TABLE orders_archive () INHERITS (orders)")
+        db.execute("INSERT INTO orders_archive (id, status, note) VALUES (100000, 'paid', 'archived')")
+    before = _catalog_and_rows(pg_url)
+    started = labkit("start", "plan.json", "--db", pg_url, cwd=tmp_path)
+    assert started.returncode == 3, started.stdout + started.stderr
+    assert "dual-write-misses-children" in started.stderr and "orders_archive" in started.stderr
+    assert _catalog_and_rows(pg_url) == before
+    with lk.connect(pg_url) as db:
+        db.execute("DROP TABLE orders_archive")
+
+
+def test_a_user_trigger_whose_function_names_the_column_is_found_before_any_change(orders, pg_url, tmp_path):
+    """Once the old column is dropped its function would fail on every write: refused at start, not at complete."""
+    with lk.connect(pg_url) as db:
+        db.execute("CREATE FUNCTION orders_stamp() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN NEW.note := coalesce(NEW.note, NEW.status); RETURN NEW; END $$")  # fmt: skip
+        db.execute("CREATE TRIGGER orders_stamp BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION orders_stamp()")
+        lk.save_plan(lk.build_rename_column_migration(db.table("orders"), "status", "state", batch_size=200),
+                     tmp_path / "plan.json")  # fmt: skip
+    before = _catalog_and_rows(pg_url)
+    started = labkit("start", "plan.json", "--db", pg_url, cwd=tmp_path)
+    assert started.returncode == 3, started.stdout + started.stderr
+    assert "trigger orders_stamp names 'status' in its function" in started.stderr
+    assert _catalog_and_rows(pg_url) == before
+    with lk.connect(pg_url) as db:
+        db.execute("DROP TRIGGER orders_stamp ON orders")
+        db.execute("DROP FUNCTION orders_stamp()")

@@ -123,11 +123,21 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
             )
         )
     triggers = tuple(
-        TriggerInfo(name, definition, enabled != "D")
-        for name, definition, enabled in db.query(
-            "SELECT tgname, pg_get_triggerdef(oid), tgenabled FROM pg_trigger "
-            "WHERE tgrelid = %s AND NOT tgisinternal AND tgname NOT LIKE %s ORDER BY tgname",
+        TriggerInfo(name, definition, enabled != "D", body or "")
+        for name, definition, enabled, body in db.query(
+            "SELECT t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, p.prosrc FROM pg_trigger t "
+            "JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = %s AND NOT t.tgisinternal AND t.tgname NOT LIKE %s ORDER BY t.tgname",
             [oid, TRIGGER_PREFIX + "%"],
+        )
+    )
+    # classic inheritance only: a partitioned table's row triggers are cloned onto its partitions by the server
+    children = tuple(
+        str(r[0])
+        for r in db.query(
+            "SELECT i.inhrelid::regclass::text FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
+            "WHERE i.inhparent = %s AND p.relkind = 'r' ORDER BY 1",
+            [oid],
         )
     )
     return TableCatalog(
@@ -140,6 +150,7 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
         indexes=tuple(indexes),
         triggers=triggers,
         views=_dependent_views(db, oid),
+        children=children,
     )
 
 
