@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from . import state
+from .backends.sql import live_versions
 from .db import Database, DbTable
 from .engine import connect
 from .errors import CommandRefusedError, LabkitError, RollbackUnderWayError
@@ -42,7 +43,7 @@ EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2, "stopped": 130}
 EX_STOPPED_AT_FAILURE = 4  # complete stopped where a step failed: nothing undone, run it again (or rollback)
 EX_REFUSED = 3
 EX_USAGE = 64
-COMMANDS = ("start", "complete", "rollback", "status")
+COMMANDS = ("start", "complete", "rollback", "status", "retire")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,6 +57,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
         "complete": "Run the rest of a started plan: the contract phase.",
         "rollback": "Undo what a started (or cut-off) plan did.",
         "status": "Show where each plan on this database stands.",
+        "retire": "Drop the versioned views a completed plan kept for app versions that no longer run.",
     }[command]
     p = _Parser(prog=f"labkit {command}", description=what)
     if command == "start":
@@ -64,7 +66,11 @@ def _parser(command: str) -> argparse.ArgumentParser:
     elif command in ("complete", "rollback"):
         p.add_argument("plan", nargs="?", help="the plan file (default: the one start kept in the database)")
     p.add_argument("--db", required=True, help="the database URL: sqlite:///file.db or postgresql://...")
-    if command != "start":
+    if command == "retire":
+        p.add_argument("--table", required=True, help="the table whose versioned views to drop")
+        p.add_argument("--keep", action="append", default=[], metavar="VERSION",
+                       help="an app version whose view stays (repeat for several); by default every view goes")
+    elif command != "start":
         p.add_argument("--table", help="the table (needed when plans on several tables are under way)")
     return p
 
@@ -120,6 +126,10 @@ def _report(result: MigrationResult, command: str, args: argparse.Namespace, tab
     again = f"--db {args.shown} --table {table.qualified}"
     at_contract = result.status == "stopped" and command == "start" and "contract" in (result.stopped_at or "")
     print(f"{plan.name}: expand and migrate done; stopped {result.stopped_at}" if at_contract else result.summary())
+    if result.status == "completed" and command == "complete" and table.views:
+        print(f"The views of the app versions that may still run stay: {', '.join(table.views)} (the one deployed "
+              f"after start no longer shows the dropped column). Deploy the newest everywhere; once no app uses "
+              f"the others: labkit retire {again} --keep {live_versions(plan)[-1]}")  # fmt: skip
     if at_contract:
         deployed = [s.deploy for s in plan.steps if s.deploy and s.phase != "contract"]
         if deployed:
@@ -189,6 +199,25 @@ def _rollback(args: argparse.Namespace, db: Database) -> int:
     return _report(result, "rollback", args, table, plan)
 
 
+def _retire(args: argparse.Namespace, db: Database) -> int:
+    """Drop the labkit views of ``--table`` but those of ``--keep`` versions, once no app uses them (the user says so
+    by running it): ``complete`` keeps the view of the version deployed after ``start`` and the newest one's."""
+    table = db.table(args.table)
+    if _under_way(db, table.qualified):
+        raise CommandRefusedError(f"a plan is under way on {table.qualified}: its views are in use; complete it or "
+                                  "roll it back first")  # fmt: skip
+    keep = {db.dialect.view_name(table.qualified, v) for v in args.keep}
+    gone = [v for v in table.views if v not in keep]
+    kept = [v for v in table.views if v in keep]
+    with db.transaction():
+        for view in gone:
+            db.execute(db.dialect.drop_view_sql(view))
+        for statement in db.dialect.empty_view_homes(db):
+            db.execute(statement)
+    print(f"dropped {', '.join(gone) if gone else 'nothing'}; kept {', '.join(kept) if kept else 'none'}")
+    return 0
+
+
 def _status(args: argparse.Namespace, db: Database) -> int:
     rows = db.migrations()
     if args.table:
@@ -218,7 +247,8 @@ def main(command: str, argv: Sequence[str]) -> int:
     args.shown = re.sub(r"//([^:@/]+):[^@/]+@", r"//\1:***@", args.db)  # never print a password
     try:
         with connect(args.db) as db:
-            return {"start": _start, "complete": _complete, "rollback": _rollback, "status": _status}[command](args, db)
+            run = {"start": _start, "complete": _complete, "rollback": _rollback, "status": _status, "retire": _retire}
+            return run[command](args, db)
     except CommandRefusedError as exc:
         print(f"labkit: refused: {exc}", file=sys.stderr)
         return EX_REFUSED

@@ -61,15 +61,23 @@ def test_start_then_complete_renames_every_row_with_the_new_version_deployable_i
         users = db.table("users")
         assert {"name", "full_name"} <= set(users.column_names) and len(users.views) == 2
     assert _rows(url, "full_name") == names
+    busy = labkit("retire", "--db", url, "--table", "users", cwd=tmp_path)
+    assert busy.returncode == 3 and "its views are in use" in busy.stderr  # nothing retired mid-plan
     status = labkit("status", "--db", url, cwd=tmp_path)
     assert "under way at step 5 (stop_dual_write); no process is running it" in status.stdout
     done = labkit("complete", "--db", url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "completed" in done.stdout
+    assert "once no app uses the others: labkit retire --db" in done.stdout and "--keep v3" in done.stdout
     with lk.connect(url) as db:
         users = db.table("users")
         assert "name" not in users.column_names and len(users.views) == 2  # v2's, without name, and v3's
         assert all("name" not in db.dialect.view_columns(db, v) for v in users.views)
+        v3 = db.dialect.view_name(users.qualified, "v3")
+    retired = labkit("retire", "--db", url, "--table", "users", "--keep", "v3", cwd=tmp_path)
+    assert retired.returncode == 0, retired.stderr
+    with lk.connect(url) as db:
+        assert db.table("users").views == (v3,)  # v2's went; v3's, which the app uses, stayed
     assert _rows(url, "full_name") == names
     assert "completed" in labkit("status", "--db", url, cwd=tmp_path).stdout
     again = labkit("complete", "--db", url, cwd=tmp_path)
