@@ -128,7 +128,8 @@ def export_main(argv: Sequence[str]) -> int:
     p.add_argument("plan", help="the plan file (JSON)")
     p.add_argument("--db", required=True, help="the database the plan is for (the SQL depends on its catalog)")
     p.add_argument("--dir", required=True, help="the versions/ folder of the Alembic project")
-    p.add_argument("--down-revision", default=None, help="the revision the first one follows (default: none)")
+    p.add_argument("--down-revision", default=None,
+                   help="the revision the first one follows (default: the project head, read by Alembic)")  # fmt: skip
     args = p.parse_args(argv)
     try:
         plan = load_plan(args.plan)

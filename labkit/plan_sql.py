@@ -415,7 +415,11 @@ def runnable_sql(plan: MigrationPlan, table: DbTable, part: Literal["all", "star
     backfill included as a loop that commits each batch: on PostgreSQL a procedure (created, called, dropped) that
     runs the very batch statement labkit runs. SQLite has no loops in SQL: there, run the plan with
     ``labkit start`` or export it to Alembic (``ValueError`` says so). A key of one column only, for now."""
-    sql = plan_sql(plan, table) if part == "all" else phase_sql(plan, table, part)
+    return script_of(plan, table, plan_sql(plan, table) if part == "all" else phase_sql(plan, table, part))
+
+
+def script_of(plan: MigrationPlan, table: DbTable, sql: PlanSql) -> list[str]:
+    """``sql`` (a plan's, a phase's or a rollback's) as statements to run one by one in autocommit mode."""
     d = table.db.dialect
     out = list(sql.session)
     for unit in sql.units:

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from .dialect import Session
 
 STATE_TABLE = "labkit_migrations"
+ALEMBIC_PROGRESS = "labkit_alembic_progress"  # the units an exported Alembic revision committed (labkit.export_alembic)
+
+
+def owns(table: str | None) -> bool:
+    """Is ``table`` one of labkit's own bookkeeping tables (to leave out of an app's schema comparison)?"""
+    return table in (STATE_TABLE, ALEMBIC_PROGRESS)
 UNFINISHED = ("running", "rolling_back")  # a run cut off (a crash, a lost connection) or stopped on request
 _COLUMNS = ("plan", "fingerprint", "step_index", "batch", "last_id", "status", "step", "last_key")
 # column -> its type per engine; added by a later labkit: (column, type) added to a table an older one made

@@ -108,6 +108,109 @@ def test_the_cli_writes_the_revisions_and_refuses_a_folder_that_is_not_there(tmp
     assert "start.py" in out and "complete.py" in out and len(list((tmp_path / "versions").glob("*.py"))) == 2
     text = next((tmp_path / "versions").glob("*_start.py")).read_text()
     compile(text, "revision", "exec")  # valid Python
-    assert "def downgrade() -> None:\n    _run(DOWNGRADE)" in text and "autocommit_block" in text
+    assert 'def downgrade() -> None:\n    _run(DOWNGRADE, "down", DOWNGRADE_OFFLINE)' in text
+    assert "autocommit_block" in text
     assert main([*export, str(tmp_path / "x")]) == 64
     assert "not a folder" in capsys.readouterr().err
+
+
+def _follows(versions: Path, revision: str) -> Any:
+    """The revision ``revision`` follows, as Alembic reads the project."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(versions.parent), version_locations=[str(versions)]).get_revision(revision).down_revision
+
+
+def test_the_export_follows_the_project_head_and_alembic_runs_the_chain(pg_url, tmp_path):
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        users = db.import_table(lab.make_users(20, seed=2))
+        plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=6)
+        lk.save_plan(plan, tmp_path / "plan.json")
+        project = _project(tmp_path, pg_url)
+        made = _alembic(project, "revision", "-m", "the app's own history")
+        assert made.returncode == 0, made.stderr
+        versions = project / "migrations" / "versions"
+        own = next(versions.glob("*.py")).name.split("_")[0]  # alembic names the file after its revision id
+        paths = write_alembic(plan, users, versions)  # no down_revision: the project's head
+        start = next(p for p in paths if p.name.endswith("_start.py")).name.split("_")[0]
+        assert _follows(versions, start) == own
+        assert write_alembic(plan, users, versions) == paths  # exported again: the same place in the history
+        assert _follows(versions, start) == own
+        heads = _alembic(project, "heads")
+        assert heads.returncode == 0 and heads.stdout.count("(head)") == 1, heads.stdout + heads.stderr
+        done = _alembic(project, "upgrade", "head")
+        assert done.returncode == 0, done.stderr
+        assert db.table("users").has_column("full_name") and not db.table("users").has_column("name")
+        reset_database(db)
+
+
+def test_a_revision_cut_off_half_way_carries_on_when_run_again(pg_url, tmp_path):
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        users = db.import_table(lab.make_users(30, seed=3))
+        names = users.column("name")
+        plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=7)
+        project = _project(tmp_path, pg_url)
+        write_alembic(plan, users, project / "migrations" / "versions")
+        holder = lk.connect(pg_url)  # a long transaction: the switch to v2's view needs a lock it holds
+        holder.dialect.begin(holder.conn)
+        holder.execute("LOCK TABLE users IN ACCESS SHARE MODE")
+        failed = _alembic(project, "upgrade", "+1")  # ADD COLUMN waits 500 ms for its lock, then fails
+        holder.dialect.rollback(holder.conn)
+        holder.close()
+        assert failed.returncode != 0 and "lock timeout" in (failed.stderr + failed.stdout).lower(), failed.stderr
+        assert db.table("users").views == ('"labkit_v1"."users"',)  # part of the way: v1's view is made
+        assert not db.table("users").has_column("full_name")
+        again = _alembic(project, "upgrade", "+1")  # (CREATE VIEW, ADD COLUMN ... would fail if run twice)
+        assert again.returncode == 0, again.stderr
+        assert users.column("full_name") == names
+        assert db.query("SELECT count(*) FROM labkit_alembic_progress") == [(0,)]  # nothing left once it is done
+        reset_database(db)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_offline_mode_prints_the_script_on_postgresql_and_says_why_not_on_sqlite(engine, tmp_path, request):
+    url = f"sqlite:///{tmp_path}/app.db" if engine == "sqlite" else request.getfixturevalue("pg_url")
+    with lk.connect(url) as db:
+        reset_database(db)
+        users = db.import_table(lab.make_users(10, seed=4))
+        plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=4)
+        project = _project(tmp_path, url)
+        write_alembic(plan, users, project / "migrations" / "versions")
+        offline = _alembic(project, "upgrade", "head", "--sql")
+        if engine == "postgresql":
+            assert offline.returncode == 0, offline.stderr
+            assert 'CREATE PROCEDURE "labkit_backfill_users_backfill"()' in offline.stdout
+            assert 'ALTER TABLE "users" DROP COLUMN "name"' in offline.stdout
+        else:
+            assert offline.returncode != 0 and "sqlite has no loops in SQL" in offline.stderr
+        assert db.table("users").has_column("name") and not db.table("users").has_column("full_name")  # untouched
+        reset_database(db)
+
+
+def test_include_object_keeps_labkits_own_objects_out_of_autogenerate(pg_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import MetaData, create_engine
+
+    from labkit.export_alembic import include_object
+
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        users = db.import_table(lab.make_users(10, seed=5))
+        lk.MigrationRunner(users, until_phase="contract").execute_plan(
+            lk.build_rename_column_migration(users, "name", "full_name", batch_size=4))  # state table, views
+        engine = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        try:
+            models = MetaData()
+            models.reflect(engine, only=["users"])  # the app's models: its own table as it is now
+            with engine.connect() as conn:
+                plain = compare_metadata(MigrationContext.configure(conn), models)
+                hooked = compare_metadata(MigrationContext.configure(conn, opts={"include_object": include_object}),
+                                          models)  # fmt: skip
+        finally:
+            engine.dispose()
+        assert any(d[0] == "remove_table" and d[1].name == "labkit_migrations" for d in plain if isinstance(d, tuple))
+        assert hooked == []
+        reset_database(db)
