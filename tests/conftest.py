@@ -104,3 +104,34 @@ def db_add_plan(table, batch_size: int = 5, **kw):
         batch_size=batch_size,
         **kw,
     )
+
+
+# ---------------------------------------------------------------- commands, as a user types them
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+def labkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m labkit ARGS`` as a real process."""
+    return subprocess.run([sys.executable, "-m", "labkit", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+
+
+def alembic(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``alembic ARGS`` in an Alembic project, as a real process."""
+    return subprocess.run([sys.executable, "-m", "alembic", *args], cwd=project, capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+
+
+def alembic_project(tmp_path: Path, url: str) -> Path:
+    """An Alembic project as `alembic init` makes it, pointed at the database."""
+    project = tmp_path / "project"
+    project.mkdir()
+    made = alembic(project, "init", "migrations")
+    assert made.returncode == 0, made.stderr
+    ini = project / "alembic.ini"
+    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    ini.write_text("\n".join(f"sqlalchemy.url = {sa_url}" if line.startswith("sqlalchemy.url") else line
+                             for line in ini.read_text().splitlines()) + "\n")  # fmt: skip
+    return project

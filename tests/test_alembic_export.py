@@ -4,8 +4,6 @@ run leaves."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ from labkit import lab
 from labkit.cli import main
 from labkit.errors import ExportError
 from labkit.export_alembic import write_alembic
-from tests.conftest import reset_database
+from tests.conftest import alembic, alembic_project, reset_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -24,24 +22,6 @@ def url(request, tmp_path) -> Any:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/app.db"
     return request.getfixturevalue("pg_url")
-
-
-def _alembic(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "alembic", *args], cwd=project, capture_output=True, text=True,
-                          timeout=300, check=False)  # fmt: skip
-
-
-def _project(tmp_path: Path, url: str) -> Path:
-    """An Alembic project as `alembic init` makes it, pointed at the database."""
-    project = tmp_path / "project"
-    project.mkdir()
-    made = _alembic(project, "init", "migrations")
-    assert made.returncode == 0, made.stderr
-    ini = project / "alembic.ini"
-    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    ini.write_text("\n".join(f"sqlalchemy.url = {sa_url}" if line.startswith("sqlalchemy.url") else line
-                             for line in ini.read_text().splitlines()) + "\n")  # fmt: skip
-    return project
 
 
 def _make(db: lk.Database, which: str) -> tuple[Any, lk.MigrationPlan]:
@@ -72,12 +52,12 @@ def test_alembic_runs_the_exported_revisions_as_labkit_runs_the_plan(url, which,
         reset_database(db)
         table, plan = _make(db, which)
         assert _state(table) == initial
-        project = _project(tmp_path, url)
+        project = alembic_project(tmp_path, url)
         written = write_alembic(plan, table, project / "migrations" / "versions")
         assert [p.name.rsplit("_", 1)[1] for p in written] == ["start.py", "complete.py"]
 
     def after(*args: str) -> tuple[Any, list[dict[str, Any]]]:
-        ran = _alembic(project, *args)
+        ran = alembic(project, *args)
         assert ran.returncode == 0, ran.stderr
         with lk.connect(url) as db:
             return _state(db.table(plan.table))
@@ -86,7 +66,7 @@ def test_alembic_runs_the_exported_revisions_as_labkit_runs_the_plan(url, which,
     assert after("downgrade", "-1") == initial  # undone: the catalog and every row as before
     assert after("upgrade", "+1") == started
     assert after("upgrade", "head") == completed  # contract
-    refused = _alembic(project, "downgrade", "-1")
+    refused = alembic(project, "downgrade", "-1")
     assert refused.returncode != 0 and "the contract cannot be undone" in refused.stderr
     with lk.connect(url) as db:
         assert _state(db.table(plan.table)) == completed
@@ -127,8 +107,8 @@ def test_the_export_follows_the_project_head_and_alembic_runs_the_chain(pg_url, 
         users = db.import_table(lab.make_users(20, seed=2))
         plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=6)
         lk.save_plan(plan, tmp_path / "plan.json")
-        project = _project(tmp_path, pg_url)
-        made = _alembic(project, "revision", "-m", "the app's own history")
+        project = alembic_project(tmp_path, pg_url)
+        made = alembic(project, "revision", "-m", "the app's own history")
         assert made.returncode == 0, made.stderr
         versions = project / "migrations" / "versions"
         own = next(versions.glob("*.py")).name.split("_")[0]  # alembic names the file after its revision id
@@ -137,9 +117,9 @@ def test_the_export_follows_the_project_head_and_alembic_runs_the_chain(pg_url, 
         assert _follows(versions, start) == own
         assert write_alembic(plan, users, versions) == paths  # exported again: the same place in the history
         assert _follows(versions, start) == own
-        heads = _alembic(project, "heads")
+        heads = alembic(project, "heads")
         assert heads.returncode == 0 and heads.stdout.count("(head)") == 1, heads.stdout + heads.stderr
-        done = _alembic(project, "upgrade", "head")
+        done = alembic(project, "upgrade", "head")
         assert done.returncode == 0, done.stderr
         assert db.table("users").has_column("full_name") and not db.table("users").has_column("name")
         reset_database(db)
@@ -151,18 +131,18 @@ def test_a_revision_cut_off_half_way_carries_on_when_run_again(pg_url, tmp_path)
         users = db.import_table(lab.make_users(30, seed=3))
         names = users.column("name")
         plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=7)
-        project = _project(tmp_path, pg_url)
+        project = alembic_project(tmp_path, pg_url)
         write_alembic(plan, users, project / "migrations" / "versions")
         holder = lk.connect(pg_url)  # a long transaction: the switch to v2's view needs a lock it holds
         holder.dialect.begin(holder.conn)
         holder.execute("LOCK TABLE users IN ACCESS SHARE MODE")
-        failed = _alembic(project, "upgrade", "+1")  # ADD COLUMN waits 500 ms for its lock, then fails
+        failed = alembic(project, "upgrade", "+1")  # ADD COLUMN waits 500 ms for its lock, then fails
         holder.dialect.rollback(holder.conn)
         holder.close()
         assert failed.returncode != 0 and "lock timeout" in (failed.stderr + failed.stdout).lower(), failed.stderr
         assert db.table("users").views == ('"labkit_v1"."users"',)  # part of the way: v1's view is made
         assert not db.table("users").has_column("full_name")
-        again = _alembic(project, "upgrade", "+1")  # (CREATE VIEW, ADD COLUMN ... would fail if run twice)
+        again = alembic(project, "upgrade", "+1")  # (CREATE VIEW, ADD COLUMN ... would fail if run twice)
         assert again.returncode == 0, again.stderr
         assert users.column("full_name") == names
         assert db.query("SELECT count(*) FROM labkit_alembic_progress") == [(0,)]  # nothing left once it is done
@@ -176,9 +156,9 @@ def test_offline_mode_prints_the_script_on_postgresql_and_says_why_not_on_sqlite
         reset_database(db)
         users = db.import_table(lab.make_users(10, seed=4))
         plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=4)
-        project = _project(tmp_path, url)
+        project = alembic_project(tmp_path, url)
         write_alembic(plan, users, project / "migrations" / "versions")
-        offline = _alembic(project, "upgrade", "head", "--sql")
+        offline = alembic(project, "upgrade", "head", "--sql")
         if engine == "postgresql":
             assert offline.returncode == 0, offline.stderr
             assert 'CREATE PROCEDURE "labkit_backfill_users_backfill"()' in offline.stdout

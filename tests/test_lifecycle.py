@@ -18,12 +18,7 @@ import pytest
 
 import labkit as lk
 from labkit import lab
-from tests.conftest import reset_database
-
-
-def labkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "labkit", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, check=False)  # fmt: skip
+from tests.conftest import labkit, reset_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

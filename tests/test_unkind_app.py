@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import random
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,15 +22,9 @@ from typing import Any
 import pytest
 
 import labkit as lk
-from tests.conftest import reset_database
-from tests.test_alembic_export import _alembic, _project
+from tests.conftest import alembic, alembic_project, labkit, reset_database
 
 STATUSES = ["new", "paid", "shipped", "", "Zürich ✓", "x" * 200]  # the DEFAULT's own value too, empty, non-Latin
-
-
-def labkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "labkit", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, check=False)  # fmt: skip
 
 
 @dataclass
@@ -117,7 +110,7 @@ class Driver:
     def __init__(self, kind: str, url: str, tmp_path: Path) -> None:
         self.kind, self.url, self.tmp_path = kind, url, tmp_path
         if kind == "alembic":
-            self.project = _project(tmp_path, url)
+            self.project = alembic_project(tmp_path, url)
             versions = self.project / "migrations" / "versions"
             done = labkit("export", "alembic", "plan.json", "--db", url, "--dir", str(versions), cwd=tmp_path)
             assert done.returncode == 0, done.stdout + done.stderr
@@ -129,17 +122,17 @@ class Driver:
     def start(self) -> str:
         if self.kind == "cli":
             return self._ok(labkit("start", "plan.json", "--db", self.url, cwd=self.tmp_path))
-        return self._ok(_alembic(self.project, "upgrade", "+1"))
+        return self._ok(alembic(self.project, "upgrade", "+1"))
 
     def complete(self, code: int = 0) -> str:
         if self.kind == "cli":
             return self._ok(labkit("complete", "--db", self.url, cwd=self.tmp_path), code)
-        return self._ok(_alembic(self.project, "upgrade", "head"))
+        return self._ok(alembic(self.project, "upgrade", "head"))
 
     def rollback(self, code: int = 0) -> str:
         if self.kind == "cli":
             return self._ok(labkit("rollback", "--db", self.url, cwd=self.tmp_path), code)
-        return self._ok(_alembic(self.project, "downgrade", "-1"))
+        return self._ok(alembic(self.project, "downgrade", "-1"))
 
 
 class HeldLock:
