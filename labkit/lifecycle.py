@@ -122,7 +122,6 @@ def _run(runner: MigrationRunner, plan: MigrationPlan) -> MigrationResult:
 
 def _report(result: MigrationResult, command: str, args: argparse.Namespace, table: DbTable, plan: MigrationPlan
             ) -> int:  # fmt: skip
-    db = table.db
     again = f"--db {args.shown} --table {table.qualified}"
     at_contract = result.status == "stopped" and command == "start" and "contract" in (result.stopped_at or "")
     print(f"{plan.name}: expand and migrate done; stopped {result.stopped_at}" if at_contract else result.summary())
@@ -133,8 +132,7 @@ def _report(result: MigrationResult, command: str, args: argparse.Namespace, tab
     if at_contract:
         deployed = [s.deploy for s in plan.steps if s.deploy and s.phase != "contract"]
         if deployed:
-            view = db.dialect.view_name(table.qualified, deployed[-1])
-            print(f"Now deploy app {deployed[-1]} (it reads and writes through the view {view}).")
+            print(_deploy_advice(plan, table, deployed[-1]))
         print(f"Then: labkit complete {again}    To undo instead: labkit rollback {again}")
         return 0
     if result.status == "stopped" and result.error is not None:
@@ -147,6 +145,24 @@ def _report(result: MigrationResult, command: str, args: argparse.Namespace, tab
         print(f"Still applied: {', '.join(result.left_behind)}. The rollback stays under way: once the cause is "
               f"fixed (a lock released, the server back), run it again: labkit rollback {again}")  # fmt: skip
     return EXIT[result.status]
+
+
+def _deploy_advice(plan: MigrationPlan, table: DbTable, version: str) -> str:
+    """How the version to deploy reaches its schema, per engine: PostgreSQL by its view (named, or by search_path);
+    SQLite by the table itself when every column it names is there, since a write through a SQLite view (INSTEAD OF
+    triggers) reports no row count and loses the table's defaults, which an ORM does not survive."""
+    d = table.db.dialect
+    view = d.view_name(table.qualified, version)
+    if d.name == "postgresql":
+        schema = view.split(".")[0].strip('"')
+        return (f"Now deploy app {version} (it reads and writes through the view {view}: name it, or set its "
+                f"search_path = {schema}, {table.schema or 'public'}).")  # fmt: skip
+    app = next(a for a in plan.apps if a.name == version)
+    if all(c in table.column_names for c in app.columns):
+        return (f"Now deploy app {version} on the table itself: every column it uses is there (a write through "
+                f"SQLite's view {view} would report no row count to an ORM).")  # fmt: skip
+    return (f"Now deploy app {version} (it reads and writes through the view {view}; SQLite reports no row count "
+            "for a write through a view, so an ORM that checks it refuses: on SQLite prefer the copy, approach A).")
 
 
 def _start(args: argparse.Namespace, db: Database) -> int:

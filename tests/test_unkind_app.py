@@ -27,6 +27,9 @@ from tests.conftest import alembic, alembic_project, labkit, reset_database
 STATUSES = ["new", "paid", "shipped", "", "Zürich ✓", "x" * 200]  # the DEFAULT's own value too, empty, non-Latin
 
 
+LIVE: list[Writer] = []
+
+
 @dataclass
 class Writer:
     """One app version writing in a thread of its own: its acknowledged writes (id -> last value) and failures."""
@@ -45,6 +48,7 @@ class Writer:
     def start(self) -> Writer:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
+        LIVE.append(self)  # stopped by the fixture too, so a failed test leaves no writer behind for the next
         return self
 
     def finish(self) -> None:
@@ -100,6 +104,8 @@ def orders(pg_url, tmp_path):
         lk.save_plan(plan, tmp_path / "plan.json")
         before = {r["id"]: r["status"] for r in orders.rows()}
     yield before
+    while LIVE:
+        LIVE.pop().finish()
     with lk.connect(pg_url) as db:
         reset_database(db)
 
@@ -174,7 +180,7 @@ def test_start_rolling_deploy_complete_loses_no_write_of_either_version(orders, 
     time.sleep(0.1)
     started = run.start()
     if driver == "cli":
-        assert 'deploy app v2 (it reads and writes through the view "labkit_v2"."orders")' in started
+        assert 'deploy app v2 (it reads and writes through the view "labkit_v2"."orders": name it' in started
     time.sleep(0.2)  # v1 alone on the started migration: the deploy has not begun
     v2 = Writer(pg_url, "v2", '"labkit_v2"."orders"', "state", seed=2).start()  # the rolling deploy: both at once
     time.sleep(0.5)
