@@ -252,10 +252,21 @@ def _status(args: argparse.Namespace, db: Database) -> int:
             who = "a process is running it now" if busy else "no process is running it: carry on, or roll back"
             state = f"{'under way' if state == 'running' else 'rolling back'} {where}{batch}; {who}"
         print(f"{m['table_name']}: {m['plan']!r}: {state} (since {m['started_at']}, last change {m['updated_at']})")
-        if db.dialect.table_exists(db, m["table_name"]):
-            views = db.table(m["table_name"]).views
+        if db.dialect.table_exists(db, m["table_name"]) and m["status"] != "rolled_back":  # a rollback leaves none
+            views = _plan_views(db, m)
             print(f"  app versions' views: {', '.join(views) if views else 'none'}")
     return 0
+
+
+def _plan_views(db: Database, row: dict[str, Any]) -> list[str]:
+    """The views of this plan's app versions that exist (every labkit view of the table, for a plan run from
+    Python, whose versions are not on record)."""
+    table = db.table(row["table_name"])
+    if not row.get("plan_json"):
+        return list(table.views)
+    apps = plan_from_dict(json.loads(row["plan_json"])).apps
+    mine = {db.dialect.view_name(table.qualified, a.name) for a in apps}
+    return [v for v in table.views if v in mine]
 
 
 def main(command: str, argv: Sequence[str]) -> int:

@@ -96,6 +96,18 @@ def test_start_then_rollback_leaves_the_table_as_it_was(url, tmp_path):
         users = db.table("users")
         assert users.catalog() == before and users.views == ()
     assert _rows(url, "name") == names
+    # a plan of another table, run from a file and stopped before its contract, keeps its views: status shows them
+    # under that plan alone, and none under the rolled-back one
+    with lk.connect(url) as db:
+        other = db.import_table(lab.make_users(6, seed=9), name="members")
+        lk.save_plan(lk.build_rename_column_migration(other, "email", "mail", batch_size=3), tmp_path / "m.json")
+    assert labkit("start", "m.json", "--db", url, cwd=tmp_path).returncode == 0
+    lines = labkit("status", "--db", url, cwd=tmp_path).stdout.splitlines()
+    users_at = next(i for i, line in enumerate(lines) if line.startswith("users"))
+    members_at = next(i for i, line in enumerate(lines) if line.startswith("members"))
+    assert "rolled_back" in lines[users_at] and not lines[users_at + 1].startswith("  app versions' views")
+    assert lines[members_at + 1].startswith("  app versions' views:") and "members" in lines[members_at + 1]
+    assert "users" not in lines[members_at + 1].replace("members", "")
 
 
 def _committed_batches(url: str) -> int:
