@@ -33,7 +33,7 @@ from .db import Database, DbTable
 from .engine import connect
 from .errors import CommandRefusedError, LabkitError, RollbackUnderWayError
 from .plan import MigrationPlan
-from .plan_sql import plan_sql
+from .plan_sql import first_contract_step, plan_sql
 from .planfile import load_plan, plan_from_dict
 from .progress import TerminalProgress
 from .runner import MigrationResult, MigrationRunner
@@ -195,8 +195,7 @@ def _complete(args: argparse.Namespace, db: Database) -> int:
         raise CommandRefusedError(f"plan {plan.name!r} is not under way on {table.qualified}: start it first")
     if rows[0]["status"] == "rolling_back":
         raise RollbackUnderWayError(plan.name, rows[0]["step"])
-    contract = next((i for i, s in enumerate(plan.steps) if s.phase == "contract"), len(plan.steps))
-    if rows[0]["step_index"] < contract:  # start was cut off: finish it, and stop for the deploy as start does
+    if rows[0]["step_index"] < first_contract_step(plan):  # start was cut off: finish it, stop for the deploy
         print(f"{plan.name}: start did not finish; carrying it on up to the deploy first", file=sys.stderr)
         runner = MigrationRunner(table, observers=[TerminalProgress()], until_phase="contract")
         return _report(_run(runner, plan), "start", args, table, plan)
