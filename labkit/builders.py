@@ -272,6 +272,7 @@ def build_change_type_migration(
     *,
     using: str | Mapping[str, str] | None = None,
     convert: Callable[[dict[str, Any]], Any] | None = None,
+    back: str | None = None,
     batch_size: int = 1000,
     pause: float = 0.0,
 ) -> MigrationPlan:
@@ -287,6 +288,10 @@ def build_change_type_migration(
         using: the conversion as SQL over the row (default ``CAST(column AS sql_type)``); one string or per
             engine.
         convert: the same conversion in Python, for the in-memory table.
+        back: the way back as SQL over the row (PostgreSQL), for a write that sets only ``new_column``: the dual
+            write sets ``column`` from it, so a new version that writes only the new column loses nothing if the
+            plan is rolled back. Without ``using`` it is ``CAST(new_column AS <column's type>)``; with ``using``
+            and no ``back`` there is no way back, and the new version must write both columns until ``complete``.
     """
     check_batch_size(batch_size)
     if isinstance(table, SqlTable):
@@ -306,7 +311,12 @@ def build_change_type_migration(
         copy.add = AddColumn(table.name, new_column, sql_type=sql_type, constraints=copy.add.constraints)
     else:
         copy = ColumnCopy(AddColumn(table.name, new_column))
-    dual = StartDualWrite(table.name, column, new_column, compute=convert, sql=sql)
+    pg = isinstance(table, SqlTable) and table.db.dialect.name == "postgresql"
+    if isinstance(table, SqlTable) and pg and back is None and using is None and column in table.column_names:
+        back = f"CAST({_pg_quote(new_column)} AS {table.catalog().column(column).type})"  # the plain cast's way back
+    elif back is not None and not pg:
+        raise InvalidArgumentError("back= (the conversion's way back) runs in a PostgreSQL trigger only")
+    dual = StartDualWrite(table.name, column, new_column, compute=convert, sql=sql, back=back)
     steps = [
         copy.add,
         *copy.with_add,
@@ -331,6 +341,9 @@ def build_set_not_null_migration(table: TableLike, column: str) -> MigrationPlan
     which trusts the validated check (no scan), and drop the check. A NULL left in the column fails the
     validation, and the plan rolls back: fill them first."""
     _need(table, column)
+    if isinstance(table, SqlTable) and table.catalog().column(column).not_null:
+        raise InvalidArgumentError(f"{table.name}.{column} is NOT NULL already (identity and serial columns are): "
+                                   "there is nothing to migrate")  # fmt: skip
     check = short_name(f"{table.name}_{column}_not_null")
     steps = [
         AddConstraint(table.name, column, check, f"CHECK ({_pg_quote(column)} IS NOT NULL)"),

@@ -28,6 +28,7 @@ class ColumnInfo:
     comment: str | None = None
     identity: str | None = None  # PostgreSQL: "always" / "by default" for an identity column
     generated: str | None = None  # the expression of a generated (computed) column
+    sequence: str | None = None  # PostgreSQL: the sequence it owns (serial, identity; in the table's schema)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,19 @@ class TriggerInfo:
 
 
 @dataclass(frozen=True)
+class PolicyInfo:
+    """A row-level security policy (PostgreSQL), with the table's columns its expressions name."""
+
+    name: str
+    command: str  # ALL, SELECT, INSERT, UPDATE, DELETE
+    permissive: bool
+    roles: tuple[str, ...]
+    using: str | None
+    check: str | None
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ViewInfo:
     """A view (or materialized view) that reads the table, with the table's columns it uses."""
 
@@ -105,6 +119,8 @@ class TableCatalog:
     triggers: tuple[TriggerInfo, ...] = ()
     views: tuple[ViewInfo, ...] = ()
     children: tuple[str, ...] = ()  # tables that inherit from it (PostgreSQL's INHERITS; not partitions)
+    policies: tuple[PolicyInfo, ...] = ()  # PostgreSQL's row-level security policies
+    row_security: str = ""  # PostgreSQL: "enabled", "forced" (the owner too), or "" (off)
     notes: tuple[str, ...] = field(default=(), compare=False)  # what the reader could not see (privileges ...)
 
     @property

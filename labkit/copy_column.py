@@ -121,6 +121,8 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
         out.after_switch.append(DropNotNull(table, old, label=f"drop_not_null_{old}"))
     if pg and col.default is not None:
         out.after_stop.append(SetDefaultAtContract(table, new, col.default, None, label=f"copy_default_{new}"))
+    if pg and col.sequence is not None and col.identity is None:  # a serial: its sequence goes to the copy
+        out.renames.append(("sequence", col.sequence, new))
 
     inline: list[str] = []
     for c in props.constraints:
@@ -175,6 +177,15 @@ def drop_blockers(catalog: TableCatalog, column: str, engine: str, *, ending: st
     for view in props.views:
         out.append(f"the {view.kind} {view.name} reads {column!r}: {ending} would fail or drop the view; "
                    f"{APPROACH_B}")  # fmt: skip
+    for other in catalog.columns:
+        if other.name != column and other.generated is not None and sqltext.mentions(other.generated, column):
+            out.append(f"the generated column {other.name} is computed from {column!r}: {ending} would fail or "
+                       f"drop it too; {APPROACH_B}")  # fmt: skip
+    for policy in catalog.policies:
+        if column in policy.columns:
+            out.append(f"the row-level security policy {policy.name} names {column!r}: {ending} would fail (or, "
+                       f"with CASCADE, drop the policy and open the rows it guards); recreate the policy on the "
+                       f"new column first, or {APPROACH_B}")  # fmt: skip
     if engine == "postgresql":  # a trigger that names it: its function would fail on every write once it is gone
         for trigger in props.triggers:
             where = "its function" if sqltext.mentions(trigger.body, column) else "its definition"

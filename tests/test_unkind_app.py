@@ -11,83 +11,20 @@ column the surviving version reads.
 
 from __future__ import annotations
 
-import random
-import subprocess
-import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import labkit as lk
-from tests.conftest import alembic, alembic_project, labkit, reset_database
-
-STATUSES = ["new", "paid", "shipped", "", "Zürich ✓", "x" * 200]  # the DEFAULT's own value too, empty, non-Latin
-
-
-LIVE: list[Writer] = []
+from tests.apps import TEXTS, Driver, Writer, lost, stop_all
+from tests.conftest import labkit, reset_database
 
 
-@dataclass
-class Writer:
-    """One app version writing in a thread of its own: its acknowledged writes (id -> last value) and failures."""
-
-    url: str
-    version: str
-    ref: str  # what it writes: the table, or its version's view
-    column: str  # the name it knows
-    seed: int
-    acked: dict[Any, str] = field(default_factory=dict)
-    failed: list[str] = field(default_factory=list)
-    writes: int = 0
-    stop: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
-
-    def start(self) -> Writer:
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        LIVE.append(self)  # stopped by the fixture too, so a failed test leaves no writer behind for the next
-        return self
-
-    def finish(self) -> None:
-        self.stop.set()
-        assert self.thread is not None
-        self.thread.join(timeout=30)
-
-    def _run(self) -> None:
-        rng = random.Random(self.seed)
-        with lk.connect(self.url) as db:
-            while not self.stop.is_set():
-                try:
-                    self._one(db, rng)
-                except Exception as exc:  # a failed request: the app saw an error, nothing acknowledged
-                    self.failed.append(f"{type(exc).__name__}: {exc}")
-                self.writes += 1
-                time.sleep(0.002)
-
-    def _one(self, db: lk.Database, rng: random.Random) -> None:
-        col = f'"{self.column}"'
-        if self.acked and rng.random() < 0.4:  # an update whose row count is checked, as an ORM does
-            row_id = rng.choice(sorted(self.acked))
-            value = rng.choice(STATUSES)
-            with db.transaction():
-                count = db.execute(f"UPDATE {self.ref} SET {col} = %s WHERE id = %s", [value, row_id]).rowcount
-            if count != 1:
-                raise AssertionError(f"UPDATE matched {count} rows (an ORM raises StaleDataError)")
-            self.acked[row_id] = value
-        elif rng.random() < 0.5:  # an insert that leaves the status to its DEFAULT
-            with db.transaction():
-                row_id = db.execute(f"INSERT INTO {self.ref} (note) VALUES (%s) RETURNING id", [self.version]
-                                    ).fetchone()[0]  # fmt: skip
-            self.acked[row_id] = "new"
-        else:
-            value = rng.choice(STATUSES)
-            with db.transaction():
-                row_id = db.execute(f"INSERT INTO {self.ref} ({col}, note) VALUES (%s, %s) RETURNING id",
-                                    [value, self.version]).fetchone()[0]  # fmt: skip
-            self.acked[row_id] = value
+def writer(url: str, version: str, ref: str, column: str, seed: int) -> Writer:
+    """An app version on ``orders``: its status writes are the edge values of tests.apps.TEXTS (the DEFAULT's own
+    value too); an INSERT leaves the status out half the time."""
+    return Writer(url, version, ref, column, lambda rng, n: rng.choice(TEXTS), seed).start()
 
 
 @pytest.fixture
@@ -104,41 +41,9 @@ def orders(pg_url, tmp_path):
         lk.save_plan(plan, tmp_path / "plan.json")
         before = {r["id"]: r["status"] for r in orders.rows()}
     yield before
-    while LIVE:
-        LIVE.pop().finish()
+    stop_all()
     with lk.connect(pg_url) as db:
         reset_database(db)
-
-
-class Driver:
-    """How the migration is carried: labkit's CLI, or the plan exported to Alembic and run by Alembic."""
-
-    def __init__(self, kind: str, url: str, tmp_path: Path) -> None:
-        self.kind, self.url, self.tmp_path = kind, url, tmp_path
-        if kind == "alembic":
-            self.project = alembic_project(tmp_path, url)
-            versions = self.project / "migrations" / "versions"
-            done = labkit("export", "alembic", "plan.json", "--db", url, "--dir", str(versions), cwd=tmp_path)
-            assert done.returncode == 0, done.stdout + done.stderr
-
-    def _ok(self, done: subprocess.CompletedProcess[str], code: int = 0) -> str:
-        assert done.returncode == code, done.stdout + done.stderr
-        return done.stdout + done.stderr
-
-    def start(self) -> str:
-        if self.kind == "cli":
-            return self._ok(labkit("start", "plan.json", "--db", self.url, cwd=self.tmp_path))
-        return self._ok(alembic(self.project, "upgrade", "+1"))
-
-    def complete(self, code: int = 0) -> str:
-        if self.kind == "cli":
-            return self._ok(labkit("complete", "--db", self.url, cwd=self.tmp_path), code)
-        return self._ok(alembic(self.project, "upgrade", "head"))
-
-    def rollback(self, code: int = 0) -> str:
-        if self.kind == "cli":
-            return self._ok(labkit("rollback", "--db", self.url, cwd=self.tmp_path), code)
-        return self._ok(alembic(self.project, "downgrade", "-1"))
 
 
 class HeldLock:
@@ -163,26 +68,16 @@ def _values(url: str, column: str) -> dict[Any, str]:
         return {row[0]: row[1] for row in db.query(f'SELECT id, "{column}" FROM orders')}
 
 
-def _lost(writers: list[Writer], rows: dict[Any, str]) -> list[str]:
-    """Acknowledged writes missing, or holding another value, where the surviving version reads."""
-    out = []
-    for w in writers:
-        for row_id, value in w.acked.items():
-            if rows.get(row_id) != value:
-                out.append(f"{w.version} wrote {value!r} to row {row_id}; it reads {rows.get(row_id)!r}")
-    return out
-
-
 @pytest.mark.parametrize("driver", ["cli", "alembic"])
 def test_start_rolling_deploy_complete_loses_no_write_of_either_version(orders, pg_url, tmp_path, driver):
     run = Driver(driver, pg_url, tmp_path)
-    v1 = Writer(pg_url, "v1", "orders", "status", seed=1).start()
+    v1 = writer(pg_url, "v1", "orders", "status", 1)
     time.sleep(0.1)
     started = run.start()
     if driver == "cli":
         assert 'deploy app v2 (it reads and writes through the view "labkit_v2"."orders": name it' in started
     time.sleep(0.2)  # v1 alone on the started migration: the deploy has not begun
-    v2 = Writer(pg_url, "v2", '"labkit_v2"."orders"', "state", seed=2).start()  # the rolling deploy: both at once
+    v2 = writer(pg_url, "v2", '"labkit_v2"."orders"', "state", 2)  # the rolling deploy: both at once
     time.sleep(0.5)
     v1.finish()  # the last v1 instance is replaced
     time.sleep(0.2)
@@ -192,7 +87,7 @@ def test_start_rolling_deploy_complete_loses_no_write_of_either_version(orders, 
     rows = _values(pg_url, "state")
     assert v1.writes > 50 and v2.writes > 50 and v1.acked and v2.acked
     assert (v1.failed, v2.failed) == ([], [])
-    assert _lost([v1, v2], rows) == []
+    assert lost([v1, v2], rows) == []
     untouched = {i: s for i, s in orders.items() if all(i not in w.acked for w in (v1, v2))}
     assert {i: rows[i] for i in untouched} == untouched  # and every row no app wrote is as it was
 
@@ -201,8 +96,8 @@ def test_start_rolling_deploy_complete_loses_no_write_of_either_version(orders, 
 def test_start_rolling_deploy_then_rollback_keeps_what_the_new_version_wrote(orders, pg_url, tmp_path, driver):
     run = Driver(driver, pg_url, tmp_path)
     run.start()
-    v1 = Writer(pg_url, "v1", "orders", "status", seed=3).start()
-    v2 = Writer(pg_url, "v2", '"labkit_v2"."orders"', "state", seed=4).start()
+    v1 = writer(pg_url, "v1", "orders", "status", 3)
+    v2 = writer(pg_url, "v2", '"labkit_v2"."orders"', "state", 4)
     time.sleep(0.6)
     v2.finish()  # the deploy is abandoned: v2 goes, v1 stays
     v1.finish()
@@ -210,7 +105,7 @@ def test_start_rolling_deploy_then_rollback_keeps_what_the_new_version_wrote(ord
     rows = _values(pg_url, "status")
     assert v1.writes > 50 and v2.writes > 50 and v1.acked and v2.acked
     assert (v1.failed, v2.failed) == ([], [])
-    assert _lost([v1, v2], rows) == []
+    assert lost([v1, v2], rows) == []
     with lk.connect(pg_url) as db:
         assert [c for c, _ in db.dialect.columns(db, "orders")] == ["id", "status", "note"]
 
@@ -218,7 +113,7 @@ def test_start_rolling_deploy_then_rollback_keeps_what_the_new_version_wrote(ord
 def test_a_lock_held_through_complete_stops_it_undoing_nothing_and_complete_again_finishes(orders, pg_url, tmp_path):
     run = Driver("cli", pg_url, tmp_path)
     run.start()
-    v2 = Writer(pg_url, "v2", '"labkit_v2"."orders"', "state", seed=5).start()  # deployed, and writing throughout
+    v2 = writer(pg_url, "v2", '"labkit_v2"."orders"', "state", 5)  # deployed, and writing throughout
     with HeldLock(pg_url):
         out = run.complete(code=4)  # the contract's DDL cannot get its lock: stopped where it failed
     assert "stopped at stop_dual_write after a failure" in out and "Nothing was undone" in out
@@ -229,13 +124,13 @@ def test_a_lock_held_through_complete_stops_it_undoing_nothing_and_complete_agai
     time.sleep(0.3)
     v2.finish()
     assert v2.writes > 50 and v2.failed == []
-    assert _lost([v2], _values(pg_url, "state")) == []
+    assert lost([v2], _values(pg_url, "state")) == []
 
 
 def test_a_rollback_that_meets_a_held_lock_is_finished_by_running_it_again(orders, pg_url, tmp_path):
     run = Driver("cli", pg_url, tmp_path)
     run.start()
-    v1 = Writer(pg_url, "v1", "orders", "status", seed=6).start()  # the deploy is called off: v1 writes throughout
+    v1 = writer(pg_url, "v1", "orders", "status", 6)  # the deploy is called off: v1 writes throughout
     with HeldLock(pg_url):
         out = run.rollback(code=2)
     assert "The rollback stays under way" in out
@@ -244,7 +139,7 @@ def test_a_rollback_that_meets_a_held_lock_is_finished_by_running_it_again(order
     time.sleep(0.2)
     v1.finish()
     assert v1.writes > 50 and v1.failed == []
-    assert _lost([v1], _values(pg_url, "status")) == []
+    assert lost([v1], _values(pg_url, "status")) == []
     with lk.connect(pg_url) as db:
         orders_now = db.table("orders")
         assert orders_now.column_names == ["id", "status", "note"] and orders_now.views == ()

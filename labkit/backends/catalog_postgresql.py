@@ -6,7 +6,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._common import TRIGGER_PREFIX
-from ..catalog import ColumnInfo, ConstraintInfo, ConstraintKind, IndexInfo, TableCatalog, TriggerInfo, ViewInfo
+from ..catalog import (
+    ColumnInfo,
+    ConstraintInfo,
+    ConstraintKind,
+    IndexInfo,
+    PolicyInfo,
+    TableCatalog,
+    TriggerInfo,
+    ViewInfo,
+)
 from ..errors import TableNotFoundError
 
 if TYPE_CHECKING:
@@ -20,6 +29,7 @@ _KINDS: dict[str, ConstraintKind] = {
     "x": "exclusion",
 }
 _IDENTITY = {"a": "always", "d": "by default"}
+_COMMANDS = {"*": "ALL", "r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 
 
 def _names(db: Session, rel: int, numbers: list[int] | None) -> tuple[str, ...]:
@@ -53,11 +63,13 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
             comment=r[4],
             identity=_IDENTITY.get(r[5]),
             generated=r[3] if r[6] else None,
+            sequence=r[7],
         )
         for r in db.query(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
             "pg_get_expr(d.adbin, d.adrelid), col_description(a.attrelid, a.attnum), a.attidentity, "
-            "a.attgenerated <> '' "
+            "a.attgenerated <> '', (SELECT s.relname FROM pg_class s WHERE s.oid = "
+            "pg_get_serial_sequence(a.attrelid::regclass::text, quote_ident(a.attname))::regclass) "
             "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
             "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
             [oid],
@@ -140,6 +152,20 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
             [oid],
         )
     )
+    policies = tuple(
+        PolicyInfo(name, _COMMANDS[cmd], permissive, tuple(roles), using, check, tuple(cols))
+        for name, cmd, permissive, roles, using, check, cols in db.query(
+            "SELECT p.polname, p.polcmd, p.polpermissive, "
+            "ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END FROM unnest(p.polroles) r), "
+            "pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), "
+            "ARRAY(SELECT a.attname::text FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid "
+            "AND a.attnum = d.refobjsubid WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid "
+            "AND d.refobjsubid > 0 ORDER BY a.attnum) "
+            "FROM pg_policy p WHERE p.polrelid = %s ORDER BY p.polname",
+            [oid],
+        )
+    )
+    enabled, forced = db.query("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s", [oid])[0]
     return TableCatalog(
         schema=nsp,
         table=table,
@@ -151,6 +177,8 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
         triggers=triggers,
         views=_dependent_views(db, oid),
         children=children,
+        policies=policies,
+        row_security="forced" if forced else "enabled" if enabled else "",
     )
 
 

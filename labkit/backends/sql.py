@@ -419,7 +419,7 @@ class SQLBackend(BaseBackend):
         planned = {s.column: s.default for s in self.plan.steps if isinstance(s, SetDefault) and s.default}
         catalog = self.table.catalog()
         for step in self.plan.steps:
-            if not (isinstance(step, StartDualWrite) and step.both_ways) or step.target not in shown:
+            if not (isinstance(step, StartDualWrite) and (step.both_ways or step.back)) or step.target not in shown:
                 continue
             if step.target in planned:
                 out.append(self.d.view_default_sql(view, shown[step.target], planned[step.target]))

@@ -7,22 +7,26 @@ from collections.abc import Iterator
 
 from ..backends.base import EngineFacts
 from ..copy_column import column_copy
-from ..steps import AddColumn, Backfill, DropColumn
+from ..steps import AddColumn, Backfill, DropColumn, StartDualWrite
 from .finding import Finding
 from .rule import Rule
 from .walk import StepState
 
 
-def copies(states: list[StepState]) -> list[tuple[Backfill, DropColumn]]:
-    """Each copy in the plan: a backfill from ``source`` into a column the plan adds, then ``source`` dropped."""
+def copies(states: list[StepState]) -> list[tuple[str, Backfill, DropColumn]]:
+    """Each copy in the plan: a column the plan adds, kept in step with ``source`` by a dual write (a copy, or a
+    conversion: a type change) and filled by a backfill, then ``source`` dropped. ``(source, backfill, drop)``."""
     steps = [st.step for st in states]
     added = {s.column for s in steps if isinstance(s, AddColumn)}
+    fed = {s.target: s.source for s in steps if isinstance(s, StartDualWrite)}
     found = []
     for i, s in enumerate(steps):
-        if isinstance(s, Backfill) and s.source is not None and s.target in added:
-            drop = next((d for d in steps[i:] if isinstance(d, DropColumn) and d.column == s.source), None)
-            if drop is not None:
-                found.append((s, drop))
+        if not isinstance(s, Backfill) or s.target not in added:
+            continue
+        source = s.source or fed.get(s.target)
+        drop = next((d for d in steps[i:] if isinstance(d, DropColumn) and d.column == source), None)
+        if source is not None and drop is not None:
+            found.append((source, s, drop))
     return found
 
 
@@ -30,19 +34,18 @@ def _check(states: list[StepState], facts: EngineFacts | None) -> Iterator[Findi
     if facts is None or facts.catalog is None:
         return
     steps = [st.step for st in states]
-    for backfill, drop in copies(states):
-        assert backfill.source is not None
-        if backfill.source not in facts.catalog.column_names:
+    for source, backfill, drop in copies(states):
+        if source not in facts.catalog.column_names:
             continue  # a cut-off run already dropped it: nothing left to lose
-        needed = column_copy(facts.catalog, backfill.source, backfill.target, facts.engine)
+        needed = column_copy(facts.catalog, source, backfill.target, facts.engine)
         for reason in needed.cannot:
-            yield RULE.finding(drop.name, f"Copying {backfill.source!r} into {backfill.target!r}: {reason}.",
+            yield RULE.finding(drop.name, f"Copying {source!r} into {backfill.target!r}: {reason}.",
                                "Rename it through views (approach B), or change the schema first.")  # fmt: skip
         for step in needed.steps:
-            if step not in steps:
-                yield RULE.finding(
+            if step not in steps and not (isinstance(step, AddColumn) and backfill.source is None):
+                yield RULE.finding(  # (a conversion adds its column with the new type: not the copy's AddColumn)
                     backfill.name,
-                    f"{backfill.target!r} would not get what {backfill.source!r} has: {step.describe()}.",
+                    f"{backfill.target!r} would not get what {source!r} has: {step.describe()}.",
                     "Build the plan with build_rename_column_migration(table, ...), which reads the catalog "
                     "and adds these steps.",
                 )

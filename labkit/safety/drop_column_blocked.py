@@ -17,7 +17,7 @@ from .walk import StepState
 def _check(states: list[StepState], facts: EngineFacts | None) -> Iterator[Finding]:
     if facts is None or facts.catalog is None:
         return
-    copied = {drop.name for _, drop in copies(states)}  # copy-loses-column-property speaks for those
+    copied = {drop.name for _, _, drop in copies(states)}  # copy-loses-column-property speaks for those
     for st in states:
         step = st.step
         if isinstance(step, DropColumn) and step.name not in copied and step.column in facts.catalog.column_names:

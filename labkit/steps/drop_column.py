@@ -22,16 +22,17 @@ class DropColumn(Step):
     table: str
     column: str
     # after the drop, in its transaction: ("index" | "constraint", name now, name to take), e.g. the copies of
-    # the dropped column's indexes and constraints taking back the names the originals had (PostgreSQL)
+    # the dropped column's indexes and constraints taking back the names the originals had (PostgreSQL); and
+    # before it, ("sequence", its name, the column to own it): a serial's sequence goes to its copy
     renames: tuple[tuple[str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
         for kind, now, then in self.renames:
-            if kind not in ("index", "constraint"):
-                raise self.refuse(f"renames: {kind!r} is neither 'index' nor 'constraint'")
+            if kind not in ("index", "constraint", "sequence"):
+                raise self.refuse(f"renames: {kind!r} is neither 'index', 'constraint' nor 'sequence'")
             check_object_name(now, kind=kind)
-            check_object_name(then, kind=kind)
+            check_object_name(then, kind="column" if kind == "sequence" else kind)
 
     def reverse(self) -> Step:
         raise IrreversibleStepError(self.name, f"dropping {self.column!r} destroyed its data")
@@ -42,7 +43,9 @@ class DropColumn(Step):
 
     def describe(self) -> str:
         app = f"app {self.deploy} rolls out first, then " if self.deploy else ""
-        names = f"; its copies take the names {', '.join(t for _, _, t in self.renames)}" if self.renames else ""
+        taken = [t for k, _, t in self.renames if k != "sequence"]
+        names = f"; its copies take the names {', '.join(taken)}" if taken else ""
+        names += "".join(f"; sequence {n} goes to {c}" for k, n, c in self.renames if k == "sequence")
         return f"{app}drop column {self.column} (irreversible){names}"
 
 
@@ -63,11 +66,19 @@ def _sql(step: DropColumn, run: SqlRun) -> list[str]:
     if d.name == "sqlite":  # SQLite refuses to drop an indexed column (PostgreSQL drops its indexes with it)
         before = [f"DROP INDEX IF EXISTS {d.quote(i.name)}" for i in t.catalog().about(step.column).indexes]
     q = d.quote
+
+    def qualified(name: str) -> str:
+        return d.quote_table(f"{t.schema}.{name}" if t.schema else name)
+
+    # a serial's copy draws from the same sequence: it goes to the copy, not with the drop
+    before += [f"ALTER SEQUENCE {qualified(now)} OWNED BY {t.ref}.{q(then)}"
+               for kind, now, then in step.renames if kind == "sequence"]  # fmt: skip
     after = [
-        f"ALTER INDEX {d.quote_table(f'{t.schema}.{now}' if t.schema else now)} RENAME TO {q(then)}"
+        f"ALTER INDEX {qualified(now)} RENAME TO {q(then)}"
         if kind == "index"
         else f"ALTER TABLE {t.ref} RENAME CONSTRAINT {q(now)} TO {q(then)}"
         for kind, now, then in step.renames
+        if kind != "sequence"
     ]
     # the plan's own version views are rebuilt without the column, so an app version still running on one (the one
     # deployed after labkit start, while the next rolls out) keeps working; any other view naming it is dropped

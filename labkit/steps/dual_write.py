@@ -34,6 +34,9 @@ class _DualWrite(Step):
     compute: Callable[[dict[str, Any]], Any] | None = None
     both_ways: bool = False
     sql: SqlByDialect = None  # on a database: what the trigger sets the target to
+    # PostgreSQL: the conversion's way back, an SQL expression over the row setting the source when a writer
+    # changed only the target (a new version that writes only the converted column loses nothing on rollback)
+    back: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -47,7 +50,8 @@ class _DualWrite(Step):
 
     def _other(self, cls: type[_DualWrite]) -> _DualWrite:
         return cls(
-            self.table, self.source, self.target, self.compute, self.both_ways, self.sql, label=f"undo_{self.name}"
+            self.table, self.source, self.target, self.compute, self.both_ways, self.sql, self.back,
+            label=f"undo_{self.name}",
         )
 
     def _trigger(self) -> DualWriteTrigger:
@@ -72,12 +76,13 @@ class StartDualWrite(_DualWrite):
     def describe(self) -> str:
         how = "computed from the row" if (self.compute or self.sql) else "copied"
         back = f", and {self.target} -> {self.source}" if self.both_ways else ""
+        back += f", and {self.source} = {self.back} when a writer sets only {self.target}" if self.back else ""
         return f"every write to {self.source} also sets {self.target} ({how}){back}"
 
     def track(self, walk: PlanWalk) -> None:
         walk.dual_writes[(self.source, self.target)] = frozenset({self.source, self.target})
         walk.copies.add((self.source, self.target))
-        if self.both_ways:
+        if self.both_ways or self.back:
             walk.copies.add((self.target, self.source))
         walk.fed.add(self.target)
 
@@ -131,8 +136,10 @@ def _stop_in_memory(step: StopDualWrite, run: MemoryRun) -> None:
 @sql_check.register
 def _check_sql(step: _DualWrite, run: SqlRun) -> None:
     refuse_python_only(step, step.compute, step.sql, run.dialect.name)
-    if isinstance(step, StartDualWrite):  # stopping it runs no expression
-        refuse_what_does_not_compile(step, step.sql, run)
+    if step.back is not None and run.dialect.name != "postgresql":
+        raise step.refuse(f"back= (a conversion's way back) is PostgreSQL's; {run.dialect.name} has none")
+    if isinstance(step, StartDualWrite):  # stopping it runs no expression (nor is back= compiled here: it names
+        refuse_what_does_not_compile(step, step.sql, run)  # the column the plan adds, not there before the run)
 
 
 @sql_statements.register
@@ -141,7 +148,9 @@ def _start_sql(step: StartDualWrite, run: SqlRun) -> list[str]:
     if run.dialect.name == "sqlite":
         match = " AND ".join(f"{run.dialect.quote(k)} = NEW.{run.dialect.quote(k)}" for k in run.table.key or ("id",))
         return _sqlite_triggers(run.dialect, run.table.name, step.source, step.target, expr, step.both_ways, match)
-    return _postgres_trigger(run.dialect, run.table.qualified, step.source, step.target, expr, step.both_ways)
+    return _postgres_trigger(
+        run.dialect, run.table.qualified, step.source, step.target, expr, step.both_ways, step.back
+    )
 
 
 @sql_statements.register
@@ -181,13 +190,13 @@ def _sqlite_triggers(
         f"WHEN NEW.{g} IS OLD.{g} AND NEW.{g} IS NOT NEW.{s} "
         f"BEGIN UPDATE {t} SET {g} = NEW.{s} WHERE {match}; END",
     ]
-    if both_ways:  # NULL never flows back: the rollback's reset of the new column must not wipe the old one
+    if both_ways:  # a write of the new column alone (a NULL too) flows back into the old one
         stmts += [
             f"CREATE TRIGGER IF NOT EXISTS {ins_b} AFTER INSERT ON {t} FOR EACH ROW "
             f"WHEN NEW.{s} IS NULL AND NEW.{g} IS NOT NULL "
             f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE {match}; END",
             f"CREATE TRIGGER IF NOT EXISTS {upd_b} AFTER UPDATE OF {g} ON {t} FOR EACH ROW "
-            f"WHEN NEW.{s} IS OLD.{s} AND NEW.{s} IS NOT NEW.{g} AND NEW.{g} IS NOT NULL "
+            f"WHEN NEW.{s} IS OLD.{s} AND NEW.{s} IS NOT NEW.{g} "
             f"BEGIN UPDATE {t} SET {s} = NEW.{g} WHERE {match}; END",
         ]
     return stmts
@@ -207,7 +216,7 @@ def postgres_trigger_names(d: Dialect, qualified: str, source: str, target: str)
 
 
 def _postgres_trigger(
-    d: Dialect, qualified: str, source: str, target: str, expr: str | None, both_ways: bool
+    d: Dialect, qualified: str, source: str, target: str, expr: str | None, both_ways: bool, back: str | None
 ) -> list[str]:
     q = d.quote
     name, function = postgres_trigger_names(d, qualified, source, target)
@@ -227,16 +236,23 @@ def _postgres_trigger(
         # computed too for a row the backfill has not reached yet, written by an app that leaves the source alone
         # (else a NOT NULL check the copy carries, enforced on every write already, would refuse that update)
         on_update = f"IF {changed(s)} OR NEW.{g} IS NULL THEN {compute} END IF;"
+        if back:  # who wrote it is told by what the write changed: the target alone flows back, converted
+            undo = f"NEW.{s} := (SELECT {back} FROM (SELECT NEW.*) AS _row);"
+            on_insert = f"IF NEW.{g} IS NULL THEN {compute} ELSIF NEW.{s} IS NULL THEN {undo} END IF;"
+            on_update = (f"IF {kept(g)} AND ({changed(s)} OR NEW.{g} IS NULL) THEN {compute} "
+                         f"ELSIF {changed(g)} AND {kept(s)} THEN {undo} END IF;")  # fmt: skip
     else:
         on_insert = f"IF NEW.{g} IS NULL THEN NEW.{g} := NEW.{s};"
         # copied too: a row the backfill has not reached yet, written by an app that leaves the column out
         # (else the copy's NOT NULL check, enforced on every write already, would refuse that app's update)
+        # who wrote it is told by what the write changed: a version that knows only the old column leaves the new
+        # one as it was, and the other way round (a NULL it writes is a value like any other, and flows too)
         on_update = (
-            f"IF ({changed(s)} AND {kept(g)}) OR (NEW.{g} IS NULL AND NEW.{s} IS NOT NULL) THEN NEW.{g} := NEW.{s};"
+            f"IF {kept(g)} AND ({changed(s)} OR (NEW.{g} IS NULL AND NEW.{s} IS NOT NULL)) THEN NEW.{g} := NEW.{s};"
         )
-        if both_ways:  # NULL never flows back: the rollback's reset of the new column must not wipe the old one
+        if both_ways:
             on_insert += f" ELSIF NEW.{s} IS NULL THEN NEW.{s} := NEW.{g};"
-            on_update += f" ELSIF {changed(g)} AND {kept(s)} AND NEW.{g} IS NOT NULL THEN NEW.{s} := NEW.{g};"
+            on_update += f" ELSIF {changed(g)} AND {kept(s)} THEN NEW.{s} := NEW.{g};"
         on_insert += " END IF;"
         on_update += " END IF;"
     body = f"BEGIN IF TG_OP = 'INSERT' THEN {on_insert} ELSE {on_update} END IF; RETURN NEW; END"
