@@ -37,6 +37,7 @@ from .plan_sql import first_contract_step, plan_sql
 from .planfile import load_plan, plan_from_dict
 from .progress import TerminalProgress
 from .runner import MigrationResult, MigrationRunner
+from .steps import RenameInView
 from .validate import validate_migration_safety
 
 EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2, "stopped": 130}
@@ -157,12 +158,24 @@ def _deploy_advice(plan: MigrationPlan, table: DbTable, version: str) -> str:
         schema = view.split(".")[0].strip('"')
         return (f"Now deploy app {version} (it reads and writes through the view {view}: name it, or set its "
                 f"search_path = {schema}, {table.schema or 'public'}).")  # fmt: skip
-    app = next(a for a in plan.apps if a.name == version)
-    if all(c in table.column_names for c in app.columns):
-        return (f"Now deploy app {version} on the table itself: every column it uses is there (a write through "
-                f"SQLite's view {view} would report no row count to an ORM).")  # fmt: skip
-    return (f"Now deploy app {version} (it reads and writes through the view {view}; SQLite reports no row count "
-            "for a write through a view, so an ORM that checks it refuses: on SQLite prefer the copy, approach A).")
+    # (start refused a plan whose version could only write through a SQLite view: see _sqlite_view_route)
+    return (f"Now deploy app {version} on the table itself: every column it uses is there (a write through "
+            f"SQLite's view {view} would report no row count to an ORM).")  # fmt: skip
+
+
+def _sqlite_view_route(plan: MigrationPlan, table: DbTable) -> None:
+    """Refuse, before any change, a plan whose new version could reach its columns only through a SQLite view
+    (approach B): SQLite counts no row an INSTEAD OF trigger writes, so an ORM's UPDATE reads as a vanished row
+    (SQLAlchemy's StaleDataError), and an INSERT through the view passes NULL for what it leaves out, so the
+    table's DEFAULTs never apply. The runner still runs it from Python, for the lessons that show approach B."""
+    views = [s for s in plan.steps if isinstance(s, RenameInView)]
+    if table.db.dialect.name == "sqlite" and views:
+        s = views[0]
+        raise CommandRefusedError(
+            f"on SQLite app {s.version} would write {s.new!r} through a view, which reports 0 rows changed to an "
+            f"ORM and drops the table's DEFAULTs; rename by copy instead (build_rename_column_migration(table, "
+            f"{s.old!r}, {s.new!r}), approach A): app {s.version} then writes the table itself. Nothing changed"
+        )
 
 
 def _start(args: argparse.Namespace, db: Database) -> int:
@@ -178,6 +191,7 @@ def _start(args: argparse.Namespace, db: Database) -> int:
     if mine:
         print(f"{plan.name}: under way already; carrying on where it stopped", file=sys.stderr)  # checked then
     else:
+        _sqlite_view_route(plan, table)
         findings = validate_migration_safety(plan, table)
         for f in findings:
             print(str(f), file=sys.stderr)

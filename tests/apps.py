@@ -147,7 +147,7 @@ class _OrmClient(_Client):
         self.w = w
         url = w.url.replace("postgresql://", "postgresql+psycopg://", 1)
         self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        schema, _, name = w.ref.replace('"', "").rpartition(".")
+        schema, _, name = w.ref.replace('"', "").replace("`", "").rpartition(".")
         metadata = sa.MetaData()
         # a column the app may leave out is declared with a server default, as a model of a column with a DEFAULT
         # is (else the ORM writes NULL into it); the value the server gave is read back (eager_defaults)
