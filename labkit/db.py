@@ -366,10 +366,14 @@ class VersionView:
         return dict(zip([c[0] for c in cur.description], rows[0]))
 
     def update(self, row_id: Any, values: Mapping[str, Any]) -> None:
+        """Raises ``RowNotFoundError`` when PostgreSQL reports no row changed, as an ORM does; a SQLite view
+        (INSTEAD OF triggers) reports 0 rows always, so there the count is not checked."""
         d = self.db.dialect
         sets = ", ".join(f"{d.quote(c)} = {d.param}" for c in values)
         with self.db.transaction():
-            self.db.execute(f"UPDATE {self.ref} SET {sets} WHERE id = {d.param}", [*values.values(), row_id])
+            cur = self.db.execute(f"UPDATE {self.ref} SET {sets} WHERE id = {d.param}", [*values.values(), row_id])
+        if d.name == "postgresql" and cur.rowcount != 1:
+            raise RowNotFoundError(self.table.name, row_id)
 
     def insert(self, row: Mapping[str, Any]) -> Any:
         d = self.db.dialect

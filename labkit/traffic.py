@@ -83,11 +83,28 @@ def column_meanings(plan: MigrationPlan, data_columns: Sequence[str]) -> dict[st
     return meanings
 
 
-def _value_maker(sample: dict[str, Any]) -> Callable[[str, int, random.Random], Any]:
-    """New values shaped like the table's own (emails stay emails, integers stay integers)."""
+# what a real app writes now and then into a text column: nothing, non-Latin text, a long value
+EDGE_TEXTS = ("", "Zürich ✓ 注文", "Ω" * 120)
+EDGE_SHARE = 0.1  # of the writes to a plain text column
+
+
+def edge_text(rng: random.Random, nullable: bool) -> str | None:
+    """One of ``EDGE_TEXTS``, or NULL where the column takes it."""
+    choices: list[str | None] = [*EDGE_TEXTS, *([None] if nullable else [])]
+    return rng.choice(choices)
+
+
+def _value_maker(
+    sample: dict[str, Any], nullable: frozenset[str] | None = None
+) -> Callable[[str, int, random.Random], Any]:
+    """New values shaped like the table's own (emails stay emails, integers stay integers); a plain text column
+    now and then gets an edge value, as a real app's users send (``nullable``: the columns that take NULL; None:
+    all of them, as in memory)."""
 
     def make(column: str, n: int, rng: random.Random) -> Any:
         old = sample.get(column)
+        if isinstance(old, str) and "@" not in old and rng.random() < EDGE_SHARE:
+            return edge_text(rng, nullable is None or column in nullable)
         if isinstance(old, bool):
             return rng.random() < 0.5
         if isinstance(old, int):
@@ -143,7 +160,9 @@ class TrafficSimulator:
                 raise InvalidArgumentError(f"app {app.name} uses {', '.join(unknown)}, which the plan never fills")
         self.ledger = WriteLedger(self.meanings, ((r["id"], {c: r[c] for c in self.originals}) for r in table.rows()))
         sample = next(iter(self.ledger.truth.values()), {})
-        self.make_value = _value_maker(sample)
+        catalog = getattr(table, "catalog", None)  # a database table says which columns take NULL
+        nullable = frozenset(c.name for c in catalog().columns if not c.not_null) if catalog else None
+        self.make_value = _value_maker(sample, nullable)
         self.attempts = 0  # write requests sent (numbers the values they write)
         self.ticks: list[TickTraffic] = []
         self.failed_by_version: dict[str, int] = {}

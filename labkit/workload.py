@@ -27,7 +27,7 @@ from .errors import InvalidArgumentError
 from .ledger import WriteLedger
 from .plan import MigrationPlan
 from .runner import Event
-from .traffic import column_meanings
+from .traffic import EDGE_SHARE, column_meanings, edge_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,6 +107,9 @@ class AppWorkload:
         self.insert_ratio = insert_ratio
         self.use_views = use_views
         self.originals = table.data_columns
+        catalog = table.catalog()
+        self.nullable = frozenset(c.name for c in catalog.columns if not c.not_null)
+        self.defaulted = frozenset(c.name for c in catalog.columns if c.default is not None)
         self.meanings = column_meanings(plan, self.originals)
         # a plan with no app versions (a comment, an index) runs under the app as it is: every column, read and written
         apps = plan.apps or (AppVersion("app", self.originals, self.originals),)
@@ -235,28 +238,70 @@ class AppWorkload:
         values = table.db.query(f"SELECT {cols} FROM {self._source(table, app)} WHERE id = {d.param}", [row_id])[0]
         self.ledger.check(row_id, dict(zip(app.reads, values)), app.reads)
 
-    def _new_value(self, old: Any, value: str, rng: random.Random) -> Any:
-        """A value for a write: text shaped like the column's own (an email stays an email); a column of another
+    def _new_value(self, column: str, old: Any, value: str, rng: random.Random) -> Any:
+        """A value for a write: text shaped like the column's own (an email stays an email), now and then an edge
+        value in a plain text column (empty, non-Latin, long, NULL where the column takes it); a column of another
         type keeps the value it had (an integer stays an integer, a foreign key keeps pointing at a real row)."""
         if old is not None and not isinstance(old, str):
             return old
-        return f"{value}@{rng.choice(['a.io', 'b.org'])}" if "@" in str(old) else value
+        if "@" in str(old):
+            return f"{value}@{rng.choice(['a.io', 'b.org'])}"
+        return edge_text(rng, column in self.nullable) if rng.random() < EDGE_SHARE else value
 
     def _update(self, table: DbTable, app: AppVersion, row_id: int, value: str, rng: random.Random) -> None:
         truth = self.ledger.truth[row_id]
         column = rng.choice([c for c in self.originals if isinstance(truth[c], str)] or self.originals)
         logical = dict(truth)
-        logical[column] = self._new_value(logical[column], value, rng)
+        logical[column] = self._new_value(column, logical[column], value, rng)
         values = self.ledger.values(logical, app.writes)
-        if self._physical(table, app) or not self.use_views:
-            table.update(row_id, values)  # raises RowNotFoundError if it touched nothing
-        else:  # names only its view knows (a rename through views): write through the view
-            VersionView(table, self._source(table, app), list(values)).update(row_id, values)
+        self._target(table, app, values).update(row_id, values)  # raises RowNotFoundError if it touched nothing
         self.ledger.acknowledge(row_id, logical)  # the commit returned
 
+    def _may_leave_out(self, logical: dict[str, Any], values: dict[str, Any]) -> list[str]:
+        """The original columns with a DEFAULT that an INSERT may leave out: those no other column it sends is a
+        copy of (a version that writes both the old and the new column writes one value, not a default and a value)."""
+        out = []
+        for c in values:
+            if c not in self.defaulted or c not in self.originals:
+                continue
+            if not any(self._follows(k, c, logical, values) for k in values if k != c):
+                out.append(c)
+        return out
+
+    def _follows(self, k: str, c: str, logical: dict[str, Any], values: dict[str, Any]) -> bool:
+        """Does column ``k``'s value follow column ``c``'s (a copy, a conversion, a value computed from it)?"""
+        try:
+            return bool(self.ledger.meanings[k]({**logical, c: object()}) != values[k])
+        except Exception:  # the computation could not take a stand-in value: it reads c
+            return True
+
+    def _target(self, table: DbTable, app: AppVersion, values: dict[str, Any]) -> DbTable | VersionView:
+        """Where the version writes: on PostgreSQL through its view whenever it has one (what ``labkit start``
+        tells it); on SQLite the table itself unless it names a column only its view has (approach B, which the
+        lessons run from Python: a SQLite view reports no row count)."""
+        source = self._source(table, app)
+        if source == table.db.dialect.quote(table.name):
+            return table
+        if table.db.dialect.name == "postgresql" or not self._physical(table, app):
+            return VersionView(table, source, list(values))
+        return table
+
     def _insert(self, table: DbTable, app: AppVersion, value: str, rng: random.Random) -> int:
-        logical = {c: self._new_value(v, value, rng) for c, v in next(iter(self.ledger.truth.values())).items()}
-        row_id = int(table.insert(self.ledger.values(logical, app.writes)))  # the lab's tables: an integer id
+        """Half the time the INSERT leaves out the columns the table gives a DEFAULT (as an ORM model with server
+        defaults does); the values the database filled in are read back in the same transaction, as the app's
+        RETURNING would, and are what the app then holds."""
+        sample = next(iter(self.ledger.truth.values()))
+        logical = {c: self._new_value(c, v, value, rng) for c, v in sample.items()}
+        values = self.ledger.values(logical, app.writes)
+        left_out = self._may_leave_out(logical, values) if rng.random() < 0.5 else []
+        d = table.db.dialect
+        with table.db.transaction():
+            sent = {c: v for c, v in values.items() if c not in left_out}
+            row_id = int(self._target(table, app, sent).insert(sent))  # the lab's tables: an integer id
+            if left_out:
+                filled = table.db.query(f"SELECT {', '.join(d.quote(c) for c in left_out)} FROM {table.ref} "
+                                        f"WHERE id = {d.param}", [row_id])[0]  # fmt: skip
+                logical.update(zip(left_out, filled))
         self.ledger.acknowledge(row_id, logical)
         return row_id
 
