@@ -13,6 +13,16 @@ _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED = frozenset({"id"})
 
 
+_USERINFO = re.compile(r"(//[^:@/?#]*:)[^@/?#]*(@)")
+_PASSWORD = re.compile(r"((?:^|[?&\s])password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)", re.IGNORECASE)
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``, in every form libpq takes: ``user:pw@`` in a URL,
+    ``?password=`` among its parameters, ``password=`` in a keyword string. Every URL labkit prints goes here."""
+    return _PASSWORD.sub(r"\1***", _USERINFO.sub(r"\1***\2", url))
+
+
 def check_name(name: object, *, kind: str = "column") -> str:
     """Return ``name`` if it is a plain lower-case identifier, else raise ``InvalidNameError``.
 

@@ -151,6 +151,9 @@ class DDL(Protocol):
     def view_default_sql(self, view: str, column: str, expression: str) -> str | None:
         """The statement giving a view's column a default of its own; None where views cannot have one."""
         ...
+    def view_grants_sql(self, db: Session, table: str, view: str) -> list[str]:
+        """The grants that give each role the rights on ``view`` it has on ``table`` (none where views have none)."""
+        ...
 
 
 class Locks(Protocol):

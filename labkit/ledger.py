@@ -48,6 +48,20 @@ class WriteLedger:
         """What ``column`` of row ``row_id`` must hold now."""
         return self.meanings[column](self.truth[row_id])
 
+    def carries(self, logical: Mapping[str, Any], columns: Sequence[str], original: str) -> bool:
+        """Does a write of ``columns`` carry the logical value of ``original`` (it names it, or a copy, a conversion
+        or a value computed from it)? An INSERT that does not leaves the table to fill it (NULL, a DEFAULT)."""
+        sent = self.values(logical, columns)
+        for k in columns:
+            if k == original:
+                return True
+            try:
+                if self.meanings[k]({**logical, original: object()}) != sent[k]:
+                    return True
+            except Exception:  # the computation could not take a stand-in value: it reads the original
+                return True
+        return False
+
     def values(self, logical: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
         """What an app that writes ``columns`` sends for the logical row ``logical``."""
         return {c: self.meanings[c](dict(logical)) for c in columns}

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -28,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from . import state
+from ._common import mask_url
 from .backends.sql import live_versions
 from .db import Database, DbTable
 from .engine import connect
@@ -284,7 +284,7 @@ def _plan_views(db: Database, row: dict[str, Any]) -> list[str]:
 
 def main(command: str, argv: Sequence[str]) -> int:
     args = _parser(command).parse_args(argv)
-    args.shown = re.sub(r"//([^:@/]+):[^@/]+@", r"//\1:***@", args.db)  # never print a password
+    args.shown = mask_url(args.db)  # never print a password
     try:
         with connect(args.db) as db:
             run = {"start": _start, "complete": _complete, "rollback": _rollback, "status": _status, "retire": _retire}

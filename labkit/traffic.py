@@ -229,8 +229,10 @@ class TrafficSimulator:
         if row_id is None:
             return True
         self.attempts += 1
-        column = self.rng.choice(self.originals)
         logical = dict(self.ledger.truth[row_id])
+        # a column this version writes (itself, or through a copy): one it cannot name it cannot change
+        column = self.rng.choice([c for c in self.originals if self.ledger.carries(logical, app.writes, c)]
+                                 or self.originals)  # fmt: skip
         logical[column] = self.make_value(column, self.attempts, self.rng)
         try:
             where.update(row_id, self.ledger.values(logical, app.writes))
@@ -249,6 +251,9 @@ class TrafficSimulator:
             row_id = where.insert(self.ledger.values(logical, app.writes))
         except Exception:
             return False
+        for c in self.originals:  # what this version cannot name is the table's to fill: the app holds that
+            if not self.ledger.carries(logical, app.writes, c):
+                logical[c] = self.table.get(row_id).get(c) if c in self.backend.data_columns() else None
         self.ledger.acknowledge(row_id, logical)
         return True
 

@@ -250,7 +250,8 @@ class AppWorkload:
 
     def _update(self, table: DbTable, app: AppVersion, row_id: int, value: str, rng: random.Random) -> None:
         truth = self.ledger.truth[row_id]
-        column = rng.choice([c for c in self.originals if isinstance(truth[c], str)] or self.originals)
+        mine = [c for c in self.originals if self.ledger.carries(truth, app.writes, c)] or self.originals
+        column = rng.choice([c for c in mine if isinstance(truth[c], str)] or mine)  # one this version writes
         logical = dict(truth)
         logical[column] = self._new_value(column, logical[column], value, rng)
         values = self.ledger.values(logical, app.writes)
@@ -260,20 +261,8 @@ class AppWorkload:
     def _may_leave_out(self, logical: dict[str, Any], values: dict[str, Any]) -> list[str]:
         """The original columns with a DEFAULT that an INSERT may leave out: those no other column it sends is a
         copy of (a version that writes both the old and the new column writes one value, not a default and a value)."""
-        out = []
-        for c in values:
-            if c not in self.defaulted or c not in self.originals:
-                continue
-            if not any(self._follows(k, c, logical, values) for k in values if k != c):
-                out.append(c)
-        return out
-
-    def _follows(self, k: str, c: str, logical: dict[str, Any], values: dict[str, Any]) -> bool:
-        """Does column ``k``'s value follow column ``c``'s (a copy, a conversion, a value computed from it)?"""
-        try:
-            return bool(self.ledger.meanings[k]({**logical, c: object()}) != values[k])
-        except Exception:  # the computation could not take a stand-in value: it reads c
-            return True
+        return [c for c in values if c in self.defaulted and c in self.originals
+                and not self.ledger.carries(logical, [k for k in values if k != c], c)]  # fmt: skip
 
     def _target(self, table: DbTable, app: AppVersion, values: dict[str, Any]) -> DbTable | VersionView:
         """Where the version writes: on PostgreSQL through its view whenever it has one (what ``labkit start``
@@ -294,14 +283,19 @@ class AppWorkload:
         logical = {c: self._new_value(c, v, value, rng) for c, v in sample.items()}
         values = self.ledger.values(logical, app.writes)
         left_out = self._may_leave_out(logical, values) if rng.random() < 0.5 else []
+        sent = {c: v for c, v in values.items() if c not in left_out}
+        # and what this version cannot name at all is the table's to fill (NULL, a DEFAULT; nothing once dropped)
+        filled = [*left_out, *(c for c in self.originals if c not in values
+                               and not self.ledger.carries(logical, list(values), c))]  # fmt: skip
         d = table.db.dialect
         with table.db.transaction():
-            sent = {c: v for c, v in values.items() if c not in left_out}
             row_id = int(self._target(table, app, sent).insert(sent))  # the lab's tables: an integer id
-            if left_out:
-                filled = table.db.query(f"SELECT {', '.join(d.quote(c) for c in left_out)} FROM {table.ref} "
-                                        f"WHERE id = {d.param}", [row_id])[0]  # fmt: skip
-                logical.update(zip(left_out, filled))
+            if filled:  # the insert's lock keeps the columns as they are until the commit: name them (a cached
+                # "SELECT *" fails once a column is dropped: "cached plan must not change result type")
+                there = [c for c in filled if c in table.column_names]
+                row = table.db.query(f"SELECT {', '.join(d.quote(c) for c in there) or 'NULL'} FROM {table.ref} "
+                                     f"WHERE id = {d.param}", [row_id])[0] if there else ()  # fmt: skip
+                logical.update({c: dict(zip(there, row)).get(c) for c in filled})
         self.ledger.acknowledge(row_id, logical)
         return row_id
 

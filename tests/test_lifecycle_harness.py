@@ -265,6 +265,7 @@ def test_lifecycle_under_a_rolling_deploy(database, tmp_path, op, shape, engine,
         assert (v1.failed, v2.failed) == ([], [])
         assert lost([v1, v2], _column(url, o.new)) == []
         assert min(v1.writes, v2.writes) > 10
+        _report(f"{op} {shape} {engine} {driver}", [v1, v2], _column(url, o.new), "as a straight run's")
         return
     time.sleep(0.1)  # the lag: v1 alone on the started migration
     v2 = writer("v2", ref, o.new, 1, "orm")
@@ -292,6 +293,17 @@ def test_lifecycle_under_a_rolling_deploy(database, tmp_path, op, shape, engine,
     assert lost([v1, v2, v1b, v2b], final) == []  # each writer's rows are its own: each holds its last write
     assert {i: final[i] for i in (1, 2)} == {i: initial_rows[i]["c"] for i in (1, 2)}
     assert min(v1.writes, v2.writes, v1b.writes, v2b.writes) > 10
+    _report(f"{op} {shape} {engine} {driver}", [v1, v2, v1b, v2b], final, "as before after the rollback, as a "
+            "straight run's after complete")
+
+
+def _report(case: str, writers: list[Writer], rows: dict[Any, Any], catalog: str) -> None:
+    """One line per case (``pytest tests/test_lifecycle_harness.py -s | grep '^lifecycle'``): the writes the app
+    versions made, the rows they hold, their failed writes and the acknowledged writes lost (asserted 0 above)."""
+    made = sum(w.writes for w in writers)
+    failed = sum(len(w.failed) for w in writers)
+    print(f"\nlifecycle {case:58} writes {made:5} rows {sum(len(w.acked) for w in writers):4} failed {failed} "
+          f"lost {len(lost(writers, rows))}; catalog {catalog}")
 
 
 def test_every_case_is_in_the_harness():

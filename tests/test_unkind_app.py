@@ -182,3 +182,24 @@ def test_a_user_trigger_whose_function_names_the_column_is_found_before_any_chan
     with lk.connect(pg_url) as db:
         db.execute("DROP TRIGGER orders_stamp ON orders")
         db.execute("DROP FUNCTION orders_stamp()")
+
+
+def test_a_second_plan_never_takes_over_the_views_a_finished_one_left(orders, pg_url, tmp_path):
+    """complete keeps labkit_v2 / labkit_v3.orders for the app that may still run on them; a second plan whose
+    versions share their names is refused before any change, and runs once the user retires them."""
+    run = Driver("cli", pg_url, tmp_path)
+    run.start()
+    run.complete()
+    with lk.connect(pg_url) as db:
+        second = lk.build_rename_column_migration(db.table("orders"), "note", "remark", batch_size=500)
+    lk.save_plan(second, tmp_path / "second.json")
+    before = _catalog_and_rows(pg_url)
+    started = labkit("start", "second.json", "--db", pg_url, cwd=tmp_path)
+    assert started.returncode == 3, started.stdout + started.stderr
+    assert 'version-view-taken' in started.stderr and '"labkit_v2"."orders"' in started.stderr
+    assert _catalog_and_rows(pg_url) == before
+    with lk.connect(pg_url) as db:
+        assert db.table("orders").views == ('"labkit_v2"."orders"', '"labkit_v3"."orders"')
+    retired = labkit("retire", "--db", pg_url, "--table", "orders", cwd=tmp_path)
+    assert retired.returncode == 0, retired.stderr
+    assert labkit("start", "second.json", "--db", pg_url, cwd=tmp_path).returncode == 0

@@ -68,6 +68,7 @@ class EngineFacts:
     cut_off_runs: tuple[tuple[str, str], ...] = ()  # other plans' cut-off runs on this table: (plan, step)
     quiet_triggers: bool = False  # can the backfill keep the user's triggers from firing?
     missing_privileges: tuple[str, ...] = ()  # what this role (or process) may not do that a plan needs
+    taken_views: tuple[str, ...] = ()  # views the plan's versions would get, there already (another plan's)
 
 
 class Backend(Protocol):

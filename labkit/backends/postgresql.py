@@ -8,11 +8,10 @@ a long transaction (and never makes every other query queue behind it).
 from __future__ import annotations
 
 import random
-import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .._common import TRIGGER_PREFIX
+from .._common import TRIGGER_PREFIX, mask_url
 from ..errors import DatabaseUnavailableError, InvalidArgumentError, InvalidNameError
 from . import catalog_postgresql
 from .base import sql_literal
@@ -57,7 +56,16 @@ class PostgresDialect:
                 f"lock_timeout_ms must be a whole number of milliseconds >= 0, got {lock_timeout_ms!r}"
             )
         self.url = url
-        self.display = re.sub(r"//([^:@/]+):[^@/]*@", r"//\1:***@", url)  # never print a password
+        self.display = mask_url(url)  # never print a password
+        try:  # a malformed URL (bad percent-encoding, ...) is refused here, in one line, its password masked
+            import psycopg.conninfo
+
+            psycopg.conninfo.conninfo_to_dict(url)
+        except ImportError:  # pragma: no cover - psycopg is a dependency
+            pass
+        except Exception as exc:
+            reason = mask_url(str(exc).strip())
+            raise InvalidArgumentError(f"malformed PostgreSQL URL {self.display}: {reason}") from None
         self.lock_timeout_ms = lock_timeout_ms
         self._rng = random.Random(seed)
         self._may_quiet: bool | None = None
@@ -291,13 +299,33 @@ class PostgresDialect:
     ) -> list[str]:
         # a simple view is updatable in PostgreSQL: the app writes through it; names are kept on rename
         select = ", ".join(f"{quote(real)} AS {quote(name)}" for name, real in columns.items())
+        # security_invoker (PostgreSQL 15+): the table's privileges and row-level security policies apply to the
+        # role that queries the view, not to the view's owner (who may see every tenant's rows)
         return [
             f"CREATE SCHEMA IF NOT EXISTS {quote(self._view_schema(table, version))}",
-            f"CREATE VIEW {self.view_name(table, version)} AS SELECT {select} FROM {self.quote_table(table)}",
+            f"CREATE VIEW {self.view_name(table, version)} WITH (security_invoker = true) AS SELECT {select} "
+            f"FROM {self.quote_table(table)}",
         ]
 
     def drop_view_sql(self, view: str) -> str:
         return f"DROP VIEW IF EXISTS {view}"
+
+    def view_grants_sql(self, db: Session, table: str, view: str) -> list[str]:
+        """Each role's rights on the table, given on the view too (and USAGE on its schema): an app role that may
+        read and write the table may do the same through its version's view, and no more (security_invoker keeps
+        the table's row-level security in force)."""
+        rows = db.query(
+            "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END, "
+            "string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type) FROM pg_class c, "
+            "LATERAL aclexplode(c.relacl) a WHERE c.oid = to_regclass(%s) AND a.grantee <> c.relowner "
+            "AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE') GROUP BY a.grantee ORDER BY 1",
+            [self.quote_table(table)],
+        )
+        schema = view.rpartition(".")[0]
+        out = []
+        for grantee, privileges in rows:
+            out += [f"GRANT USAGE ON SCHEMA {schema} TO {grantee}", f"GRANT {privileges} ON {view} TO {grantee}"]
+        return out
 
     def view_default_sql(self, view: str, column: str, expression: str) -> str | None:
         return f"ALTER VIEW {view} ALTER COLUMN {quote(column)} SET DEFAULT {expression}"

@@ -142,7 +142,16 @@ class SQLBackend(BaseBackend):
             cut_off_runs=tuple(self.state.others_cut_off(plan.name)),
             quiet_triggers=bool(self.d.quiet_triggers(self.db)),
             missing_privileges=tuple(self.d.missing_privileges(self.db, self.table.qualified, views=bool(plan.apps))),
+            taken_views=self._taken_views(plan),
         )
+
+    def _taken_views(self, plan: MigrationPlan) -> tuple[str, ...]:
+        """The views this plan's later versions would get that exist already, left by an earlier plan (kept by its
+        completion for the app that may still use them); none for a run of this plan carried on."""
+        if self.in_progress(plan.name):
+            return ()
+        names = (self.d.view_name(self.table.qualified, a.name) for a in plan.apps[1:])
+        return tuple(v for v in names if v in self.table.views)
 
     def caveats(self) -> list[str]:
         if not self._fired:
@@ -399,7 +408,8 @@ class SQLBackend(BaseBackend):
             return []
         key = tuple(self.table.key) or ("id",)
         view = self.d.create_view_sql(self.table.qualified, app.name, mapping, key)
-        return [*view, *self._view_defaults(mapping, name)]
+        grants = self.d.view_grants_sql(self.db, self.table.qualified, name)
+        return [*view, *self._view_defaults(mapping, name), *grants]
 
     def _view_defaults(self, mapping: dict[str, str], view: str) -> list[str]:
         """Defaults on a version's view that let the dual write tell who wrote a row (PostgreSQL).
@@ -445,7 +455,8 @@ class SQLBackend(BaseBackend):
         if version is None or not all(c in self.table.column_names for c in shown) or set(mapping) <= set(key):
             return None
         created = self.d.create_view_sql(self.table.qualified, version, mapping, key)
-        return [*created, *self._view_defaults(mapping, view)]
+        grants = self.d.view_grants_sql(self.db, self.table.qualified, view)
+        return [*created, *self._view_defaults(mapping, view), *grants]
 
     def _tidy_views(self, status: str) -> None:
         """After a rollback, drop the views of the plan's app versions that this run (or the cut-off run it

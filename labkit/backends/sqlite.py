@@ -274,6 +274,9 @@ class SQLiteDialect:
     def view_default_sql(self, view: str, column: str, expression: str) -> str | None:
         return None  # a SQLite view has no defaults (and a copy of a column with a DEFAULT is refused there)
 
+    def view_grants_sql(self, db: Session, table: str, view: str) -> list[str]:
+        return []  # SQLite has no roles: whoever opens the file reads it all
+
     def labkit_views(self, db: Session, table: str) -> list[str]:
         rows = db.query("SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE ? ESCAPE '\\' ORDER BY name",
                         [table.replace("_", "\\_") + "\\_\\_%"])  # fmt: skip

@@ -31,6 +31,7 @@ from . import (
     switch_before_backfill,
     table_without_key,
     unbatched_backfill,
+    version_view_taken,
 )
 from .finding import Finding, Severity
 from .rule import Rule
@@ -42,6 +43,7 @@ _ORDER = (
     table_without_key,
     dual_write_misses_children,
     another_plan_cut_off,
+    version_view_taken,
     copy_loses_column_property,
     drop_column_blocked,
     rename_in_place,

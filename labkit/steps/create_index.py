@@ -96,7 +96,8 @@ def _invalid(run: SqlRun, index: str) -> bool:
 
 def _index_ref(run: SqlRun, index: str) -> str:
     """An index lives in its table's schema: DROP and ALTER INDEX name it there."""
-    return run.dialect.quote_table(f"{run.table.schema}.{index}" if run.table.schema else index)
+    q = run.dialect.quote  # each part quoted whole: an index named "public.users_email_idx" is one name, not two
+    return f"{q(run.table.schema)}.{q(index)}" if run.table.schema else q(index)
 
 
 @sql_statements.register

@@ -67,8 +67,8 @@ def _sql(step: DropColumn, run: SqlRun) -> list[str]:
         before = [f"DROP INDEX IF EXISTS {d.quote(i.name)}" for i in t.catalog().about(step.column).indexes]
     q = d.quote
 
-    def qualified(name: str) -> str:
-        return d.quote_table(f"{t.schema}.{name}" if t.schema else name)
+    def qualified(name: str) -> str:  # each part quoted whole: a name may hold a dot
+        return f"{q(t.schema)}.{q(name)}" if t.schema else q(name)
 
     # a serial's copy draws from the same sequence: it goes to the copy, not with the drop
     before += [f"ALTER SEQUENCE {qualified(now)} OWNED BY {t.ref}.{q(then)}"
