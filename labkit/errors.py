@@ -29,6 +29,16 @@ class InvalidArgumentError(RefusedError, ValueError):
     """An argument labkit cannot use (a count, an option, a URL, a ratio), named in the message."""
 
 
+class UnsafeSqlError(RefusedError, ValueError):
+    """SQL built from a plan's fragments that is not the one statement (or expression) labkit meant to send."""
+
+    def __init__(self, sql: str, why: str) -> None:
+        shown = sql if len(sql) <= 200 else sql[:200] + "..."
+        super().__init__(f"refused to send {shown!r}: {why} (a plan file is code, run with the migrating "
+                         "role's rights)")
+        self.sql = sql
+
+
 class InvalidNameError(RefusedError, ValueError):
     """A table or column name that is empty, not a plain identifier, or reserved."""
 

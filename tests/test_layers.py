@@ -81,7 +81,7 @@ def test_import_labkit_is_the_library_alone_and_the_course_helpers_are_lab():
 
 # ---------------------------------------------------------------- imports flow one way (STYLE.md's layers)
 LAYERS = {
-    1: ["errors", "_common", "keys", "sqltext"],
+    1: ["errors", "_common", "keys", "sqltext", "pgparse"],
     2: ["dialect", "table", "plan", "apps", "catalog", "faults", "operations", "copy_column", "steps", "steps.*"],
     3: ["backends.*", "state", "db", "planfile"],
     4: ["backends", "engine"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
-from labkit.errors import InvalidArgumentError
+from labkit.errors import InvalidArgumentError, UnsafeSqlError
 from tests.conftest import reset_database
 
 TENANTS = ("tenant_a", "tenant_b")
@@ -114,3 +114,52 @@ def test_a_dotted_index_name_is_one_name_and_its_rollback_drops_only_it(pg):
     assert result.status == "rolled_back", result.summary()
     names = {r[0] for r in pg.query("SELECT indexname FROM pg_indexes WHERE tablename = 'users'")}
     assert "users_email_idx" in names and "public.users_email_idx" not in names and "users_name_ix" not in names
+
+
+@pytest.fixture
+def victim(pg):
+    """``users`` to migrate and ``victim``, a table no plan fragment may touch."""
+    pg.import_table(lk.lab.make_users(20, seed=2))
+    pg.execute("CREATE TABLE victim (v integer)")
+    pg.execute("INSERT INTO victim VALUES (1), (2)")
+    return pg
+
+
+SMUGGLED = {  # finding 2: each fragment smuggles a second statement or a second action past labkit's token scan
+    "add_constraint": lambda: lk.AddConstraint("users", "email", "users_email_check",
+                                               "CHECK (email <> E'\\'') ; DELETE FROM victim; --'"),
+    "create_index": lambda: lk.CreateIndex("users", "email", "users_email_ix",
+                                           "(email) WHERE email <> E'\\'' ; DELETE FROM victim; --'"),
+    "add_column": lambda: lk.AddColumn("users", "nick", constraints=("CHECK (true), DROP COLUMN email",)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(SMUGGLED))
+def test_a_fragment_smuggling_a_statement_or_an_action_is_refused_and_nothing_runs(victim, kind):
+    users = victim.table("users")
+    before = users.snapshot()
+    plan = lk.MigrationPlan("smuggle", [SMUGGLED[kind]()])
+    try:
+        result = lk.MigrationRunner(users).execute_plan(plan)
+        assert result.status == "rolled_back" and isinstance(result.error, UnsafeSqlError), result.summary()
+    except lk.LabkitError as exc:  # refused before any change
+        assert "refused" in str(exc)
+    assert victim.query("SELECT count(*) FROM victim") == [(2,)]
+    assert users.snapshot() == before and "email" in users.column_names
+
+
+def test_a_dry_run_never_executes_a_backfill_expression(victim, tmp_path):
+    """Finding 3: start --dry-run's compile check ran `1) FROM users WHERE 1 = 0; DELETE FROM victim; SELECT (1`."""
+    from tests.conftest import labkit
+
+    plan = lk.MigrationPlan("computed", [
+        lk.AddColumn("users", "domain"),
+        lk.Backfill("users", "domain", sql="1) FROM users WHERE 1 = 0; DELETE FROM victim; SELECT (1"),
+    ])  # fmt: skip
+    lk.save_plan(plan, tmp_path / "plan.json")
+    url = victim.url
+    for args in (("start", "plan.json", "--db", url, "--dry-run"), ("start", "plan.json", "--db", url)):
+        done = labkit(*args, cwd=tmp_path)
+        assert done.returncode != 0 and "not one expression" in done.stderr, done.stdout + done.stderr
+        assert victim.query("SELECT count(*) FROM victim") == [(2,)]
+    assert "domain" not in victim.table("users").column_names

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from .. import keys, sqltext
+from .. import keys, pgparse, sqltext
 from .._common import check_name
 from ..errors import MigrationLockedError, PlanFileError, PlanMismatchError, RollbackUnderWayError
 from ..operations import require, sql_batch, sql_check, sql_statements
@@ -285,6 +285,7 @@ class SQLBackend(BaseBackend):
     def _ddl(self, statements: list[str], save: Callable[[], None] | None = None, what: str = "DDL") -> None:
         """Run DDL and the state update in one transaction, under the engine's lock timeout, with retries."""
         statements = [s for s in statements if s]
+        self._guard(statements)
 
         def once() -> None:
             with self.db.transaction():
@@ -294,6 +295,14 @@ class SQLBackend(BaseBackend):
                     save()
 
         self._with_retries(once, what, lambda: None)
+
+    def _guard(self, statements: list[str]) -> list[str]:
+        """On PostgreSQL, each statement parsed by the server's grammar before any is sent: one statement, one
+        ALTER TABLE action (``UnsafeSqlError`` else: a plan's fragment smuggled in more)."""
+        if self.engine == "postgresql":
+            for sql in statements:
+                pgparse.check_statement(sql)
+        return statements
 
     def _outside_transaction(
         self, produce: Callable[[], list[str]], cleanup: Step | None, save: Callable[[], None] | None, what: str
@@ -306,7 +315,7 @@ class SQLBackend(BaseBackend):
             for sql in self.d.session_prelude():
                 self.db.execute(sql)
             try:
-                for sql in produce():  # asked again on each try: what is left over changes what to run
+                for sql in self._guard(produce()):  # asked again on each try: what is left over changes what to run
                     self.db.execute(sql)
             finally:
                 for sql in self.d.session_reset():

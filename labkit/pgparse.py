@@ -1,0 +1,48 @@
+"""PostgreSQL's own parser (pglast) on the SQL labkit sends, where a plan's fragments end up.
+
+A plan file carries SQL fragments (a constraint's definition, an index's, a column's constraints, a default, a
+backfill's expression), and labkit splices them into the statements it runs with the migrating role's rights. A
+token scan for ``;`` is not enough (``E'\\''`` hides one from it) and not even needed (``CHECK (true), DROP COLUMN
+email`` is one statement). So every statement is parsed by the server's grammar before it is sent: it must be
+exactly one statement, and an ``ALTER TABLE`` exactly one action; an expression must be exactly one expression.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import UnsafeSqlError
+
+
+def _parse(sql: str) -> tuple[Any, ...]:
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    try:
+        return tuple(parse_sql(sql))
+    except ParseError as exc:
+        raise UnsafeSqlError(sql, f"PostgreSQL's parser refuses it ({exc})") from None
+
+
+def check_statement(sql: str) -> None:
+    """``sql`` is one statement, and if an ``ALTER TABLE``, one action: else ``UnsafeSqlError``."""
+    found = _parse(sql)
+    if len(found) != 1:
+        raise UnsafeSqlError(sql, f"it is {len(found)} statements, where labkit built one")
+    stmt = found[0].stmt
+    if type(stmt).__name__ == "AlterTableStmt" and len(stmt.cmds or ()) != 1:
+        raise UnsafeSqlError(sql, f"it is an ALTER TABLE of {len(stmt.cmds)} actions, where labkit built one")
+
+
+def check_expression(expr: str) -> None:
+    """``expr`` is exactly one expression (no statement, no FROM, nothing after it): else ``UnsafeSqlError``."""
+    found = _parse(f"SELECT ({expr})")
+    stmt = found[0].stmt if len(found) == 1 else None
+    clauses = ("fromClause", "whereClause", "groupClause", "havingClause", "sortClause", "limitCount", "withClause")
+    if (
+        stmt is None
+        or type(stmt).__name__ != "SelectStmt"
+        or len(stmt.targetList or ()) != 1
+        or any(getattr(stmt, c, None) for c in clauses)
+    ):
+        raise UnsafeSqlError(expr, "it is not one SQL expression")
