@@ -163,3 +163,20 @@ def test_a_dry_run_never_executes_a_backfill_expression(victim, tmp_path):
         assert done.returncode != 0 and "not one expression" in done.stderr, done.stdout + done.stderr
         assert victim.query("SELECT count(*) FROM victim") == [(2,)]
     assert "domain" not in victim.table("users").column_names
+
+
+def test_a_comment_with_a_backslash_stays_a_comment_whatever_standard_conforming_strings_says(victim, pg_url):
+    """Finding 4: with standard_conforming_strings = off, 'x\\'; DELETE FROM victim; --' ran the DELETE."""
+    database = victim.query("SELECT quote_ident(current_database())")[0][0]
+    victim.execute(f"ALTER DATABASE {database} SET standard_conforming_strings = off")
+    comment = "x\\'; DELETE FROM victim; --"
+    try:
+        with lk.connect(pg_url) as db:  # a new session takes the database's setting
+            assert db.query("SHOW standard_conforming_strings") == [("off",)]
+            users = db.table("users")
+            result = lk.MigrationRunner(users).execute_plan(lk.build_comment_migration(users, "email", comment))
+            assert result.ok, result.summary()
+            assert db.query("SELECT col_description('users'::regclass, 3)") == [(comment,)]
+    finally:
+        victim.execute(f"ALTER DATABASE {database} RESET standard_conforming_strings")
+    assert victim.query("SELECT count(*) FROM victim") == [(2,)]

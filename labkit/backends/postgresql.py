@@ -226,6 +226,10 @@ class PostgresDialect:
         return "text"
 
     def literal(self, value: Any) -> str:
+        """A constant for DDL. A string holding a backslash is written E'...' with the backslash doubled: read
+        the same whatever ``standard_conforming_strings`` says (off, '\\' would escape the closing quote)."""
+        if isinstance(value, str) and "\\" in value:
+            return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
         return sql_literal(value)
 
     def bulk_load(self, db: Session, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
