@@ -40,6 +40,8 @@ from .steps import Step
 
 FORMAT = "labkit_plan"
 VERSION = 1
+MAX_BYTES = 10_000_000  # a plan file larger than this is not a plan
+MAX_STEPS = 10_000
 
 
 def operations() -> dict[str, type[Step]]:
@@ -178,7 +180,7 @@ def plan_from_dict(data: Any) -> MigrationPlan:
     version = data.get(FORMAT)
     if version is None:
         raise PlanFileError(FORMAT, f'missing: a plan file starts with "{FORMAT}": {VERSION}')
-    if version != VERSION:
+    if version != VERSION or isinstance(version, bool):  # (true == 1 in Python: not a version)
         raise PlanFileError(FORMAT, f"version {version!r} is not one this labkit reads ({VERSION})")
     unknown = sorted(set(data) - {FORMAT, "name", "apps", "steps"})
     if unknown:
@@ -186,9 +188,13 @@ def plan_from_dict(data: Any) -> MigrationPlan:
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise PlanFileError("name", f"a plan needs a non-empty name, got {name!r}")
+    if not name.isprintable():  # a terminal escape in a name would be printed raw by every command
+        raise PlanFileError("name", f"a plan's name is printable text, got {name!r}")
     steps_data = data.get("steps")
     if not isinstance(steps_data, list) or not steps_data:
         raise PlanFileError("steps", "a plan needs a list of at least one step")
+    if len(steps_data) > MAX_STEPS:
+        raise PlanFileError("steps", f"{len(steps_data):,} steps: a plan has at most {MAX_STEPS:,}")
     apps = []
     for i, a in enumerate(data.get("apps") or []):
         where = f"apps[{i}]"
@@ -210,9 +216,17 @@ def load_plan(path: str | Path) -> MigrationPlan:
     """Read a plan file; ``PlanFileError`` (with the file and the field) when it is not a valid plan."""
     source = Path(path)
     try:
-        data = json.loads(source.read_text())
+        if source.is_dir():
+            raise PlanFileError(str(source), "a directory, not a plan file")
+        if source.exists() and source.stat().st_size > MAX_BYTES:
+            raise PlanFileError(str(source), f"{source.stat().st_size:,} bytes: a plan file is at most {MAX_BYTES:,}")
+        data = json.loads(source.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PlanFileError(str(source), "no such file") from None
+    except UnicodeDecodeError as exc:
+        raise PlanFileError(str(source), f"not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise PlanFileError(str(source), "nested too deep to be a plan") from None
     except json.JSONDecodeError as exc:
         raise PlanFileError(f"{source}:{exc.lineno}:{exc.colno}", f"not JSON: {exc.msg}") from exc
     try:

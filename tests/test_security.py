@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import labkit as lk
@@ -180,3 +182,45 @@ def test_a_comment_with_a_backslash_stays_a_comment_whatever_standard_conforming
     finally:
         victim.execute(f"ALTER DATABASE {database} RESET standard_conforming_strings")
     assert victim.query("SELECT count(*) FROM victim") == [(2,)]
+
+
+def _plan_json(**overrides) -> dict:
+    plan = {"labkit_plan": 1, "name": "add users.nick", "steps": [{"op": "add_column", "table": "users",
+                                                                   "column": "nick"}]}  # fmt: skip
+    plan.update(overrides)
+    return plan
+
+
+def _deep(levels: int) -> str:
+    return '{"labkit_plan": 1, "name": "deep", "steps": ' + "[" * levels + "]" * levels + "}"
+
+
+MALFORMED = {  # finding 11: each was a raw traceback (exit 1), accepted then hanging, or read as valid
+    "nested 5,000 deep": lambda p: p.write_text(_deep(5000)),
+    "not UTF-8": lambda p: p.write_bytes(b'{"labkit_plan": 1, "name": "\xff\xfe"}'),
+    "a directory": lambda p: p.mkdir(),
+    "true as the version": lambda p: p.write_text(json.dumps(_plan_json(labkit_plan=True))),
+    "a terminal escape in the name": lambda p: p.write_text(json.dumps(_plan_json(name="x\x1b[2Jy"))),
+    "a NaN pause": lambda p: p.write_text(json.dumps(_plan_json(steps=[
+        {"op": "backfill", "table": "users", "target": "email", "source": "name", "pause": float("nan")}]))),
+    "an infinite pause": lambda p: p.write_text(json.dumps(_plan_json(steps=[
+        {"op": "backfill", "table": "users", "target": "email", "source": "name", "pause": float("inf")}]))),
+    "a pause of a billion seconds": lambda p: p.write_text(json.dumps(_plan_json(steps=[
+        {"op": "backfill", "table": "users", "target": "email", "source": "name", "pause": 1e9}]))),
+    "600,000 steps": lambda p: p.write_text(json.dumps(_plan_json(steps=[
+        {"op": "add_column", "table": "users", "column": f"c{i}"} for i in range(600_000)]))),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_a_malformed_plan_file_is_refused_in_one_line_with_exit_64(tmp_path, case):
+    from tests.conftest import labkit
+
+    MALFORMED[case](tmp_path / "plan.json")
+    db = tmp_path / "lab.db"
+    with lk.connect(f"sqlite:///{db}") as conn:
+        conn.import_table(lk.lab.make_users(5, seed=1))
+    done = labkit("start", "plan.json", "--db", f"sqlite:///{db}", cwd=tmp_path)
+    assert done.returncode == 64, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "\x1b" not in done.stderr

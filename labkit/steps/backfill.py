@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from .base import PlanWalk
 
 
+MAX_PAUSE = 60.0  # seconds between two batches: more is a mistake, and the migration's lock is held meanwhile
+
+
 @dataclass(frozen=True, repr=False)
 class Backfill(Step):
     """Set ``target`` from ``source`` (a copy) or from ``compute(row)``, ``batch_size`` rows at a time.
@@ -60,8 +63,12 @@ class Backfill(Step):
         if self.batch_size is not None:
             check_batch_size(self.batch_size)
         object.__setattr__(self, "sql", sql_by_dialect(self.sql))  # a {dialect: expression} dict is welcome
-        if not isinstance(self.pause, (int, float)) or self.pause < 0:
-            raise self.refuse(f"pause must be a number of seconds >= 0, got {self.pause!r}")
+        if (
+            isinstance(self.pause, bool)
+            or not isinstance(self.pause, (int, float))
+            or not 0 <= self.pause <= MAX_PAUSE  # NaN fails both; infinity and a day held the migration's lock
+        ):
+            raise self.refuse(f"pause must be a number of seconds from 0 to {MAX_PAUSE}, got {self.pause!r}")
 
     def reverse(self) -> Step:
         return UndoBackfill(self.table, self.target, label=f"undo_{self.name}")
