@@ -81,6 +81,8 @@ class RunState:
         """Create the table (its own transaction), or add what an older labkit's lacks."""
         if not exists(self.db):
             with self.db.transaction():
+                if self.db.dialect.name == "postgresql":  # two first runs at once: one creates it, the other waits
+                    self.db.execute("SELECT pg_advisory_xact_lock(hashtext('labkit state table'))")
                 self.db.execute(_ddl(self.db.dialect.name))
             return
         have = [c for c, _ in self.db.dialect.columns(self.db, STATE_TABLE)]

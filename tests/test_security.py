@@ -224,3 +224,27 @@ def test_a_malformed_plan_file_is_refused_in_one_line_with_exit_64(tmp_path, cas
     assert done.returncode == 64, done.stdout + done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "\x1b" not in done.stderr
+
+
+def test_two_starts_at_the_same_instant_one_runs_the_other_is_refused(pg_url, tmp_path):
+    """Finding 10: the loser of two simultaneous starts ended in a raw UniqueViolation (the state table created
+    twice) or "column already exists", not exit 3."""
+    import subprocess
+    import sys
+
+    for attempt in range(3):
+        with lk.connect(pg_url) as db:
+            reset_database(db)
+            users = db.import_table(lk.lab.make_users(2000, seed=attempt))
+            lk.save_plan(lk.build_rename_column_migration(users, "name", "full_name", batch_size=200),
+                         tmp_path / "plan.json")  # fmt: skip
+        argv = [sys.executable, "-m", "labkit", "start", "plan.json", "--db", pg_url]
+        procs = [subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]  # fmt: skip
+        outs = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+        codes = sorted(code for code, _, _ in outs)
+        assert codes == [0, 3], outs
+        loser = next(err for code, _, err in outs if code == 3)
+        assert "Traceback" not in loser and len(loser.strip().splitlines()) <= 3, loser
+    with lk.connect(pg_url) as db:
+        reset_database(db)
