@@ -251,9 +251,10 @@ class TrafficSimulator:
             row_id = where.insert(self.ledger.values(logical, app.writes))
         except Exception:
             return False
-        for c in self.originals:  # what this version cannot name is the table's to fill: the app holds that
-            if not self.ledger.carries(logical, app.writes, c):
-                logical[c] = self.table.get(row_id).get(c) if c in self.backend.data_columns() else None
+        filled = [c for c in self.originals if not self.ledger.carries(logical, app.writes, c)]
+        if filled:  # what this version cannot name is the table's to fill (nothing, once dropped): the app holds that
+            stored = self.table.get(row_id)
+            logical.update({c: stored.get(c) for c in filled})
         self.ledger.acknowledge(row_id, logical)
         return True
 

@@ -12,6 +12,7 @@ column the surviving version reads.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,16 +153,21 @@ def _catalog_and_rows(url: str) -> tuple[Any, Any]:
         return table.catalog(), sorted(table.rows(), key=lambda r: r["id"])
 
 
+def _refused_before_any_change(url: str, tmp_path: Path, plan_file: str, *said: str) -> None:
+    """`labkit start PLAN_FILE` exits 3, its message says each of ``said``, and the table is as it was."""
+    before = _catalog_and_rows(url)
+    started = labkit("start", plan_file, "--db", url, cwd=tmp_path)
+    assert started.returncode == 3, started.stdout + started.stderr
+    assert all(s in started.stderr for s in said), started.stderr
+    assert _catalog_and_rows(url) == before
+
+
 def test_a_table_with_inheritance_children_is_refused_before_any_change(orders, pg_url, tmp_path):
     """Writes to a child's rows never fire the parent's dual-write trigger: they would be lost."""
     with lk.connect(pg_url) as db:
         db.execute("CREATE TABLE orders_archive () INHERITS (orders)")
         db.execute("INSERT INTO orders_archive (id, status, note) VALUES (100000, 'paid', 'archived')")
-    before = _catalog_and_rows(pg_url)
-    started = labkit("start", "plan.json", "--db", pg_url, cwd=tmp_path)
-    assert started.returncode == 3, started.stdout + started.stderr
-    assert "dual-write-misses-children" in started.stderr and "orders_archive" in started.stderr
-    assert _catalog_and_rows(pg_url) == before
+    _refused_before_any_change(pg_url, tmp_path, "plan.json", "dual-write-misses-children", "orders_archive")
     with lk.connect(pg_url) as db:
         db.execute("DROP TABLE orders_archive")
 
@@ -174,11 +180,7 @@ def test_a_user_trigger_whose_function_names_the_column_is_found_before_any_chan
         db.execute("CREATE TRIGGER orders_stamp BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION orders_stamp()")
         lk.save_plan(lk.build_rename_column_migration(db.table("orders"), "status", "state", batch_size=200),
                      tmp_path / "plan.json")  # fmt: skip
-    before = _catalog_and_rows(pg_url)
-    started = labkit("start", "plan.json", "--db", pg_url, cwd=tmp_path)
-    assert started.returncode == 3, started.stdout + started.stderr
-    assert "trigger orders_stamp names 'status' in its function" in started.stderr
-    assert _catalog_and_rows(pg_url) == before
+    _refused_before_any_change(pg_url, tmp_path, "plan.json", "trigger orders_stamp names 'status' in its function")
     with lk.connect(pg_url) as db:
         db.execute("DROP TRIGGER orders_stamp ON orders")
         db.execute("DROP FUNCTION orders_stamp()")
@@ -193,11 +195,7 @@ def test_a_second_plan_never_takes_over_the_views_a_finished_one_left(orders, pg
     with lk.connect(pg_url) as db:
         second = lk.build_rename_column_migration(db.table("orders"), "note", "remark", batch_size=500)
     lk.save_plan(second, tmp_path / "second.json")
-    before = _catalog_and_rows(pg_url)
-    started = labkit("start", "second.json", "--db", pg_url, cwd=tmp_path)
-    assert started.returncode == 3, started.stdout + started.stderr
-    assert 'version-view-taken' in started.stderr and '"labkit_v2"."orders"' in started.stderr
-    assert _catalog_and_rows(pg_url) == before
+    _refused_before_any_change(pg_url, tmp_path, "second.json", "version-view-taken", '"labkit_v2"."orders"')
     with lk.connect(pg_url) as db:
         assert db.table("orders").views == ('"labkit_v2"."orders"', '"labkit_v3"."orders"')
     retired = labkit("retire", "--db", pg_url, "--table", "orders", cwd=tmp_path)
