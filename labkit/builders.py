@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, Literal
 
 from ._common import check_batch_size, check_name, check_rename, sql_by_dialect
@@ -10,7 +11,13 @@ from .apps import AppVersion
 from .copy_column import ColumnCopy, column_copy, short_name
 from .dialect import SqlTable
 from .engine import backend_for
-from .errors import ColumnExistsError, ColumnNotFoundError, InvalidArgumentError, StepDoesNotFitError
+from .errors import (
+    ColumnExistsError,
+    ColumnNotFoundError,
+    InvalidArgumentError,
+    KeyColumnError,
+    StepDoesNotFitError,
+)
 from .plan import MigrationPlan
 from .steps import (
     AddColumn,
@@ -26,6 +33,7 @@ from .steps import (
     SwitchReads,
     ValidateConstraint,
 )
+from .steps.column_settings import SetColumnSettings
 from .steps.set_comment import NO_COMMENTS, SetColumnComment
 from .table import TableLike
 
@@ -41,8 +49,12 @@ def _resuming(table: TableLike, plan_name: str) -> bool:
 
 def _need(table: TableLike, column: str) -> None:
     cols = _columns(table)
-    if column not in cols:
-        raise ColumnNotFoundError(table.name, column, ["id", *cols])
+    if column in cols:
+        return
+    if column in table.column_names:  # it exists: in the key
+        key = table.key if isinstance(table, SqlTable) else ("id",)
+        raise KeyColumnError(table.name, column, key)
+    raise ColumnNotFoundError(table.name, column, ["id", *cols])
 
 
 def _free(table: TableLike, column: str) -> None:
@@ -255,6 +267,22 @@ def build_comment_migration(table: TableLike, column: str, comment: str | None) 
 # ---------------------------------------------------------------- beyond add and rename (notebook 09)
 
 
+def _fit_to_type(table: SqlTable, copy: ColumnCopy, sql_type: str) -> None:
+    """What of the old column's properties the new type can hold: a collation only if it is collatable, a
+    storage or compression only if it is not stored PLAIN (an integer); the rest is copied as it is."""
+    collatable, plain = table.db.query(
+        "SELECT typcollation <> 0, typstorage = 'p' FROM pg_type WHERE oid = %s::regtype", [sql_type]
+    )[0]
+    if not collatable:
+        kept = tuple(c for c in copy.add.constraints if not c.upper().startswith("COLLATE "))
+        copy.add = replace(copy.add, constraints=kept)
+    if plain:
+        fitted = [replace(s, storage=None, compression=None) if isinstance(s, SetColumnSettings) else s
+                  for s in copy.with_add]  # fmt: skip
+        copy.with_add = [s for s in fitted if not isinstance(s, SetColumnSettings) or s.statistics is not None
+                         or s.options]  # fmt: skip
+
+
 def _one_app(table: TableLike) -> tuple[AppVersion]:
     data = _columns(table)
     return (AppVersion("v1", data, data),)
@@ -309,6 +337,8 @@ def build_change_type_migration(
     if isinstance(table, SqlTable):
         copy = column_copy(table.catalog(), column, new_column, table.db.dialect.name)
         copy.add = AddColumn(table.name, new_column, sql_type=sql_type, constraints=copy.add.constraints)
+        if table.db.dialect.name == "postgresql":
+            _fit_to_type(table, copy, sql_type)
     else:
         copy = ColumnCopy(AddColumn(table.name, new_column))
     pg = isinstance(table, SqlTable) and table.db.dialect.name == "postgresql"

@@ -29,6 +29,15 @@ class ColumnInfo:
     identity: str | None = None  # PostgreSQL: "always" / "by default" for an identity column
     generated: str | None = None  # the expression of a generated (computed) column
     sequence: str | None = None  # PostgreSQL: the sequence it owns (serial, identity; in the table's schema)
+    collation: str | None = None  # when not its type's default: "C" (PostgreSQL), NOCASE (SQLite)
+    # PostgreSQL's per-column settings, each only when set: SET STATISTICS, SET STORAGE (when not the type's),
+    # SET COMPRESSION, SET (attribute options such as "n_distinct=-1")
+    statistics: int | None = None
+    storage: str | None = None
+    compression: str | None = None
+    options: tuple[str, ...] = ()
+    # column-level GRANTs: (role, privilege, with grant option), e.g. ("app", "SELECT", False); role "" is PUBLIC
+    privileges: tuple[tuple[str, str, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class ConstraintInfo:
     ref_columns: tuple[str, ...] = ()
     validated: bool = True  # PostgreSQL: False for a constraint added NOT VALID and not validated yet
     owner: str | None = None  # SQLite: the column whose definition holds it (a column constraint)
+    comment: str | None = None  # PostgreSQL: COMMENT ON CONSTRAINT
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,8 @@ class IndexInfo:
     partial: bool = False  # it has a WHERE clause
     constraint: str | None = None  # the PRIMARY KEY / UNIQUE constraint it backs, if any
     valid: bool = True  # PostgreSQL: False for an index left INVALID by a failed CREATE INDEX CONCURRENTLY
+    comment: str | None = None  # PostgreSQL: COMMENT ON INDEX
+    clustered: bool = False  # PostgreSQL: the index CLUSTER uses (ALTER TABLE ... CLUSTER ON)
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,26 @@ class PolicyInfo:
     using: str | None
     check: str | None
     columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StatisticsInfo:
+    """An extended statistics object (PostgreSQL's CREATE STATISTICS) on the table's columns or expressions."""
+
+    name: str
+    on: str  # what follows ON: "a, b" or "a, (lower(b))"
+    kinds: tuple[str, ...]  # ndistinct, dependencies, mcv (the ones asked for; all three when none was)
+    columns: tuple[str, ...]  # the table's columns it names
+    target: int | None = None  # ALTER STATISTICS ... SET STATISTICS, when set
+
+
+@dataclass(frozen=True)
+class PublicationInfo:
+    """A logical-replication publication that lists the table with a column list or a row filter (PostgreSQL)."""
+
+    name: str
+    columns: tuple[str, ...]  # the table's columns its column list or row filter names
+    row_filter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +153,15 @@ class TableCatalog:
     children: tuple[str, ...] = ()  # tables that inherit from it (PostgreSQL's INHERITS; not partitions)
     policies: tuple[PolicyInfo, ...] = ()  # PostgreSQL's row-level security policies
     row_security: str = ""  # PostgreSQL: "enabled", "forced" (the owner too), or "" (off)
+    statistics: tuple[StatisticsInfo, ...] = ()  # PostgreSQL's extended statistics objects
+    publications: tuple[PublicationInfo, ...] = ()  # publications naming some of its columns
+    replica_identity: str = ""  # PostgreSQL, when not the default: "full", "nothing", or "index <name>"
+    partition_key: str = ""  # PostgreSQL, a partitioned table: "RANGE (created_at)" (no CREATE INDEX CONCURRENTLY)
     notes: tuple[str, ...] = field(default=(), compare=False)  # what the reader could not see (privileges ...)
+
+    @property
+    def partitioned(self) -> bool:
+        return bool(self.partition_key)
 
     @property
     def column_names(self) -> list[str]:
@@ -157,6 +197,7 @@ class TableCatalog:
             self,
             constraints=tuple(replace(c, name="") for c in self.constraints),
             indexes=tuple(replace(i, name="", constraint=None) for i in self.indexes),
+            statistics=tuple(replace(s, name="") for s in self.statistics),
         )
 
     def lines(self) -> list[str]:
@@ -167,10 +208,23 @@ class TableCatalog:
             extra += f" DEFAULT {c.default}" if c.default is not None else ""
             extra += f" GENERATED {c.identity.upper()} AS IDENTITY" if c.identity else ""
             extra += f" GENERATED AS ({c.generated})" if c.generated else ""
+            extra += f" COLLATE {c.collation}" if c.collation else ""
+            extra += f" STATISTICS {c.statistics}" if c.statistics is not None else ""
+            extra += f" STORAGE {c.storage}" if c.storage else ""
+            extra += f" COMPRESSION {c.compression}" if c.compression else ""
+            extra += f" ({', '.join(c.options)})" if c.options else ""
+            extra += "".join(f" GRANT {p} TO {r or 'PUBLIC'}{'*' if g else ''}" for r, p, g in c.privileges)
             extra += f"  -- {c.comment}" if c.comment else ""
             out.append(f"  column {c.name} {c.type}{extra}")
-        out += [f"  constraint {c.name}: {c.definition}" for c in self.constraints]
-        out += [f"  index {i.name}: {i.definition or '(automatic) ' + ', '.join(i.columns)}" for i in self.indexes]
+        out += [f"  constraint {c.name}: {c.definition}{_note(c.comment)}" for c in self.constraints]
+        out += [
+            f"  index {i.name}: {i.definition or '(automatic) ' + ', '.join(i.columns)}"
+            f"{' CLUSTER' if i.clustered else ''}{_note(i.comment)}"
+            for i in self.indexes
+        ]
+        out += [f"  statistics {s.name} ({', '.join(s.kinds)}) ON {s.on}" for s in self.statistics]
+        out += [f"  publication {p.name} ({', '.join(p.columns)})" for p in self.publications]
+        out += [f"  replica identity {self.replica_identity}"] if self.replica_identity else []
         out += [f"  referenced by {f.table}.{f.name}: {f.definition}" for f in self.incoming]
         out += [f"  trigger {t.name}{'' if t.enabled else ' (disabled)'}" for t in self.triggers]
         out += [f"  {v.kind} {v.name} reads ({', '.join(v.columns)})" for v in self.views]
@@ -178,6 +232,10 @@ class TableCatalog:
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+def _note(comment: str | None) -> str:
+    return f"  -- {comment}" if comment else ""
 
 
 def _names(trigger: TriggerInfo, column: str) -> bool:

@@ -107,7 +107,7 @@ def sql_main(argv: Sequence[str]) -> int:
                 db = stack.enter_context(connect(f"sqlite:///{scratch}/lab.db"))
                 table = db.import_table(make_users(args.rows, seed=0))
             else:
-                db = stack.enter_context(connect(args.db))
+                db = stack.enter_context(connect(args.db, existing=True))
                 table = db.table(args.table)
             plan = _build(args.migration, table, args.batch_size)
             if args.runnable:
@@ -133,7 +133,7 @@ def export_main(argv: Sequence[str]) -> int:
     args = p.parse_args(argv)
     try:
         plan = load_plan(args.plan)
-        with connect(args.db) as db:
+        with connect(args.db, existing=True) as db:
             paths = write_alembic(plan, db.table(plan.table), args.dir, down_revision=args.down_revision)
     except (LabkitError, ValueError) as exc:
         print(f"labkit: error: {exc}", file=sys.stderr)

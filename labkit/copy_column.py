@@ -33,9 +33,13 @@ from .catalog import TableCatalog
 from .steps import (
     AddColumn,
     AddConstraint,
+    CommentOn,
     CreateIndex,
+    CreateStatistics,
     DropNotNull,
+    GrantColumn,
     SetColumnComment,
+    SetColumnSettings,
     SetDefaultAtContract,
     SetNotNull,
     Step,
@@ -43,6 +47,7 @@ from .steps import (
 )
 
 APPROACH_B = "rename through views instead (approach B: build_rename_column_migration(..., approach='view'))"
+_DEFERRABLE = re.compile(r"\s((?:NOT\s+)?DEFERRABLE(?:\s+INITIALLY\s+(?:DEFERRED|IMMEDIATE))?)\s*$", re.I)
 _INDEX_TAIL = re.compile(
     r'\bON\s+(?:ONLY\s+)?(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|[^\s(]+)\s*(.*)$', re.I | re.S
 )
@@ -112,6 +117,16 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
 
     if pg and col.comment is not None:
         out.with_add.append(SetColumnComment(table, new, col.comment, None, label=f"copy_comment_{new}"))
+    if pg and (col.statistics is not None or col.storage or col.compression or col.options):
+        out.with_add.append(SetColumnSettings(table, new, col.statistics, col.storage, col.compression, col.options,
+                                              label=f"copy_settings_{new}"))  # fmt: skip
+    if pg and col.privileges:  # before any app reads the copy: the views run with the reader's rights
+        out.with_add.append(GrantColumn(table, new, col.privileges, label=f"copy_grants_{new}"))
+    replica = [i.name for i in catalog.indexes if f"index {i.name}" == catalog.replica_identity and old in i.columns]
+    if pg and replica:
+        cannot.append(f"the table's REPLICA IDENTITY is the index {replica[0]} on {old!r}: PostgreSQL refuses to drop "
+                      f"{old!r}'s NOT NULL while it is, which the copy must do; set REPLICA IDENTITY to another "
+                      f"index (or FULL) first, or {APPROACH_B}")  # fmt: skip
     if pg and not_null:
         out.with_dual_write.append(
             AddConstraint(table, new, helper, f"CHECK ({quote(new)} IS NOT NULL)", label=f"add_not_null_{new}")
@@ -134,6 +149,7 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
         elif c.kind in ("check", "foreign_key") and pg:
             definition = re.sub(r"\s+NOT VALID\s*$", "", definition)  # one the user never validated stays so
             out.with_dual_write.append(AddConstraint(table, new, name, definition, label=f"add_{name}"))
+            _comment(out.with_dual_write, table, new, "constraint", name, c.comment)
             if c.validated:
                 out.after_backfill.append(ValidateConstraint(table, new, name, label=f"validate_{name}"))
             out.renames.append(("constraint", name, c.name))
@@ -147,21 +163,41 @@ def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> Colum
                 continue
             index = copy_name(backing.name, old, new)
             _add_index(out, table, new, index, sqltext.rename(backing.definition, old, new), True, cannot)
-            out.after_backfill.append(
-                AddConstraint(
-                    table, new, name, f"UNIQUE USING INDEX {quote(index)}", not_valid=False, label=f"add_{name}"
-                )
-            )
+            _comment(out.after_backfill, table, new, "index", index, backing.comment)  # before it takes c's name
+            deferrable = _DEFERRABLE.search(c.definition)  # DEFERRABLE INITIALLY DEFERRED stays so
+            using = f"UNIQUE USING INDEX {quote(index)}" + (f" {deferrable.group(1)}" if deferrable else "")
+            out.after_backfill.append(AddConstraint(table, new, name, using, not_valid=False, label=f"add_{name}"))
+            _comment(out.after_backfill, table, new, "constraint", name, c.comment)
             out.renames.append(("constraint", name, c.name))
+            if backing.clustered:
+                out.renames.append(("cluster", name, c.name))  # the index takes the constraint's name
         # else (SQLite): a UNIQUE, a FOREIGN KEY or a table CHECK naming it -- drop_blockers said so above
+    if col.collation is not None:  # a column constraint in both grammars; the copy's indexes compare with it too
+        inline.insert(0, f"COLLATE {col.collation}")
     if inline:
         out.add = AddColumn(table, new, sql_type=col.type, constraints=tuple(inline))
     for ix in props.indexes:
         index = copy_name(ix.name, old, new)
         _add_index(out, table, new, index, sqltext.rename(ix.definition, old, new), ix.unique, cannot)
         if pg:
+            _comment(out.after_backfill, table, new, "index", index, ix.comment)
             out.renames.append(("index", index, ix.name))
+            if ix.clustered:
+                out.renames.append(("cluster", index, ix.name))
+    for st in catalog.statistics if pg else ():
+        if old in st.columns:
+            name = copy_name(st.name, old, new)
+            on = sqltext.rename(st.on, old, new)
+            out.after_backfill.append(CreateStatistics(table, new, name, on, st.kinds, st.target,
+                                                       label=f"statistics_{name}"))  # fmt: skip
+            out.renames.append(("statistics", name, st.name))
+    out.renames.sort(key=lambda r: r[0] == "cluster")  # CLUSTER ON once the copy of the index has its name
     return out
+
+
+def _comment(steps: list[Step], table: str, column: str, on: str, name: str, comment: str | None) -> None:
+    if comment is not None:
+        steps.append(CommentOn(table, column, on, name, comment, label=f"comment_{on}_{name}"))
 
 
 def drop_blockers(catalog: TableCatalog, column: str, engine: str, *, ending: str = "dropping it") -> list[str]:
@@ -181,6 +217,15 @@ def drop_blockers(catalog: TableCatalog, column: str, engine: str, *, ending: st
         if other.name != column and other.generated is not None and sqltext.mentions(other.generated, column):
             out.append(f"the generated column {other.name} is computed from {column!r}: {ending} would fail or "
                        f"drop it too; {APPROACH_B}")  # fmt: skip
+    if catalog.partition_key and sqltext.mentions(catalog.partition_key, column):
+        out.append(f"{column!r} is in the partition key ({catalog.partition_key}): PostgreSQL cannot drop it, so "
+                   f"{ending} would fail; {APPROACH_B}")  # fmt: skip
+    for pub in catalog.publications:
+        if column in pub.columns:
+            filtered = pub.row_filter is not None and sqltext.mentions(pub.row_filter, column)
+            how = f"row filter {pub.row_filter}" if filtered else "column list"
+            out.append(f"the publication {pub.name} names {column!r} in its {how}: {ending} would fail; remove it "
+                       f"from the publication (ALTER PUBLICATION ... SET TABLE) first, or {APPROACH_B}")  # fmt: skip
     for policy in catalog.policies:
         if column in policy.columns:
             out.append(f"the row-level security policy {policy.name} names {column!r}: {ending} would fail (or, "

@@ -8,6 +8,7 @@ steps out on.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .backends.base import Backend, Dialect
@@ -38,17 +39,24 @@ DIALECTS: dict[str, Callable[[str, dict[str, int]], Dialect]] = {
 BACKENDS: list[tuple[type[Any], Callable[[Any], Backend]]] = [(Table, MemoryBackend), (DbTable, SQLBackend)]
 
 
-def connect(url: str, *, lock_timeout_ms: int | None = None, max_attempts: int | None = None) -> Database:
+def connect(
+    url: str, *, lock_timeout_ms: int | None = None, max_attempts: int | None = None, existing: bool = False
+) -> Database:
     """Open ``sqlite:///path/to/lab.db`` (a file, created if missing) or ``postgresql://...``.
 
     Args:
         lock_timeout_ms: PostgreSQL only: how long each DDL statement may wait for its lock before it gives
             up and retries (default 500 ms; 0 waits forever, which the safety checks flag).
         max_attempts: PostgreSQL only: how many times a DDL statement is tried before the step fails (6).
+        existing: SQLite only: refuse a file that is not there instead of creating it (and its folders): what a
+            command that reads or migrates a database asks, so a mistyped path is an error, not a new database.
     """
     if not isinstance(url, str):
         raise TypeError(f"connect() takes a URL string, got {type(url).__name__}")
     options = {k: v for k, v in (("lock_timeout_ms", lock_timeout_ms), ("max_attempts", max_attempts)) if v is not None}
+    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else None
+    if existing and path not in (None, ":memory:") and not Path(str(path)).is_file():
+        raise InvalidArgumentError(f"no SQLite database at {path!r} (check the path: labkit does not create one here)")
     for prefix, make in DIALECTS.items():
         if url.startswith(prefix):
             return Database(url, make(url, options))

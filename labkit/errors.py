@@ -63,6 +63,30 @@ class ColumnNotFoundError(RefusedError, KeyError):
         return str(self.args[0])
 
 
+class KeyColumnError(RefusedError, ValueError):
+    """A column of the primary key, where a plan migrates the columns outside it."""
+
+    def __init__(self, table: str, column: str, key: Sequence[str] = ()) -> None:
+        self.table = table
+        self.column = column
+        super().__init__(
+            f"column {column!r} is part of the primary key ({', '.join(key) or column}) of table {table!r}: labkit "
+            "migrates the columns outside the key (every row, view, dual write and foreign key is found by it). "
+            "Rename a key column with ALTER TABLE ... RENAME COLUMN when no app names it, or build a new table"
+        )
+
+
+class PrivilegeError(RefusedError, PermissionError):
+    """The role may not do what a command needs: which privilege, on what, and whom to ask."""
+
+    def __init__(self, role: str, privilege: str, on: str, owner: str | None = None) -> None:
+        self.role = role
+        self.privilege = privilege
+        self.on = on
+        ask = f"ask its owner, {owner}, to" if owner else "ask its owner to"
+        super().__init__(f"role {role} may not {privilege} {on}: {ask} GRANT {privilege} ON {on} TO {role}")
+
+
 class ColumnExistsError(RefusedError, ValueError):
     """Adding or renaming to a column name that is already taken."""
 

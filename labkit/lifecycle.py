@@ -31,7 +31,7 @@ from ._common import mask_url
 from .backends.sql import live_versions
 from .db import Database, DbTable
 from .engine import connect
-from .errors import CommandRefusedError, LabkitError, RollbackUnderWayError
+from .errors import CommandRefusedError, ConnectionLostError, LabkitError, RollbackUnderWayError
 from .plan import MigrationPlan
 from .plan_sql import first_contract_step, plan_sql
 from .planfile import load_plan, plan_from_dict
@@ -43,6 +43,7 @@ from .validate import validate_migration_safety
 EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2, "stopped": 130}
 EX_STOPPED_AT_FAILURE = 4  # complete stopped where a step failed: nothing undone, run it again (or rollback)
 EX_REFUSED = 3
+EX_CONNECTION_LOST = 5  # the connection went mid-command: nothing is lost, the same command again carries on
 EX_USAGE = 64
 COMMANDS = ("start", "complete", "rollback", "status", "retire")
 
@@ -155,9 +156,10 @@ def _deploy_advice(plan: MigrationPlan, table: DbTable, version: str) -> str:
     d = table.db.dialect
     view = d.view_name(table.qualified, version)
     if d.name == "postgresql":
-        schema = view.split(".")[0].strip('"')
+        schema = view.split(".")[0].strip('"')  # labkit_<version>: plain identifiers, no dot in either part
+        home = table.schema or d.current_schema(table.db)  # where the app finds the rest of its tables
         return (f"Now deploy app {version} (it reads and writes through the view {view}: name it, or set its "
-                f"search_path = {schema}, {table.schema or 'public'}).")  # fmt: skip
+                f"search_path = {schema}, {home}).")  # fmt: skip
     # (start refused a plan whose version could only write through a SQLite view: see _sqlite_view_route)
     return (f"Now deploy app {version} on the table itself: every column it uses is there (a write through "
             f"SQLite's view {view} would report no row count to an ORM).")  # fmt: skip
@@ -185,6 +187,9 @@ def _start(args: argparse.Namespace, db: Database) -> int:
     if args.dry_run:
         print(plan_sql(plan, table), end="")
         return 0
+    denied = state.missing_access(db)  # another role's state table: all this run needs of it, in one line
+    if denied is not None:
+        raise denied
     mine = [m for m in _under_way(db, table.qualified) if m["plan"] == plan.name]
     if mine and mine[0]["status"] == "rolling_back":
         raise RollbackUnderWayError(plan.name, mine[0]["step"])
@@ -286,14 +291,37 @@ def main(command: str, argv: Sequence[str]) -> int:
     args = _parser(command).parse_args(argv)
     args.shown = mask_url(args.db)  # never print a password
     try:
-        with connect(args.db) as db:
+        with connect(args.db, existing=True) as db:
             run = {"start": _start, "complete": _complete, "rollback": _rollback, "status": _status, "retire": _retire}
-            return run[command](args, db)
+            try:
+                return run[command](args, db)
+            except (LabkitError, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # the server went away between steps (reading the state, the catalog)
+                if db.dialect.lost(db.conn):
+                    raise _Lost(f"{type(exc).__name__}: {exc}") from exc
+                raise
     except CommandRefusedError as exc:
         print(f"labkit: refused: {exc}", file=sys.stderr)
         return EX_REFUSED
+    except ConnectionLostError as exc:
+        return _connection_lost(command, args, f"at step {exc.step!r} of plan {exc.plan!r} ({exc.reason})")
     except LabkitError as exc:
-        refused = ("PreflightError", "MigrationLockedError", "RollbackUnderWayError")
+        refused = ("PreflightError", "MigrationLockedError", "RollbackUnderWayError", "PrivilegeError")
         code = EX_REFUSED if type(exc).__name__ in refused else EX_USAGE
         print(f"labkit: {'refused' if code == EX_REFUSED else 'error'}: {exc}", file=sys.stderr)
         return code
+    except _Lost as exc:
+        return _connection_lost(command, args, str(exc))
+
+
+class _Lost(Exception):
+    """The connection went outside a run (the runner raises ``ConnectionLostError`` within one)."""
+
+
+def _connection_lost(command: str, args: argparse.Namespace, what: str) -> int:
+    table = getattr(args, "table", None)
+    again = f"labkit {command} --db {args.shown}" + (f" --table {table}" if table else "")
+    print(f"labkit: connection lost {mask_url(what).strip()}. Every committed change is consistent and recorded; "
+          f"nothing is lost. Run the same command again: {again}", file=sys.stderr)  # fmt: skip
+    return EX_CONNECTION_LOST

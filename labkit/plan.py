@@ -9,6 +9,8 @@ from .apps import AppVersion
 from .errors import InvalidPlanError, StepNotFoundError
 from .steps import Step
 
+MAX_PLAN_NAME = 200  # characters: a plan's name keys its row in labkit_migrations
+
 
 @dataclass(frozen=True, eq=True)
 class MigrationPlan:
@@ -31,6 +33,8 @@ class MigrationPlan:
     def __init__(self, name: str, steps: Sequence[Step], *, apps: Sequence[AppVersion] = ()) -> None:
         if not isinstance(name, str) or not name.strip():
             raise InvalidPlanError(str(name), "a plan needs a non-empty name")
+        if len(name) > MAX_PLAN_NAME:  # it keys the plan's row in labkit_migrations (an index entry has a limit)
+            raise InvalidPlanError(name[:60] + "...", f"a plan's name is at most {MAX_PLAN_NAME} characters")
         steps = tuple(steps)
         if not steps:
             raise InvalidPlanError(name, "a plan needs at least one step")

@@ -35,7 +35,7 @@ from typing import Any, Union
 from ._common import SQL
 from .apps import AppVersion
 from .errors import LabkitError, PlanFileError
-from .plan import MigrationPlan
+from .plan import MAX_PLAN_NAME, MigrationPlan
 from .steps import Step
 
 FORMAT = "labkit_plan"
@@ -189,7 +189,9 @@ def plan_from_dict(data: Any) -> MigrationPlan:
     if not isinstance(name, str) or not name.strip():
         raise PlanFileError("name", f"a plan needs a non-empty name, got {name!r}")
     if not name.isprintable():  # a terminal escape in a name would be printed raw by every command
-        raise PlanFileError("name", f"a plan's name is printable text, got {name!r}")
+        raise PlanFileError("name", f"a plan's name is printable text, got {name[:80]!r}")
+    if len(name) > MAX_PLAN_NAME:  # it keys the plan's row in labkit_migrations (an index entry has a limit)
+        raise PlanFileError("name", f"a plan's name is at most {MAX_PLAN_NAME} characters, got {len(name):,}")
     steps_data = data.get("steps")
     if not isinstance(steps_data, list) or not steps_data:
         raise PlanFileError("steps", "a plan needs a list of at least one step")

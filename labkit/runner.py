@@ -470,6 +470,9 @@ class MigrationRunner:
                     record.deployed_from = None
                 self._emit(step, None, "rollback_step", detail=f"undid {step.name}")
             except Exception as exc:
+                if self.backend.lost():  # not a failed undo: the rollback is recorded as under way, carry it on
+                    self._emit(step, None, "fail", detail=f"connection lost: {type(exc).__name__}: {exc}")
+                    raise ConnectionLostError(plan.name, step.name, None, f"rolling back: {exc}") from exc
                 left = tuple(r.step.name for r in reversed(remaining) if r.db_done or r.deployed_from)
                 self._emit(step, None, "rollback_failed", detail=f"{type(exc).__name__}: {exc}")
                 return self._result(plan, "rollback_failed", failed, failed_batch, error, exc, left)

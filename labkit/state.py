@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import keys
+from .errors import PrivilegeError
 
 if TYPE_CHECKING:
     from .dialect import Session
@@ -31,6 +32,7 @@ _TYPES = {
     "postgresql": {"text": "text", "int": "integer", "bigint": "bigint", "time": "timestamptz"},
 }
 _LATER = ("last_key", "plan_json")
+USES = ("SELECT", "INSERT", "UPDATE", "DELETE")  # what a run does to the state table (status only reads it)
 
 
 def _ddl(engine: str) -> str:
@@ -48,10 +50,33 @@ def exists(db: Session) -> bool:
     return STATE_TABLE in db.tables()
 
 
+def missing_access(db: Session, privileges: tuple[str, ...] = USES) -> PrivilegeError | None:
+    """PostgreSQL: what of ``privileges`` this role lacks on the state table another role created (None: all
+    there, or no table yet), naming the role, the privileges and whom to ask."""
+    if db.dialect.name != "postgresql" or not exists(db):
+        return None
+    user, owner, *allowed = db.query(
+        "SELECT current_user, pg_get_userbyid(c.relowner), "
+        + ", ".join(f"has_table_privilege(c.oid, '{p}')" for p in privileges)
+        + " FROM pg_class c WHERE c.oid = to_regclass(%s)",
+        [STATE_TABLE],
+    )[0]
+    lacking = [p for p, ok in zip(privileges, allowed) if not ok]
+    return PrivilegeError(user, ", ".join(lacking), STATE_TABLE, owner) if lacking else None
+
+
+def _need_access(db: Session, privileges: tuple[str, ...]) -> None:
+    """Refuse in one typed error, before any statement fails on a privilege halfway through a command."""
+    missing = missing_access(db, privileges)
+    if missing is not None:
+        raise missing
+
+
 def runs(db: Session) -> list[dict[str, Any]]:
     """Every row: what ran on this database, how far it got, and how it ended (oldest first)."""
     if not exists(db):
         return []
+    _need_access(db, ("SELECT",))
     cur = db.execute(f"SELECT * FROM {STATE_TABLE} ORDER BY started_at, plan")
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
@@ -76,6 +101,7 @@ class RunState:
         self.table = table
         self._p = db.dialect.param
         self._now = db.dialect.now
+        self._readable = False  # checked once: may this role use the state table (another role's, maybe)?
 
     def ensure(self) -> None:
         """Create the table (its own transaction), or add what an older labkit's lacks."""
@@ -85,6 +111,7 @@ class RunState:
                     self.db.execute("SELECT pg_advisory_xact_lock(hashtext('labkit state table'))")
                 self.db.execute(_ddl(self.db.dialect.name))
             return
+        _need_access(self.db, USES)
         have = [c for c, _ in self.db.dialect.columns(self.db, STATE_TABLE)]
         text = _TYPES[self.db.dialect.name]["text"]
         for column in _LATER:
@@ -97,6 +124,9 @@ class RunState:
         ``status``, ``step``, ``last_key``), or None."""
         if not exists(self.db):
             return None
+        if not self._readable:  # a migrating command reads and writes it: say all it lacks, before it starts
+            _need_access(self.db, USES)
+            self._readable = True
         p = self._p
         row = self.db.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM {STATE_TABLE} WHERE table_name = {p} AND plan = {p}",

@@ -22,6 +22,7 @@ from labkit import lab
 from labkit.planfile import operations
 from labkit.workload import AppWorkload
 from tests.conftest import reset_database
+from tests.shapes import make_people
 
 
 def users_table(db: lk.Database) -> lk.DbTable:
@@ -76,6 +77,8 @@ CASES: dict[str, Case] = {
     "foreign key": Case(users_table, lambda t: lk.build_add_foreign_key_migration(t, "account_id",
                                                                                  "accounts (id)"), PG),
     "comment": Case(users_table, lambda t: lk.build_comment_migration(t, "email", "where we write"), PG),
+    "copy of a column with every property": Case(make_people, lambda t: lk.build_rename_column_migration(
+        t, "email", "contact", batch_size=40), PG),
 }  # fmt: skip
 PARAMS = [(name, engine) for name, case in CASES.items() for engine in case.engines]
 

@@ -248,3 +248,184 @@ def test_two_starts_at_the_same_instant_one_runs_the_other_is_refused(pg_url, tm
         assert "Traceback" not in loser and len(loser.strip().splitlines()) <= 3, loser
     with lk.connect(pg_url) as db:
         reset_database(db)
+
+
+def _as_role(url: str, role: str, password: str) -> str:
+    """The same server's URL for another login role."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{role}:{password}@{parts.netloc.rpartition('@')[2]}"))
+
+
+@pytest.fixture
+def two_owners(pg_url, tmp_path):
+    """``users``, migrated once by the session's role (which so creates labkit_migrations), and two login roles:
+    ``carol``, who may read nothing of labkit's, and ``bob``, who owns a table of his own."""
+    from tests.conftest import labkit
+
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        for role in ("carol", "bob"):
+            if db.query("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]):
+                db.execute(f"DROP OWNED BY {role}")
+                db.execute(f"DROP ROLE {role}")
+            db.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-{role}'")
+        db.execute("GRANT CREATE ON SCHEMA public TO bob")
+        db.execute("GRANT CREATE ON DATABASE " + db.query("SELECT quote_ident(current_database())")[0][0] + " TO bob")
+        users = db.import_table(lk.lab.make_users(40, seed=3))
+        lk.save_plan(lk.build_rename_column_migration(users, "name", "full_name", batch_size=10),
+                     tmp_path / "plan.json")  # fmt: skip
+    assert labkit("start", "plan.json", "--db", pg_url, cwd=tmp_path).returncode == 0
+    with lk.connect(_as_role(pg_url, "bob", "pw-bob")) as bob:
+        bob.execute("CREATE TABLE bob_notes (id bigint PRIMARY KEY, body text)")
+        bob.execute("INSERT INTO bob_notes SELECT i, 'note ' || i FROM generate_series(1, 30) i")
+    with lk.connect(pg_url) as db:  # (bob cannot even build it: the builder asks labkit's state for a cut-off run)
+        lk.save_plan(lk.build_rename_column_migration(db.table("bob_notes"), "body", "text_body", batch_size=10),
+                     tmp_path / "bob.json")  # fmt: skip
+    yield pg_url
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        for role in ("carol", "bob"):
+            db.execute(f"DROP OWNED BY {role}")
+            db.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize("command", ["status", "complete", "rollback"])
+def test_a_role_that_may_not_read_labkits_state_is_refused_in_one_line(two_owners, tmp_path, command):
+    """Finding 11: status / complete / rollback by a role that may not read labkit_migrations ended in a raw
+    InsufficientPrivilege traceback (exit 1)."""
+    from tests.conftest import labkit
+
+    done = labkit(command, "--db", _as_role(two_owners, "carol", "pw-carol"), cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "role carol may not SELECT labkit_migrations" in done.stderr and "GRANT SELECT" in done.stderr
+    assert "pw-carol" not in done.stdout + done.stderr
+
+
+def test_a_second_table_owner_is_refused_before_any_change_naming_the_grant(two_owners, tmp_path):
+    """Finding 11: bob's start on his own table, after another role created labkit_migrations, failed midway
+    with InsufficientPrivilege; now it is refused before any change, saying what to grant, and once granted runs."""
+    from tests.conftest import labkit
+
+    bob = _as_role(two_owners, "bob", "pw-bob")
+    with lk.connect(bob) as db:
+        before = db.table("bob_notes").catalog()
+    done = labkit("start", "bob.json", "--db", bob, cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    said = done.stdout + done.stderr
+    assert "role bob may not SELECT, INSERT, UPDATE, DELETE labkit_migrations" in said, said
+    with lk.connect(bob) as db:
+        assert db.table("bob_notes").catalog() == before
+    with lk.connect(two_owners) as db:
+        db.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON labkit_migrations TO bob")
+    done = labkit("start", "bob.json", "--db", bob, cwd=tmp_path)  # the versions' schemas are the owner's too
+    assert done.returncode == 3 and "role bob may not CREATE in schema labkit_v1 (its owner is" in done.stderr, done
+    with lk.connect(two_owners) as db:
+        for (schema,) in db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'labkit\\_v%'"):
+            db.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO bob")
+    started = labkit("start", "bob.json", "--db", bob, cwd=tmp_path)
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert labkit("complete", "--db", bob, "--table", "bob_notes", cwd=tmp_path).returncode == 0
+    with lk.connect(bob) as db:
+        assert "text_body" in db.table("bob_notes").column_names
+
+
+@pytest.mark.parametrize("command", ["complete", "rollback"])
+def test_a_lost_connection_mid_command_exits_5_and_the_same_command_again_finishes(pg_url, tmp_path, command):
+    """Finding 11: a lost connection during complete exited 64 ("bad arguments"), during rollback 2 ("ROLLBACK
+    FAILED ... for a human to fix"), though the same command again carries on. The command waits behind a lock
+    held by another session; its backend is terminated there."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import labkit
+
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        users = db.import_table(lk.lab.make_users(200, seed=4))
+        expected = db.query("SELECT id, name FROM users ORDER BY id")
+        lk.save_plan(lk.build_rename_column_migration(users, "name", "full_name", batch_size=50),
+                     tmp_path / "plan.json")  # fmt: skip
+    assert labkit("start", "plan.json", "--db", pg_url, cwd=tmp_path).returncode == 0
+    with lk.connect(pg_url) as admin, lk.connect(pg_url) as watch:  # (pg_stat_activity is fixed per transaction)
+        with admin.transaction():
+            admin.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            proc = subprocess.Popen([sys.executable, "-m", "labkit", command, "--db", pg_url], cwd=tmp_path,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+            deadline = time.monotonic() + 60
+            waiting: list[tuple] = []
+            while not waiting and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+                waiting = watch.query("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                      "AND datname = current_database()")  # fmt: skip
+            assert waiting, ("the command never waited on the lock", proc.poll(), proc.stdout.read() if
+                             proc.poll() is not None else "", proc.stderr.read() if proc.poll() is not None else "")
+            watch.query("SELECT pg_terminate_backend(%s)", [waiting[0][0]])
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 5, out + err
+    assert "Traceback" not in err and "connection lost" in err and f"labkit {command} --db" in err, err
+    done = labkit(command, "--db", pg_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with lk.connect(pg_url) as db:
+        column = "full_name" if command == "complete" else "name"
+        assert db.query(f"SELECT id, {column} FROM users ORDER BY id") == expected
+        assert ("name" in db.table("users").column_names) == (command == "rollback")
+        reset_database(db)
+
+
+def test_read_only_commands_never_create_a_sqlite_file_for_a_mistyped_path(tmp_path):
+    """Finding 11: status / complete --db with a mistyped SQLite path created the file and its folders."""
+    from tests.conftest import labkit
+
+    for argv in (["status"], ["complete"], ["rollback"], ["retire", "--table", "users"], ["sql", "rename"]):
+        done = labkit(*argv, "--db", f"sqlite:///{tmp_path}/no/such/lab.db", cwd=tmp_path)
+        assert done.returncode == 64, (argv, done.stdout + done.stderr)
+        assert "no SQLite database at" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_plan_name_too_long_to_record_is_refused_in_one_line(tmp_path):
+    """Finding 11: a 50 MB plan name reached PostgreSQL as a ProgramLimitExceeded traceback."""
+    from tests.conftest import labkit
+
+    (tmp_path / "plan.json").write_text(json.dumps(_plan_json(name="n" * 5_000_000)))
+    with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        db.import_table(lk.lab.make_users(5, seed=1))
+    done = labkit("start", "plan.json", "--db", f"sqlite:///{tmp_path}/lab.db", cwd=tmp_path)
+    assert done.returncode == 64 and "at most 200 characters" in done.stderr, done.stderr
+    assert len(done.stderr) < 500
+    with pytest.raises(lk.InvalidPlanError, match="at most 200"):
+        lk.MigrationPlan("n" * 201, [lk.AddColumn("users", "nick")])
+
+
+def test_another_plan_while_one_is_running_is_told_it_runs_not_that_it_was_cut_off(pg_url):
+    """Finding 10: a second plan on a table while a first one runs was refused as if the first had been cut off
+    ("finish it first ... or undo it"), inviting a rollback of a live run."""
+    with lk.connect(pg_url) as db, lk.connect(pg_url) as other:
+        reset_database(db)
+        users = db.import_table(lk.lab.make_users(60, seed=5))
+        first = lk.build_rename_column_migration(users, "name", "full_name", batch_size=20)
+        seen: list[str] = []
+
+        class Meanwhile:
+            def on_tick(self, event, apps):
+                if event.kind == "batch" and not seen:
+                    rival = lk.build_add_index_migration(other.table("users"), "email")
+                    seen.extend(f.message for f in lk.validate_migration_safety(rival, other.table("users"))
+                                if f.rule == "another-plan-cut-off")  # fmt: skip
+
+        assert lk.MigrationRunner(users, observers=[Meanwhile()]).execute_plan(first).ok
+        assert len(seen) == 1 and "a process is running it now" in seen[0] and "cut off" not in seen[0], seen
+        reset_database(db)
+        users = db.import_table(lk.lab.make_users(60, seed=5))
+        stopped = lk.MigrationRunner(users, until_phase="contract").execute_plan(first)
+        assert stopped.status == "stopped"  # under way, nobody running it: the rival is told it is unfinished
+        rival = lk.build_add_index_migration(other.table("users"), "email")
+        found = [f.message for f in lk.validate_migration_safety(rival, other.table("users"))
+                 if f.rule == "another-plan-cut-off"]  # fmt: skip
+        assert len(found) == 1 and "unfinished" in found[0] and "running it now" not in found[0], found
+        reset_database(db)

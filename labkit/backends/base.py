@@ -65,7 +65,8 @@ class EngineFacts:
     row_count: int
     lock_timeout_ms: int | None = None  # PostgreSQL: the DDL lock timeout in force (0 waits forever)
     catalog: TableCatalog | None = None  # a database table: what its catalog says (None in memory)
-    cut_off_runs: tuple[tuple[str, str], ...] = ()  # other plans' cut-off runs on this table: (plan, step)
+    cut_off_runs: tuple[tuple[str, str], ...] = ()  # other plans' unfinished runs on this table: (plan, step)
+    other_run_live: bool = False  # ... and a process runs one of them now (it holds the table's migration lock)
     quiet_triggers: bool = False  # can the backfill keep the user's triggers from firing?
     missing_privileges: tuple[str, ...] = ()  # what this role (or process) may not do that a plan needs
     taken_views: tuple[str, ...] = ()  # views the plan's versions would get, there already (another plan's)

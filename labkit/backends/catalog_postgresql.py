@@ -12,6 +12,8 @@ from ..catalog import (
     ConstraintKind,
     IndexInfo,
     PolicyInfo,
+    PublicationInfo,
+    StatisticsInfo,
     TableCatalog,
     TriggerInfo,
     ViewInfo,
@@ -30,6 +32,16 @@ _KINDS: dict[str, ConstraintKind] = {
 }
 _IDENTITY = {"a": "always", "d": "by default"}
 _COMMANDS = {"*": "ALL", "r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
+_STORAGE = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}
+_COMPRESSION = {"p": "pglz", "l": "lz4"}
+_STATS_KINDS = {"d": "ndistinct", "f": "dependencies", "m": "mcv"}
+_REPLICA = {"f": "full", "n": "nothing"}
+# the columns an object depends on, by pg_depend (a policy's, a publication's, a statistics object's)
+_DEPENDS_ON = (
+    "ARRAY(SELECT a.attname::text FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid "
+    "AND a.attnum = d.refobjsubid WHERE d.classid = '{catalog}'::regclass AND d.objid = {oid} "
+    "AND d.refobjsubid > 0 ORDER BY a.attnum)"
+)
 
 
 def _names(db: Session, rel: int, numbers: list[int] | None) -> tuple[str, ...]:
@@ -64,21 +76,34 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
             identity=_IDENTITY.get(r[5]),
             generated=r[3] if r[6] else None,
             sequence=r[7],
+            collation=r[8],
+            statistics=r[9] if r[9] is not None and r[9] >= 0 else None,
+            storage=_STORAGE.get(r[10]),
+            compression=_COMPRESSION.get(r[11]),
+            options=tuple(r[12] or ()),
+            privileges=tuple((g, p, grantable == "true") for g, p, grantable in r[13] or ()),
         )
         for r in db.query(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
             "pg_get_expr(d.adbin, d.adrelid), col_description(a.attrelid, a.attnum), a.attidentity, "
             "a.attgenerated <> '', (SELECT s.relname FROM pg_class s WHERE s.oid = "
-            "pg_get_serial_sequence(a.attrelid::regclass::text, quote_ident(a.attname))::regclass) "
-            "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "pg_get_serial_sequence(a.attrelid::regclass::text, quote_ident(a.attname))::regclass), "
+            "CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END, "
+            "a.attstattarget::int, CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END, "
+            "a.attcompression::text, a.attoptions::text[], "
+            "ARRAY(SELECT ARRAY[CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee)::text END, "
+            "x.privilege_type, x.is_grantable::text] FROM aclexplode(a.attacl) x ORDER BY 1) "
+            "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
             "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
             [oid],
         )
     )
     constraints: list[ConstraintInfo] = []
     key: tuple[str, ...] = ()
-    for name, kind, conkey, definition, ref, confkey, validated in db.query(
-        "SELECT conname, contype, conkey, pg_get_constraintdef(oid), confrelid, confkey, convalidated "
+    for name, kind, conkey, definition, ref, confkey, validated, comment in db.query(
+        "SELECT conname, contype, conkey, pg_get_constraintdef(oid), confrelid, confkey, convalidated, "
+        "obj_description(oid, 'pg_constraint') "
         "FROM pg_constraint WHERE conrelid = %s AND contype IN ('p', 'u', 'c', 'f', 'x') ORDER BY conname",
         [oid],
     ):
@@ -95,6 +120,7 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
                 ref_table=_relname(db, ref) if ref else None,
                 ref_columns=_names(db, ref, confkey) if ref else (),
                 validated=validated,
+                comment=comment,
             )
         )
     incoming = tuple(
@@ -115,10 +141,12 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
         )
     )
     indexes = []
-    for name, keys, unique, definition, has_expr, has_pred, backs, valid in db.query(
+    replica_index = ""
+    for name, keys, unique, definition, has_expr, has_pred, backs, valid, comment, clustered, replica in db.query(
         "SELECT ic.relname, i.indkey::int2[], i.indisunique, pg_get_indexdef(i.indexrelid), "
         "i.indexprs IS NOT NULL, i.indpred IS NOT NULL, "
-        "(SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid AND conrelid = i.indrelid), i.indisvalid "
+        "(SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid AND conrelid = i.indrelid), i.indisvalid, "
+        "obj_description(i.indexrelid, 'pg_class'), i.indisclustered, i.indisreplident "
         "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = %s ORDER BY ic.relname",
         [oid],
     ):
@@ -132,8 +160,12 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
                 partial=has_pred,
                 constraint=backs,
                 valid=valid,
+                comment=comment,
+                clustered=clustered,
             )
         )
+        if replica:
+            replica_index = name
     triggers = tuple(
         TriggerInfo(name, definition, enabled != "D", body or "")
         for name, definition, enabled, body in db.query(
@@ -158,14 +190,41 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
             "SELECT p.polname, p.polcmd, p.polpermissive, "
             "ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END FROM unnest(p.polroles) r), "
             "pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), "
-            "ARRAY(SELECT a.attname::text FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid "
-            "AND a.attnum = d.refobjsubid WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid "
-            "AND d.refobjsubid > 0 ORDER BY a.attnum) "
-            "FROM pg_policy p WHERE p.polrelid = %s ORDER BY p.polname",
+            + _DEPENDS_ON.format(catalog="pg_policy", oid="p.oid")
+            + " FROM pg_policy p WHERE p.polrelid = %s ORDER BY p.polname",
             [oid],
         )
     )
-    enabled, forced = db.query("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s", [oid])[0]
+    statistics = tuple(
+        StatisticsInfo(
+            name,
+            on,
+            tuple(_STATS_KINDS[k] for k in kinds if k in _STATS_KINDS),
+            tuple(cols),
+            target if target is not None and target >= 0 else None,
+        )
+        for name, on, kinds, cols, target in db.query(
+            "SELECT s.stxname, pg_get_statisticsobjdef_columns(s.oid), s.stxkind::text[], "
+            + _DEPENDS_ON.format(catalog="pg_statistic_ext", oid="s.oid")
+            + ", s.stxstattarget::int FROM pg_statistic_ext s WHERE s.stxrelid = %s ORDER BY s.stxname",
+            [oid],
+        )
+    )
+    publications = tuple(
+        PublicationInfo(name, tuple(cols), row_filter)
+        for name, cols, row_filter in db.query(
+            "SELECT p.pubname, "
+            + _DEPENDS_ON.format(catalog="pg_publication_rel", oid="r.oid")
+            + ", pg_get_expr(r.prqual, r.prrelid) FROM pg_publication_rel r "
+            "JOIN pg_publication p ON p.oid = r.prpubid WHERE r.prrelid = %s ORDER BY p.pubname",
+            [oid],
+        )
+    )
+    enabled, forced, replica, partition_key = db.query(
+        "SELECT relrowsecurity, relforcerowsecurity, relreplident, "
+        "CASE WHEN relkind = 'p' THEN pg_get_partkeydef(oid) ELSE '' END FROM pg_class WHERE oid = %s",
+        [oid],
+    )[0]
     return TableCatalog(
         schema=nsp,
         table=table,
@@ -179,6 +238,10 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
         children=children,
         policies=policies,
         row_security="forced" if forced else "enabled" if enabled else "",
+        statistics=statistics,
+        publications=publications,
+        replica_identity=f"index {replica_index}" if replica == "i" else _REPLICA.get(replica, ""),
+        partition_key=partition_key,
     )
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..dialect import Session
 
 _CONSTRAINT_NAME = re.compile(r'^\s*CONSTRAINT\s+("(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|\w+)\s*', re.I)
+_TABLE_CONSTRAINTS = ("PRIMARY", "UNIQUE", "CHECK", "FOREIGN")
 _GENERATED = re.compile(r"\b(GENERATED\s+ALWAYS\s+)?AS\s*\(", re.I)
 
 
@@ -70,6 +71,7 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
     create_sql = master[0][0] or ""
     info = db.query(f"PRAGMA table_xinfo({_q(table)})")  # cid, name, type, notnull, default, pk, hidden
     generated = _generated_columns(create_sql, [r[1] for r in info if r[6] in (2, 3)])
+    collations = _collations(create_sql)
     columns = tuple(
         ColumnInfo(
             name=r[1],
@@ -77,6 +79,7 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
             not_null=bool(r[3]),
             default=r[4],
             generated=generated.get(r[1]),
+            collation=collations.get(r[1].lower()),
         )
         for r in info
         if r[6] != 1  # hidden columns of virtual tables
@@ -174,6 +177,26 @@ def _views(db: Session, table: str, columns: list[str]) -> tuple[ViewInfo, ...]:
         cols = tuple(c for c in columns if star or c.lower() in used)
         out.append(ViewInfo(name, "view", cols))
     return tuple(out)
+
+
+def _collations(create_sql: str) -> dict[str, str]:
+    """Each column's COLLATE (NOCASE, RTRIM, ...) from its definition in ``CREATE TABLE``, by lower-case name;
+    BINARY, the default, is left out. An index on the column compares with it too."""
+    body = sqltext.parenthesized(create_sql)
+    out: dict[str, str] = {}
+    if body is None:
+        return out
+    for item in sqltext.top_level_split(create_sql[body[0] : body[1]]):
+        words = [(k, t) for k, t in sqltext.tokens(item) if k not in ("space", "comment")]
+        if not words or _CONSTRAINT_NAME.match(item) or words[0][1].upper() in _TABLE_CONSTRAINTS:
+            continue
+        for i, (kind, text) in enumerate(words[1:-1], start=1):
+            if kind == "word" and text.upper() == "COLLATE":
+                name = sqltext.identifier(*words[i + 1]) or words[i + 1][1]
+                if name.upper() != "BINARY":
+                    out[_unquote(words[0][1]).lower()] = name.upper()
+                break
+    return out
 
 
 def _generated_columns(create_sql: str, names: list[str]) -> dict[str, str]:

@@ -134,7 +134,7 @@ class PostgresDialect:
     def session_reset(self) -> list[str]:
         return ["RESET lock_timeout"]
 
-    def missing_privileges(self, db: Session, table: str, *, views: bool) -> list[str]:
+    def missing_privileges(self, db: Session, table: str, *, versions: Sequence[str]) -> list[str]:
         """What this role may not do that a plan on ``table`` needs (ALTER TABLE is the owner's; labkit's trigger
         functions and state table go in the table's schema; each app version's view in a schema of its own)."""
         row = db.query(
@@ -151,9 +151,20 @@ class PostgresDialect:
         if not in_schema:
             missing.append(f"role {user} may not CREATE in schema {schema}, where labkit's trigger functions and "
                            f"its state table go: GRANT CREATE ON SCHEMA {schema} TO {user}")  # fmt: skip
-        if views and not in_database:
+        if versions and not in_database:
             missing.append(f"role {user} may not create schemas, where each app version's view goes "
                            f"(labkit_<version>): GRANT CREATE ON DATABASE to {user}")  # fmt: skip
+        for version in versions:  # a schema another role made for its own table's views: this role's go there too
+            schema = self._view_schema(table, version)
+            found = db.query(
+                "SELECT pg_get_userbyid(nspowner), has_schema_privilege(oid, 'CREATE') AND "
+                "has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = %s",
+                [schema],
+            )
+            if found and not found[0][1]:
+                missing.append(f"role {user} may not CREATE in schema {schema} (its owner is {found[0][0]}), where "
+                               f"app version {version}'s view goes: ask {found[0][0]} to GRANT USAGE, CREATE ON "
+                               f"SCHEMA {schema} TO {user}")  # fmt: skip
         return missing
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:

@@ -22,7 +22,7 @@ from .._common import check_name
 from ..errors import MigrationLockedError, PlanFileError, PlanMismatchError, RollbackUnderWayError
 from ..operations import require, sql_batch, sql_check, sql_statements
 from ..planfile import plan_to_dict
-from ..state import RunState
+from ..state import RunState, missing_access
 from ..steps import SetDefault, StartDualWrite
 from .base import BaseBackend, EngineFacts, Resume, Status
 
@@ -132,6 +132,10 @@ class SQLBackend(BaseBackend):
 
     def facts(self, plan: MigrationPlan) -> EngineFacts:
         """One read of the catalog for the safety rules (the functions the plan's SQL defaults call, ...)."""
+        denied = missing_access(self.db)  # labkit's state table, made by another role: say so, read nothing
+        versions = [a.name for a in plan.apps] if len(plan.apps) > 1 else []  # one version: no view
+        missing = self.d.missing_privileges(self.db, self.table.qualified, versions=versions)
+        others = tuple(self.state.others_cut_off(plan.name)) if denied is None else ()
         return EngineFacts(
             self.engine,
             self.table.qualified,
@@ -139,11 +143,21 @@ class SQLBackend(BaseBackend):
             self.table.row_count,
             lock_timeout_ms=self.d.lock_timeout_ms,
             catalog=self.table.catalog(),
-            cut_off_runs=tuple(self.state.others_cut_off(plan.name)),
+            cut_off_runs=others,
+            other_run_live=bool(others) and self._someone_runs(),
             quiet_triggers=bool(self.d.quiet_triggers(self.db)),
-            missing_privileges=tuple(self.d.missing_privileges(self.db, self.table.qualified, views=bool(plan.apps))),
+            missing_privileges=(*missing, *([str(denied)] if denied else [])),
             taken_views=self._taken_views(plan),
         )
+
+    def _someone_runs(self) -> bool:
+        """Does another process hold this table's migration lock now (a run going on, not one cut off)?"""
+        if self._locked:
+            return False
+        if not self.d.try_lock(self.db, self.table.qualified):
+            return True
+        self.d.unlock(self.db, self.table.qualified)
+        return False
 
     def _taken_views(self, plan: MigrationPlan) -> tuple[str, ...]:
         """The views this plan's later versions would get that exist already, left by an earlier plan (kept by its
@@ -196,7 +210,7 @@ class SQLBackend(BaseBackend):
         if resumed is not None:
             return resumed
         try:
-            if plan.apps:
+            if len(plan.apps) > 1:  # one version (an index, a constraint): the app keeps using the table, no view
                 self.expose(plan.apps[0])
         except BaseException:
             self._release()

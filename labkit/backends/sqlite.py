@@ -133,7 +133,7 @@ class SQLiteDialect:
     def session_reset(self) -> list[str]:
         return []
 
-    def missing_privileges(self, db: Session, table: str, *, views: bool) -> list[str]:
+    def missing_privileges(self, db: Session, table: str, *, versions: Sequence[str]) -> list[str]:
         """SQLite's privileges are the file's: it must be writable, and so must its folder (the WAL, the
         shared-memory file and labkit's lock file live beside it)."""
         path = Path(self.path)

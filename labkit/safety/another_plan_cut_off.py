@@ -14,10 +14,18 @@ def _check(states: list[StepState], facts: EngineFacts | None) -> Iterator[Findi
     if facts is None:
         return
     for plan, step in facts.cut_off_runs:
+        if facts.other_run_live:
+            yield RULE.finding(
+                None,
+                f"Plan {plan!r} is under way on {facts.table!r} (at step {step!r}): a process is running it now.",
+                "Wait for it to finish (labkit status shows where it is), then run this plan; or stop it "
+                "(Ctrl-C) and undo it: labkit rollback.",
+            )
+            continue
         yield RULE.finding(
             None,
-            f"Plan {plan!r} was cut off at step {step!r} on {facts.table!r}: what it set up (a dual-write "
-            "trigger, a half-filled column) is still in place.",
+            f"Plan {plan!r} is unfinished on {facts.table!r} at step {step!r} (cut off, or stopped for its "
+            "deploy): what it set up (a dual-write trigger, a half-filled column) is still in place.",
             f"Finish it first: build plan {plan!r} exactly as it was and run it again "
             "(MigrationRunner(table).execute_plan(plan)), or undo it: "
             "MigrationRunner(table, resume='rollback').execute_plan(plan).",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ..backends.base import EngineFacts
 from ..copy_column import column_copy
-from ..steps import AddColumn, Backfill, DropColumn, StartDualWrite
+from ..steps import AddColumn, Backfill, DropColumn, SetColumnSettings, StartDualWrite, Step
 from .finding import Finding
 from .rule import Rule
 from .walk import StepState
@@ -42,13 +42,27 @@ def _check(states: list[StepState], facts: EngineFacts | None) -> Iterator[Findi
             yield RULE.finding(drop.name, f"Copying {source!r} into {backfill.target!r}: {reason}.",
                                "Rename it through views (approach B), or change the schema first.")  # fmt: skip
         for step in needed.steps:
-            if step not in steps and not (isinstance(step, AddColumn) and backfill.source is None):
-                yield RULE.finding(  # (a conversion adds its column with the new type: not the copy's AddColumn)
+            if not _kept(step, steps, conversion=backfill.source is None):
+                yield RULE.finding(
                     backfill.name,
                     f"{backfill.target!r} would not get what {source!r} has: {step.describe()}.",
                     "Build the plan with build_rename_column_migration(table, ...), which reads the catalog "
                     "and adds these steps.",
                 )
+
+
+def _kept(step: Step, steps: list[Step], *, conversion: bool) -> bool:
+    """Is ``step`` in the plan? A conversion (a type change) adds its column with the new type, and gives it only
+    the settings that type can hold (no storage or compression for an integer: ``builders._fit_to_type``)."""
+    if step in steps:
+        return True
+    if conversion and isinstance(step, AddColumn):
+        return True
+    if conversion and isinstance(step, SetColumnSettings):
+        wanted = (step.column, step.statistics, step.options)
+        kept = [(s.column, s.statistics, s.options) for s in steps if isinstance(s, SetColumnSettings)]
+        return wanted in kept or (step.statistics is None and not step.options)
+    return False
 
 
 RULE = Rule(

@@ -5,9 +5,13 @@ from .add_constraint import AddConstraint, DropConstraint
 from .backfill import Backfill, UndoBackfill
 from .base import PHASES, Phase, Step
 from .change_type_in_place import ChangeTypeInPlace
+from .column_settings import SetColumnSettings
+from .comment_on import CommentOn
 from .create_index import CreateIndex, DropIndex
+from .create_statistics import CreateStatistics
 from .drop_column import DropColumn
 from .dual_write import StartDualWrite, StopDualWrite
+from .grant_column import GrantColumn
 from .not_null import DropNotNull, SetNotNull
 from .rename_in_place import RenameColumnInPlace
 from .rename_in_view import RemoveView, RenameInView
@@ -22,17 +26,21 @@ __all__ = [
     "AddConstraint",
     "Backfill",
     "ChangeTypeInPlace",
+    "CommentOn",
     "CreateIndex",
+    "CreateStatistics",
     "DropColumn",
     "DropConstraint",
     "DropIndex",
     "DropNotNull",
+    "GrantColumn",
     "KeepValidated",
     "Phase",
     "RemoveView",
     "RenameColumnInPlace",
     "RenameInView",
     "SetColumnComment",
+    "SetColumnSettings",
     "SetDefault",
     "SetDefaultAtContract",
     "SetNotNull",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .._common import check_definition, check_object_name
 from ..errors import IrreversibleStepError
-from ..operations import SqlRun, sql_statements
+from ..operations import SqlRun, sql_check, sql_statements
 from .base import Step
 
 
@@ -98,6 +98,21 @@ def _index_ref(run: SqlRun, index: str) -> str:
     """An index lives in its table's schema: DROP and ALTER INDEX name it there."""
     q = run.dialect.quote  # each part quoted whole: an index named "public.users_email_idx" is one name, not two
     return f"{q(run.table.schema)}.{q(index)}" if run.table.schema else q(index)
+
+
+@sql_check.register
+def _check_sql(step: CreateIndex, run: SqlRun) -> None:
+    if run.dialect.name == "postgresql" and step.concurrently and _partitioned(run):
+        raise step.refuse(
+            f"{run.table.qualified} is partitioned: PostgreSQL cannot CREATE INDEX CONCURRENTLY on it. Create the "
+            "index ON ONLY the parent, build it CONCURRENTLY on each partition, then ALTER INDEX ... ATTACH "
+            "PARTITION each one (labkit does not do this yet)"
+        )
+
+
+def _partitioned(run: SqlRun) -> bool:
+    rows = run.db.query("SELECT relkind = 'p' FROM pg_class WHERE oid = to_regclass(%s)", [run.table.ref])
+    return bool(rows and rows[0][0])
 
 
 @sql_statements.register

@@ -9,6 +9,8 @@ from ..errors import IrreversibleStepError
 from ..operations import MemoryRun, SqlRun, memory_apply, sql_check, sql_statements
 from .base import Step
 
+RENAMED = ("index", "constraint", "statistics", "sequence", "cluster")
+
 
 @dataclass(frozen=True, repr=False)
 class DropColumn(Step):
@@ -21,18 +23,19 @@ class DropColumn(Step):
 
     table: str
     column: str
-    # after the drop, in its transaction: ("index" | "constraint", name now, name to take), e.g. the copies of
-    # the dropped column's indexes and constraints taking back the names the originals had (PostgreSQL); and
+    # after the drop, in its transaction: ("index" | "constraint" | "statistics", name now, name to take), e.g.
+    # the copies of the dropped column's indexes, constraints and statistics taking back the names the originals
+    # had (PostgreSQL), then ("cluster", index, its name taken): CLUSTER ON the copy of the clustered index; and
     # before it, ("sequence", its name, the column to own it): a serial's sequence goes to its copy
     renames: tuple[tuple[str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
         for kind, now, then in self.renames:
-            if kind not in ("index", "constraint", "sequence"):
-                raise self.refuse(f"renames: {kind!r} is neither 'index', 'constraint' nor 'sequence'")
-            check_object_name(now, kind=kind)
-            check_object_name(then, kind="column" if kind == "sequence" else kind)
+            if kind not in RENAMED:
+                raise self.refuse(f"renames: {kind!r} is not one of {', '.join(RENAMED)}")
+            check_object_name(now, kind="index" if kind == "cluster" else kind)
+            check_object_name(then, kind={"sequence": "column", "cluster": "index"}.get(kind, kind))
 
     def reverse(self) -> Step:
         raise IrreversibleStepError(self.name, f"dropping {self.column!r} destroyed its data")
@@ -43,7 +46,7 @@ class DropColumn(Step):
 
     def describe(self) -> str:
         app = f"app {self.deploy} rolls out first, then " if self.deploy else ""
-        taken = [t for k, _, t in self.renames if k != "sequence"]
+        taken = [t for k, _, t in self.renames if k not in ("sequence", "cluster")]
         names = f"; its copies take the names {', '.join(taken)}" if taken else ""
         names += "".join(f"; sequence {n} goes to {c}" for k, n, c in self.renames if k == "sequence")
         return f"{app}drop column {self.column} (irreversible){names}"
@@ -73,13 +76,13 @@ def _sql(step: DropColumn, run: SqlRun) -> list[str]:
     # a serial's copy draws from the same sequence: it goes to the copy, not with the drop
     before += [f"ALTER SEQUENCE {qualified(now)} OWNED BY {t.ref}.{q(then)}"
                for kind, now, then in step.renames if kind == "sequence"]  # fmt: skip
-    after = [
-        f"ALTER INDEX {qualified(now)} RENAME TO {q(then)}"
-        if kind == "index"
-        else f"ALTER TABLE {t.ref} RENAME CONSTRAINT {q(now)} TO {q(then)}"
-        for kind, now, then in step.renames
-        if kind != "sequence"
-    ]
+    rename = {
+        "index": lambda now, then: f"ALTER INDEX {qualified(now)} RENAME TO {q(then)}",
+        "statistics": lambda now, then: f"ALTER STATISTICS {qualified(now)} RENAME TO {q(then)}",
+        "constraint": lambda now, then: f"ALTER TABLE {t.ref} RENAME CONSTRAINT {q(now)} TO {q(then)}",
+    }
+    after = [rename[kind](now, then) for kind, now, then in step.renames if kind in rename]
+    after += [f"ALTER TABLE {t.ref} CLUSTER ON {q(then)}" for kind, _, then in step.renames if kind == "cluster"]
     # the plan's own version views are rebuilt without the column, so an app version still running on one (the one
     # deployed after labkit start, while the next rolls out) keeps working; any other view naming it is dropped
     rebuilt = [s for v in views for s in run.view_without(v, step.column) or []]

@@ -65,6 +65,14 @@ def _refuse_in_memory(step: SetColumnComment, run: MemoryRun) -> None:
 def _check_sql(step: SetColumnComment, run: SqlRun) -> None:
     if run.dialect.name != "postgresql":
         raise step.refuse(f"{run.dialect.name} {NO_COMMENTS}")
+    if not run.table.has_column(step.column):  # a copy's column, added by an earlier step of the plan
+        return
+    now = run.table.catalog().column(step.column).comment
+    if now not in (step.previous, step.comment):  # (already step.comment: a resumed run, or the undo's check)
+        raise step.refuse(
+            f"column {step.column}'s comment is now {now!r}, not {step.previous!r} as the plan says: its undo would "
+            "put back the wrong one. Build the plan again (build_comment_migration reads the comment now)"
+        )
 
 
 @sql_statements.register
