@@ -31,7 +31,6 @@ from .errors import (
     InvalidNameError,
     InvalidPlanError,
     IrreversibleStepError,
-    KeyColumnError,
     LabkitError,
     MigrationLockedError,
     NothingToResumeError,
@@ -75,6 +74,7 @@ from .steps import (
     ValidateConstraint,
 )
 from .table import Table
+from .throttle import Throttle
 from .validate import validate_migration_safety
 
 __version__ = "0.1.0"
@@ -110,7 +110,6 @@ __all__ = [
     "InvalidNameError",
     "InvalidPlanError",
     "IrreversibleStepError",
-    "KeyColumnError",
     "LabkitError",
     "MigrationLockedError",
     "MigrationPlan",
@@ -138,6 +137,7 @@ __all__ = [
     "Table",
     "TableNotFoundError",
     "TerminalProgress",
+    "Throttle",
     "ValidateConstraint",
     "build_add_column_migration",
     "build_add_foreign_key_migration",

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from ._common import check_batch_size, check_name, check_rename, sql_by_dialect
 from .apps import AppVersion
+from .chunking import AUTO_START_ROWS, DEFAULT_CHUNK_MS, check_chunk_ms
 from .copy_column import ColumnCopy, column_copy, short_name
 from .dialect import SqlTable
 from .engine import backend_for
@@ -72,7 +73,8 @@ def build_add_column_migration(
     backfill_sql: str | Mapping[str, str] | None = None,
     source: str | None = None,
     sql_type: str | None = None,
-    batch_size: int = 1000,
+    batch_size: int | Literal["auto"] = "auto",
+    chunk_ms: float = DEFAULT_CHUNK_MS,
     pause: float = 0.0,
 ) -> MigrationPlan:
     """Add ``column`` with expand/migrate/contract.
@@ -96,7 +98,7 @@ def build_add_column_migration(
     that is safe (dual write *before* the backfill, reads switched *after* it), so a learner cannot forget a step
     and the safety rules, the SQL view and the runner all read the same plan.
     """
-    check_batch_size(batch_size)
+    sizing = _sizing(table, batch_size, chunk_ms)
     if sql_type is not None and isinstance(table, SqlTable):  # a bad type is refused now, not at the run
         table.db.dialect.check_type(table.db, sql_type)
     computed = backfill is not None or backfill_sql is not None
@@ -128,7 +130,7 @@ def build_add_column_migration(
     steps = [
         add,
         StartDualWrite(table.name, source, column, compute=backfill, sql=sql),
-        Backfill(table.name, column, compute=backfill, sql=sql, batch_size=batch_size, pause=pause),
+        Backfill(table.name, column, compute=backfill, sql=sql, pause=pause, **sizing),
         SwitchReads(table.name, source, column, deploy="v2"),
         StopDualWrite(table.name, source, column, compute=backfill, sql=sql),
     ]
@@ -152,7 +154,8 @@ def build_rename_column_migration(
     old: str,
     new: str,
     *,
-    batch_size: int = 1000,
+    batch_size: int | Literal["auto"] = "auto",
+    chunk_ms: float = DEFAULT_CHUNK_MS,
     pause: float = 0.0,
     approach: Literal["copy", "view"] = "copy",
 ) -> MigrationPlan:
@@ -174,7 +177,7 @@ def build_rename_column_migration(
     schema it can use. The copy is the portable approach; the views approach (B) trades the copy's extra writes
     for the rule that every app reads through a view.
     """
-    check_batch_size(batch_size)
+    sizing = _sizing(table, batch_size, chunk_ms)
     if approach not in ("copy", "view"):
         raise InvalidArgumentError(f"approach must be 'copy' or 'view', got {approach!r}")
     if approach == "view":
@@ -199,7 +202,7 @@ def build_rename_column_migration(
         *copy.with_add,
         StartDualWrite(table.name, old, new, both_ways=True),
         *copy.with_dual_write,
-        Backfill(table.name, new, source=old, batch_size=batch_size, pause=pause),
+        Backfill(table.name, new, source=old, pause=pause, **sizing),
         *copy.after_backfill,
         SwitchReads(table.name, old, new, deploy="v2"),
         *copy.after_switch,
@@ -283,6 +286,21 @@ def _fit_to_type(table: SqlTable, copy: ColumnCopy, sql_type: str) -> None:
                          or s.options]  # fmt: skip
 
 
+def _sizing(table: TableLike, batch_size: int | Literal["auto"], chunk_ms: float) -> dict[str, Any]:
+    """A backfill's ``batch_size`` / ``chunk_ms``: ``"auto"`` sizes each batch on a database to take about
+    ``chunk_ms`` (``labkit.chunking``); in memory, where a batch takes microseconds and a lab run must repeat
+    exactly, it is a fixed 1,000 rows. A number is a fixed size everywhere."""
+    if batch_size != "auto":
+        return {"batch_size": check_batch_size(batch_size)}
+    try:
+        chunk_ms = check_chunk_ms(chunk_ms)
+    except ValueError as exc:
+        raise InvalidArgumentError(str(exc)) from None
+    if isinstance(table, SqlTable):
+        return {"batch_size": AUTO_START_ROWS, "chunk_ms": chunk_ms}
+    return {"batch_size": AUTO_START_ROWS}
+
+
 def _one_app(table: TableLike) -> tuple[AppVersion]:
     data = _columns(table)
     return (AppVersion("v1", data, data),)
@@ -301,7 +319,8 @@ def build_change_type_migration(
     using: str | Mapping[str, str] | None = None,
     convert: Callable[[dict[str, Any]], Any] | None = None,
     back: str | None = None,
-    batch_size: int = 1000,
+    batch_size: int | Literal["auto"] = "auto",
+    chunk_ms: float = DEFAULT_CHUNK_MS,
     pause: float = 0.0,
 ) -> MigrationPlan:
     """Change ``column``'s type with no downtime: copy it into ``new_column`` of type ``sql_type``.
@@ -321,7 +340,7 @@ def build_change_type_migration(
             plan is rolled back. Without ``using`` it is ``CAST(new_column AS <column's type>)``; with ``using``
             and no ``back`` there is no way back, and the new version must write both columns until ``complete``.
     """
-    check_batch_size(batch_size)
+    sizing = _sizing(table, batch_size, chunk_ms)
     if isinstance(table, SqlTable):
         table.db.dialect.check_type(table.db, sql_type)
     name = f"change {table.name}.{column} to {sql_type} as {new_column}"
@@ -352,7 +371,7 @@ def build_change_type_migration(
         *copy.with_add,
         dual,
         *copy.with_dual_write,
-        Backfill(table.name, new_column, compute=convert, sql=sql, batch_size=batch_size, pause=pause),
+        Backfill(table.name, new_column, compute=convert, sql=sql, pause=pause, **sizing),
         *copy.after_backfill,
         SwitchReads(table.name, column, new_column, deploy="v2"),
         *copy.after_switch,

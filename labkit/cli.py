@@ -19,7 +19,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import lifecycle
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
@@ -79,13 +79,23 @@ def _sql_parser() -> argparse.ArgumentParser:
                    "scratch SQLite file holding a generated users table")  # fmt: skip
     p.add_argument("--table", default="users", help="the table in --db (default users; schema.table on PostgreSQL)")
     p.add_argument("--rows", type=int, default=20, help="rows in the generated table, without --db (default 20)")
-    p.add_argument("--batch-size", type=int, default=1000, help="backfill batch size (default 1000)")
+    p.add_argument("--batch-size", type=_batch_size, default="auto", help="backfill batch size in rows, or auto "
+                   "(the default: each batch sized to take about 200 ms on a database)")  # fmt: skip
     p.add_argument("--runnable", action="store_true", help="statements to run one by one, e.g. with psql -f: the "
                    "backfill as a procedure that commits each batch (PostgreSQL)")  # fmt: skip
     return p
 
 
-def _build(migration: str, table: TableLike, batch_size: int) -> MigrationPlan:
+def _batch_size(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number of rows or auto, not {text!r}") from None
+
+
+def _build(migration: str, table: TableLike, batch_size: Any) -> MigrationPlan:
     if migration == "rename":
         return build_rename_column_migration(table, "name", "full_name", batch_size=batch_size)
     if migration == "add-column":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -113,21 +113,28 @@ class Keyset:
         ``fetch(sql, params)``: the key value of the first row the statement returns, or None.
         ``rows``: rows per batch; None, one batch over everything.
         """
+        return list(self.walk(fetch, lambda: rows, after=after))
+
+    def walk(self, fetch: Callable[[str, list[Any]], Any], size: Callable[[], int | None], *, after: Any = None
+             ) -> Iterator[tuple[Any, Any]]:  # fmt: skip
+        """The batches one at a time, each boundary found when the batch before it is done: the first starts at
+        once whatever the table's size, memory stays flat, and ``size()`` (rows of the next batch; None: all the
+        rest) may change between batches (a batch sized by time). The last key is fixed when the walk starts."""
         bound = self.bind(after) if after is not None else []
         edge = self.first_after if after is not None else self.first
         lo = fetch(edge(), bound)
         if lo is None:
-            return []
+            return
         last = fetch(edge(desc=True), bound)
-        if rows is None:
-            return [(lo, last)]
-        out = []
         while lo is not None:
+            rows = size()
+            if rows is None:
+                yield lo, last
+                return
             hi = fetch(self.boundary, self.bind(lo, last, _Count(rows - 1)))
             hi = last if hi is None else hi
-            out.append((lo, hi))
+            yield lo, hi
             lo = fetch(self.next, self.bind(hi, last))
-        return out
 
 
 class _Count(int):

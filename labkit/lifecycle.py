@@ -39,13 +39,14 @@ from .progress import TerminalProgress
 from .runner import MigrationResult, MigrationRunner
 from .steps import RenameInView
 from .validate import validate_migration_safety
+from .verify import verify_copy
 
 EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2, "stopped": 130}
 EX_STOPPED_AT_FAILURE = 4  # complete stopped where a step failed: nothing undone, run it again (or rollback)
 EX_REFUSED = 3
 EX_CONNECTION_LOST = 5  # the connection went mid-command: nothing is lost, the same command again carries on
 EX_USAGE = 64
-COMMANDS = ("start", "complete", "rollback", "status", "retire")
+COMMANDS = ("start", "complete", "rollback", "status", "retire", "verify")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,12 +61,13 @@ def _parser(command: str) -> argparse.ArgumentParser:
         "rollback": "Undo what a started (or cut-off) plan did.",
         "status": "Show where each plan on this database stands.",
         "retire": "Drop the versioned views a completed plan kept for app versions that no longer run.",
+        "verify": "Compare a started plan's new column with what its source says, row by row, changing nothing.",
     }[command]
     p = _Parser(prog=f"labkit {command}", description=what)
     if command == "start":
         p.add_argument("plan", help="the plan file (JSON; see labkit.planfile)")
         p.add_argument("--dry-run", action="store_true", help="print the SQL the plan runs, change nothing")
-    elif command in ("complete", "rollback"):
+    elif command in ("complete", "rollback", "verify"):
         p.add_argument("plan", nargs="?", help="the plan file (default: the one start kept in the database)")
     p.add_argument("--db", required=True, help="the database URL: sqlite:///file.db or postgresql://...")
     if command == "retire":
@@ -218,9 +220,23 @@ def _complete(args: argparse.Namespace, db: Database) -> int:
         print(f"{plan.name}: start did not finish; carrying it on up to the deploy first", file=sys.stderr)
         runner = MigrationRunner(table, observers=[TerminalProgress()], until_phase="contract")
         return _report(_run(runner, plan), "start", args, table, plan)
+    checked = verify_copy(table, plan)  # before the contract drops the source: is the copy right?
+    if not checked.ok:
+        raise CommandRefusedError(f"the copy is not what its source says, so nothing is dropped: {checked.summary()}. "
+                                  "Find the cause (a trigger of the app's, a write around the dual write), put the "
+                                  "rows right, and run labkit verify; or labkit rollback")  # fmt: skip
+    if checked.columns:
+        print(f"{plan.name}: {checked.summary()}", file=sys.stderr)
     # the new app version is deployed on what start built: a failure stops here, it never takes that away
     runner = MigrationRunner(table, observers=[TerminalProgress()], on_failure="stop")
     return _report(_run(runner, plan), "complete", args, table, plan)
+
+
+def _verify(args: argparse.Namespace, db: Database) -> int:
+    plan, table = _started_plan(db, args.table, args.plan)
+    checked = verify_copy(table, plan)
+    print(f"{plan.name}: {checked.summary()}")
+    return 0 if checked.ok else EX_REFUSED
 
 
 def _rollback(args: argparse.Namespace, db: Database) -> int:
@@ -292,7 +308,8 @@ def main(command: str, argv: Sequence[str]) -> int:
     args.shown = mask_url(args.db)  # never print a password
     try:
         with connect(args.db, existing=True) as db:
-            run = {"start": _start, "complete": _complete, "rollback": _rollback, "status": _status, "retire": _retire}
+            run = {"start": _start, "complete": _complete, "rollback": _rollback, "status": _status, "retire": _retire,
+                   "verify": _verify}  # fmt: skip
             try:
                 return run[command](args, db)
             except (LabkitError, KeyboardInterrupt):

@@ -264,7 +264,9 @@ class _RecordingBackend(SQLBackend):
         super().apply(step, position=position)
         self._applied(step, position)
 
-    def backfill_ranges(self, step: Step, *, after_id: Any = None) -> list[tuple[Any, Any]]:
+    def backfill_ranges(
+        self, step: Step, *, after_id: Any = None, size: Callable[[], int | None] | None = None
+    ) -> list[tuple[Any, Any]]:
         return [(None, None)]  # one batch stands for all: its statement binds each batch's first and last key
 
     def backfill_batch(self, step: Step, lo: Any, hi: Any, *, position: int = 0, batch: int = 0) -> int:

@@ -40,6 +40,9 @@ class ProgressState:
     plan_pct: float = 0.0
     undoing: bool = False
     ended: str = ""  # "completed", "rolled back" or "ROLLBACK FAILED" once the run is over
+    batch_rows: int = 0  # the last batch: its rows and how long it took (a batch sized by time changes size)
+    batch_ms: float | None = None
+    throttled: str = ""  # why the backfill waited after the last batch ("" once the next batch ran)
     _step_started: float = 0.0
 
     def update(self, event: Event) -> None:
@@ -59,6 +62,9 @@ class ProgressState:
             self.batch, self.batches = event.batch, event.batches or self.batches
             self.rows += event.rows or 0
             self.total_rows += event.rows or 0
+            self.batch_rows, self.batch_ms, self.throttled = event.rows or 0, event.ms, ""
+        if event.kind == "throttle":
+            self.throttled = event.detail
 
     def eta_s(self) -> float | None:
         """Seconds left in the current batched step, from its pace so far (None before its first batch)."""
@@ -77,6 +83,10 @@ class ProgressState:
         parts = [where]
         if self.batches:
             parts.append(f"batch {self.batch}/{self.batches}, {self.rows:,} rows")
+            if self.batch_ms is not None:
+                parts.append(f"last {self.batch_rows:,} rows in {self.batch_ms:,.0f} ms")
+        if self.throttled:
+            parts.append(f"throttled: {self.throttled}")
         eta = self.eta_s()
         if eta is not None:
             parts.append(f"ETA {eta:.0f} s" if eta >= 1 else "ETA <1 s")

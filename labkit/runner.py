@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from .backends.base import Backend, BackendEventKind, Resume, Status
+from .chunking import ChunkSizer
 from .engine import backend_for
 from .errors import (
     ConnectionLostError,
@@ -26,6 +28,7 @@ from .plan import MigrationPlan
 from .safety import preflight
 from .steps import PHASES, Phase, Step
 from .table import TableLike
+from .throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ EventKind = Literal[
     "start", "batch", "complete", "deploy", "fail", "resume", "stopped", "completed",  # the run, forward
     "rollback_start", "rollback_step", "rollback_deploy", "rolled_back", "rollback_failed",  # the undo
     "retry", "observer_error",  # what the backend reports while it works; a guest detached
+    "throttle",  # a backfill waited before its next batch (the reason in detail, the wait in ms)
 ]  # fmt: skip
 ROLLBACK_KINDS = frozenset({"rollback_start", "rollback_step", "rollback_deploy", "rolled_back", "rollback_failed"})
 
@@ -52,6 +56,7 @@ class Event:
     detail: str = ""
     batches: int | None = None  # on a batch event: how many batches the step has in all
     rows: int | None = None  # on a batch event: the rows this batch wrote
+    ms: float | None = None  # on a batch event: how long its transaction took (never in ``detail``: it varies)
 
     def line(self) -> str:
         where = self.step or "plan"
@@ -131,6 +136,7 @@ class _Cursor:
 
     step: Step | None = None
     batch: int | None = None
+    committed: int | None = None  # the step's last committed batch (a lost connection reports it)
 
 
 @dataclass
@@ -162,6 +168,8 @@ class MigrationRunner:
         backend: carry the plan out with this backend instead of the table's own: ``labkit.plan_sql`` runs the plan
             against one that records the statements instead of executing them (Alembic's offline mode), so the SQL
             of a plan comes from this runner's own walk.
+        throttle: when a backfill waits before its next batch (``labkit.throttle``): by default while a standby
+            is over 1,500 ms or 64 MB behind, or app statements wait for a lock on the table.
 
     ``request_stop()`` (from a signal handler, another thread) ends the run ``"stopped"`` after the batch or step
     in progress, with nothing undone: on a database the same plan carries on from there when run again.
@@ -178,6 +186,7 @@ class MigrationRunner:
         until_phase: Phase | None = None,
         on_failure: Literal["rollback", "stop"] = "rollback",
         backend: Backend | None = None,
+        throttle: Throttle | None = None,
     ):
         """Bind the runner to one table and say how the run goes; nothing runs and nothing is checked against the
         table yet.
@@ -196,6 +205,8 @@ class MigrationRunner:
             raise InvalidArgumentError(f"until_phase must be one of {', '.join(PHASES)}, got {until_phase!r}")
         self.until_phase = until_phase
         self._stop_requested = threading.Event()
+        self._rows_at_start = 0
+        self.throttle = throttle if throttle is not None else Throttle()
         self.table = table
         self.backend = backend if backend is not None else backend_for(table)
         self.resume = resume
@@ -291,7 +302,8 @@ class MigrationRunner:
         blocking = preflight(plan, self.table)  # what the catalog shows the plan cannot do (a drop that fails ...)
         if blocking:
             raise PreflightError(plan.name, blocking)
-        return parse_faults(self.fail_at, plan, self.backend.row_count())
+        self._rows_at_start = self.backend.row_count()  # (a backfill's progress estimate: no count in the step)
+        return parse_faults(self.fail_at, plan, self._rows_at_start)
 
     # ---------------------------------------------------------------- running
     def request_stop(self) -> None:
@@ -352,7 +364,7 @@ class MigrationRunner:
         except Exception as exc:  # a step, a backfill function or an injected fault failed: roll back
             assert run.step is not None
             if self.backend.lost():  # no undo can run over a dead connection; the database says how far it got
-                committed = run.batch - 1 if run.batch else None
+                committed = run.committed
                 self._emit(run.step, run.batch, "fail", detail=f"connection lost: {type(exc).__name__}: {exc}")
                 raise ConnectionLostError(plan.name, run.step.name, committed, f"{type(exc).__name__}: {exc}") from exc
             self._emit(run.step, run.batch, "fail", detail=f"{type(exc).__name__}: {exc}")
@@ -390,21 +402,40 @@ class MigrationRunner:
         if step.deploy and step.deploy_timing == "before":
             record.deployed_from = self._rollout(step, step.deploy, "deploy")
         if step.batched:
-            ranges = self.backend.backfill_ranges(step, after_id=after_id)
-            total = resumed_batches + len(ranges)
-            self._set_progress(step, resumed_batches, total)
+            start = step.rows_per_batch()
+            sizer = ChunkSizer(start, getattr(step, "chunk_ms", None)) if start else None
+            ranges = self.backend.backfill_ranges(step, after_id=after_id, size=sizer.next_size if sizer else None)
+            exact = len(ranges) if isinstance(ranges, list) else None  # a walk finds its batches as it goes
+            rows_left = max(self._rows_at_start - resumed_batches * (start or 0), 0)
+
+            def total(k: int) -> int:  # the batches in all: exact, or done + an estimate of those left
+                if exact is not None:
+                    return resumed_batches + exact
+                return max(k, k + (sizer.batches_left(rows_left) if sizer else 0))
+
+            self._set_progress(step, resumed_batches, total(resumed_batches))
+            k, rows_done, step_began = resumed_batches, 0, time.perf_counter()
+            run.committed = resumed_batches or None
             for k, (lo, hi) in enumerate(ranges, resumed_batches + 1):
                 run.batch = k
                 if faults.at(step.name, k):
                     raise InjectedFault(step.name, k)
+                began = time.perf_counter()
                 rows = self.backend.backfill_batch(step, lo, hi, position=index, batch=k)
+                ms = (time.perf_counter() - began - getattr(step, "pause", 0.0)) * 1000
                 record.db_done = True
-                self._set_progress(step, k, total)
-                self._emit(step, k, "batch", detail=f"{_span(lo, hi)}: {rows} rows", batches=total, rows=rows)
-                if self._stop_requested.is_set() and k < total:
-                    raise _Stopped(f"after {step.name} batch {k} of {total}")
-            run.batch = None
-            self._set_progress(step, total, total)  # 0 rows: nothing to do, complete
+                run.committed = k
+                rows_left, rows_done = max(rows_left - rows, 0), rows_done + rows
+                if sizer is not None:
+                    sizer.record(rows, ms / 1000)
+                self._set_progress(step, k, total(k))
+                self._emit(step, k, "batch", detail=f"{_span(lo, hi)}: {rows} rows", batches=total(k), rows=rows,
+                           ms=ms)  # fmt: skip
+                self._wait_if_throttled(step, k, rows, ms, rows_done, time.perf_counter() - step_began)
+                if self._stop_requested.is_set() and k < total(k):
+                    raise _Stopped(f"after {step.name} batch {k} of {total(k)}")
+            run.batch = run.committed = None
+            self._set_progress(step, k, k)  # 0 rows: nothing to do, complete
         else:
             self.backend.apply(step, position=index)
             record.db_done = True
@@ -413,6 +444,23 @@ class MigrationRunner:
             record.deployed_from = self._rollout(step, step.deploy, "deploy")
         self.backend.step_done(step, position=index)
         self._emit(step, None, "complete")
+
+    def _wait_if_throttled(self, step: Step, k: int, rows: int, ms: float, rows_done: int, elapsed: float) -> None:
+        """Before the next batch: wait as long as ``self.throttle`` says (each spell one ``throttle`` event); a
+        stop request ends the wait. Throttled past ``give_up_s``: the run stops there, undoing nothing."""
+        t = self.throttle
+        own = t.after_batch(rows, ms, rows_done, elapsed)
+        if own is not None:
+            self._emit(step, k, "throttle", detail=own[1], ms=own[0] * 1000)
+            self._stop_requested.wait(own[0])
+        began, reason = time.perf_counter(), None
+        while not self._stop_requested.is_set() and (why := t.why(self.backend.load())) is not None:
+            reason = reason or why
+            if time.perf_counter() - began > t.give_up_s:
+                raise _Stopped(f"after {step.name} batch {k}: throttled for {t.give_up_s:g} s ({why})")
+            self._stop_requested.wait(t.step_s)
+        if reason is not None:
+            self._emit(step, k, "throttle", detail=reason, ms=(time.perf_counter() - began) * 1000)
 
     def _resume(self, plan: MigrationPlan, resume: Resume, applied: list[_Applied]) -> None:
         """Mark what a crashed run already committed as done, and put its app version back in place."""
@@ -511,6 +559,7 @@ class MigrationRunner:
         detail: str = "",
         batches: int | None = None,
         rows: int | None = None,
+        ms: float | None = None,
     ) -> None:
         plan_pct = self.plan_progress
         event = Event(
@@ -525,6 +574,7 @@ class MigrationRunner:
             detail=detail,
             batches=batches,
             rows=rows,
+            ms=ms,
         )
         self._history.append(event)
         self._log(event)

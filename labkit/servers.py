@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import subprocess
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -51,6 +52,52 @@ def embedded_postgres(data_dir: str | os.PathLike[str] | None = None) -> Iterato
             server.cleanup()
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def streaming_standby(primary_url: str, *, timeout: float = 60.0) -> Iterator[str]:
+    """A real streaming standby of ``primary_url`` (an embedded server): a base backup with ``pg_basebackup -R``
+    started beside it as a hot standby; yield its URL, stop it and delete it on exit. The primary's
+    ``pg_stat_replication`` then reports how far behind it is (``replay_lag``, WAL bytes not replayed).
+    ``DatabaseUnavailableError`` when it cannot be made (no binaries, a server that refuses replication)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError as exc:
+        raise DatabaseUnavailableError("a standby", "the embedded-postgres package is not installed") from exc
+    user = "embedded_postgres" if hasattr(os, "geteuid") and os.geteuid() == 0 else None  # the server's own user
+    scratch = Path(tempfile.mkdtemp(prefix="labkit-standby-"))
+    data = scratch / "data"
+    scratch.chmod(0o755)
+    if user is not None:
+        shutil.chown(scratch, user)
+    parts = urlsplit(primary_url)
+    socket_dir = parse_qs(parts.query).get("host", [parts.hostname or ""])[0]
+    started = False
+    try:
+        def run(*argv: str) -> None:
+            subprocess.run(argv, user=user, check=True, capture_output=True, text=True, timeout=timeout)
+
+        run(str(POSTGRES_BIN_PATH / "pg_basebackup"), "-D", str(data), "-R", "-X", "stream", "-h", socket_dir,
+            "-U", parts.username or "postgres", "-c", "fast")  # fmt: skip
+        for copied in data.glob(".s.PGSQL.*"):  # the primary's socket lock, when its socket is in its data folder
+            copied.unlink()
+        run(str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(data), "-w", "-l", str(scratch / "log"), "-o", '-h ""',
+            "-o", f"-k {data}", "start")  # fmt: skip
+        started = True
+        yield f"postgresql://{parts.username or 'postgres'}@/postgres?host={data}"
+    except (OSError, subprocess.SubprocessError) as exc:
+        log = scratch / "log"
+        detail = (log.read_text() if log.exists() else "") or getattr(exc, "stderr", "") or str(exc)
+        raise DatabaseUnavailableError("a standby", f"{type(exc).__name__}: {str(detail).strip()[-300:]}") from exc
+    finally:
+        if started:
+            subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"],
+                           user=user, capture_output=True, timeout=timeout, check=False)  # fmt: skip
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -68,3 +68,25 @@ def test_real_table_bench_runs_on_sqlite_and_writes_its_figures(tmp_path):
     assert figures["production_copy"]["status"] == "completed"
     assert figures["production_rollback"]["status"] == "rolled_back"
     assert figures["production_rollback"]["catalog_restored"] is True
+
+
+def test_backfill_auto_bench_runs_on_both_engines_and_writes_every_figure(tmp_path):
+    """Issue 22's bench at a tiny size: it runs end to end (pgbench, a real standby, the verification) and writes
+    each figure the closing note quotes; the figures themselves are the bench's to print, not this test's."""
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "backfill_auto.py"), "--rows", "5000", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    figures = json.loads((tmp_path / "backfill_auto.json").read_text())
+    for engine in ("sqlite", "postgresql"):
+        row = figures[engine]["5000"]
+        for key in ("auto_throughput_ratio", "app_p99_ratio_vs_baseline", "app_max_ms", "target_chunk_ms",
+                    "single_vs_labkit_app_max_ratio", "time_to_first_batch_ms", "peak_rss_mb", "checksum_cost_ratio"):
+            assert isinstance(row[key], (int, float)) and row[key] >= 0, (engine, key, row.get(key))
+        assert row["app"]["auto"]["transactions"] > 0 and row["app"]["baseline"]["transactions"] > 0
+    assert "replica_lag_peak_ratio" in figures["postgresql"]["5000"], figures["postgresql"]["5000"].get("standby")
+    assert "| auto ÷ one UPDATE, rows/s, no load |" in (tmp_path / "backfill_auto.md").read_text()

@@ -74,3 +74,17 @@ def test_the_executor_the_plpgsql_loop_and_the_alembic_revision_run_the_same_key
     revision = alembic_revisions(plan, users)[0][1]
     for sql in (ks.first(), ks.first(desc=True), ks.boundary, ks.next):
         assert repr(sql) in revision
+
+
+def test_a_walk_finds_each_boundary_when_asked_with_the_size_asked_then():
+    """Issue 22: boundaries found batch by batch (nothing fixed up front but the last key), each batch the size
+    ``size()`` says at that moment."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(1, 101)])
+    ks = Keyset("t", ("id",), lambda n: f'"{n}"', "?")
+    sizes = iter([10, 1, 30, 200])
+    walk = ks.walk(_fetch(conn, ("id",)), lambda: next(sizes))
+    assert next(walk) == (1, 10)
+    conn.execute("INSERT INTO t VALUES (1000)")  # a row after the last key: the dual write's, not the walk's
+    assert list(walk) == [(11, 11), (12, 41), (42, 100)]

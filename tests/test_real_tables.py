@@ -262,7 +262,7 @@ def test_batches_are_fixed_at_the_start_even_while_the_app_inserts(db, monkeypat
         return real(*args, **kwargs)
 
     monkeypatch.setattr(backend, "_fetch_key", with_an_insert_each_time)
-    ranges = backend.backfill_ranges(step)  # (it used to chase them: a batch per late row, for ever)
+    ranges = list(backend.backfill_ranges(step))  # (it used to chase them: a batch per late row, for ever)
     last = ranges[-1][1]
     assert ranges[0] == (1, 10) and last <= 52 and len(ranges) == 6  # up to the last key when it started
     assert max(users.ids) > last + 5  # the app went on inserting while the ranges were fixed

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import labkit as lk
-from labkit.errors import PreflightError, StepDoesNotFitError
+from labkit.errors import KeyColumnError, PreflightError, StepDoesNotFitError
 from tests.conftest import reset_database
 from tests.shapes import make_people
 
@@ -149,7 +149,7 @@ def test_a_key_column_is_named_as_a_key_column_and_a_partition_key_is_refused_be
     pg.execute("CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu')")
     pg.execute("INSERT INTO events VALUES (1, 'eu', 'x')")
     try:
-        with pytest.raises(lk.KeyColumnError, match=r"'line' is part of the primary key \(order_id, line\)"):
+        with pytest.raises(KeyColumnError, match=r"'line' is part of the primary key \(order_id, line\)"):
             lk.build_rename_column_migration(pg.table("lines"), "line", "line_no")
         with pytest.raises(lk.ColumnNotFoundError, match="does not exist"):
             lk.build_rename_column_migration(pg.table("lines"), "nope", "line_no")

@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .._common import SQL
 from ..dialect import Dialect, Session
+from ..throttle import Load
 
 if TYPE_CHECKING:
     from ..apps import AppVersion
@@ -91,8 +92,11 @@ class Backend(Protocol):
     # a run's lifecycle
     def begin(self, plan: MigrationPlan, *, resume: str = "continue") -> Resume: ...
     def apply(self, step: Step, *, position: int | None = None) -> None: ...
-    def backfill_ranges(self, step: Step, *, after_id: Any = None) -> list[tuple[Any, Any]]: ...
+    def backfill_ranges(
+        self, step: Step, *, after_id: Any = None, size: Callable[[], int | None] | None = None
+    ) -> Iterable[tuple[Any, Any]]: ...
     def backfill_batch(self, step: Step, lo: Any, hi: Any, *, position: int = 0, batch: int = 0) -> int: ...
+    def load(self) -> Load: ...
     def step_done(self, step: Step, *, position: int) -> None: ...
     def undo(self, step: Step, *, position: int | None = None) -> None: ...
     def expose(self, app: AppVersion) -> None: ...
@@ -118,6 +122,10 @@ class BaseBackend:
     def lost(self) -> bool:
         """Is the connection to the engine gone (so nothing more can run, not even an undo)?"""
         return False
+
+    def load(self) -> Load:
+        """What the engine says about the app's load and its standbys, between two backfill batches."""
+        return Load()
 
     def begin(self, plan: MigrationPlan, *, resume: str = "continue") -> Resume:
         return Resume()

@@ -8,6 +8,8 @@ from ..operations import MemoryRun, memory_apply, memory_batch, memory_check, re
 from .base import BaseBackend, EngineFacts, Resume
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..plan import MigrationPlan
     from ..steps import Step
     from ..table import Table
@@ -47,14 +49,18 @@ class MemoryBackend(BaseBackend):
     def undo(self, step: Step, *, position: int | None = None) -> None:
         self.apply(step.reverse(), position=position)
 
-    def backfill_ranges(self, step: Step, *, after_id: int | None = None) -> list[tuple[int, int]]:
-        """Primary-key ranges ``(lo, hi)``, inclusive, fixed now: later inserts are the dual write's job."""
+    def backfill_ranges(
+        self, step: Step, *, after_id: int | None = None, size: Callable[[], int | None] | None = None
+    ) -> list[tuple[int, int]]:
+        """Primary-key ranges ``(lo, hi)``, inclusive, fixed now: later inserts are the dual write's job. Always
+        ``step.rows_per_batch()`` rows (a batch sized by time would make the lab's in-memory runs differ from one
+        run to the next; a slice of a list takes microseconds anyway)."""
         ids = self.table.ids
         if after_id is not None:
             ids = ids[self.table.positions_between(after_id + 1, after_id + 1)[0] :]
         n = len(ids)
-        size = step.rows_per_batch() or max(n, 1)
-        return [(ids[k], ids[min(k + size, n) - 1]) for k in range(0, n, size)]
+        rows = step.rows_per_batch() or max(n, 1)
+        return [(ids[k], ids[min(k + rows, n) - 1]) for k in range(0, n, rows)]
 
     def backfill_batch(self, step: Step, lo: int, hi: int, *, position: int = 0, batch: int = 0) -> int:
         return memory_batch(step, self.run, lo, hi)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._common import TRIGGER_PREFIX, mask_url
 from ..errors import DatabaseUnavailableError, InvalidArgumentError, InvalidNameError
+from ..throttle import Load
 from . import catalog_postgresql
 from .base import sql_literal
 
@@ -133,6 +134,18 @@ class PostgresDialect:
 
     def session_reset(self) -> list[str]:
         return ["RESET lock_timeout"]
+
+    def load(self, db: Session, table: str) -> Load:
+        """The standby furthest behind (``pg_stat_replication``: its replay lag and the WAL bytes it has not
+        replayed; None without a standby, or for a role that may not see them) and the statements waiting for a
+        lock on the table (``pg_locks``)."""
+        lag_ms, lag_bytes, waits = db.query(
+            "SELECT (SELECT max(extract(epoch FROM replay_lag) * 1000) FROM pg_stat_replication), "
+            "(SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)) FROM pg_stat_replication), "
+            "(SELECT count(*) FROM pg_locks WHERE relation = %s::regclass AND NOT granted)",
+            [self.quote_table(table)],
+        )[0]
+        return Load(None if lag_ms is None else float(lag_ms), None if lag_bytes is None else int(lag_bytes), waits)
 
     def missing_privileges(self, db: Session, table: str, *, versions: Sequence[str]) -> list[str]:
         """What this role may not do that a plan on ``table`` needs (ALTER TABLE is the owner's; labkit's trigger

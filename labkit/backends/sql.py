@@ -13,7 +13,7 @@ import json
 import re
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from ..operations import require, sql_batch, sql_check, sql_statements
 from ..planfile import plan_to_dict
 from ..state import RunState, missing_access
 from ..steps import SetDefault, StartDualWrite
+from ..throttle import Load
 from .base import BaseBackend, EngineFacts, Resume, Status
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from ..plan import MigrationPlan
     from ..steps import Step
 
-OPERATIONAL = ("batch_size", "pause")  # how fast to go, not what to do: a resumed run may change them
+OPERATIONAL = ("batch_size", "pause", "chunk_ms")  # how fast to go, not what to do: a resumed run may change them
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
@@ -376,16 +377,23 @@ class SQLBackend(BaseBackend):
         PL/pgSQL loop of ``runnable_sql`` and in the Alembic revisions."""
         return self.table.keyset()
 
-    def backfill_ranges(self, step: Step, *, after_id: Any = None) -> list[tuple[Any, Any]]:
-        """Key ranges of ``batch_size`` rows, fixed now, from the smallest key (whatever its type, sign or
-        number of columns; ``after_id``: the last key a cut-off run covered)."""
+    def backfill_ranges(
+        self, step: Step, *, after_id: Any = None, size: Callable[[], int | None] | None = None
+    ) -> Iterable[tuple[Any, Any]]:
+        """Key ranges from the smallest key (whatever its type, sign or number of columns; ``after_id``: the last
+        key a cut-off run covered) to the last key now, each found when the one before is done: ``size()`` rows
+        (default ``batch_size``; a batch sized by time asks anew each time)."""
         self._key(step)
-        return self.keyset().ranges(self._fetch_key, step.rows_per_batch(), after=after_id)
+        rows = step.rows_per_batch()
+        return self.keyset().walk(self._fetch_key, size or (lambda: rows), after=after_id)
 
     def _fetch_key(self, sql: str, params: list[Any]) -> Any:
         """The key value of the first row ``sql`` returns, or None."""
         rows = self.db.query(sql, params)
         return keys.value_of(rows[0], self.table.key) if rows else None
+
+    def load(self) -> Load:
+        return self.d.load(self.db, self.table.qualified)
 
     def batch_predicate(self) -> str:
         """``WHERE`` of one batch: the rows whose key is between two bound keys (row values, for any key)."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._common import TRIGGER_PREFIX
 from ..errors import DatabaseUnavailableError, InvalidArgumentError, InvalidNameError
+from ..throttle import Load
 from . import catalog_sqlite
 from .base import sql_literal
 
@@ -132,6 +133,10 @@ class SQLiteDialect:
 
     def session_reset(self) -> list[str]:
         return []
+
+    def load(self, db: Session, table: str) -> Load:
+        """SQLite has no standby and shows no lock queue: nothing to throttle on but the batch's own time."""
+        return Load()
 
     def missing_privileges(self, db: Session, table: str, *, versions: Sequence[str]) -> list[str]:
         """SQLite's privileges are the file's: it must be writable, and so must its folder (the WAL, the

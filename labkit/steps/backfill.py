@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import pgparse
 from .._common import SqlByDialect, check_batch_size, sql_by_dialect, sql_for
+from ..chunking import check_chunk_ms
 from ..errors import IrreversibleStepError, UnsafeSqlError
 from ..operations import (
     MemoryRun,
@@ -52,6 +53,9 @@ class Backfill(Step):
     batch_size: int | None = 1000
     sql: SqlByDialect = None
     pause: float = 0.0  # seconds to wait between batches on a database, so app writes get the lock in between
+    # a database's batches sized by time: each one the rows that take about chunk_ms, from what the recent batches
+    # took (labkit.chunking); batch_size is then the first batch's size. None: every batch is batch_size rows
+    chunk_ms: float | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -69,6 +73,13 @@ class Backfill(Step):
             or not 0 <= self.pause <= MAX_PAUSE  # NaN fails both; infinity and a day held the migration's lock
         ):
             raise self.refuse(f"pause must be a number of seconds from 0 to {MAX_PAUSE}, got {self.pause!r}")
+        if self.chunk_ms is not None:
+            if self.batch_size is None:
+                raise self.refuse("chunk_ms sizes batches: it needs a batch_size to start from, not None")
+            try:
+                object.__setattr__(self, "chunk_ms", check_chunk_ms(self.chunk_ms))
+            except ValueError as exc:
+                raise self.refuse(str(exc)) from None
 
     def reverse(self) -> Step:
         return UndoBackfill(self.table, self.target, label=f"undo_{self.name}")
@@ -83,6 +94,8 @@ class Backfill(Step):
     def describe(self) -> str:
         what = f"copy {self.source}" if self.source else "compute the value"
         size = "in one batch" if self.batch_size is None else f"in batches of {self.batch_size}"
+        if self.chunk_ms is not None:
+            size = f"in batches sized to about {self.chunk_ms:g} ms each (the first {self.batch_size:,} rows)"
         return f"{what} into {self.target} for existing rows, {size}"
 
     def track(self, walk: PlanWalk) -> None:

@@ -1,0 +1,85 @@
+"""Throttling a backfill on what the engine reports (issue 22): the decisions exactly, then real runs: a real
+streaming standby of the embedded PostgreSQL, and a real SQLite file."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import labkit as lk
+from labkit import lab
+from labkit.errors import InvalidArgumentError
+from labkit.servers import streaming_standby
+from labkit.throttle import Load, Throttle
+from tests.conftest import reset_database
+
+
+def test_each_limit_is_a_reason_to_wait_and_none_without_figures():
+    t = Throttle(max_lag_ms=1500, max_lag_bytes=1_000_000, max_lock_waits=0)
+    assert t.why(Load()) is None  # SQLite, or no standby: nothing to throttle on
+    assert t.why(Load(lag_ms=2000, lag_bytes=10)) == "standby lag over 1,500 ms"
+    assert t.why(Load(lag_ms=2000, lag_bytes=0)) is None  # caught up: the replay_lag left from before is stale
+    assert t.why(Load(lag_ms=10, lag_bytes=2_000_000)) == "standby over 1.0 MB of WAL behind"
+    assert t.why(Load(lock_waits=1)) == "app statements waiting for a lock on the table"
+    assert Throttle(max_lock_waits=None).why(Load(lock_waits=5)) is None
+
+
+def test_a_slow_batch_and_a_rate_cap_ask_for_their_own_wait():
+    t = Throttle(max_batch_ms=100, max_rows_per_s=1000)
+    assert t.after_batch(500, 250, 500, 0.25) == (0.25, "a batch over 100 ms: the app catches up")
+    wait, why = t.after_batch(500, 50, 2000, 1.0)  # 2,000 rows in 1 s: 1 s ahead of 1,000 rows/s
+    assert wait == pytest.approx(1.0) and why == "at most 1,000 rows/s"
+    assert t.after_batch(500, 50, 900, 1.0) is None
+
+
+@pytest.mark.parametrize("bad", [{"max_lag_ms": -1}, {"max_rows_per_s": float("nan")}, {"step_s": 0},
+                                 {"give_up_s": float("inf")}, {"max_lock_waits": True}])  # fmt: skip
+def test_a_nonsense_limit_is_refused(bad):
+    with pytest.raises(InvalidArgumentError):
+        Throttle(**bad)
+
+
+def test_a_rate_cap_on_sqlite_holds_the_backfill_to_it_and_says_so(tmp_path):
+    with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        users = db.import_table(lab.make_users(3000, seed=1))
+        plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=500)
+        runner = lk.MigrationRunner(users, throttle=Throttle(max_rows_per_s=10_000))
+        began = time.perf_counter()
+        assert runner.execute_plan(plan).ok
+        backfill_s = time.perf_counter() - began
+        waits = [e for e in runner.history if e.kind == "throttle"]
+        assert waits and all(e.detail == "at most 10,000 rows/s" and e.ms > 0 for e in waits)
+        assert backfill_s >= 3000 / 10_000 * 0.9  # 3,000 rows at 10,000 rows/s: 0.3 s at least
+
+
+@pytest.fixture
+def standby(pg_url):
+    try:
+        with streaming_standby(pg_url) as url:
+            yield url
+    except lk.DatabaseUnavailableError as exc:  # e.g. LABKIT_PG_DSN, a server that refuses replication
+        pytest.skip(f"no streaming standby here: {exc}")
+
+
+def test_a_backfill_waits_while_a_real_standby_is_behind_and_the_standby_ends_with_every_row(pg_url, standby):
+    """A big batch writes megabytes of WAL at once; with a limit of 256 kB behind, the backfill waits for the
+    standby's replay before its next batch (``pg_stat_replication``), and says so."""
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        users = db.import_table(lab.make_users(60_000, seed=3))
+        plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=20_000)
+        runner = lk.MigrationRunner(users, throttle=Throttle(max_lag_bytes=256 * 1024, max_lag_ms=None))
+        assert runner.execute_plan(plan).ok
+        waits = [e for e in runner.history if e.kind == "throttle"]
+        assert waits and all(e.detail == "standby over 0.3 MB of WAL behind" for e in waits), waits
+        expected = db.query("SELECT id, full_name FROM users ORDER BY id")
+        behind = db.query("SELECT pg_current_wal_lsn()")[0][0]
+    with lk.connect(standby) as replica:
+        deadline = time.monotonic() + 30
+        while replica.query("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [behind])[0][0] is not True:
+            assert time.monotonic() < deadline, "the standby never caught up"
+            time.sleep(0.05)
+        assert replica.query("SELECT id, full_name FROM users ORDER BY id") == expected
+    with lk.connect(pg_url) as db:
+        reset_database(db)
