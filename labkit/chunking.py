@@ -6,6 +6,9 @@ instead: pt-online-schema-change's ``--chunk-time 0.5`` resizes every chunk from
 targets 500 ms from the recent chunks. ``ChunkSizer`` does the same: each batch's rows and duration update a moving
 average of the rate, and the next batch is the rows that rate fills in ``target_ms``, within bounds, growing at most
 2x from one batch to the next (a cold cache makes the first batches slow) and shrinking at once when a batch ran over.
+With a streaming standby, a batch is also held to a byte budget (spirit's): no bigger than the WAL a standby may fall
+behind by, from the WAL each row cost so far, so one batch cannot put the standby further behind than the throttle
+allows before the throttle gets a say.
 
 Pure arithmetic on what the runner measured: no clock here, so it is tested exactly.
 """
@@ -38,7 +41,9 @@ class ChunkSizer:
     target_ms: float | None = None
     min_rows: int = MIN_ROWS
     max_rows: int = MAX_ROWS
+    byte_budget: int | None = None  # at most this many bytes of WAL a batch (a standby replays it after)
     rate: float | None = field(default=None, init=False)  # rows/s, moving average (None: nothing measured yet)
+    bytes_per_row: float | None = field(default=None, init=False)  # WAL a row costs, moving average
     size: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -49,7 +54,16 @@ class ChunkSizer:
         return self.target_ms is None
 
     def next_size(self) -> int:
-        return self.size
+        if self.target_ms is None or self.byte_budget is None or not self.bytes_per_row:
+            return self.size
+        return max(self.min_rows, min(self.size, int(self.byte_budget / self.bytes_per_row)))
+
+    def record_bytes(self, rows: int, wal_bytes: float) -> None:
+        """The WAL written while ``rows`` were backfilled (the app's too: on the safe side)."""
+        if rows > 0 and wal_bytes >= 0:
+            observed = wal_bytes / rows
+            self.bytes_per_row = (observed if self.bytes_per_row is None
+                                  else SMOOTHING * observed + (1 - SMOOTHING) * self.bytes_per_row)  # fmt: skip
 
     def record(self, rows: int, seconds: float) -> None:
         """A batch of ``rows`` took ``seconds`` (its transaction, not the pause after it): size the next one."""

@@ -244,6 +244,34 @@ def plot_app_versions(
     return ax
 
 
+def lag_data(lags: Mapping[str, Sequence[tuple[float, float]]]) -> pd.DataFrame:
+    """One row per sample: which run, seconds since it began, MB of WAL the standby had not replayed."""
+    rows = [(name, t, mb) for name, samples in lags.items() for t, mb in samples]
+    frame: pd.DataFrame = pd.DataFrame(rows, columns=["run", "seconds", "behind_mb"])
+    return frame
+
+
+def plot_standby_lag(
+    lags: Mapping[str, Sequence[tuple[float, float]]],
+    *,
+    limit_mb: float | None = None,
+    title: str = "How far the standby fell behind",
+    ax: Axes | None = None,
+) -> Axes:
+    """The standby's lag over each run, one line each, and the throttle's limit."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.2))
+    data = lag_data(lags)
+    for name, part in data.groupby("run", sort=False):
+        ax.plot(part["seconds"], part["behind_mb"], label=str(name))
+    if limit_mb is not None:
+        ax.axhline(limit_mb, color="#c0392b", linestyle="--", linewidth=1, label=f"throttle limit ({limit_mb:g} MB)")
+    ax.set(title=title, xlabel="time since the backfill began (s)", ylabel="WAL not replayed (MB)")
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    _tight(ax)
+    return ax
+
+
 def latency_data(result: ScenarioResult) -> pd.DataFrame:
     """Each request of a ``ScenarioResult``: start (s), latency (ms), ok, phase."""
     frame: pd.DataFrame = result.requests[["start", "latency", "ok", "phase"]].copy()

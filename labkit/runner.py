@@ -28,7 +28,7 @@ from .plan import MigrationPlan
 from .safety import preflight
 from .steps import PHASES, Phase, Step
 from .table import TableLike
-from .throttle import Throttle
+from .throttle import Load, Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -414,7 +414,7 @@ class MigrationRunner:
                 return max(k, k + (sizer.batches_left(rows_left) if sizer else 0))
 
             self._set_progress(step, resumed_batches, total(resumed_batches))
-            k, rows_done, step_began = resumed_batches, 0, time.perf_counter()
+            k, rows_done, step_began, wal_at = resumed_batches, 0, time.perf_counter(), None
             run.committed = resumed_batches or None
             for k, (lo, hi) in enumerate(ranges, resumed_batches + 1):
                 run.batch = k
@@ -431,7 +431,13 @@ class MigrationRunner:
                 self._set_progress(step, k, total(k))
                 self._emit(step, k, "batch", detail=f"{_span(lo, hi)}: {rows} rows", batches=total(k), rows=rows,
                            ms=ms)  # fmt: skip
-                self._wait_if_throttled(step, k, rows, ms, rows_done, time.perf_counter() - step_began)
+                load = self._wait_if_throttled(step, k, rows, ms, rows_done, time.perf_counter() - step_began)
+                if sizer is not None and load.wal_bytes is not None:
+                    if wal_at is not None:
+                        sizer.record_bytes(rows, load.wal_bytes - wal_at)
+                    wal_at = load.wal_bytes
+                    if load.lag_bytes is not None and self.throttle.max_lag_bytes:  # a standby replays it
+                        sizer.byte_budget = int(self.throttle.max_lag_bytes // 2)
                 if self._stop_requested.is_set() and k < total(k):
                     raise _Stopped(f"after {step.name} batch {k} of {total(k)}")
             run.batch = run.committed = None
@@ -445,22 +451,26 @@ class MigrationRunner:
         self.backend.step_done(step, position=index)
         self._emit(step, None, "complete")
 
-    def _wait_if_throttled(self, step: Step, k: int, rows: int, ms: float, rows_done: int, elapsed: float) -> None:
+    def _wait_if_throttled(self, step: Step, k: int, rows: int, ms: float, rows_done: int, elapsed: float) -> Load:
         """Before the next batch: wait as long as ``self.throttle`` says (each spell one ``throttle`` event); a
-        stop request ends the wait. Throttled past ``give_up_s``: the run stops there, undoing nothing."""
+        stop request ends the wait. Throttled past ``give_up_s``: the run stops there, undoing nothing. Returns
+        the engine's figures read last (the WAL they show sizes the next batch)."""
         t = self.throttle
         own = t.after_batch(rows, ms, rows_done, elapsed)
         if own is not None:
             self._emit(step, k, "throttle", detail=own[1], ms=own[0] * 1000)
             self._stop_requested.wait(own[0])
         began, reason = time.perf_counter(), None
-        while not self._stop_requested.is_set() and (why := t.why(self.backend.load())) is not None:
+        load = self.backend.load()
+        while not self._stop_requested.is_set() and (why := t.why(load)) is not None:
             reason = reason or why
             if time.perf_counter() - began > t.give_up_s:
                 raise _Stopped(f"after {step.name} batch {k}: throttled for {t.give_up_s:g} s ({why})")
             self._stop_requested.wait(t.step_s)
+            load = self.backend.load()
         if reason is not None:
             self._emit(step, k, "throttle", detail=reason, ms=(time.perf_counter() - began) * 1000)
+        return load
 
     def _resume(self, plan: MigrationPlan, resume: Resume, applied: list[_Applied]) -> None:
         """Mark what a crashed run already committed as done, and put its app version back in place."""

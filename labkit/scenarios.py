@@ -128,6 +128,49 @@ def long_reader(url: str, table: str, seconds: float) -> Iterator[None]:
         reader.close()
 
 
+class StandbyLag:
+    """While it is open, how far the primary's standbys are behind (``pg_stat_replication``: the WAL bytes the one
+    furthest behind has not replayed), every ``every`` seconds on a connection of its own: ``samples`` holds
+    ``(seconds since it opened, MB behind)``; ``peak_mb`` the most."""
+
+    def __init__(self, url: str, *, every: float = 0.01) -> None:
+        self.url, self.every = url, every
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def behind_mb(self, db: Database) -> float:
+        sql = "SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0) FROM pg_stat_replication"
+        return float(db.query(sql)[0][0]) / 1e6
+
+    def caught_up(self, timeout: float = 60.0) -> None:
+        """Wait until every standby has replayed all the primary has written (before a measurement)."""
+        with connect(self.url) as db:
+            deadline = time.monotonic() + timeout
+            while self.behind_mb(db) > 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+    def _sample(self) -> None:
+        with connect(self.url) as db:
+            began = time.perf_counter()
+            while not self._stop.wait(self.every):
+                self.samples.append((time.perf_counter() - began, self.behind_mb(db)))
+
+    def __enter__(self) -> StandbyLag:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return max((mb for _, mb in self.samples), default=0.0)
+
+
 def run_scenario(
     url: str,
     build: Callable[[DbTable], MigrationPlan],

@@ -31,6 +31,7 @@ class Load:
     lag_ms: float | None = None  # the standby furthest behind, in time (replay_lag)
     lag_bytes: int | None = None  # ... and in WAL bytes not replayed yet
     lock_waits: int = 0  # app statements waiting for a lock on the table
+    wal_bytes: int | None = None  # PostgreSQL: the WAL position now, in bytes (what a batch wrote, by difference)
 
 
 @dataclass(frozen=True)

@@ -87,3 +87,14 @@ def test_an_auto_backfill_on_a_real_table_changes_its_size_copies_every_row_and_
     assert all(b <= a * GROWTH + 1 for a, b in itertools.pairwise(sizes[:-1])), sizes  # (the last: what was left)
     assert batches[-1].batches == len(batches) and batches[-1].progress == 100.0
     assert {r["id"]: r["full_name"] for r in users.rows()} == expected
+
+
+def test_with_a_standby_a_batch_is_held_to_the_byte_budget():
+    sizer = ChunkSizer(1000, target_ms=200)
+    for _ in range(6):  # fast: 200 ms would be 20,000 rows
+        sizer.record(sizer.size, sizer.size / 100_000)
+    assert sizer.next_size() == 20_000
+    sizer.byte_budget = 1_000_000
+    sizer.record_bytes(1000, 200_000)  # 200 bytes of WAL a row: 1 MB is 5,000 rows
+    assert sizer.next_size() == 5000
+    assert ChunkSizer(300).next_size() == 300  # a fixed size is never changed by a budget

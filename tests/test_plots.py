@@ -71,3 +71,17 @@ def test_progress_lines_that_coincide_stay_visible():
     widths = [line.get_linewidth() for line in ax.get_lines()]
     assert len(widths) == 6 and widths == sorted(widths, reverse=True) and widths[-1] < widths[0] / 2
     plt.close(ax.figure)
+
+
+def test_the_standby_lag_plot_has_one_line_per_run_from_its_samples():
+    from labkit import plots
+
+    lags = {"one UPDATE": [(0.0, 0.0), (0.1, 12.5), (0.2, 3.0)], "labkit": [(0.0, 0.0), (0.5, 0.8)]}
+    data = plots.lag_data(lags)
+    assert list(data.columns) == ["run", "seconds", "behind_mb"] and len(data) == 5
+    assert data.groupby("run", sort=False)["behind_mb"].max().to_dict() == {"one UPDATE": 12.5, "labkit": 0.8}
+    ax = plots.plot_standby_lag(lags, limit_mb=1)
+    assert [line.get_label() for line in ax.get_lines()] == ["one UPDATE", "labkit", "throttle limit (1 MB)"]
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
