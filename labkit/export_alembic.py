@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import state
+from .chunking import MAX_ROWS, MIN_ROWS
 from .errors import ExportError, InvalidArgumentError, IrreversibleStepError
 from .plan_sql import PlanSql, SqlUnit, phase_sql, rollback_sql, script_of
 
@@ -45,20 +46,22 @@ def _slug(text: str) -> str:
 
 
 def _units_literal(sql: PlanSql) -> str:
-    """The units as Python data: (title, in a transaction?, settings, statements, reset, batch, batch size)."""
+    """The units as Python data: (title, in a transaction?, settings, statements, reset, batch, batch size, and the
+    time a batch should take: ``batch_size="auto"``, else None)."""
     rows = []
     for u in sql.units:
         fields = [repr(u.title), repr(u.transaction), repr(u.settings), repr(u.statements), repr(u.reset),
-                  repr(u.batch), repr(u.batch_size)]  # fmt: skip
+                  repr(u.batch), repr(u.batch_size), repr(u.chunk_ms)]  # fmt: skip
         rows.append("    (\n" + "".join(f"        {f},\n" for f in fields) + "    ),\n")
     return "[\n" + "".join(rows) + "]"
 
 
 _RUNNER = '''
 
-def _batches(bind, size):
-    """Keyset batches over the key, fixed when the backfill starts (rows inserted later are the dual write's):
-    FIRST, LAST, BOUNDARY and NEXT are labkit's own statements (labkit.keys.Keyset)."""
+def _batches(bind, size, chunk_ms=None):
+    """Keyset batches over the key, up to the last key when the backfill starts (rows inserted later are the dual
+    write's): FIRST, LAST, BOUNDARY and NEXT are labkit's own statements (labkit.keys.Keyset). With ``chunk_ms``
+    (batch_size="auto"), each next batch is the rows the last one's pace fills in that time, at most twice as many."""
     one = lambda sql, *args: bind.exec_driver_sql(sql, args).scalar() if args else bind.exec_driver_sql(sql).scalar()
     lo, last = one(FIRST), one(LAST)
     while lo is not None:
@@ -67,7 +70,11 @@ def _batches(bind, size):
             return
         hi = one(BOUNDARY, lo, last, size - 1)
         hi = last if hi is None else hi
-        yield lo, hi
+        began = time.perf_counter()
+        yield lo, hi  # (the batch runs here)
+        if chunk_ms:
+            took_ms = max((time.perf_counter() - began) * 1000, 0.1)
+            size = max(MIN_ROWS, min(MAX_ROWS, size * 2, int(size * chunk_ms / took_ms)))
         lo = one(NEXT, hi, last)
 
 
@@ -87,12 +94,12 @@ def _run(units, direction, offline):
     with context.autocommit_block():
         bind.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {PROGRESS} (unit TEXT PRIMARY KEY)")
         done = {row[0] for row in bind.exec_driver_sql(f"SELECT unit FROM {PROGRESS}").fetchall()}
-        for number, (title, in_transaction, settings, statements, reset, batch, size) in enumerate(units):
+        for number, (title, in_transaction, settings, statements, reset, batch, size, chunk_ms) in enumerate(units):
             mark = f"{prefix}{number}"
             if mark in done:
                 continue  # committed by a run of this revision that was cut off
             if batch is not None:  # every batch rewrites its rows from the source: a cut-off backfill starts over
-                for lo, hi in _batches(bind, size):
+                for lo, hi in _batches(bind, size, chunk_ms):
                     bind.exec_driver_sql(BEGIN)
                     for sql in settings:
                         bind.exec_driver_sql(sql)
@@ -135,6 +142,8 @@ Revision ID: {rev}
 Revises: {down or ""}
 """
 
+import time
+
 from alembic import op
 
 revision = {rev!r}
@@ -150,6 +159,7 @@ LAST = {ks.first(desc=True)!r}
 BOUNDARY = {ks.boundary!r}
 NEXT = {ks.next!r}
 BEGIN = {d.begin_sql!r}
+MIN_ROWS, MAX_ROWS = {MIN_ROWS}, {MAX_ROWS}  # an auto-sized batch's bounds (labkit.chunking)
 
 UPGRADE = {_units_literal(up)}
 UPGRADE_OFFLINE = {_offline(plan, table, up)!r}

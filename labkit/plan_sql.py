@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .backends.base import Resume, Status
 from .backends.sql import SQLBackend
 from .catalog import ColumnInfo, TableCatalog
+from .chunking import GROWTH, MAX_ROWS, MIN_ROWS
 from .errors import InvalidArgumentError, StepNotFoundError
 from .operations import sql_batch
 from .plan import MigrationPlan
@@ -58,6 +59,7 @@ class SqlUnit:
     batch: str | None = None
     batch_size: int | None = None
     part: str = "start"  # "start": expand and migrate (labkit start); "complete": the contract phase and tidy-up
+    chunk_ms: float | None = None  # batch_size="auto": each batch sized to take about this long (the first: batch_size)
 
     def executed(self, batches: int = 1, engine: str = "sqlite") -> list[str]:
         """The statements in the order the server gets them (a batched step with ``batches`` batches)."""
@@ -69,8 +71,10 @@ class SqlUnit:
         """The unit as script lines, each with the statement it belongs to (None for comments and BEGIN/COMMIT)."""
         out: list[Line] = [(f"-- {self.title}", None)]
         if self.batch is not None:
-            size = f"{self.batch_size:,} rows" if self.batch_size else "all rows at once"
-            out.append((f"-- once per batch of {size}, each in its own transaction; {placeholder_note}", None))
+            size = f"of {self.batch_size:,} rows" if self.batch_size else "of all rows at once"
+            if self.chunk_ms is not None:
+                size = f"sized to take about {self.chunk_ms:g} ms (the first {self.batch_size:,} rows)"
+            out.append((f"-- once per batch {size}, each in its own transaction; {placeholder_note}", None))
             body = [*self.settings, as_sent(engine, self.batch)]
         else:
             body = [*self.settings, *self.statements, *self.reset]
@@ -293,7 +297,9 @@ class _RecordingBackend(SQLBackend):
     def _step_unit(self, step: Step | None, transaction: bool, settings: tuple[str, ...], statements: tuple[str, ...],
                    reset: tuple[str, ...], batch: str | None = None, size: int | None = None) -> None:  # fmt: skip
         name, phase = (step.name, step.phase) if step else (None, None)
-        unit = SqlUnit(self._title, name, phase, transaction, settings, statements, reset, batch, size, self.part)
+        chunk_ms = getattr(step, "chunk_ms", None) if batch is not None else None
+        unit = SqlUnit(self._title, name, phase, transaction, settings, statements, reset, batch, size, self.part,
+                       chunk_ms)  # fmt: skip
         self.units.append(unit)
         self._see(list(statements))
 
@@ -458,22 +464,30 @@ def _procedure(plan: MigrationPlan, table: DbTable, unit: SqlUnit) -> list[str]:
         return (f"EXECUTE {d.literal(as_sent('postgresql', sql))}" + (f" INTO {into}" if into else "")
                 + (f" USING {using}" if using else "") + ";")  # fmt: skip
 
-    upto = (run(ks.boundary, "labkit_hi", f"labkit_lo, labkit_last, {unit.batch_size - 1}") if unit.batch_size
+    upto = (run(ks.boundary, "labkit_hi", "labkit_lo, labkit_last, labkit_rows - 1") if unit.batch_size
             else "labkit_hi := labkit_last;")  # fmt: skip
+    chunk_ms = getattr(step, "chunk_ms", None)
+    # batch_size="auto": the next batch is the rows this one's pace fills in chunk_ms, at most twice as many
+    resize = (f"    labkit_rows := greatest({MIN_ROWS}, least({MAX_ROWS}, labkit_rows * {int(GROWTH)}, (labkit_rows * "
+              f"{chunk_ms:g} / greatest(extract(epoch FROM clock_timestamp() - labkit_began) * 1000, 0.1))::int));\n"
+              if chunk_ms and unit.batch_size else "")  # fmt: skip
     settings = "".join(f"    EXECUTE {d.literal(s)};\n" for s in unit.settings)
     sleep = f"    PERFORM pg_sleep({pause});\n" if pause else ""
     body = (
         f"CREATE PROCEDURE {name}()\nLANGUAGE plpgsql AS $labkit$\n"
-        f"DECLARE\n  labkit_lo {key_type};\n  labkit_hi {key_type};\n  labkit_last {key_type};\nBEGIN\n"
+        f"DECLARE\n  labkit_lo {key_type};\n  labkit_hi {key_type};\n  labkit_last {key_type};\n"
+        f"  labkit_rows bigint := {unit.batch_size or 0};\n  labkit_began timestamptz;\nBEGIN\n"
         f"  -- keyset batches over the key, fixed now: rows inserted from here on are the dual write's\n"
         f"  {run(ks.first(), 'labkit_lo')}\n"
         f"  {run(ks.first(desc=True), 'labkit_last')}\n"
         f"  WHILE labkit_lo IS NOT NULL LOOP\n"
         f"    {upto}\n"
         f"    labkit_hi := coalesce(labkit_hi, labkit_last);\n"
+        f"    labkit_began := clock_timestamp();\n"
         f"{settings}"
         f"    {run(unit.batch or '', using='labkit_lo, labkit_hi')}\n"
         f"    COMMIT;  -- one short transaction per batch\n"
+        f"{resize}"
         f"{sleep}"
         f"    {run(ks.next, 'labkit_lo', 'labkit_hi, labkit_last')}\n"
         f"  END LOOP;\nEND\n$labkit$"

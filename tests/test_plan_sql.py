@@ -125,8 +125,14 @@ def _whole_copy(db: lk.Database) -> tuple[Any, lk.MigrationPlan]:
     return orders, lk.build_rename_column_migration(orders, old, new, batch_size=6)
 
 
+def _rename_auto(db: lk.Database) -> tuple[Any, lk.MigrationPlan]:
+    users = db.import_table(lab.make_users(3000, seed=1))  # batch_size="auto": sized by time, 10 ms a batch
+    return users, lk.build_rename_column_migration(users, "name", "full_name", chunk_ms=10)
+
+
 PLANS: dict[str, Callable[[lk.Database], tuple[Any, lk.MigrationPlan]]] = {
     "rename, copy": _rename_copy,
+    "rename, copy, auto batches": _rename_auto,
     "rename, view": _rename_view,
     "add column, SQL backfill": _add_with_sql_backfill,
     "production table, whole copy": _whole_copy,
@@ -226,7 +232,8 @@ def test_start_complete_and_rollback_each_run_what_their_sql_says(engine, name, 
         db.close()
 
 
-@pytest.mark.parametrize("name", ["rename, copy", "add column, SQL backfill", "production table, whole copy"])
+@pytest.mark.parametrize("name", ["rename, copy", "rename, copy, auto batches", "add column, SQL backfill",
+                                  "production table, whole copy"])  # fmt: skip
 def test_the_runnable_sql_run_by_hand_leaves_what_labkit_leaves(name, tmp_path, request):
     """The statements of runnable_sql, sent one by one in autocommit as psql would (the backfill as a procedure
     that commits each batch), leave the same catalog and rows as labkit's own run of the plan."""
@@ -239,7 +246,8 @@ def test_the_runnable_sql_run_by_hand_leaves_what_labkit_leaves(name, tmp_path, 
         db = _fresh_db("postgresql", tmp_path, request)
         table, plan = PLANS[name](db)
         statements = runnable_sql(plan, table)
-        assert any(s.startswith("CREATE PROCEDURE") for s in statements)
+        procedure = next(s for s in statements if s.startswith("CREATE PROCEDURE"))
+        assert ("labkit_rows := greatest(" in procedure) == ("auto" in name)  # sized by clock_timestamp() per batch
         for sql in statements:
             db.execute(sql)
         assert (table.catalog(), sorted(table.rows(), key=lambda r: r["id"])) == by_labkit
