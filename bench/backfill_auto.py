@@ -44,7 +44,7 @@ from labkit.workload import AppWorkload
 
 RESULTS = Path(__file__).resolve().parent / "results"
 APP_RATE = 200  # app transactions a second (pgbench --rate; AppWorkload: per thread, 2 threads at 100)
-STANDBY_THROTTLE = Throttle(max_lag_bytes=8 * 1024 * 1024, max_lag_ms=500)
+STANDBY_THROTTLE = Throttle(max_lag_bytes=2 * 1024 * 1024, max_lag_ms=500)
 
 
 def fresh(db: lk.Database, rows: int) -> lk.DbTable:
@@ -223,8 +223,9 @@ def app_figures_sqlite(url: str, rows: int) -> dict[str, Any]:
 
 def _sample_lag(watch: lk.Database, peak: dict[str, float], stop: threading.Event) -> None:
     while not stop.wait(0.02):
-        b, ms = watch.query("SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), "
-                            "max(extract(epoch FROM replay_lag) * 1000) FROM pg_stat_replication")[0]  # fmt: skip
+        n, b, ms = watch.query("SELECT count(*), max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), "
+                               "max(extract(epoch FROM replay_lag) * 1000) FROM pg_stat_replication")[0]  # fmt: skip
+        peak["seen"] = max(peak.get("seen", 0), n)
         peak["bytes"] = max(peak["bytes"], int(b or 0))
         peak["ms"] = max(peak["ms"], float(ms or 0))
 
@@ -252,6 +253,8 @@ def standby_figures(url: str, rows: int) -> dict[str, Any]:
             took, runner = run(table, plan(auto), throttle=STANDBY_THROTTLE if auto else None)
             stop.set()
             sampler.join()
+            if not peak.get("seen"):
+                raise RuntimeError("the standby was not streaming during the measurement (pg_stat_replication empty)")
             out[name] = {"peak_lag_bytes": int(peak["bytes"]), "peak_replay_lag_ms": round(peak["ms"], 1),
                          "backfill_s": round(took, 2),
                          "throttled": sum(e.kind == "throttle" for e in runner.history)}  # fmt: skip

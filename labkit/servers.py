@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from .engine import connect
 from .errors import DatabaseUnavailableError
 
 PG_DSN_VARIABLE = "LABKIT_PG_DSN"
@@ -76,13 +77,17 @@ def streaming_standby(primary_url: str, *, timeout: float = 60.0) -> Iterator[st
         shutil.chown(scratch, user)
     parts = urlsplit(primary_url)
     socket_dir = parse_qs(parts.query).get("host", [parts.hostname or ""])[0]
-    started = False
+    started = slotted = False
+    slot = f"labkit_standby_{os.getpid()}_{scratch.name.rsplit('-', 1)[-1]}".lower()
     try:
         def run(*argv: str) -> None:
             subprocess.run(argv, user=user, check=True, capture_output=True, text=True, timeout=timeout)
 
+        # a replication slot keeps the WAL the standby has not received yet: without it a burst of writes can
+        # recycle a segment before it is sent, and the standby stops streaming for good
         run(str(POSTGRES_BIN_PATH / "pg_basebackup"), "-D", str(data), "-R", "-X", "stream", "-h", socket_dir,
-            "-U", parts.username or "postgres", "-c", "fast")  # fmt: skip
+            "-U", parts.username or "postgres", "-c", "fast", "-C", "-S", slot)  # fmt: skip
+        slotted = True
         for copied in data.glob(".s.PGSQL.*"):  # the primary's socket lock, when its socket is in its data folder
             copied.unlink()
         run(str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(data), "-w", "-l", str(scratch / "log"), "-o", '-h ""',
@@ -97,6 +102,10 @@ def streaming_standby(primary_url: str, *, timeout: float = 60.0) -> Iterator[st
         if started:
             subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"],
                            user=user, capture_output=True, timeout=timeout, check=False)  # fmt: skip
+        if slotted:  # else the primary keeps every WAL segment from here on, for a standby that is gone
+            with contextlib.suppress(Exception), connect(primary_url) as primary:
+                primary.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                              "WHERE slot_name = %s", [slot])  # fmt: skip
         shutil.rmtree(scratch, ignore_errors=True)
 
 
