@@ -108,7 +108,8 @@ def test_sql_runnable_gives_psql_a_procedure_for_the_backfill_and_sqlite_a_reaso
     assert main(["sql", "add-column", "--db", pg_url, "--runnable", "--batch-size", "4"]) == 0
     out = capsys.readouterr().out
     assert 'CREATE PROCEDURE "labkit_backfill_users_backfill"()' in out
-    assert "LIMIT 1 OFFSET $3' INTO labkit_hi USING labkit_lo, labkit_last, 3;" in out
+    assert "LIMIT 1 OFFSET $3' INTO labkit_hi USING labkit_lo, labkit_last, labkit_rows - 1;" in out
+    assert "labkit_rows bigint := 4;" in out and "labkit_rows := greatest(" not in out  # a fixed size: no resizing
     assert 'CALL "labkit_backfill_users_backfill"();' in out and "COMMIT;  -- one short transaction" in out
     assert main(["sql", "add-column", "--runnable"]) == 64
     assert "sqlite has no loops in SQL" in capsys.readouterr().err
