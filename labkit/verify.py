@@ -3,7 +3,7 @@ one says it should be, on the server, key range by key range.
 
 spirit checks its copy with a CRC32 per chunk because it copies between two tables. A backfill here fills a column of
 the same table, so the server can compare the two values of each row directly, which is exact where a checksum is
-only probably right: ``count(*) FILTER (WHERE new IS DISTINCT FROM <what the plan makes of old>)`` (the copy's
+only probably right: the rows whose ``new IS DISTINCT FROM <what the plan makes of old>``, counted (the copy's
 source itself, or the plan's SQL conversion / computation), in one read of the table; only when rows differ are the
 key ranges read one by one, to name each range with a difference and its first differing key. ``labkit complete``
 refuses to contract then (``labkit verify`` runs the check alone).
@@ -102,7 +102,9 @@ def verify_copy(table: DbTable, plan: MigrationPlan, *, rows_per_range: int = VE
             differs = f"NOT ({d.quote(column)} IS {want})"
         # one read of the whole table first (a sequential scan, in parallel on PostgreSQL; it blocks no writer):
         # the key ranges are walked only to say where a difference is
-        rows, differing = db.query(f"SELECT count(*), count(*) FILTER (WHERE {differs}) FROM {table.ref}")[0]
+        rows, differing = db.query(  # (CASE, not FILTER: SQLite before 3.30 has no FILTER)
+            f"SELECT count(*), coalesce(sum(CASE WHEN {differs} THEN 1 ELSE 0 END), 0) FROM {table.ref}"
+        )[0]
         found.rows += rows
         found.ranges += 1
         if not differing:
