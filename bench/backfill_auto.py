@@ -63,6 +63,8 @@ def fresh(db: lk.Database, rows: int) -> lk.DbTable:
                    f"FROM generate_series(1, {rows}) i")  # fmt: skip
         db.execute("VACUUM ANALYZE users")
         db.execute("CHECKPOINT")
+    if hasattr(os, "sync"):  # the loaded table written back to disk now, not during the next measurement
+        os.sync()
     return db.table("users")
 
 
