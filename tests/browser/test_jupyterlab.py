@@ -261,6 +261,11 @@ def test_the_failure_panel_draws_the_complete_figure_on_every_click(browser, lab
     shutil.copy(ROOT / "notebooks" / "04_failures_and_rollback.ipynb", lab.root / "04_panel_clicks.ipynb")
     page = Page(browser, lab, "04_panel_clicks.ipynb")
     try:
+        # the stored panel drawn first (the test below checks that opening logs nothing); what this test checks
+        # starts with Run All: a stored view still being drawn when the kernel's widget manager takes over can log
+        # JupyterLab's own "widget model not found" for a model of the file's saved state (seen in two CI runs)
+        page.page.get_by_role("button", name="Run migration").wait_for(timeout=30_000)
+        page.console_errors.clear()
         assert _errors(page.run_all()) == []
         p = page.page
         panel = p.locator(".jupyter-widgets.widget-vbox", has=p.get_by_role("button", name="Run migration")).first
