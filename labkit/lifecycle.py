@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 
 from . import state
 from ._common import mask_url
-from .backends.sql import live_versions
+from .backends.sql import live_versions, migration_running
 from .db import Database, DbTable
 from .engine import connect
 from .errors import CommandRefusedError, ConnectionLostError, LabkitError, RollbackUnderWayError
@@ -278,9 +278,7 @@ def _status(args: argparse.Namespace, db: Database) -> int:
     for m in rows:
         state = m["status"]
         if state in ("running", "rolling_back"):
-            busy = not db.dialect.try_lock(db, m["table_name"])
-            if not busy:
-                db.dialect.unlock(db, m["table_name"])
+            busy = migration_running(db, m["table_name"])
             where = f"at step {m['step_index'] + 1} ({m['step']})" if m["step"] else "after its last step"
             batch = f", batch {m['batch']} committed" if m["batch"] else ""
             who = "a process is running it now" if busy else "no process is running it: carry on, or roll back"

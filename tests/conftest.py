@@ -63,6 +63,22 @@ def reset_database(db: lk.Database) -> None:
             db.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+def make_roles(db: lk.Database, names: tuple[str, ...], *, login: bool = False) -> None:
+    """Roles for a test, made afresh (one a killed run left behind goes first, with what it owns); a login role's
+    password is ``pw-<name>``."""
+    drop_roles(db, names)
+    for role in names:
+        db.execute(f"CREATE ROLE {role} " + (f"LOGIN PASSWORD 'pw-{role}'" if login else "NOLOGIN"))
+
+
+def drop_roles(db: lk.Database, names: tuple[str, ...]) -> None:
+    """Drop test roles and whatever they own or were granted, if they are there."""
+    for role in names:
+        if db.query("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]):
+            db.execute(f"DROP OWNED BY {role}")
+            db.execute(f"DROP ROLE {role}")
+
+
 @pytest.fixture
 def pg(pg_url):
     """The session's PostgreSQL, its tables dropped before and after."""

@@ -7,7 +7,7 @@ import pytest
 
 import labkit as lk
 from labkit.errors import KeyColumnError, PreflightError, StepDoesNotFitError
-from tests.conftest import reset_database
+from tests.conftest import drop_roles, make_roles, reset_database
 from tests.shapes import make_people
 
 ROLES = ("shapes_reader", "shapes_reader_2")
@@ -16,14 +16,10 @@ ROLES = ("shapes_reader", "shapes_reader_2")
 @pytest.fixture
 def shaped(pg):
     reset_database(pg)
-    for role in ROLES:
-        pg.execute(f"DROP ROLE IF EXISTS {role}")
-        pg.execute(f"CREATE ROLE {role} NOLOGIN")
+    make_roles(pg, ROLES)
     yield pg
     reset_database(pg)
-    for role in ROLES:
-        pg.execute(f"DROP OWNED BY {role}")
-        pg.execute(f"DROP ROLE {role}")
+    drop_roles(pg, ROLES)
 
 
 def _build(db: lk.Database, col: str) -> lk.TableCatalog:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..apps import AppVersion
     from ..catalog import TableCatalog
     from ..db import DbTable
+    from ..dialect import Session
     from ..plan import MigrationPlan
     from ..steps import Step
 
@@ -74,6 +75,15 @@ def fingerprint(plan: MigrationPlan) -> str:
 
     text = repr([plan.name, [describe(s) for s in plan.steps], plan.apps])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def migration_running(db: Session, table: str) -> bool:
+    """Does a process hold ``table``'s migration lock now (a run going on, not one cut off or stopped)? Probed by
+    taking the lock and giving it back at once."""
+    if not db.dialect.try_lock(db, table):
+        return True
+    db.dialect.unlock(db, table)
+    return False
 
 
 def live_versions(plan: MigrationPlan) -> list[str]:
@@ -152,13 +162,7 @@ class SQLBackend(BaseBackend):
         )
 
     def _someone_runs(self) -> bool:
-        """Does another process hold this table's migration lock now (a run going on, not one cut off)?"""
-        if self._locked:
-            return False
-        if not self.d.try_lock(self.db, self.table.qualified):
-            return True
-        self.d.unlock(self.db, self.table.qualified)
-        return False
+        return not self._locked and migration_running(self.db, self.table.qualified)
 
     def _taken_views(self, plan: MigrationPlan) -> tuple[str, ...]:
         """The views this plan's later versions would get that exist already, left by an earlier plan (kept by its
