@@ -173,6 +173,37 @@ class Pgbench:
         return lat, skipped
 
 
+class AppWaits:
+    """What pgbench's sessions are waiting for while they are active (``pg_stat_activity``, sampled every 5 ms from a
+    connection of its own): the engine's own account of where the app's latency goes during a backfill."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self._stop = url, threading.Event()
+        self.counts = {"WAL flush": 0, "row or table lock": 0, "other wait": 0, "running": 0}
+
+    def _sample(self) -> None:
+        with lk.connect(self.url) as watch:
+            while not self._stop.wait(0.005):
+                for etype, event in watch.query("SELECT wait_event_type, wait_event FROM pg_stat_activity "
+                                                "WHERE application_name = 'pgbench' AND state = 'active'"):  # fmt: skip
+                    key = ("running" if etype is None else "WAL flush" if str(event).startswith(("Wal", "WAL"))
+                           else "row or table lock" if etype == "Lock" else "other wait")  # fmt: skip
+                    self.counts[key] += 1
+
+    def __enter__(self) -> AppWaits:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def shares(self) -> dict[str, float]:
+        total = sum(self.counts.values()) or 1
+        return {k: round(v / total, 3) for k, v in self.counts.items()}
+
+
 def app_figures_pg(url: str, rows: int, est_s: float, folder: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with lk.connect(url) as db:
@@ -189,12 +220,14 @@ def app_figures_pg(url: str, rows: int, est_s: float, folder: Path) -> dict[str,
             bench = Pgbench(url, rows, est_s * (3 if auto else 2) + 4, folder)
             time.sleep(1)
             t0 = time.time()
-            took, runner = run(table, plan(auto, chunk or DEFAULT_CHUNK_MS))
+            with AppWaits(url) as waits:
+                took, runner = run(table, plan(auto, chunk or DEFAULT_CHUNK_MS))
             t1 = time.time()
             bench.wait()
             lat, skipped = bench.latencies(t0, t1)
             out[name] = {**_percentiles(lat), "skipped": skipped, "backfill_s": round(took, 2),
-                         "throttled": sum(e.kind == "throttle" for e in runner.history)}  # fmt: skip
+                         "throttled": sum(e.kind == "throttle" for e in runner.history),
+                         "waits": waits.shares()}  # fmt: skip
     return out
 
 
@@ -293,7 +326,9 @@ def one(engine: str, url: str, rows: int, folder: Path) -> dict[str, Any]:
                                                                                          0.001), 2)  # fmt: skip
     res["auto_50ms_backfill_vs_single_s"] = round(app["auto_50ms"]["backfill_s"] / max(app["single"]["backfill_s"],
                                                                                        0.001), 3)  # fmt: skip
-    if engine == "postgresql":
+    if engine == "postgresql":  # where the app's time went during the auto backfill, by the server's account
+        res["app_active_waiting_on_wal_flush"] = app["auto"]["waits"]["WAL flush"]
+        res["app_active_waiting_on_locks"] = app["auto"]["waits"]["row or table lock"]
         try:
             lag = standby_figures(url, rows)
         except lk.DatabaseUnavailableError as exc:  # a server that refuses replication (LABKIT_PG_DSN)
@@ -311,6 +346,8 @@ def markdown(results: dict[str, Any]) -> str:
             ("app_max_ms", "app max during auto, ms", f"<= {3 * DEFAULT_CHUNK_MS:g}"),
             ("single_vs_labkit_app_max_ratio", "app max: one UPDATE ÷ auto", ">= 20"),
             ("replica_lag_peak_ratio", "standby peak lag: auto (throttled) ÷ one UPDATE", "<= 0.1"),
+            ("app_active_waiting_on_wal_flush", "pgbench's active time during auto: waiting on WAL flush", ""),
+            ("app_active_waiting_on_locks", "pgbench's active time during auto: waiting on a lock", ""),
             ("auto_50ms_app_p99_ratio_vs_baseline", "app p99 during auto at 50 ms a batch ÷ baseline", ""),
             ("auto_50ms_backfill_vs_single_s", "its backfill time ÷ one UPDATE's, under the app's load", ""),
             ("time_to_first_batch_ms", "time to first batch, ms", "<= 50"),

@@ -89,4 +89,7 @@ def test_backfill_auto_bench_runs_on_both_engines_and_writes_every_figure(tmp_pa
             assert isinstance(row[key], (int, float)) and row[key] >= 0, (engine, key, row.get(key))
         assert row["app"]["auto"]["transactions"] > 0 and row["app"]["baseline"]["transactions"] > 0
     assert "replica_lag_peak_ratio" in figures["postgresql"]["5000"], figures["postgresql"]["5000"].get("standby")
+    waits = figures["postgresql"]["5000"]["app"]["auto"]["waits"]  # pgbench's sessions, as pg_stat_activity saw them
+    assert set(waits) == {"WAL flush", "row or table lock", "other wait", "running"}, waits
+    assert sum(waits.values()) == 0 or abs(sum(waits.values()) - 1) < 0.01, waits
     assert "| auto ÷ one UPDATE, rows/s, no load |" in (tmp_path / "backfill_auto.md").read_text()
