@@ -13,7 +13,7 @@ _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED = frozenset({"id"})
 
 
-_USERINFO = re.compile(r"(//[^:@/?#]*:)[^@/?#]*(@)")
+_USERINFO = re.compile(r"(//[^:@/?#]*:)[^@/?#]+(@)")  # a password of one character or more (none: nothing to hide)
 _PASSWORD = re.compile(r"((?:^|[?&\s])password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)", re.IGNORECASE)
 
 

@@ -3,6 +3,8 @@
     python -m labkit rename --fail-at backfill:3     # run it (in memory), print phases, history, rows
     python -m labkit sql rename                      # print the SQL it runs (a scratch SQLite file)
     python -m labkit sql rename --db postgresql://... --table users   # ... on that table of a real database
+    python -m labkit sql plan.json --db URL          # a plan file's SQL (PostgreSQL: with squawk's ignore comments)
+    python -m labkit lint plan.json --db URL         # labkit's rules, then squawk over that SQL (exit 1: fix it)
     python -m labkit start plan.json --db URL        # a plan file on a real database: start, complete,
                                                      # rollback, status (labkit.lifecycle, exit codes there)
     python -m labkit export alembic plan.json --db URL --dir migrations/versions   # as two Alembic revisions
@@ -16,6 +18,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -32,6 +36,8 @@ from .plan_sql import plan_sql, runnable_sql
 from .planfile import load_plan
 from .progress import TerminalProgress
 from .runner import MigrationRunner
+from .safety import has_sql, labkit_findings
+from .safety.squawk import IGNORE, annotated_sql, pg_version, squawk_path
 from .table import TableLike
 from .traffic import simulate_traffic
 from .validate import validate_migration_safety
@@ -39,6 +45,22 @@ from .validate import validate_migration_safety
 EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2}
 MIGRATIONS = ["rename", "add-column", "naive-rename"]
 EX_USAGE = 64
+COMMANDS = {  # what `labkit --help` lists: every command, each with `labkit COMMAND --help` of its own
+    "rename": "Demo: rename users.name to full_name by expand/contract, on a generated table in memory.",
+    "add-column": "Demo: add users.email_domain and backfill it, on a generated table in memory.",
+    "naive-rename": "Demo: the in-place rename, for contrast (the safety checks flag it).",
+    "sql": "Print the SQL of a demo migration or of a plan file on its database, changing nothing.",
+    "lint": "labkit's rules over a plan file, then squawk over its SQL (what the plan answers by design passed "
+    "through squawk's ignore comments, with the reason).",
+    **lifecycle.SUMMARY,
+    "export": "Write a plan file as two Alembic revisions (start, complete).",
+}
+OVERVIEW = (
+    "usage: labkit COMMAND [options]    (labkit COMMAND --help for each)\n\n"
+    "Zero-downtime schema changes, expand -> migrate -> contract.\n\ncommands:\n"
+    + "".join(f"  {name:<13} {what}\n" for name, what in COMMANDS.items())
+    + "\nA plan file's format: docs/plan-file.md (every operation and its fields), docs/plan-file.schema.json.\n"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,11 +95,13 @@ def _print_rows(table: TableLike, n: int) -> None:
 
 
 def _sql_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="labkit sql", description="Print the SQL a migration runs, step by step, changing nothing.")
-    p.add_argument("migration", choices=MIGRATIONS, help="which migration (the same three as `labkit MIGRATION`)")
+    p = _Parser(prog="labkit sql", description=COMMANDS["sql"])
+    p.add_argument("migration", metavar="MIGRATION|PLAN.json", help=f"a demo migration ({', '.join(MIGRATIONS)}: "
+                   "the same as `labkit MIGRATION`) or a plan file, whose table is in --db")  # fmt: skip
     p.add_argument("--db", default=None, help="a database URL (sqlite:///file.db, postgresql://...); default: a "
-                   "scratch SQLite file holding a generated users table")  # fmt: skip
-    p.add_argument("--table", default="users", help="the table in --db (default users; schema.table on PostgreSQL)")
+                   "scratch SQLite file holding a generated users table (a plan file needs its database)")  # fmt: skip
+    p.add_argument("--table", default=None, help="the table in --db (default: users, or the plan file's table; "
+                   "schema.table on PostgreSQL)")  # fmt: skip
     p.add_argument("--rows", type=int, default=20, help="rows in the generated table, without --db (default 20)")
     p.add_argument("--batch-size", type=_batch_size, default="auto", help="backfill batch size in rows, or auto "
                    "(the default: each batch sized to take about 200 ms on a database)")  # fmt: skip
@@ -111,17 +135,24 @@ def sql_main(argv: Sequence[str]) -> int:
     try:
         if args.rows < 0:
             raise InvalidArgumentError(f"--rows must be >= 0, got {args.rows}")
+        from_file = args.migration not in MIGRATIONS
+        if from_file and args.db is None:
+            raise InvalidArgumentError(f"{args.migration!r} is not one of the demos ({', '.join(MIGRATIONS)}): as a "
+                                       "plan file it needs --db URL, the database whose table it changes")  # fmt: skip
         with contextlib.ExitStack() as stack:
+            file_plan = load_plan(args.migration) if from_file else None
             if args.db is None:
                 scratch = stack.enter_context(tempfile.TemporaryDirectory())
                 db = stack.enter_context(connect(f"sqlite:///{scratch}/lab.db"))
                 table = db.import_table(make_users(args.rows, seed=0))
             else:
                 db = stack.enter_context(connect(args.db, existing=True))
-                table = db.table(args.table)
-            plan = _build(args.migration, table, args.batch_size)
+                table = db.table(args.table or (file_plan.table if file_plan else "users"))
+            plan = file_plan or _build(args.migration, table, args.batch_size)
             if args.runnable:
                 print("".join(f"{s};\n\n" for s in runnable_sql(plan, table)), end="")
+            elif db.dialect.name == "postgresql" and has_sql(ours := labkit_findings(plan, table)[0]):
+                print(annotated_sql(plan, table, ours), end="")  # squawk's ignore comments where the plan answers
             else:
                 print(plan_sql(plan, table), end="")
     except (LabkitError, ValueError) as exc:
@@ -130,10 +161,57 @@ def sql_main(argv: Sequence[str]) -> int:
     return 0
 
 
+def lint_main(argv: Sequence[str]) -> int:
+    """``labkit lint PLAN --db URL``: labkit's rules over the plan, then plain squawk over its SQL, as a CI job runs it.
+
+    The SQL squawk reads is ``labkit sql``'s: each finding the plan answers by design carries squawk's own
+    ``-- squawk-ignore RULE -- expected: reason`` comment, so squawk itself passes it over and every other finding
+    stands. Exit 0 when neither finds anything to fix, 1 when either does, 64 for bad arguments or plan file."""
+
+    p = _Parser(prog="labkit lint", description=COMMANDS["lint"])
+    p.add_argument("plan", help="the plan file (JSON)")
+    p.add_argument("--db", required=True, help="the database the plan is for (the SQL depends on its catalog)")
+    p.add_argument("--table", default=None, help="the table (default: the plan file's)")
+    p.add_argument("--sql-out", default=None, metavar="FILE",
+                   help="also keep the SQL squawk read, ignore comments and all, in FILE")  # fmt: skip
+    args = p.parse_args(argv)
+    try:
+        plan = load_plan(args.plan)
+        with connect(args.db, existing=True) as db:
+            table = db.table(args.table or plan.table)
+            ours, engine = labkit_findings(plan, table)
+            print(f"labkit's rules: {len(ours)} finding(s)")
+            for f in ours:
+                print("  " + str(f).replace("\n", "\n  "))
+            failed = any(f.severity == "error" for f in ours)
+            if engine != "postgresql":
+                print(f"squawk: not run (it reads PostgreSQL's SQL; this database is {engine})")
+                return int(failed)
+            if not has_sql(ours):
+                print("squawk: not run (labkit refuses this plan before it has any SQL)")
+                return 1
+            sql, version = annotated_sql(plan, table, ours), pg_version(table)
+        with contextlib.ExitStack() as stack:
+            path = args.sql_out or f"{stack.enter_context(tempfile.TemporaryDirectory())}/plan.sql"
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(sql)
+            kept = "" if args.sql_out is None else f", kept in {args.sql_out}"
+            print(f"squawk (the SQL has {sql.count(IGNORE)} ignore comment(s), each with the reason the plan answers "
+                  f"that finding by design{kept}):", flush=True)  # fmt: skip
+            done = subprocess.run([squawk_path(), f"--pg-version={version}", path], check=False)
+    except (LabkitError, ValueError, OSError) as exc:
+        print(f"labkit: error: {exc}", file=sys.stderr)
+        return EX_USAGE
+    if done.returncode not in (0, 1):
+        print(f"labkit: error: squawk exited {done.returncode}", file=sys.stderr)
+        return EX_USAGE
+    return 1 if failed or done.returncode else 0
+
+
 def export_main(argv: Sequence[str]) -> int:
     """``labkit export alembic PLAN --db URL --dir VERSIONS``: the plan as two Alembic revisions."""
 
-    p = _Parser(prog="labkit export", description="Write a plan file as migrations for another tool.")
+    p = _Parser(prog="labkit export", description=COMMANDS["export"])
     p.add_argument("tool", choices=["alembic"], help="the migration tool (alembic: two revisions, start/complete)")
     p.add_argument("plan", help="the plan file (JSON)")
     p.add_argument("--db", required=True, help="the database the plan is for (the SQL depends on its catalog)")
@@ -154,18 +232,35 @@ def export_main(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``labkit`` / ``python -m labkit``: run a demo migration, or dispatch to ``sql``, ``export`` and the
-    lifecycle commands (``start``, ``complete``, ``rollback``, ``status``); return the exit status.
+    """``labkit`` / ``python -m labkit``: run a demo migration, or dispatch to ``sql``, ``lint``, ``export`` and the
+    lifecycle commands (``start``, ``complete``, ``rollback``, ``status``, ``retire``, ``verify``); return the exit
+    status. A reader that stops early (``labkit status | head``) ends the output quietly, as a Unix tool does.
 
     WHY: the lab's ideas must also work where there is no notebook: a terminal, a CI job, a deploy script. So the
     command prints the plan, the safety findings, the history and the rows, and its exit status says how the run
     ended (0 completed, 1 rolled back, 2 rollback failed, 64 refused), which a script can test.
     """
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit does not fail again
+        return 128 + 13  # as a process killed by SIGPIPE: the shell's convention
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    """The command itself (``main`` adds the quiet end on a closed pipe)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["sql"]:
-        return sql_main(argv[1:])
-    if argv[:1] == ["export"]:
-        return export_main(argv[1:])
+    if not argv or argv[0] in ("-h", "--help"):
+        print(OVERVIEW, end="", file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else EX_USAGE
+    if not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        print(f"labkit: error: unknown command {argv[0]!r}; the commands: {', '.join(COMMANDS)} (labkit --help)",
+              file=sys.stderr)  # fmt: skip
+        return EX_USAGE
+    if argv[0] in ("sql", "lint", "export"):
+        return {"sql": sql_main, "lint": lint_main, "export": export_main}[argv[0]](argv[1:])
     if argv[:1] and argv[0] in lifecycle.COMMANDS:  # a plan file against a real database: start, complete ...
         return lifecycle.main(argv[0], argv[1:])
     args = _parser().parse_args(argv)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -46,7 +47,15 @@ EX_STOPPED_AT_FAILURE = 4  # complete stopped where a step failed: nothing undon
 EX_REFUSED = 3
 EX_CONNECTION_LOST = 5  # the connection went mid-command: nothing is lost, the same command again carries on
 EX_USAGE = 64
-COMMANDS = ("start", "complete", "rollback", "status", "retire", "verify")
+SUMMARY = {
+    "start": "Run a plan's expand and migrate phases, up to where the new app version can deploy.",
+    "complete": "Run the rest of a started plan: the contract phase.",
+    "rollback": "Undo what a started (or cut-off) plan did.",
+    "status": "Show where each plan on this database stands.",
+    "retire": "Drop the versioned views a completed plan kept for app versions that no longer run.",
+    "verify": "Compare a started plan's new column with what its source says, row by row, changing nothing.",
+}
+COMMANDS = tuple(SUMMARY)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,14 +64,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
-    what = {
-        "start": "Run a plan's expand and migrate phases, up to where the new app version can deploy.",
-        "complete": "Run the rest of a started plan: the contract phase.",
-        "rollback": "Undo what a started (or cut-off) plan did.",
-        "status": "Show where each plan on this database stands.",
-        "retire": "Drop the versioned views a completed plan kept for app versions that no longer run.",
-        "verify": "Compare a started plan's new column with what its source says, row by row, changing nothing.",
-    }[command]
+    what = SUMMARY[command]
     p = _Parser(prog=f"labkit {command}", description=what)
     if command == "start":
         p.add_argument("plan", help="the plan file (JSON; see labkit.planfile)")
@@ -126,7 +128,7 @@ def _run(runner: MigrationRunner, plan: MigrationPlan) -> MigrationResult:
 
 def _report(result: MigrationResult, command: str, args: argparse.Namespace, table: DbTable, plan: MigrationPlan
             ) -> int:  # fmt: skip
-    again = f"--db {args.shown} --table {table.qualified}"
+    again = f"--db {args.shown} --table {shlex.quote(table.qualified)}"
     at_contract = result.status == "stopped" and command == "start" and "contract" in (result.stopped_at or "")
     print(f"{plan.name}: expand and migrate done; stopped {result.stopped_at}" if at_contract else result.summary())
     if result.status == "completed" and command == "complete" and table.views:
@@ -303,7 +305,7 @@ def _plan_views(db: Database, row: dict[str, Any]) -> list[str]:
 
 def main(command: str, argv: Sequence[str]) -> int:
     args = _parser(command).parse_args(argv)
-    args.shown = mask_url(args.db)  # never print a password
+    args.shown = shlex.quote(mask_url(args.db))  # never print a password; a URL with ? or & pasted back as one word
     try:
         with connect(args.db, existing=True) as db:
             run = {"start": _start, "complete": _complete, "rollback": _rollback, "status": _status, "retire": _retire,
@@ -336,7 +338,7 @@ class _Lost(Exception):
 
 def _connection_lost(command: str, args: argparse.Namespace, what: str) -> int:
     table = getattr(args, "table", None)
-    again = f"labkit {command} --db {args.shown}" + (f" --table {table}" if table else "")
+    again = f"labkit {command} --db {args.shown}" + (f" --table {shlex.quote(table)}" if table else "")
     print(f"labkit: connection lost {mask_url(what).strip()}. Every committed change is consistent and recorded; "
           f"nothing is lost. Run the same command again: {again}", file=sys.stderr)  # fmt: skip
     return EX_CONNECTION_LOST

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .db import DbTable
 from .plan import MigrationPlan
-from .safety import RULES, Finding, labkit_findings, squawk
+from .safety import Finding, has_sql, labkit_findings, squawk
 from .table import TableLike
 
 
@@ -23,7 +23,7 @@ def validate_migration_safety(plan: MigrationPlan, table: TableLike | None = Non
     """
     findings, engine = labkit_findings(plan, table)
     # squawk reads the plan's SQL, which a plan that is refused, or has a step that does not fit, does not have
-    if engine == "postgresql" and not any(RULES[f.rule].blocks or f.rule == "step-does-not-fit" for f in findings):
+    if engine == "postgresql" and has_sql(findings):
         assert isinstance(table, DbTable)
         findings += [r.finding for r in squawk.review(plan, table, findings) if r.expected is None]
     order = {s.name: i for i, s in enumerate(plan.steps)}

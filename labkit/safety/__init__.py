@@ -27,6 +27,7 @@ from . import (
     one_way_dual_write,
     rename_in_place,
     require_lock_timeout,
+    set_not_null_scans,
     step_does_not_fit,
     switch_before_backfill,
     table_without_key,
@@ -52,6 +53,7 @@ _ORDER = (
     one_way_dual_write,
     switch_before_backfill,
     unbatched_backfill,
+    set_not_null_scans,
     add_required_column_without_default,
     irreversible_step_before_contract,
     app_uses_missing_column,
@@ -71,10 +73,16 @@ def labkit_findings(plan: MigrationPlan, table: TableLike | None) -> tuple[list[
     return [f for rule in RULES.values() for f in rule.run(states, facts)], facts.engine if facts else None
 
 
+def has_sql(findings: list[Finding]) -> bool:
+    """Does a plan with these findings of labkit's have SQL for squawk to read? Not one the runner refuses, nor one
+    with a step that does not fit the table."""
+    return not any(RULES[f.rule].blocks or f.rule == "step-does-not-fit" for f in findings)
+
+
 def preflight(plan: MigrationPlan, table: TableLike) -> list[Finding]:
     """The findings that make the runner refuse ``plan`` on ``table`` before any change (labkit's rules that
     block: squawk's findings never stop a run)."""
     return [f for f in labkit_findings(plan, table)[0] if RULES[f.rule].blocks]
 
 
-__all__ = ["RULES", "Finding", "Rule", "Severity", "labkit_findings", "preflight"]
+__all__ = ["RULES", "Finding", "Rule", "Severity", "has_sql", "labkit_findings", "preflight"]

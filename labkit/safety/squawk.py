@@ -47,6 +47,7 @@ class Reviewed:
     finding: Finding
     statement: str
     expected: str | None
+    line: int = 0  # where squawk points, counting from 0 in the plan's SQL (``plan_sql``)
 
     def __str__(self) -> str:
         verdict = f"expected: {self.expected}" if self.expected else "needs a fix"
@@ -197,7 +198,8 @@ ANSWERED: dict[str, Answer] = {
 }
 
 
-def _pg_version(table: DbTable) -> str:
+def pg_version(table: DbTable) -> str:
+    """The server's version as squawk's ``--pg-version`` takes it (``18.1``)."""
     num = int(table.db.query("SHOW server_version_num")[0][0])
     return f"{num // 10000}.{num % 10000}"
 
@@ -212,7 +214,7 @@ def review(plan: MigrationPlan, table: DbTable, labkit_findings: Sequence[Findin
     lines = script.lines()
     steps = {s.name: s for s in plan.steps}
     out = []
-    for raw in run_squawk(str(script), pg_version=_pg_version(table)):
+    for raw in run_squawk(str(script), pg_version=pg_version(table)):
         _, unit, statement = lines[min(int(raw["line"]), len(lines) - 1)]
         step = steps.get(unit.step or "") if unit is not None else None
         rule = str(raw["rule_name"])
@@ -228,5 +230,31 @@ def review(plan: MigrationPlan, table: DbTable, labkit_findings: Sequence[Findin
         flagged = {f.rule for f in labkit_findings if f.step == finding.step}
         answer = ANSWERED.get(rule)
         expected = answer(Seen(step, statement or "", plan, flagged, table)) if answer else None
-        out.append(Reviewed(finding, statement or "", expected))
+        out.append(Reviewed(finding, statement or "", expected, int(raw["line"])))
     return out
+
+
+IGNORE = "-- squawk-ignore"
+
+
+def annotated_sql(plan: MigrationPlan, table: DbTable, labkit_findings: Sequence[Finding] = ()) -> str:
+    """The SQL of ``plan`` on ``table`` with squawk's own ignore comment (``-- squawk-ignore RULE -- reason``) on
+    the line before each line where squawk points at something the plan answers by design, with the reason: a
+    plain ``squawk`` in CI then reads the same verdicts as ``validate_migration_safety`` (exit 0 on a safe plan, 1
+    where a finding needs a fix), and a reviewer reads why each one is expected beside the statement.
+
+    WHY squawk's comments rather than a ``--exclude`` list: an exclusion silences a rule for the whole file, where
+    the answer holds for one statement (a DROP COLUMN in the contract phase, not any DROP COLUMN)."""
+    text = str(plan_sql(plan, table))
+    lines = text.split("\n")
+    answered: dict[int, list[Reviewed]] = {}
+    for r in review(plan, table, labkit_findings):
+        if r.expected is not None:
+            answered.setdefault(min(r.line, len(lines) - 1), []).append(r)
+    for line in sorted(answered, reverse=True):  # from the bottom up, so the line numbers above stay right
+        seen = answered[line]
+        rules = ", ".join(dict.fromkeys(r.finding.rule for r in seen))
+        why = "; ".join(dict.fromkeys(" ".join(r.expected.split()) for r in seen if r.expected))
+        indent = lines[line][: len(lines[line]) - len(lines[line].lstrip())]
+        lines.insert(line, f"{indent}{IGNORE} {rules} -- expected: {why}")
+    return "\n".join(lines)
