@@ -182,9 +182,9 @@ def plan_from_dict(data: Any) -> MigrationPlan:
         raise PlanFileError(FORMAT, f'missing: a plan file starts with "{FORMAT}": {VERSION}')
     if version != VERSION or isinstance(version, bool):  # (true == 1 in Python: not a version)
         raise PlanFileError(FORMAT, f"version {version!r} is not one this labkit reads ({VERSION})")
-    unknown = sorted(set(data) - {FORMAT, "name", "apps", "steps"})
+    unknown = sorted(set(data) - {FORMAT, "name", "apps", "steps", "$schema"})  # $schema: for an editor, ignored
     if unknown:
-        raise PlanFileError(unknown[0], "not a field of a plan (its fields: labkit_plan, name, apps, steps)")
+        raise PlanFileError(unknown[0], "not a field of a plan (its fields: labkit_plan, name, apps, steps, $schema)")
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise PlanFileError("name", f"a plan needs a non-empty name, got {name!r}")

@@ -83,7 +83,7 @@ def test_import_labkit_is_the_library_alone_and_the_course_helpers_are_lab():
 LAYERS = {
     1: ["errors", "_common", "keys", "sqltext", "pgparse", "chunking", "throttle"],
     2: ["dialect", "table", "plan", "apps", "catalog", "faults", "operations", "copy_column", "steps", "steps.*"],
-    3: ["backends.*", "state", "db", "planfile"],
+    3: ["backends.*", "state", "db", "planfile", "planref"],
     4: ["backends", "engine"],
     5: ["runner", "plan_sql", "observe", "safety", "safety.*", "verify"],
     6: ["validate", "safety.squawk", "export_alembic", "traffic", "workload", "ledger", "builders", "data", "servers",

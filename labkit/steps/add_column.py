@@ -24,8 +24,8 @@ class AddColumn(Step):
 
     table: str
     column: str
-    default: Any = None
-    not_null: bool = False
+    default: Any = None  # the value new and existing rows get: a constant, or {"sql": "now()"} for an expression
+    not_null: bool = False  # NOT NULL from the start: only with a default (the rows already there get it)
     sql_type: str | None = None  # on a database: the column's type (TEXT when not given)
     constraints: tuple[str, ...] = ()  # column constraints written into ADD COLUMN, e.g. "CHECK (total >= 0)"
 

@@ -34,8 +34,8 @@ class AddConstraint(Step):
     table: str
     column: str
     constraint: str
-    definition: str
-    not_valid: bool = True
+    definition: str  # after the name: "CHECK (...)", "FOREIGN KEY (...) REFERENCES ...", "UNIQUE USING INDEX ..."
+    not_valid: bool = True  # NOT VALID: checked for new writes at once, the rows already there by a later validate
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -34,7 +34,9 @@ MAX_PAUSE = 60.0  # seconds between two batches: more is a mistake, and the migr
 class Backfill(Step):
     """Set ``target`` from ``source`` (a copy) or from ``compute(row)``, ``batch_size`` rows at a time.
 
-    Batches are primary-key ranges fixed when the step starts; rows inserted later are the dual write's job.
+    Batches are key ranges, each found when the one before it is done, up to the last key there was when the step
+    started; rows inserted later are the dual write's job. With ``chunk_ms`` each batch is sized to take about that
+    long (the first is ``batch_size`` rows).
     On a database the value comes from ``source`` or from ``sql``, an SQL expression over the row's columns
     (a trigger cannot call Python); the in-memory table uses ``source`` or ``compute``.
     ``batch_size=None`` means a single batch over the whole table: the one big ``UPDATE`` that locks
@@ -49,9 +51,9 @@ class Backfill(Step):
     table: str
     target: str
     source: str | None = None
-    compute: Callable[[dict[str, Any]], Any] | None = None
-    batch_size: int | None = 1000
-    sql: SqlByDialect = None
+    compute: Callable[[dict[str, Any]], Any] | None = None  # Python only: the value from the row (in memory)
+    batch_size: int | None = 1000  # rows a batch (the first batch's, with chunk_ms); null: one UPDATE of every row
+    sql: SqlByDialect = None  # an SQL expression over the row's columns, or {"postgresql": ..., "sqlite": ...}
     pause: float = 0.0  # seconds to wait between batches on a database, so app writes get the lock in between
     # a database's batches sized by time: each one the rows that take about chunk_ms, from what the recent batches
     # took (labkit.chunking); batch_size is then the first batch's size. None: every batch is batch_size rows

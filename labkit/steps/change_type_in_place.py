@@ -31,9 +31,9 @@ class ChangeTypeInPlace(Step):
 
     table: str
     column: str
-    sql_type: str
-    using: str | None = None
-    previous: str | None = None
+    sql_type: str  # the new type, as SQL spells it: "bigint", "numeric(12,2)"
+    using: str | None = None  # the conversion, an SQL expression over the column (ALTER ... TYPE ... USING)
+    previous: str | None = None  # the type to change back to on undo; without it the step cannot be undone
 
     def __post_init__(self) -> None:
         super().__post_init__()

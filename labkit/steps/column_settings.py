@@ -32,11 +32,11 @@ class SetColumnSettings(Step):
 
     table: str
     column: str
-    statistics: int | None = None
-    storage: str | None = None
-    compression: str | None = None
+    statistics: int | None = None  # SET STATISTICS: the planner's statistics target (-1: the default)
+    storage: str | None = None  # SET STORAGE: plain, external, extended or main
+    compression: str | None = None  # SET COMPRESSION: pglz or lz4
     options: tuple[str, ...] = ()  # attribute options, "n_distinct=-1"
-    reset: bool = False
+    reset: bool = False  # put the defaults back (the undo of a step that set them)
 
     def __post_init__(self) -> None:
         super().__post_init__()

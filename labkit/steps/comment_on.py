@@ -31,9 +31,9 @@ class CommentOn(Step):
     table: str
     column: str
     on: str  # "index" or "constraint"
-    target: str
-    comment: str | None
-    previous: str | None = None
+    target: str  # the index's or the constraint's name
+    comment: str | None  # the new comment; null removes it
+    previous: str | None = None  # the comment it replaces (null: none), which a rollback puts back
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -35,8 +35,8 @@ class CreateIndex(Step):
     table: str
     column: str
     index: str
-    definition: str
-    unique: bool = False
+    definition: str  # what follows ON <table>: "(account_id, total)", "USING btree (lower(email)) WHERE ..."
+    unique: bool = False  # CREATE UNIQUE INDEX
     concurrently: bool = True  # False: PostgreSQL's plain CREATE INDEX, which blocks writes (the unsafe baseline)
 
     def __post_init__(self) -> None:

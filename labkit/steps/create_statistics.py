@@ -30,7 +30,7 @@ class CreateStatistics(Step):
 
     table: str
     column: str
-    statistics: str
+    statistics: str  # the statistics object's name
     on: str  # "a, b" or "a, (lower(b))"
     kinds: tuple[str, ...] = ()  # empty: every kind
     target: int | None = None  # ALTER STATISTICS ... SET STATISTICS

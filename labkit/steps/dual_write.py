@@ -31,8 +31,8 @@ class _DualWrite(Step):
     table: str
     source: str
     target: str
-    compute: Callable[[dict[str, Any]], Any] | None = None
-    both_ways: bool = False
+    compute: Callable[[dict[str, Any]], Any] | None = None  # Python only: the target from the row (in memory)
+    both_ways: bool = False  # also copy writes of target back into source (old and new versions side by side)
     sql: SqlByDialect = None  # on a database: what the trigger sets the target to
     # PostgreSQL: the conversion's way back, an SQL expression over the row setting the source when a writer
     # changed only the target (a new version that writes only the converted column loses nothing on rollback)

@@ -30,8 +30,8 @@ class GrantColumn(Step):
 
     table: str
     column: str
-    privileges: tuple[tuple[str, str, bool], ...]
-    revoke: bool = False
+    privileges: tuple[tuple[str, str, bool], ...]  # [role, privilege, with grant option]; role "": PUBLIC
+    revoke: bool = False  # take the privileges back instead
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -29,7 +29,7 @@ class SetNotNull(Step):
 
     table: str
     column: str
-    check: str | None = None
+    check: str | None = None  # a validated CHECK (column IS NOT NULL) that lets SET NOT NULL skip its scan
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -30,8 +30,8 @@ class SetColumnComment(Step):
 
     table: str
     column: str
-    comment: str | None
-    previous: str | None = None
+    comment: str | None  # the new comment; null removes it
+    previous: str | None = None  # the comment it replaces, which a rollback puts back
 
     def __post_init__(self) -> None:
         super().__post_init__()

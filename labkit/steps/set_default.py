@@ -30,8 +30,8 @@ class SetDefault(Step):
 
     table: str
     column: str
-    default: str | None
-    previous: str | None = None
+    default: str | None  # an SQL expression, "0" or "now()"; null: no default
+    previous: str | None = None  # the default it replaces, so that a rollback restores it exactly
 
     def __post_init__(self) -> None:
         super().__post_init__()
