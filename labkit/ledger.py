@@ -38,6 +38,7 @@ class WriteLedger:
         self.stale_reads = 0
         self._last: dict[int, int] = {}  # row id -> number of its last acknowledged write
         self._lost: set[int] = set()  # numbers of the writes found lost
+        self.mismatches: list[str] = []  # the first few wrong reads: the row, the column, what it held, the truth
         self._mutex = threading.Lock()
 
     @property
@@ -78,9 +79,14 @@ class WriteLedger:
         """Compare what a read returned with the truth; a wrong value loses the row's last write (once)."""
         with self._mutex:
             truth = self.truth[row_id]
-            if all(row.get(c) == self.meanings[c](truth) for c in columns):
+            wrong = [c for c in columns if row.get(c) != self.meanings[c](truth)]
+            if not wrong:
                 return "ok"
             write = self._last.get(row_id)
+            if len(self.mismatches) < 3 and (write is None or write not in self._lost):
+                c, who = wrong[0], "never written by the app" if write is None else "written by the app"
+                self.mismatches.append(f"row {row_id} ({who}): {c} read {row.get(c)!r}, "
+                                       f"expected {self.meanings[c](truth)!r}")  # fmt: skip
             if write is None:
                 self.stale_reads += 1
                 return "stale"

@@ -46,3 +46,28 @@ def check_expression(expr: str) -> None:
         or any(getattr(stmt, c, None) for c in clauses)
     ):
         raise UnsafeSqlError(expr, "it is not one SQL expression")
+
+
+def proves_not_null(definition: str, column: str) -> bool:
+    """Does the constraint ``definition`` (``CHECK (...)``) imply that ``column`` IS NOT NULL, the way PostgreSQL's
+    ``SET NOT NULL`` looks for a proof to skip its scan? True for ``CHECK (column IS NOT NULL)``, alone or ANDed
+    with other conditions; False for anything else, ``CHECK (column <> '')`` included (a NULL passes a CHECK whose
+    condition is NULL: it proves nothing about NULLs)."""
+    from pglast import ast, enums
+
+    found = _parse(f"ALTER TABLE t ADD CONSTRAINT c {definition}")
+    cmd = found[0].stmt.cmds[0] if len(found) == 1 and type(found[0].stmt).__name__ == "AlterTableStmt" else None
+    constraint = getattr(cmd, "def_", None)
+    if not isinstance(constraint, ast.Constraint) or constraint.contype != enums.ConstrType.CONSTR_CHECK:
+        return False
+
+    def proves(node: Any) -> bool:
+        if isinstance(node, ast.BoolExpr) and node.boolop == enums.BoolExprType.AND_EXPR:
+            return any(proves(arg) for arg in node.args or ())
+        if isinstance(node, ast.NullTest) and node.nulltesttype == enums.NullTestType.IS_NOT_NULL:
+            ref = node.arg
+            names = [getattr(f, "sval", None) for f in getattr(ref, "fields", None) or ()]
+            return isinstance(ref, ast.ColumnRef) and names[-1:] == [column]
+        return False
+
+    return proves(constraint.raw_expr)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import count
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._common import check_name, check_rename
@@ -47,6 +48,12 @@ class TableSnapshot:
     column_names: tuple[str, ...]
     ids: tuple[Any, ...]  # the key of each row (an int in memory; any type, or a tuple, in a database)
     columns: tuple[tuple[Any, ...], ...]
+    # which in-memory table it was taken of (Table.serial; 0 for a database's): not part of equality, but a check
+    # can tell "this table, put back" from "a new table made equal"
+    origin: int = field(default=0, compare=False, repr=False)
+
+
+_SERIALS = count(1)
 
 
 class TableLike(Protocol):
@@ -93,6 +100,7 @@ class Table:
                 raise ColumnExistsError(name, c)
             seen.add(c)
         self._name = name
+        self.serial = next(_SERIALS)  # this table object, among every Table made in this process
         self._ids: array[int] = array("q")
         self._cols: dict[str, list[Any]] = {c: [] for c in cols}
         self._defaults: dict[str, Any] = {c: None for c in cols}
@@ -328,6 +336,7 @@ class Table:
             column_names=tuple(self.column_names),
             ids=tuple(self._ids),
             columns=tuple(tuple(v) for v in self._cols.values()),
+            origin=self.serial,
         )
 
     def copy(self) -> Table:

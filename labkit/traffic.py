@@ -55,6 +55,9 @@ class TrafficReport:
     ticks: list[TickTraffic] = field(repr=False)
     failed_by_version: dict[str, int] = field(default_factory=dict)
     runner: MigrationRunner | None = field(default=None, repr=False, compare=False)  # progress_pct, is_complete
+    # the first few of each: what a failed request was refused with, what a lost write or stale read read back
+    failures: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    mismatches: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Per-tick figures as a pandas DataFrame indexed by tick."""
@@ -166,6 +169,16 @@ class TrafficSimulator:
         self.attempts = 0  # write requests sent (numbers the values they write)
         self.ticks: list[TickTraffic] = []
         self.failed_by_version: dict[str, int] = {}
+        self.failures: list[str] = []  # the first few failed requests, each with what refused it
+
+    def _failed(self, app: AppVersion, what: str) -> bool:
+        if len(self.failures) < 3:
+            self.failures.append(f"app {app.name}: {what}")
+        return False
+
+    def _cannot_name(self, app: AppVersion, columns: Sequence[str], names: Sequence[str]) -> bool:
+        missing = [c for c in columns if c not in names]
+        return self._failed(app, f"names {', '.join(missing)}, which the table (or its view) does not have now")
 
     # -------------------------------------------------------------- the runner calls this
     def on_tick(self, event: Event, apps: dict[str, float]) -> None:
@@ -210,7 +223,7 @@ class TrafficSimulator:
     def _read(self, app: AppVersion, tick: TickTraffic) -> bool:
         where, names = self._access(app)
         if not all(c in names for c in app.reads):
-            return False
+            return self._cannot_name(app, app.reads, names)
         row_id = self._pick_row()
         if row_id is None:
             return True
@@ -224,7 +237,7 @@ class TrafficSimulator:
     def _update(self, app: AppVersion) -> bool:
         where, names = self._access(app)
         if not all(c in names for c in app.writes):
-            return False
+            return self._cannot_name(app, app.writes, names)
         row_id = self._pick_row()
         if row_id is None:
             return True
@@ -234,23 +247,25 @@ class TrafficSimulator:
         column = self.rng.choice([c for c in self.originals if self.ledger.carries(logical, app.writes, c)]
                                  or self.originals)  # fmt: skip
         logical[column] = self.make_value(column, self.attempts, self.rng)
+        sent = self.ledger.values(logical, app.writes)
         try:
-            where.update(row_id, self.ledger.values(logical, app.writes))
-        except Exception:
-            return False
+            where.update(row_id, sent)
+        except Exception as exc:
+            return self._failed(app, f"UPDATE of row {row_id} to {sent} raised {type(exc).__name__}: {exc}")
         self.ledger.acknowledge(row_id, logical)
         return True
 
     def _insert(self, app: AppVersion) -> bool:
         where, names = self._access(app)
         if not all(c in names for c in app.writes):
-            return False
+            return self._cannot_name(app, app.writes, names)
         self.attempts += 1
         logical = {c: self.make_value(c, self.attempts, self.rng) for c in self.originals}
+        sent = self.ledger.values(logical, app.writes)
         try:
-            row_id = where.insert(self.ledger.values(logical, app.writes))
-        except Exception:
-            return False
+            row_id = where.insert(sent)
+        except Exception as exc:
+            return self._failed(app, f"INSERT of {sent} raised {type(exc).__name__}: {exc}")
         filled = [c for c in self.originals if not self.ledger.carries(logical, app.writes, c)]
         if filled:  # what this version cannot name is the table's to fill (nothing, once dropped): the app holds that
             stored = self.table.get(row_id)
@@ -309,4 +324,6 @@ def simulate_traffic(
         ticks=sim.ticks,
         failed_by_version=dict(sorted(sim.failed_by_version.items())),
         runner=runner,
+        failures=tuple(sim.failures),
+        mismatches=tuple(sim.ledger.mismatches),
     )

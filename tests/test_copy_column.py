@@ -258,3 +258,24 @@ def test_postgres_copy_rebuilds_a_unique_constraint_as_a_constraint(pg):
     assert [i.constraint for i in after.indexes if i.columns == ("mail",)] == ["people_email_key"]
     with pytest.raises(Exception, match="duplicate key"):
         pg.execute("INSERT INTO people VALUES (99, 'p1@x.io')")
+
+
+def test_a_hand_built_copy_with_the_same_sql_passes_and_a_different_one_says_what_differs(tmp_path):
+    """Issue 23: 07's hand-built copy (identical SQL; only sql_type spelled differently: none, which is TEXT) got
+    "'contact_email' would not get what 'email' has: add column contact_email", which cannot be acted on."""
+    from labkit import exercises
+
+    with lk.connect(f"sqlite:///{tmp_path}/a.db") as db:
+        users = db.import_table(exercises.users_for_check(seed=4))
+        built = lk.build_rename_column_migration(users, "email", "contact_email", batch_size=10)
+
+        def by_hand(add):
+            return lk.MigrationPlan("by hand", [add, *built.steps[1:]], apps=built.apps)
+
+        rules = lambda plan: [f for f in lk.validate_migration_safety(plan, users)  # noqa: E731
+                              if f.rule == "copy-loses-column-property"]  # fmt: skip
+        for spelling in (None, "text", " Text ", "TEXT"):
+            assert rules(by_hand(lk.AddColumn("users", "contact_email", sql_type=spelling, label="add it"))) == []
+        found = rules(by_hand(lk.AddColumn("users", "contact_email", sql_type="INTEGER")))
+        assert len(found) == 1, found
+        assert "your add_column of 'contact_email' has sql_type='integer' where the copy needs 'text'" in str(found[0])

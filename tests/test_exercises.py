@@ -115,6 +115,21 @@ def test_check_table_restored():
     assert exercises.check_table_restored(t, before)
 
 
+def test_04_a_new_table_made_equal_is_not_the_failed_one_repaired():
+    """Issue 23: `users = lab.make_users(40)` passed 04's clean-up (the same seed makes an equal table)."""
+    users = lab.make_users(40)
+    start = users.snapshot()
+    result = lk.MigrationRunner(users, fail_at="backfill:2,rollback:add_column").execute_plan(
+        lk.build_rename_column_migration(users, "name", "full_name", batch_size=10))
+    assert result.status == "rollback_failed" and result.left_behind
+    fresh = lab.make_users(40)
+    assert fresh.snapshot() == start  # equal, which is why the snapshot alone could not tell
+    verdict = exercises.check_table_restored(fresh, start)
+    assert not verdict.passed and "a new table, not the one the failed rollback left behind" in str(verdict)
+    users.drop_column("full_name")  # the answer: undo what left_behind names, on the table itself
+    assert exercises.check_table_restored(users, start).passed
+
+
 def test_snapshot_recorder_sees_the_table_after_each_phase():
     t = lab.make_users(20)
     rec = lab.SnapshotRecorder(t)
@@ -151,7 +166,7 @@ def test_02_a_one_batch_backfill_is_rejected_with_the_rules_help():
     assert exercises.check_email_domain_by_hand(_by_hand).passed
     result = str(exercises.check_email_domain_by_hand(lambda t: _by_hand(t, batch_size=1000)))
     assert result.startswith(exercises.FAIL_MARK)
-    assert "unbatched-backfill" in result and "help: Use a batch_size well below the row count" in result
+    assert "unbatched-backfill" in result and "help: Use a batch_size of about 3 here (a tenth of the 36 rows" in result
 
 
 def _one_way_rename(table):
@@ -306,3 +321,72 @@ def test_a_database_check_never_replaces_a_table_it_did_not_make(pg_url):
         assert result.startswith(exercises.FAIL_MARK) and "will not replace yours" in result
         assert db.table("users").rows() == before
         db.drop_table("users")
+
+
+# ---------------------------------------------------------------- issue 23: the verdict names the real cause
+
+
+def _by_hand_with_dual_write(compute):
+    """02's answer (`_by_hand`), with another function in the dual write than in the backfill."""
+
+    def build(table):
+        plan = _by_hand(table)
+        steps = [dataclasses.replace(s, compute=compute) if s.kind.endswith("dual_write") else s for s in plan.steps]
+        return lk.MigrationPlan(plan.name, steps, apps=plan.apps)
+
+    return build
+
+
+def test_a_dual_write_that_crashes_on_null_is_named_with_the_value_and_the_error():
+    """It was reported as "a version named a column that was not there yet"."""
+    crashes = _by_hand_with_dual_write(lambda r: r["email"].lower().rsplit("@", 1)[1] if "@" in r["email"] else None)
+    result = str(exercises.check_email_domain_by_hand(crashes))
+    assert result.startswith(exercises.FAIL_MARK), result
+    assert "set email = None on row" in result and "TypeError: argument of type" in result, result
+    assert "not there yet" not in result
+
+
+def test_a_dual_write_that_computes_another_value_is_named_with_the_value_it_wrote():
+    """It was told to "switch reads only after the backfill", which the plan already did."""
+    upper = _by_hand_with_dual_write(lambda r: lab.email_domain(r).upper() if lab.email_domain(r) else None)
+    result = str(exercises.check_email_domain_by_hand(upper))
+    assert result.startswith(exercises.FAIL_MARK), result
+    assert "the dual write set email_domain to 'EXAMPLE.COM', expected 'example.com'" in result, result
+    assert "Switch reads only after the backfill" not in result and "switch after it" not in result
+
+
+def test_the_right_dual_write_passes_the_edge_values():
+    result = str(exercises.check_email_domain_by_hand(_by_hand_with_dual_write(lab.email_domain)))
+    assert "not yet" not in result, result
+    assert "the dual write computes the edge values right (12 writes by the old version" in result, result
+
+
+def test_traffic_verdicts_quote_what_the_traffic_saw():
+    """A failure the traffic alone sees: the request and what refused it, not a list of every possible cause."""
+    users = exercises.EXERCISES["rename_in_order"].make_table()
+    report = lab.simulate_traffic(users, _one_way_rename(users), seed=exercises.SEEDS[0])
+    causes = exercises._traffic_causes(report, _one_way_rename(users))
+    if report.lost_writes or report.stale_reads:
+        assert any(c.startswith("  row ") and " read " in c and "expected" in c for c in causes), causes
+    early = lk.MigrationPlan("p", [lk.AddColumn("users", "d"), lk.SwitchReads("users", "email", "d"),
+                                   lk.Backfill("users", "d", source="email")])  # fmt: skip
+    stale = dataclasses.replace(report, stale_reads=1, lost_writes=0, failed_requests=0)
+    assert "switch after it" in " ".join(exercises._traffic_causes(stale, early))
+    assert "compute it differently" in " ".join(exercises._traffic_causes(stale, _one_way_rename(users)))
+
+
+def test_07_following_the_sqlite_warnings_advice_passes(tmp_path):
+    """drop-column-rewrites-table says "leave the unused column in place"; doing so was rejected by the next stage
+    (the columns at the end), so the advice led to a second rejection."""
+
+    def copy_keeping_email(table):
+        plan = lk.build_rename_column_migration(table, "email", "contact_email", batch_size=10)
+        return lk.MigrationPlan(plan.name, [s for s in plan.steps if s.kind != "drop_column"], apps=plan.apps[:2])
+
+    urls = {"SQLite": f"sqlite:///{tmp_path}/lab.db"}
+    first = exercises.check_rename_on_databases(
+        lambda t: lk.build_rename_column_migration(t, "email", "contact_email", batch_size=10), urls)
+    assert not first.passed and "leave the unused column in place" in str(first)
+    result = exercises.check_rename_on_databases(copy_keeping_email, urls)
+    assert result.passed, str(result)
+    assert "email left in place, unused" in str(result)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import types
 
 import pytest
 
@@ -123,6 +125,7 @@ def test_every_rule_has_a_case_and_docs_with_problem_and_solution():
         "missing-privilege",
         "dual-write-misses-children",  # tests/test_unkind_app.py
         "version-view-taken",  # tests/test_unkind_app.py
+        "set-not-null-scans",  # tests/test_db_safety.py, against PostgreSQL's own proof
     }
     assert {c[0] for c in CASES} | engine_rules == set(lk.RULES)
     for rule_id, rule in lk.RULES.items():
@@ -153,6 +156,36 @@ def test_unbatched_backfill_fires_on_a_single_statement_without_a_table():
     ]
     findings = lk.validate_migration_safety(lk.MigrationPlan("p", steps))
     assert [(f.rule, f.severity) for f in findings] == [("unbatched-backfill", "warning")]
+
+
+@pytest.mark.parametrize(("rows", "batch", "flagged"), [(36, 35, True), (36, 18, True), (36, 17, False),
+                                                     (100_000, 99_999, True), (100_000, 10_000, False)])  # fmt: skip
+def test_a_batch_of_half_the_rows_or_more_is_one_or_two_batches_and_the_help_names_a_size_it_accepts(
+    rows, batch, flagged, tmp_path
+):
+    """Issue 23: 35 rows a batch on 36 rows passed (the rule compared with the whole table); its help recommended
+    1,000-10,000 on a 36-row table, a size it had just rejected."""
+    from labkit.safety.unbatched_backfill import _check
+
+    facts = types.SimpleNamespace(row_count=rows, engine="sqlite")
+    steps = [lk.AddColumn(T, "d"), lk.StartDualWrite(T, "email", "d"), lk.Backfill(T, "d", source="email",
+                                                                                  batch_size=batch)]  # fmt: skip
+    from labkit.safety.walk import walk
+
+    found = list(_check(walk(lk.MigrationPlan("p", steps), None), facts))
+    assert bool(found) is flagged
+    if found:
+        size = int(re.search(r"a batch_size of about ([\d,]+) here", found[0].help).group(1).replace(",", ""))
+        steps[-1] = lk.Backfill(T, "d", source="email", batch_size=size)
+        assert list(_check(walk(lk.MigrationPlan("p", steps), None), facts)) == []  # the advice is accepted
+
+
+def test_time_sized_batches_pass_on_a_small_table_and_say_so_in_the_plan(tmp_path):
+    with lk.connect(f"sqlite:///{tmp_path}/a.db") as db:
+        users = db.import_table(lab.make_users(300, seed=1))
+        plan = lk.build_rename_column_migration(users, "name", "full_name")  # batch_size="auto": 1,000 first
+        assert plan.step("backfill").chunk_ms is not None
+        assert "unbatched-backfill" not in {f.rule for f in lk.validate_migration_safety(plan, users)}
 
 
 def test_without_app_versions_the_checks_assume_the_app_uses_every_original_column():

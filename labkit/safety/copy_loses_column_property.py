@@ -3,6 +3,7 @@ could not finish (its last step, dropping the old column, would fail or take mor
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from ..backends.base import EngineFacts
@@ -45,16 +46,39 @@ def _check(states: list[StepState], facts: EngineFacts | None) -> Iterator[Findi
             if not _kept(step, steps, conversion=backfill.source is None):
                 yield RULE.finding(
                     backfill.name,
-                    f"{backfill.target!r} would not get what {source!r} has: {step.describe()}.",
+                    f"{backfill.target!r} would not get what {source!r} has: {step.describe()}"
+                    f"{_differs(step, steps)}.",
                     "Build the plan with build_rename_column_migration(table, ...), which reads the catalog "
                     "and adds these steps.",
                 )
 
 
+def _plain(step: Step) -> Step:
+    """The step as its SQL sees it: no label or deploy (names in the history, not in the database), a column's
+    type as the engine spells it (no type is TEXT; case and spacing do not matter)."""
+    out = dataclasses.replace(step, label=None, deploy=None)
+    if isinstance(out, AddColumn):
+        out = dataclasses.replace(out, sql_type=" ".join((out.sql_type or "text").lower().split()))
+    return out
+
+
+def _differs(step: Step, steps: list[Step]) -> str:
+    """What a step of the same kind on the same column in the plan gives differently, field by field."""
+    column = getattr(step, "column", None)
+    near = [s for s in steps if type(s) is type(step) and getattr(s, "column", None) == column]
+    if not near:
+        return ""
+    mine, theirs = _plain(step), _plain(near[0])
+    diff = [f"{f.name}={getattr(theirs, f.name)!r} where the copy needs {getattr(mine, f.name)!r}"
+            for f in dataclasses.fields(mine) if getattr(mine, f.name) != getattr(theirs, f.name)]  # fmt: skip
+    return f" (your {step.kind} of {column!r} has {'; '.join(diff)})" if diff else ""
+
+
 def _kept(step: Step, steps: list[Step], *, conversion: bool) -> bool:
-    """Is ``step`` in the plan? A conversion (a type change) adds its column with the new type, and gives it only
-    the settings that type can hold (no storage or compression for an integer: ``builders._fit_to_type``)."""
-    if step in steps:
+    """Is ``step`` in the plan (as its SQL sees it: ``_plain``)? A conversion (a type change) adds its column with
+    the new type, and gives it only the settings that type can hold (no storage or compression for an integer:
+    ``builders._fit_to_type``)."""
+    if _plain(step) in [_plain(s) for s in steps]:
         return True
     if conversion and isinstance(step, AddColumn):
         return True
