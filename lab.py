@@ -56,6 +56,9 @@ def run(*cmd: str) -> int:
 
 
 FIRST_NOTEBOOK = "00_index.ipynb"
+# the lab's own JupyterLab settings (overrides.json): no "get notified about official Jupyter news?" pop-up over a
+# newcomer's first notebook, no update check (the course pins its JupyterLab)
+LAB_SETTINGS = ROOT / "jupyterlab-settings"
 # a URL the server prints once it listens, e.g. http://localhost:8888/lab/tree/00_index.ipynb?token=...
 SERVER_URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?/\S*")
 
@@ -67,7 +70,7 @@ def lab(extra: list[str]) -> int:
     server cleanly (SIGTERM) instead of JupyterLab asking "Shut down this Jupyter server (y/[n])?".
     """
     cmd = [str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}",
-           f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}"]  # fmt: skip
+           f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}", f"--LabApp.app_settings_dir={LAB_SETTINGS}"]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # JupyterLab refuses to start as root without it (containers, CI boxes)
     log_path = VENV / "jupyterlab.log"

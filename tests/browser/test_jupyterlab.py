@@ -88,7 +88,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     port, token = free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-           "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=True"]  # fmt: skip
+           "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=True",
+           f"--LabApp.app_settings_dir={launcher.LAB_SETTINGS}"]  # fmt: skip  (the lab's own settings, as lab.py)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = open(scratch / "jupyterlab.log", "wb")  # kept open for the server's lifetime
@@ -214,6 +215,23 @@ def test_run_all_in_jupyterlab_raises_nothing(browser, lab, notebook):
         assert _errors(cells) == [], f"{notebook}: a cell raised"
         assert all(c["execution_count"] for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip())
         assert page.console_errors == [], f"{notebook}: the page logged errors"
+    finally:
+        page.close()
+
+
+def test_a_newcomer_is_not_asked_about_jupyter_news(browser, lab):
+    """The lab's own settings (jupyterlab-settings/overrides.json) answer JupyterLab's news question: the server
+    gives the page fetchNews "false", and no pop-up covers the first notebook."""
+    import json
+
+    url = f"{lab.url}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={lab.token}"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        composite = json.loads(answer.read())["settings"]
+    assert composite["fetchNews"] == "false" and composite["checkForUpdates"] is False, composite
+    page = Page(browser, lab, launcher.FIRST_NOTEBOOK)
+    try:
+        page.page.wait_for_timeout(3000)  # JupyterLab asks a few seconds after it starts
+        assert page.page.get_by_text("official Jupyter news").count() == 0
     finally:
         page.close()
 
