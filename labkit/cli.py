@@ -192,19 +192,24 @@ def lint_main(argv: Sequence[str]) -> int:
                 return 1
             sql, version = annotated_sql(plan, table, ours), pg_version(table)
         with contextlib.ExitStack() as stack:
-            path = args.sql_out or f"{stack.enter_context(tempfile.TemporaryDirectory())}/plan.sql"
-            with open(path, "w", encoding="utf-8") as out:
+            folder = "." if args.sql_out else stack.enter_context(tempfile.TemporaryDirectory())
+            path = args.sql_out or "plan.sql"  # squawk names it as given: plan.sql, not a scratch folder's path
+            with open(os.path.join(folder, path), "w", encoding="utf-8") as out:
                 out.write(sql)
             kept = "" if args.sql_out is None else f", kept in {args.sql_out}"
             print(f"squawk (the SQL has {sql.count(IGNORE)} ignore comment(s), each with the reason the plan answers "
                   f"that finding by design{kept}):", flush=True)  # fmt: skip
-            done = subprocess.run([squawk_path(), f"--pg-version={version}", path], check=False)
+            reporter = [] if sys.stdout.isatty() else ["--reporter", "gcc"]  # a log or a pipe: a line a finding
+            done = subprocess.run([squawk_path(), f"--pg-version={version}", *reporter, path], cwd=folder,
+                                  check=False)  # fmt: skip
     except (LabkitError, ValueError, OSError) as exc:
         print(f"labkit: error: {exc}", file=sys.stderr)
         return EX_USAGE
     if done.returncode not in (0, 1):
         print(f"labkit: error: squawk exited {done.returncode}", file=sys.stderr)
         return EX_USAGE
+    if done.returncode == 0:
+        print("  no finding left to fix")
     return 1 if failed or done.returncode else 0
 
 

@@ -184,7 +184,7 @@ def test_lint_runs_labkits_rules_then_squawk_and_exits_1_only_for_a_plan_to_fix(
     lk.save_plan(lk.build_naive_rename_migration(users, "name", "full_name"), tmp_path / "naive.json")
     assert main(["lint", str(tmp_path / "safe.json"), "--db", pg_url, "--sql-out", str(tmp_path / "s.sql")]) == 0
     out = capfd.readouterr().out
-    assert "labkit's rules: 0 finding(s)" in out and "ignore comment(s)" in out
+    assert "labkit's rules: 0 finding(s)" in out and "ignore comment(s)" in out and "no finding left to fix" in out
     assert "squawk-ignore" in (tmp_path / "s.sql").read_text()
     assert main(["lint", str(tmp_path / "naive.json"), "--db", pg_url]) == 1
     out = capfd.readouterr().out
