@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from ._common import check_batch_size, check_name, check_rename, sql_by_dialect
 from .apps import AppVersion
+from .backends.base import sql_literal
 from .chunking import AUTO_START_ROWS, DEFAULT_CHUNK_MS, check_chunk_ms
 from .copy_column import ColumnCopy, column_copy, short_name
 from .dialect import SqlTable
@@ -26,10 +27,12 @@ from .steps import (
     Backfill,
     CreateIndex,
     DropColumn,
+    FixRows,
     RenameColumnInPlace,
     RenameInView,
     SetNotNull,
     StartDualWrite,
+    Step,
     StopDualWrite,
     SwitchReads,
     ValidateConstraint,
@@ -384,22 +387,56 @@ def build_change_type_migration(
     return MigrationPlan(name, steps, apps=rename_apps(data, column, new_column))
 
 
-def build_set_not_null_migration(table: TableLike, column: str) -> MigrationPlan:
+def build_set_not_null_migration(
+    table: TableLike,
+    column: str,
+    *,
+    fill: Any = None,
+    batch_size: int | Literal["auto"] = "auto",
+    chunk_ms: float = DEFAULT_CHUNK_MS,
+) -> MigrationPlan:
     """Make ``column`` NOT NULL without a scan under lock (PostgreSQL): ``CHECK (column IS NOT NULL) NOT VALID``
     (instant; new writes obey it), ``VALIDATE`` it (scans while reads and writes go on), then ``SET NOT NULL``,
     which trusts the validated check (no scan), and drop the check. A NULL left in the column fails the
-    validation, and the plan rolls back: fill them first."""
+    validation, and the plan rolls back.
+
+    ``fill``: the value the NULLs already there get (a constant, or ``SQL("...")`` over the row). The plan then
+    deploys app v2 first, which never writes NULL into the column (``AppVersion.never_null``): the check must not
+    refuse a write of the app's. Then it fixes the NULLs in batches while the app writes (``FixRows``, each row's old
+    value journaled in a column the plan adds, so a rollback puts the NULLs back), and only then adds the check. From
+    a terminal, ``labkit start`` stops after v2's deploy for you to roll it out, and carries on when run again."""
     _need(table, column)
     if isinstance(table, SqlTable) and table.catalog().column(column).not_null:
         raise InvalidArgumentError(f"{table.name}.{column} is NOT NULL already (identity and serial columns are): "
                                    "there is nothing to migrate")  # fmt: skip
     check = short_name(f"{table.name}_{column}_not_null")
-    steps = [
+    steps: list[Step] = [
         AddConstraint(table.name, column, check, f"CHECK ({_pg_quote(column)} IS NOT NULL)"),
         ValidateConstraint(table.name, column, check),
         SetNotNull(table.name, column, check),
     ]
-    return MigrationPlan(f"make {table.name}.{column} NOT NULL", steps, apps=_one_app(table))
+    if fill is None:
+        return MigrationPlan(f"make {table.name}.{column} NOT NULL", steps, apps=_one_app(table))
+    data = _columns(table)
+    literal = table.db.dialect.literal if isinstance(table, SqlTable) else sql_literal
+    try:
+        value = literal(fill)
+    except TypeError as exc:
+        raise InvalidArgumentError(f"fill is a constant or SQL(...): {exc}") from None
+    if value.strip("() ").upper() == "NULL":
+        raise InvalidArgumentError("fill=None fills nothing: give the value the NULLs get")
+    journal = short_name(f"{column}_labkit_was")
+    postgres = isinstance(table, SqlTable) and table.db.dialect.name == "postgresql"  # elsewhere: refused at the run
+    sql_type = f"{table.catalog().column(column).type}[]" if postgres and isinstance(table, SqlTable) else None
+    apps = (AppVersion("v1", data, data), AppVersion("v2", data, data, never_null=[column]))
+    fix = FixRows(table.name, column, f"{_pg_quote(column)} IS NULL", value, journal, label=f"fill_{column}",
+                  **_sizing(table, batch_size, chunk_ms))  # fmt: skip
+    return MigrationPlan(
+        f"make {table.name}.{column} NOT NULL, filling its NULLs",
+        [AddColumn(table.name, journal, sql_type=sql_type, deploy="v2", label=f"journal_{column}"), fix,
+         *steps, DropColumn(table.name, journal, label=f"drop_journal_{column}")],
+        apps=apps,
+    )  # fmt: skip
 
 
 def build_add_index_migration(

@@ -95,6 +95,25 @@ class WriteLedger:
             self._lost.add(write)
             return "lost"
 
+    def adopt_fixes(self, column: str, fixed: Iterable[tuple[int, Any, Any, Any]]) -> int:
+        """The migration, not the app, changed ``column`` on these rows (a data fix, ``FixRows``, or its undo):
+        ``(row id, value before, value after, value now)``. A row whose truth is the value before and that holds the
+        value after now takes it as its truth (the fix reached it); one whose truth is the value after and that holds
+        the value before again takes that (the undo reached it). A row the app wrote since keeps the app's value.
+        Returns how many rows changed truth."""
+        n = 0
+        with self._mutex:
+            for row_id, before, after, now in fixed:
+                truth = self.truth.get(row_id)
+                if truth is None:
+                    continue
+                for old, new in ((before, after), (after, before)):
+                    if truth.get(column) == old and now == new and old != new:
+                        truth[column] = new
+                        n += 1
+                        break
+        return n
+
     def audit(self, read: Callable[[int], Mapping[str, Any]], columns: Sequence[str]) -> int:
         """Read back every row the app wrote (``read(row_id)``); return how many more writes were found lost."""
         before = self.lost_writes

@@ -207,8 +207,37 @@ def _start(args: argparse.Namespace, db: Database) -> int:
         errors = [f for f in findings if f.severity == "error"]
         if errors:
             raise CommandRefusedError(f"{len(errors)} safety error(s) above: nothing changed")
-    runner = MigrationRunner(table, observers=[TerminalProgress()], until_phase="contract")
-    return _report(_run(runner, plan), "start", args, table, plan)
+    first = _DeployFirst(plan)
+    runner = MigrationRunner(table, observers=[TerminalProgress(), first], until_phase="contract")
+    first.runner = runner
+    result = _run(runner, plan)
+    if first.version is not None and result.status == "stopped" and result.error is None:
+        print(f"{plan.name}: stopped {result.stopped_at}, for app {first.version} to roll out first")
+        print(_deploy_advice(plan, table, first.version))
+        print(f"Then carry on: labkit start {shlex.quote(args.plan)} --db {args.shown}    To undo instead: "
+              f"labkit rollback --db {args.shown} --table {shlex.quote(table.qualified)}")  # fmt: skip
+        return 0
+    return _report(result, "start", args, table, plan)
+
+
+class _DeployFirst:
+    """Stops ``start`` once an app version deploys that the steps after it need live everywhere: a version that
+    never writes NULL into a column, before later steps fix that column's NULLs and add its check. From Python the
+    runner rolls it out itself; from a terminal the roll-out is the user's, so the run stops there, and ``start``
+    again carries on."""
+
+    def __init__(self, plan: MigrationPlan) -> None:
+        before = [s for s in plan.steps if s.phase != "contract"]
+        never = {a.name: set(a.never_null) for a in plan.apps}
+        self.early = {s.name: s.deploy for i, s in enumerate(before) if s.deploy and never.get(s.deploy)
+                      and any(getattr(t, "column", None) in never[s.deploy] for t in before[i + 1:])}  # fmt: skip
+        self.runner: MigrationRunner | None = None
+        self.version: str | None = None
+
+    def on_tick(self, event: Any, apps: Any) -> None:
+        if event.kind == "deploy" and event.step in self.early and self.runner is not None:
+            self.version = self.early[event.step]
+            self.runner.request_stop()  # after this step: the next one needs the version out
 
 
 def _complete(args: argparse.Namespace, db: Database) -> int:

@@ -93,7 +93,9 @@ def plan_to_dict(plan: MigrationPlan) -> dict[str, Any]:
     """The plan as JSON-ready data (format version 1); ``PlanFileError`` for what a file cannot carry."""
     data: dict[str, Any] = {FORMAT: VERSION, "name": plan.name}
     if plan.apps:
-        data["apps"] = [{"name": a.name, "reads": list(a.reads), "writes": list(a.writes)} for a in plan.apps]
+        never = [{"never_null": list(a.never_null)} if a.never_null else {} for a in plan.apps]
+        data["apps"] = [{"name": a.name, "reads": list(a.reads), "writes": list(a.writes), **n}
+                        for a, n in zip(plan.apps, never)]  # fmt: skip
     data["steps"] = [_step_to_dict(s, f"steps[{i}] ({s.name})") for i, s in enumerate(plan.steps)]
     return data
 
@@ -200,10 +202,12 @@ def plan_from_dict(data: Any) -> MigrationPlan:
     apps = []
     for i, a in enumerate(data.get("apps") or []):
         where = f"apps[{i}]"
-        if not isinstance(a, dict) or set(a) != {"name", "reads", "writes"}:
-            raise PlanFileError(where, 'an app version is {"name": ..., "reads": [...], "writes": [...]}')
+        if not isinstance(a, dict) or not {"name", "reads", "writes"} <= set(a) <= {"name", "reads", "writes",
+                                                                                  "never_null"}:  # fmt: skip
+            raise PlanFileError(where, 'an app version is {"name": ..., "reads": [...], "writes": [...]} and '
+                                       'optionally "never_null": [...]')  # fmt: skip
         try:
-            apps.append(AppVersion(a["name"], a["reads"], a["writes"]))
+            apps.append(AppVersion(a["name"], a["reads"], a["writes"], a.get("never_null", ())))
         except (LabkitError, TypeError, ValueError) as exc:
             raise PlanFileError(where, str(exc)) from exc
     ops = operations()

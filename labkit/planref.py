@@ -160,7 +160,9 @@ def json_schema() -> dict[str, Any]:
                      "description": "the plan's name, shown by every command"},
             "apps": {"type": "array", "description": "the app versions the plan deploys, oldest first",
                      "items": {"type": "object", "required": ["name", "reads", "writes"], "additionalProperties":
-                               False, "properties": {"name": {"type": "string"}, "reads": names, "writes": names}}},
+                               False, "properties": {"name": {"type": "string"}, "reads": names, "writes": names,
+                                                     "never_null": {**names, "description": "columns it never writes "
+                                                                    "NULL into (optional)"}}}},
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
         },
         "$defs": {
@@ -217,8 +219,9 @@ A plan file is the JSON a terminal or a CI job gives labkit (`labkit start PLAN.
 - `$schema` (optional): the path or URL of `plan-file.schema.json`, for an editor; labkit ignores it.
 - `labkit_plan`: the format's version, 1. A reader refuses a version it does not know.
 - `name`: the plan's name (printable, at most 200 characters); it keys the run's state in the database.
-- `apps` (optional): the app versions, oldest first, each with the columns it reads and writes. On a database
-  each version gets a view of its own, and the safety rules check every step against every live version.
+- `apps` (optional): the app versions, oldest first, each with the columns it reads and writes (and, optionally,
+  `never_null`: the columns it never writes NULL into). On a database each version gets a view of its own, and the
+  safety rules check every step against every live version.
 - `steps`: the steps in order, each an `op` and its fields. A field left out takes its default.
 
 Values are JSON's own, with three spellings for the rest: an SQL expression `{"sql": "now()"}` (where a constant

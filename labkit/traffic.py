@@ -22,6 +22,7 @@ from .ledger import WriteLedger
 from .plan import MigrationPlan
 from .runner import Event, MigrationResult, MigrationRunner, Observer
 from .steps.base import Meaning
+from .steps.fix_rows import FixRows, journaled
 from .table import TableLike
 
 if TYPE_CHECKING:
@@ -99,15 +100,15 @@ def edge_text(rng: random.Random, nullable: bool) -> str | None:
 
 def _value_maker(
     sample: dict[str, Any], nullable: frozenset[str] | None = None
-) -> Callable[[str, int, random.Random], Any]:
+) -> Callable[[str, int, random.Random, AppVersion], Any]:
     """New values shaped like the table's own (emails stay emails, integers stay integers); a plain text column
     now and then gets an edge value, as a real app's users send (``nullable``: the columns that take NULL; None:
-    all of them, as in memory)."""
+    all of them, as in memory; never where the app version never writes NULL)."""
 
-    def make(column: str, n: int, rng: random.Random) -> Any:
+    def make(column: str, n: int, rng: random.Random, app: AppVersion) -> Any:
         old = sample.get(column)
         if isinstance(old, str) and "@" not in old and rng.random() < EDGE_SHARE:
-            return edge_text(rng, nullable is None or column in nullable)
+            return edge_text(rng, (nullable is None or column in nullable) and column not in app.never_null)
         if isinstance(old, bool):
             return rng.random() < 0.5
         if isinstance(old, int):
@@ -169,6 +170,7 @@ class TrafficSimulator:
         self.attempts = 0  # write requests sent (numbers the values they write)
         self.ticks: list[TickTraffic] = []
         self.failed_by_version: dict[str, int] = {}
+        self.fixes = {s.name: s for s in plan.steps if isinstance(s, FixRows)}  # the plan's own writes to the data
         self.failures: list[str] = []  # the first few failed requests, each with what refused it
 
     def _failed(self, app: AppVersion, what: str) -> bool:
@@ -188,10 +190,18 @@ class TrafficSimulator:
         )
         names = list(live)
         weights = [live[n] for n in names]
+        self._adopt_fixes(event)
         for _ in range(self.requests_per_tick):
             app = self.apps[self.rng.choices(names, weights)[0]]
             self._request(app, tick)
         self.ticks.append(tick)
+
+    def _adopt_fixes(self, event: Event) -> None:
+        """A data fix of the plan's (``FixRows``) changed rows: what the app reads from now on (the app, which
+        reads a row before it writes it, writes that back, not the NULL it had)."""
+        fix = self.fixes.get(event.step or "")
+        if fix is not None and event.kind in ("batch", "complete", "rollback_step"):
+            self.ledger.adopt_fixes(fix.column, journaled(self.table, fix))
 
     def _request(self, app: AppVersion, tick: TickTraffic) -> None:
         tick.requests += 1
@@ -246,7 +256,10 @@ class TrafficSimulator:
         # a column this version writes (itself, or through a copy): one it cannot name it cannot change
         column = self.rng.choice([c for c in self.originals if self.ledger.carries(logical, app.writes, c)]
                                  or self.originals)  # fmt: skip
-        logical[column] = self.make_value(column, self.attempts, self.rng)
+        logical[column] = self.make_value(column, self.attempts, self.rng, app)
+        for c in app.never_null:  # a version that never writes NULL asks its user for a value (a required field)
+            if c in logical and logical[c] is None:
+                logical[c] = self.make_value(c, self.attempts, self.rng, app)
         sent = self.ledger.values(logical, app.writes)
         try:
             where.update(row_id, sent)
@@ -260,7 +273,7 @@ class TrafficSimulator:
         if not all(c in names for c in app.writes):
             return self._cannot_name(app, app.writes, names)
         self.attempts += 1
-        logical = {c: self.make_value(c, self.attempts, self.rng) for c in self.originals}
+        logical = {c: self.make_value(c, self.attempts, self.rng, app) for c in self.originals}
         sent = self.ledger.values(logical, app.writes)
         try:
             row_id = where.insert(sent)

@@ -27,6 +27,7 @@ from .errors import InvalidArgumentError
 from .ledger import WriteLedger
 from .plan import MigrationPlan
 from .runner import Event
+from .steps.fix_rows import FixRows, journaled
 from .traffic import EDGE_SHARE, column_meanings, edge_text
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ class AppWorkload:
         self.nullable = frozenset(c.name for c in catalog.columns if not c.not_null)
         self.defaulted = frozenset(c.name for c in catalog.columns if c.default is not None)
         self.meanings = column_meanings(plan, self.originals)
+        self.fixes = [s for s in plan.steps if isinstance(s, FixRows)]  # the plan's own writes to the data
         # a plan with no app versions (a comment, an index) runs under the app as it is: every column, read and written
         apps = plan.apps or (AppVersion("app", self.originals, self.originals),)
         self.apps = {a.name: a for a in apps}
@@ -137,6 +139,10 @@ class AppWorkload:
     # -------------------------------------------------------------- the runner calls this after every tick
     def on_tick(self, event: Event, apps: dict[str, float]) -> None:
         self.events.append((event, self.now()))
+        fix = next((f for f in self.fixes if f.name == event.step), None)
+        if fix is not None and event.kind in ("batch", "complete", "rollback_step"):
+            with connect(self.url) as db:  # every row the fix reached: the truth the app reads from now on
+                self.ledger.adopt_fixes(fix.column, journaled(db.table(self.table_name), fix))
         if not apps:
             return
         with self._drained:
@@ -232,13 +238,27 @@ class AppWorkload:
             return d.view_ref(table.name, app.name)
         return d.quote(table.name)
 
+    def _adopt_fixes(self, table: DbTable, row_id: int) -> None:
+        """A data fix of the plan's (``FixRows``) may have changed this row: what the app reads, and so writes back,
+        from now on (an app reads a row before it writes it; it would not write back a NULL the fix replaced)."""
+        for fix in self.fixes:
+            try:
+                rows = journaled(table, fix, row_id)
+            except Exception:  # the contract dropped the journal between the look and the read: the fix is done
+                if fix.journal in table.column_names:
+                    raise
+                rows = []
+            self.ledger.adopt_fixes(fix.column, rows)
+
     def _read(self, table: DbTable, app: AppVersion, row_id: int) -> None:
+        if self.fixes:
+            self._adopt_fixes(table, row_id)
         d = table.db.dialect
         cols = ", ".join(d.quote(c) for c in app.reads)
         values = table.db.query(f"SELECT {cols} FROM {self._source(table, app)} WHERE id = {d.param}", [row_id])[0]
         self.ledger.check(row_id, dict(zip(app.reads, values)), app.reads)
 
-    def _new_value(self, column: str, old: Any, value: str, rng: random.Random) -> Any:
+    def _new_value(self, column: str, old: Any, value: str, rng: random.Random, app: AppVersion) -> Any:
         """A value for a write: text shaped like the column's own (an email stays an email), now and then an edge
         value in a plain text column (empty, non-Latin, long, NULL where the column takes it); a column of another
         type keeps the value it had (an integer stays an integer, a foreign key keeps pointing at a real row)."""
@@ -246,14 +266,21 @@ class AppWorkload:
             return old
         if "@" in str(old):
             return f"{value}@{rng.choice(['a.io', 'b.org'])}"
-        return edge_text(rng, column in self.nullable) if rng.random() < EDGE_SHARE else value
+        nullable = column in self.nullable and column not in app.never_null
+        return edge_text(rng, nullable) if rng.random() < EDGE_SHARE else value
 
     def _update(self, table: DbTable, app: AppVersion, row_id: int, value: str, rng: random.Random) -> None:
+        if self.fixes:
+            self._adopt_fixes(table, row_id)
         truth = self.ledger.truth[row_id]
         mine = [c for c in self.originals if self.ledger.carries(truth, app.writes, c)] or self.originals
         column = rng.choice([c for c in mine if isinstance(truth[c], str)] or mine)  # one this version writes
         logical = dict(truth)
-        logical[column] = self._new_value(column, logical[column], value, rng)
+        logical[column] = self._new_value(column, logical[column], value, rng, app)
+        for c in app.never_null:  # a version that never writes NULL asks its user for a value (a required field)
+            if c in logical and logical[c] is None:
+                shape = next((t[c] for t in self.ledger.truth.values() if t.get(c) is not None), value)
+                logical[c] = value if isinstance(shape, str) else shape  # text gets this write's, a number one seen
         values = self.ledger.values(logical, app.writes)
         self._target(table, app, values).update(row_id, values)  # raises RowNotFoundError if it touched nothing
         self.ledger.acknowledge(row_id, logical)  # the commit returned
@@ -280,7 +307,7 @@ class AppWorkload:
         defaults does); the values the database filled in are read back in the same transaction, as the app's
         RETURNING would, and are what the app then holds."""
         sample = next(iter(self.ledger.truth.values()))
-        logical = {c: self._new_value(c, v, value, rng) for c, v in sample.items()}
+        logical = {c: self._new_value(c, v, value, rng, app) for c, v in sample.items()}
         values = self.ledger.values(logical, app.writes)
         left_out = self._may_leave_out(logical, values) if rng.random() < 0.5 else []
         sent = {c: v for c, v in values.items() if c not in left_out}

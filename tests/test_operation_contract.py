@@ -37,6 +37,13 @@ def users_table(db: lk.Database) -> lk.DbTable:
     return db.table("users")
 
 
+def users_with_nulls(db: lk.Database) -> lk.DbTable:
+    """users_table with a NULL name in every fifth row: the data a NOT NULL change meets."""
+    users = users_table(db)
+    db.execute("UPDATE users SET name = NULL WHERE id % 5 = 0")
+    return users
+
+
 def orders_table(db: lk.Database) -> lk.DbTable:
     return lab.make_orders(db)  # constraints, indexes, foreign keys both ways, a trigger, a view
 
@@ -74,6 +81,8 @@ CASES: dict[str, Case] = {
     "type change in place (the baseline)": Case(users_table, lambda t: _baseline(
         t, lk.ChangeTypeInPlace("users", "visits", "bigint", previous="integer")), PG, safe=False),
     "not null": Case(users_table, lambda t: lk.build_set_not_null_migration(t, "email"), PG),
+    "not null, the NULLs filled first": Case(users_with_nulls, lambda t: lk.build_set_not_null_migration(
+        t, "name", fill="unknown", batch_size=7), PG),
     "foreign key": Case(users_table, lambda t: lk.build_add_foreign_key_migration(t, "account_id",
                                                                                  "accounts (id)"), PG),
     "comment": Case(users_table, lambda t: lk.build_comment_migration(t, "email", "where we write"), PG),
@@ -131,7 +140,7 @@ def test_start_rollback_start_complete_leaves_what_a_straight_run_leaves_and_the
     table = spec.make(db)
     plan = spec.build(table)
     initial = table.catalog()
-    traffic = spec.make is users_table
+    traffic = spec.make in (users_table, users_with_nulls)
     load = AppWorkload(table, plan, threads=2, seed=7) if traffic else None
     guests = [load] if load is not None else []
     with load if load is not None else _nothing():

@@ -11,6 +11,7 @@ from .create_index import CreateIndex, DropIndex
 from .create_statistics import CreateStatistics
 from .drop_column import DropColumn
 from .dual_write import StartDualWrite, StopDualWrite
+from .fix_rows import FixRows, UndoFixRows
 from .grant_column import GrantColumn
 from .not_null import DropNotNull, SetNotNull
 from .rename_in_place import RenameColumnInPlace
@@ -33,6 +34,7 @@ __all__ = [
     "DropConstraint",
     "DropIndex",
     "DropNotNull",
+    "FixRows",
     "GrantColumn",
     "KeepValidated",
     "Phase",
@@ -49,5 +51,6 @@ __all__ = [
     "StopDualWrite",
     "SwitchReads",
     "UndoBackfill",
+    "UndoFixRows",
     "ValidateConstraint",
 ]

@@ -1,0 +1,151 @@
+"""Fix the rows a constraint would refuse (NULLs before NOT NULL, duplicates before UNIQUE), in batches, journaled.
+
+A constraint cannot be validated over data that breaks it: ``VALIDATE`` fails on the first NULL, a unique index
+build on the first duplicate, and the plan rolls back. So the data is fixed first, while the app writes: each
+batch an ``UPDATE ... WHERE <where> AND <the batch's key range>``, its own short transaction (PostgreSQL's row locks
+on the rows it fixes only; user triggers kept quiet, as a backfill's). Each fixed row keeps its old and its new value
+in the ``journal`` column (``ARRAY[old, new]``, the column's own type), which the plan adds first and drops in its
+contract phase: a rollback puts back the old value of every row still holding what the fix wrote, and leaves alone a
+row the app has written since (its write is the newer truth). PostgreSQL only: SQLite cannot change a column's
+NOT NULL or add a constraint in place, which is what a fix prepares for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .. import pgparse
+from .._common import check_batch_size
+from ..chunking import check_chunk_ms
+from ..errors import IrreversibleStepError, UnsafeSqlError
+from ..operations import SqlRun, sql_batch, sql_check, sql_statements
+from .base import Step
+
+if TYPE_CHECKING:
+    from .base import PlanWalk
+
+
+@dataclass(frozen=True, repr=False)
+class FixRows(Step):
+    """Set ``column`` to ``value`` on the rows where ``where`` holds, ``batch_size`` rows of the table at a time,
+    each row's old and new value kept in ``journal`` so a rollback can put the old one back."""
+
+    engines = frozenset({"postgresql"})
+    elsewhere = "fix rows before a constraint (the constraint itself needs PostgreSQL)"
+
+    kind = "fix_rows"
+    column_fields = ("column", "journal")
+    phase = "migrate"
+    batched = True
+
+    table: str
+    column: str
+    where: str  # an SQL condition over the row: the rows to fix, e.g. "email IS NULL"
+    value: str  # an SQL expression over the row: the value they get, e.g. "'unknown'" or "email || '+' || id"
+    journal: str  # a column the plan adds first, of the column's type as an array: each fixed row's [old, new]
+    batch_size: int = 1000  # rows of the table a batch walks (the first batch's, with chunk_ms)
+    chunk_ms: float | None = None  # each batch sized to take about this long (labkit.chunking); None: batch_size
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_batch_size(self.batch_size)
+        if self.column == self.journal:
+            raise self.refuse("the journal is a column of its own, not the column it keeps")
+        for text, what in ((self.where, "where"), (self.value, "value")):
+            if not isinstance(text, str) or not text.strip():
+                raise self.refuse(f"{what} is an SQL expression, got {text!r}")
+            try:
+                pgparse.check_expression(text)
+            except UnsafeSqlError as exc:
+                raise self.refuse(f"{what} {text!r} is not one SQL expression: refused, nothing sent") from exc
+        if self.chunk_ms is not None:
+            try:
+                object.__setattr__(self, "chunk_ms", check_chunk_ms(self.chunk_ms))
+            except ValueError as exc:
+                raise self.refuse(str(exc)) from None
+
+    def reverse(self) -> Step:
+        return UndoFixRows(self.table, self.column, self.journal, label=f"undo_{self.name}")
+
+    def fit(self, columns: list[str]) -> list[str]:
+        self._need(columns, self.column, self.journal)
+        return list(columns)
+
+    def rows_per_batch(self) -> int | None:
+        return self.batch_size
+
+    def sql_texts(self) -> list[str]:
+        return [self.where, self.value]
+
+    def describe(self) -> str:
+        size = (f"batches sized to about {self.chunk_ms:g} ms each" if self.chunk_ms is not None
+                else f"batches of {self.batch_size:,} rows")  # fmt: skip
+        return f"set {self.column} = {self.value} where {self.where}, in {size} (old values kept in {self.journal})"
+
+    def track(self, walk: PlanWalk) -> None:
+        walk.fed.add(self.column)
+
+
+@dataclass(frozen=True, repr=False)
+class UndoFixRows(Step):
+    """Put back the old value of every row a ``FixRows`` fixed and nobody has written since (used by rollback)."""
+
+    engines = frozenset({"postgresql"})
+    elsewhere = FixRows.elsewhere
+
+    kind = "undo_fix_rows"
+    column_fields = ("column", "journal")
+    phase = "migrate"
+
+    table: str
+    column: str
+    journal: str  # the fix's journal column: each fixed row's [old, new]
+
+    def reverse(self) -> Step:
+        raise IrreversibleStepError(self.name, "it only exists to roll a fix back")
+
+    def fit(self, columns: list[str]) -> list[str]:
+        self._need(columns, self.column, self.journal)
+        return list(columns)
+
+    def describe(self) -> str:
+        return f"put back the values of {self.column} that the fix replaced (from {self.journal})"
+
+
+@sql_check.register
+def _check(step: FixRows, run: SqlRun) -> None:
+    for text in (step.where, step.value):  # compiled against the table, no row read: a typo refused now
+        try:
+            run.db.query(f"SELECT ({text}) FROM {run.table.ref} WHERE 1 = 0")
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise step.refuse(f"{text!r} does not compile against {run.table.name!r}: {first}") from exc
+
+
+@sql_batch.register
+def _batch(step: FixRows, run: SqlRun) -> str:
+    q = run.dialect.quote
+    c, j = q(step.column), q(step.journal)
+    return (f"UPDATE {run.table.ref} SET {c} = ({step.value}), {j} = ARRAY[{c}, ({step.value})] "
+            f"WHERE ({step.where}) AND {run.batch_predicate()}")  # fmt: skip
+
+
+@sql_statements.register
+def _undo(step: UndoFixRows, run: SqlRun) -> list[str]:
+    q = run.dialect.quote
+    c, j = q(step.column), q(step.journal)
+    return [f"UPDATE {run.table.ref} SET {c} = {j}[1] WHERE {j} IS NOT NULL AND {c} IS NOT DISTINCT FROM {j}[2]"]
+
+
+def journaled(table: Any, step: FixRows, row_id: Any = None) -> list[tuple[Any, Any, Any, Any]]:
+    """Every row the fix journaled (or just ``row_id``): ``(key, value before, value after, value now)``. The traffic
+    models read it to tell the migration's writes from the app's (``WriteLedger.adopt_fixes``)."""
+    if step.journal not in table.column_names or len(table.key) != 1:
+        return []
+    d = table.db.dialect
+    q, key = d.quote, d.quote(table.key[0])
+    one, params = (f" AND {key} = {d.param}", [row_id]) if row_id is not None else ("", [])
+    rows = table.db.query(f"SELECT {key}, {q(step.journal)}, {q(step.column)} FROM {table.ref} "
+                          f"WHERE {q(step.journal)} IS NOT NULL{one}", params)  # fmt: skip
+    return [(k, j[0], j[1], now) for k, j, now in rows]

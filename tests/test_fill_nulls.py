@@ -1,0 +1,122 @@
+"""Fixing the data before the constraint (issue 23.6): a NOT NULL change on a column that holds NULLs, with the app
+writing. ``build_set_not_null_migration(fill=...)`` deploys the version that never writes NULL, fixes the NULLs in
+journaled batches (``FixRows``), then CHECK NOT VALID, VALIDATE, SET NOT NULL; every acknowledged write survives,
+every rollback gives the table back exactly, a terminal's ``labkit start`` stops for the deploy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import labkit as lk
+from labkit import lab
+from labkit.cli import main
+from labkit.faults import fault_matrix
+from labkit.planfile import plan_from_dict, plan_to_dict
+from labkit.steps import FixRows
+
+
+def _dirty(db, rows: int = 120):
+    """users with a NULL name in every seventh row."""
+    for t in db.tables():
+        db.drop_table(t)
+    db.import_table(lab.make_users(rows, seed=3))
+    db.execute("UPDATE users SET name = NULL WHERE id % 7 = 0")
+    return db.table("users")
+
+
+def _plan(table, **kw):
+    return lk.build_set_not_null_migration(table, "name", fill="unknown", batch_size=kw.pop("batch_size", 25), **kw)
+
+
+def test_the_plain_plan_fails_on_nulls_and_the_fill_plan_is_safe(pg):
+    users = _dirty(pg)
+    before = users.snapshot()
+    plain = lk.MigrationRunner(users).execute_plan(lk.build_set_not_null_migration(users, "name"))
+    assert plain.status == "rolled_back" and "violated by some row" in plain.summary()
+    assert users.snapshot() == before
+    plan = _plan(users)
+    assert lk.validate_migration_safety(plan, users) == []
+    assert [s.kind for s in plan.steps] == ["add_column", "fix_rows", "add_constraint", "validate_constraint",
+                                            "set_not_null", "drop_column"]  # fmt: skip
+    assert plan.apps[1].never_null == ("name",) and plan.steps[0].deploy == "v2"
+
+
+def test_under_traffic_nothing_is_lost_and_the_column_ends_not_null(pg):
+    users = _dirty(pg)
+    report = lab.simulate_traffic(users, _plan(users), seed=4)
+    assert report.result.status == "completed", report.result.summary()
+    assert (report.failed_requests, report.lost_writes, report.stale_reads) == (0, 0, 0), report.mismatches
+    assert users.catalog().column("name").not_null and users.column_names == ["id", "name", "email"]
+    assert pg.query("SELECT count(*) FROM users WHERE name IS NULL")[0][0] == 0
+    assert pg.query("SELECT count(*) FROM users WHERE name = 'unknown'")[0][0] > 0  # the NULLs the app left alone
+
+
+def test_a_failure_anywhere_gives_back_every_null_and_the_catalog(pg):
+    users = _dirty(pg)
+    points = fault_matrix(_plan(users), users.row_count)
+    assert "fill_name:1" in points and "drop_journal_name" in points
+    for point in points:
+        users = _dirty(pg)
+        before, catalog = users.snapshot(), users.catalog()
+        result = lk.MigrationRunner(users, fail_at=point).execute_plan(_plan(users))
+        assert result.status == "rolled_back", (point, result.summary())
+        assert users.snapshot() == before and users.catalog() == catalog, point
+
+
+def test_the_undo_keeps_what_the_app_wrote_after_the_fix(pg):
+    """The journal says what the fix wrote: a rollback puts a NULL back only where that value is still there."""
+    users = _dirty(pg)
+    plan = _plan(users)
+    lk.MigrationRunner(users, until_phase="contract").execute_plan(
+        lk.MigrationPlan(plan.name, plan.steps[:2], apps=plan.apps))  # fmt: skip
+    users.update(7, {"name": "Grace Hopper"})  # the app, after the fix reached row 7
+    undo = plan.steps[1].reverse()
+    with pg.transaction():
+        for sql in lk.plan_sql(lk.MigrationPlan("u", [undo]), users).units[0].statements:
+            pg.execute(sql)
+    assert users.get(7)["name"] == "Grace Hopper" and users.get(14)["name"] is None
+
+
+def test_a_real_app_writing_through_it_loses_nothing(pg_url):
+    """Two app threads on their own connections (AppWorkload): v1 writes NULLs until v2, which never does, is out."""
+    from labkit.scenarios import run_scenario
+
+    run = run_scenario(pg_url, lambda t: _plan(t, batch_size=200), name="fill", rows=3000, rollout_ticks=2,
+                       dwell=0.05, prepare=lambda db: db.execute("UPDATE users SET name = NULL WHERE id % 7 = 0"),
+                       rate=150, open_loop=True)  # fmt: skip
+    assert run.result.status == "completed", run.result.summary()
+    assert (run.failed_requests, run.lost_writes) == (0, 0)
+
+
+def test_labkit_start_stops_for_the_version_that_never_writes_null(pg, pg_url, tmp_path, capsys):
+    users = _dirty(pg)
+    lk.save_plan(_plan(users), tmp_path / "fill.json")
+    assert main(["start", str(tmp_path / "fill.json"), "--db", pg_url]) == 0
+    out = capsys.readouterr().out
+    assert "stopped before fill_name, for app v2 to roll out first" in out and "Now deploy app v2" in out
+    assert "Then carry on: labkit start" in out
+    assert pg.query("SELECT count(*) FROM users WHERE name IS NULL")[0][0] > 0  # nothing fixed before the deploy
+    assert main(["start", str(tmp_path / "fill.json"), "--db", pg_url]) == 0
+    assert "expand and migrate done" in capsys.readouterr().out
+    assert main(["complete", "--db", pg_url]) == 0
+    users = pg.table("users")
+    assert users.catalog().column("name").not_null and "name_labkit_was" not in users.column_names
+
+
+def test_the_plan_travels_as_a_file_and_refuses_what_it_cannot_do(tmp_path, pg):
+    users = _dirty(pg)
+    plan = _plan(users)
+    data = json.loads(json.dumps(plan_to_dict(plan)))
+    assert data["apps"][1]["never_null"] == ["name"] and plan_from_dict(data) == plan
+    with pytest.raises(lk.StepDoesNotFitError, match="is not one SQL expression"):
+        FixRows("users", "name", "name IS NULL; DROP TABLE users", "'x'", "j")
+    with pytest.raises(lk.LabkitError, match="fill=None fills nothing"):
+        lk.build_set_not_null_migration(users, "name", fill=lk.SQL("NULL"))
+    with pytest.raises(lk.LabkitError, match="does not write"):
+        lk.AppVersion("v2", ["name"], ["email"], never_null=["name"])
+    with lk.connect(f"sqlite:///{tmp_path}/a.db") as db:
+        small = db.import_table(lab.make_users(10))
+        with pytest.raises(lk.StepDoesNotFitError):
+            lk.MigrationRunner(small).execute_plan(_plan(small))
