@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Literal
 
-from ._common import check_batch_size, check_name, check_rename, sql_by_dialect
+from ._common import SQL, check_batch_size, check_name, check_rename, sql_by_dialect
 from .apps import AppVersion
 from .backends.base import sql_literal
 from .chunking import AUTO_START_ROWS, DEFAULT_CHUNK_MS, check_chunk_ms
@@ -440,14 +440,48 @@ def build_set_not_null_migration(
 
 
 def build_add_index_migration(
-    table: TableLike, column: str, *, unique: bool = False, index: str | None = None
+    table: TableLike,
+    column: str,
+    *,
+    unique: bool = False,
+    index: str | None = None,
+    dedupe: Any = None,
+    batch_size: int | Literal["auto"] = "auto",
+    chunk_ms: float = DEFAULT_CHUNK_MS,
 ) -> MigrationPlan:
     """Index ``column`` without blocking writes: ``CREATE INDEX CONCURRENTLY`` on PostgreSQL (a failed build,
-    which leaves an INVALID index, is dropped and tried again). SQLite builds it under its write lock."""
+    which leaves an INVALID index, is dropped and tried again). SQLite builds it under its write lock.
+
+    ``dedupe`` (with ``unique=True``, PostgreSQL): ``SQL("...")`` over the row giving each duplicate a value of its
+    own (``SQL("email || '+dup' || id")``). Every row whose value a row with a smaller key already has gets it,
+    in journaled batches while the app writes (``FixRows``: a rollback puts the old values back), before the
+    unique index is built; a duplicate left in the column would fail the build, and the plan would roll back."""
     _need(table, column)
     name = index or short_name(f"{table.name}_{column}_{'key' if unique else 'idx'}")
     step = CreateIndex(table.name, column, name, f"({_pg_quote(column)})", unique=unique)
-    return MigrationPlan(f"index {table.name}.{column}", [step], apps=_one_app(table))
+    if dedupe is None:
+        return MigrationPlan(f"index {table.name}.{column}", [step], apps=_one_app(table))
+    if not unique or not isinstance(dedupe, SQL):
+        raise InvalidArgumentError("dedupe is an SQL(...) expression giving each duplicate its own value, and needs "
+                                   "unique=True")  # fmt: skip
+    key = table.key if isinstance(table, SqlTable) else ("id",)
+    if len(key) != 1:
+        raise InvalidArgumentError(f"dedupe finds duplicates by the key, which must be one column; {table.name}'s is "
+                                   f"{', '.join(key) or 'missing'}")  # fmt: skip
+    c, t = _pg_quote(column), _pg_quote(table.name)
+    k = '"' + key[0].replace('"', '""') + '"'  # a key column: not a name check_name lets a plan use
+    ref = table.ref if isinstance(table, SqlTable) else t
+    first = f"labkit_first.{c} = {t}.{c} AND labkit_first.{k} < {t}.{k}"  # a row before it holds its value
+    where = f"EXISTS (SELECT 1 FROM {ref} AS labkit_first WHERE {first})"
+    journal = short_name(f"{column}_labkit_dup")
+    postgres = isinstance(table, SqlTable) and table.db.dialect.name == "postgresql"  # elsewhere: refused at the run
+    sql_type = f"{table.catalog().column(column).type}[]" if postgres and isinstance(table, SqlTable) else None
+    fix = FixRows(table.name, column, where, f"({dedupe.text})", journal, label=f"dedupe_{column}",
+                  **_sizing(table, batch_size, chunk_ms))  # fmt: skip
+    steps = [AddColumn(table.name, journal, sql_type=sql_type, label=f"journal_{column}_dup"), fix, step,
+             DropColumn(table.name, journal, label=f"drop_journal_{column}_dup")]  # fmt: skip
+    return MigrationPlan(f"unique index on {table.name}.{column}, its duplicates fixed first", steps,
+                         apps=_one_app(table))  # fmt: skip
 
 
 def build_add_foreign_key_migration(

@@ -120,3 +120,43 @@ def test_the_plan_travels_as_a_file_and_refuses_what_it_cannot_do(tmp_path, pg):
         small = db.import_table(lab.make_users(10))
         with pytest.raises(lk.StepDoesNotFitError):
             lk.MigrationRunner(small).execute_plan(_plan(small))
+
+
+def _duplicated(db, rows: int = 120):
+    """users whose every tenth row repeats the email of the row before it."""
+    for t in db.tables():
+        db.drop_table(t)
+    db.import_table(lab.make_users(rows, seed=5))
+    db.execute("UPDATE users AS u SET email = p.email FROM users AS p WHERE p.id = u.id - 1 AND u.id % 10 = 0")
+    return db.table("users")
+
+
+def _dedupe(table, **kw):
+    return lk.build_add_index_migration(table, "email", unique=True, dedupe=lk.SQL("email || '+dup' || id"),
+                                        batch_size=kw.pop("batch_size", 25), **kw)  # fmt: skip
+
+
+def test_duplicates_are_fixed_before_the_unique_index_and_a_rollback_puts_them_back(pg):
+    users = _duplicated(pg)
+    dupes = pg.query("SELECT count(*) FROM users u WHERE EXISTS (SELECT 1 FROM users p WHERE p.email = u.email "
+                     "AND p.id < u.id)")[0][0]  # fmt: skip
+    assert dupes == 12
+    plain = lk.MigrationRunner(users).execute_plan(lk.build_add_index_migration(users, "email", unique=True))
+    assert plain.status == "rolled_back" and "could not create unique index" in plain.summary()
+    plan = _dedupe(users)
+    assert lk.validate_migration_safety(plan, users) == []
+    report = lab.simulate_traffic(users, plan, seed=6)
+    assert report.result.status == "completed", report.result.summary()
+    assert (report.failed_requests, report.lost_writes, report.stale_reads) == (0, 0, 0), report.mismatches
+    unique = [i for i in users.catalog().indexes if i.unique and i.columns == ("email",)]
+    assert unique and unique[0].valid and users.column_names == ["id", "name", "email"]
+    assert 0 < pg.query("SELECT count(*) FROM users WHERE email LIKE '%+dup%'")[0][0] <= 12  # (some the app rewrote)
+    assert pg.query("SELECT count(*) - count(DISTINCT email) FROM users")[0][0] == 0
+    users = _duplicated(pg)
+    for point in fault_matrix(_dedupe(users), users.row_count):
+        users = _duplicated(pg)
+        before, catalog = users.snapshot(), users.catalog()
+        result = lk.MigrationRunner(users, fail_at=point).execute_plan(_dedupe(users))
+        assert result.status == "rolled_back" and users.snapshot() == before and users.catalog() == catalog, point
+    with pytest.raises(lk.LabkitError, match="needs unique=True"):
+        lk.build_add_index_migration(users, "email", dedupe=lk.SQL("email || id"))
