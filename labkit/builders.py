@@ -27,6 +27,7 @@ from .steps import (
     Backfill,
     CreateIndex,
     DropColumn,
+    DropJournals,
     FixRows,
     RenameColumnInPlace,
     RenameInView,
@@ -434,7 +435,7 @@ def build_set_not_null_migration(
     return MigrationPlan(
         f"make {table.name}.{column} NOT NULL, filling its NULLs",
         [AddColumn(table.name, journal, sql_type=sql_type, deploy="v2", label=f"journal_{column}"), fix,
-         *steps, DropColumn(table.name, journal, label=f"drop_journal_{column}")],
+         *steps, DropJournals(table.name, (journal,))],
         apps=apps,
     )  # fmt: skip
 
@@ -479,7 +480,7 @@ def build_add_index_migration(
     fix = FixRows(table.name, column, where, f"({dedupe.text})", journal, label=f"dedupe_{column}",
                   **_sizing(table, batch_size, chunk_ms))  # fmt: skip
     steps = [AddColumn(table.name, journal, sql_type=sql_type, label=f"journal_{column}_dup"), fix, step,
-             DropColumn(table.name, journal, label=f"drop_journal_{column}_dup")]  # fmt: skip
+             DropJournals(table.name, (journal,))]  # fmt: skip
     return MigrationPlan(f"unique index on {table.name}.{column}, its duplicates fixed first", steps,
                          apps=_one_app(table))  # fmt: skip
 

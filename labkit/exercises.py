@@ -218,7 +218,15 @@ def _final_catalog(ex: Exercise, build: PlanBuilder, fresh: Callable[[], TableLi
     t = fresh()
     result = MigrationRunner(t).execute_plan(_build(build, t))
     if not result.ok:
-        raise _Verdict(f"On the real database the plan did not complete: {result.summary()}")
+        why = str(result.error or "")
+        dirty = ("the table holds a NULL where the constraint wants none: fill the NULLs first, in batches, "
+                 "with the app that never writes NULL deployed (build_set_not_null_migration(..., fill=...))"
+                 if "violated by some row" in why else
+                 "the table holds duplicates where the unique index wants none: give them values of their own "
+                 "first, in batches (build_add_index_migration(..., unique=True, dedupe=SQL(...)))"
+                 if "could not create unique index" in why else None)  # fmt: skip
+        raise _Verdict(f"On the real database the plan did not complete: {result.summary()}",
+                       *([f"The data, not the plan's order: {dirty}."] if dirty else []))  # fmt: skip
     wrong = ex.final_catalog(t.catalog())  # type: ignore[attr-defined]  # a database table: it has a catalog
     if wrong:
         raise _Verdict(f"At the end, on the real database: {wrong}")
@@ -423,6 +431,9 @@ def _email_not_null_and_unique(catalog: TableCatalog) -> str | None:
     left = [c.name for c in catalog.constraints if c.kind == "check" and c.columns == ("email",)]
     if left:
         return f"a helper CHECK is left on email: {', '.join(left)} (SET NOT NULL ... then drop it)."
+    extra = [c for c in catalog.column_names if c not in ("id", "name", "email")]
+    if extra:
+        return f"columns are left that the plan added for its own use: {', '.join(extra)} (drop them at the end)."
     return None
 
 
@@ -473,10 +484,22 @@ EXERCISES: dict[str, Exercise] = {
 }
 
 
+def users_with_dirty_emails(rows: int = 30, *, seed: int = 9) -> Table:
+    """``make_users`` as production has it: two NULL emails, two rows repeating another's email, and an email that
+    differs from another only in case (which a unique index lets through: it is another value)."""
+    base = make_users(rows, seed=seed)
+    emails = list(base.column("email"))
+    emails[3] = emails[16] = None
+    emails[8] = emails[22] = emails[1]
+    emails[12] = str(emails[5]).upper()
+    return Table.from_columns("users", {"name": list(base.column("name")), "email": emails})
+
+
 EXERCISES["email_not_null_and_unique"] = Exercise(
     "users.email NOT NULL and UNIQUE on PostgreSQL, writes going on",
-    lambda: make_users(30, seed=9),
+    users_with_dirty_emails,
     ["name", "email"],
+    edge_cases="two NULL emails and a duplicated one, as production has them",
     final_catalog=_email_not_null_and_unique,
 )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .apps import AppVersion
 from .errors import InvalidPlanError, StepNotFoundError
-from .steps import Step
+from .steps import PHASES, DropJournals, Step
 
 MAX_PLAN_NAME = 200  # characters: a plan's name keys its row in labkit_migrations
 
@@ -72,6 +72,29 @@ class MigrationPlan:
             if s.name == name:
                 return s
         raise StepNotFoundError(name, ", ".join(s.name for s in self.steps))
+
+    def combined_with(self, other: MigrationPlan, name: str | None = None) -> MigrationPlan:
+        """One plan doing both: every expand step (this plan's, then ``other``'s), then every migrate step, then
+        every contract step, so nothing irreversible runs before a step that can still fail; the app versions of
+        both, this plan's first (a version both name must be the same in both).
+
+        WHY: two safe plans in a row are not a safe plan: the first one's contract (a drop) would run before the
+        second one's steps, and a failure in those could not be rolled back. Phases are what make a plan safe, so
+        the plans are merged by phase."""
+        apps = list(self.apps)
+        for a in other.apps:
+            mine = next((b for b in apps if b.name == a.name), None)
+            if mine is None:
+                apps.append(a)
+            elif mine != a:
+                raise InvalidPlanError(name or self.name, f"app {a.name} is not the same in both plans: "
+                                                          f"{mine.describe()} / {a.describe()}")  # fmt: skip
+        steps = [s for phase in PHASES for plan in (self, other) for s in plan.steps if s.phase == phase]
+        journals = [s for s in steps if isinstance(s, DropJournals)]
+        if len(journals) > 1:  # one transaction drops them all: a failure between two drops could not roll back
+            merged = DropJournals(journals[0].table, tuple(c for s in journals for c in s.columns))
+            steps = [merged if s is journals[0] else s for s in steps if s is journals[0] or s not in journals]
+        return MigrationPlan(name or f"{self.name}; {other.name}", steps, apps=apps)
 
     def app(self, name: str) -> AppVersion:
         for a in self.apps:

@@ -288,21 +288,40 @@ def test_06_the_broken_legacy_plan_is_rejected_and_a_crashing_answer_gets_a_verd
 # ---------------------------------------------------------------- notebook 09, on the real PostgreSQL
 
 
-def _nn_unique(table, *, index=True, concurrently=True, checked=True, unique=True):
+FILL = lk.SQL("'user' || id || '@unknown.invalid'")
+DEDUPE = lk.SQL("email || '+dup' || id")
+
+
+def _nn_unique(table, *, index=True, concurrently=True, checked=True, unique=True, fill=FILL, dedupe=DEDUPE):
+    if not checked or not index or not concurrently or not unique:  # the wrong answers a learner writes first
+        v1 = lk.AppVersion("v1", table.data_columns, table.data_columns)
+        nn = lk.build_set_not_null_migration(table, "email").steps if checked else [lk.SetNotNull("users", "email")]
+        idx = [lk.CreateIndex("users", "email", "users_email_key", '("email")', unique=unique,
+                              concurrently=concurrently)]  # fmt: skip
+        return lk.MigrationPlan("email not null and unique", [*nn, *(idx if index else [])], apps=[v1])
+    nn = lk.build_set_not_null_migration(table, "email", fill=fill)
+    return nn.combined_with(lk.build_add_index_migration(table, "email", unique=True, dedupe=dedupe))
+
+
+def _not_empty_check(table):
+    """CHECK (email <> '') + VALIDATE + SET NOT NULL: the check proves nothing about NULLs, so SET NOT NULL scans."""
     v1 = lk.AppVersion("v1", table.data_columns, table.data_columns)
-    nn = lk.build_set_not_null_migration(table, "email").steps if checked else [lk.SetNotNull("users", "email")]
-    idx = [lk.CreateIndex("users", "email", "users_email_key", '("email")', unique=unique, concurrently=concurrently)]
-    return lk.MigrationPlan("email not null and unique", [*nn, *(idx if index else [])], apps=[v1])
+    steps = [lk.AddConstraint("users", "email", "email_set", "CHECK (email <> '')"),
+             lk.ValidateConstraint("users", "email", "email_set"), lk.SetNotNull("users", "email", check="email_set")]
+    return lk.MigrationPlan("not empty", steps, apps=[v1])
 
 
 def test_09_the_self_check_runs_on_postgresql_and_names_each_wrong_answers_cause(pg_url):
     check = exercises.check_email_not_null_and_unique
-    assert check(_nn_unique, pg_url).passed
+    assert check(_nn_unique, pg_url).passed, str(check(_nn_unique, pg_url))
     wrong = {
         "adding-not-nullable-field": lambda t: _nn_unique(t, checked=False),  # SET NOT NULL scans under lock
         "require-concurrent-index-creation": lambda t: _nn_unique(t, concurrently=False),
-        "no unique index on (email)": lambda t: _nn_unique(t, index=False),
-        "no unique index": lambda t: _nn_unique(t, unique=False),
+        "set-not-null-scans": _not_empty_check,
+        "fill the NULLs first": lambda t: _nn_unique(t, index=False, fill=None),
+        "give them values of their own": lambda t: lk.build_set_not_null_migration(t, "email", fill=FILL)
+        .combined_with(lk.build_add_index_migration(t, "email", unique=True)),
+        "no unique index on (email)": lambda t: lk.build_set_not_null_migration(t, "email", fill=FILL),
     }
     for cause, build in wrong.items():
         result = check(build, pg_url)

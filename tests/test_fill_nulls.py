@@ -39,7 +39,7 @@ def test_the_plain_plan_fails_on_nulls_and_the_fill_plan_is_safe(pg):
     plan = _plan(users)
     assert lk.validate_migration_safety(plan, users) == []
     assert [s.kind for s in plan.steps] == ["add_column", "fix_rows", "add_constraint", "validate_constraint",
-                                            "set_not_null", "drop_column"]  # fmt: skip
+                                            "set_not_null", "drop_journals"]  # fmt: skip
     assert plan.apps[1].never_null == ("name",) and plan.steps[0].deploy == "v2"
 
 
@@ -56,7 +56,7 @@ def test_under_traffic_nothing_is_lost_and_the_column_ends_not_null(pg):
 def test_a_failure_anywhere_gives_back_every_null_and_the_catalog(pg):
     users = _dirty(pg)
     points = fault_matrix(_plan(users), users.row_count)
-    assert "fill_name:1" in points and "drop_journal_name" in points
+    assert "fill_name:1" in points and "drop_journals" in points
     for point in points:
         users = _dirty(pg)
         before, catalog = users.snapshot(), users.catalog()

@@ -70,7 +70,8 @@ def test_what_load_plan_refuses_the_schema_refuses(case):
 def test_a_newcomer_can_write_each_operation_from_its_row_alone():
     """For each operation: a step with its required fields, typed as the reference says, is read by load_plan's
     field check (whatever the step then says of the values, the file's shape is right)."""
-    samples = {"string": "x", "string or null": "x", "integer": 5, "boolean": True, "number": 1.0}
+    samples = {"string": "x", "string or null": "x", "integer": 5, "boolean": True, "number": 1.0,
+               "list of string": ["x"]}
     for op, cls in operations().items():
         step = {"op": op}
         for fd in planref.field_docs(cls):

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..backends.sql import live_versions
 from ..errors import InvalidArgumentError, SquawkUnavailableError
 from ..plan_sql import plan_sql
-from ..steps import AddConstraint, DropColumn, DropNotNull, RenameColumnInPlace, Step
+from ..steps import AddConstraint, DropColumn, DropJournals, DropNotNull, RenameColumnInPlace, Step
 from .finding import Finding
 
 if TYPE_CHECKING:
@@ -108,6 +108,9 @@ def _statement_timeout(seen: Seen) -> str | None:
 
 
 def _labkit_object(seen: Seen) -> str | None:
+    if isinstance(seen.step, DropJournals):
+        return ("labkit's journal of a data fix (FixRows: each fixed row's old and new value), dropped in the contract "
+                "phase, once no rollback can need it")  # fmt: skip
     if isinstance(seen.step, DropColumn) and seen.sql.startswith("DROP VIEW"):
         d = seen.table.db.dialect
         for version in live_versions(seen.plan):
@@ -123,6 +126,8 @@ def _labkit_object(seen: Seen) -> str | None:
 
 def _contract_drop(seen: Seen) -> str | None:
     step = seen.step
+    if isinstance(step, DropJournals):
+        return _labkit_object(seen)
     if isinstance(step, DropColumn) and step.phase == "contract" and "drop-column-still-read" not in seen.flagged:
         first = f"app {step.deploy} rolled out first and " if step.deploy else ""
         return (

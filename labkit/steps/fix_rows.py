@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import pgparse
-from .._common import check_batch_size
+from .._common import check_batch_size, check_name
 from ..chunking import check_chunk_ms
 from ..errors import IrreversibleStepError, UnsafeSqlError
 from ..operations import SqlRun, sql_batch, sql_check, sql_statements
@@ -113,6 +113,38 @@ class UndoFixRows(Step):
         return f"put back the values of {self.column} that the fix replaced (from {self.journal})"
 
 
+@dataclass(frozen=True, repr=False)
+class DropJournals(Step):
+    """Drop the journal columns of the plan's data fixes, all in one transaction, once no rollback can need them
+    (the contract phase). One step for every journal: two drops in a row would leave the first one's fix unable
+    to roll back if the second failed."""
+
+    engines = frozenset({"postgresql"})
+    elsewhere = FixRows.elsewhere
+
+    kind = "drop_journals"
+    phase = "contract"
+
+    table: str
+    columns: tuple[str, ...]  # the journal columns to drop
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "columns", tuple(check_name(c) for c in self.columns))
+        if not self.columns:
+            raise self.refuse("give the journal columns to drop")
+
+    def reverse(self) -> Step:
+        raise IrreversibleStepError(self.name, "the journals of the data fixes are gone: the fixes stay")
+
+    def fit(self, columns: list[str]) -> list[str]:
+        self._need(columns, *self.columns)
+        return [c for c in columns if c not in self.columns]
+
+    def describe(self) -> str:
+        return f"drop the data fixes' journal column(s) {', '.join(self.columns)} (the fixes can no longer be undone)"
+
+
 @sql_check.register
 def _check(step: FixRows, run: SqlRun) -> None:
     for text in (step.where, step.value):  # compiled against the table, no row read: a typo refused now
@@ -136,6 +168,11 @@ def _undo(step: UndoFixRows, run: SqlRun) -> list[str]:
     q = run.dialect.quote
     c, j = q(step.column), q(step.journal)
     return [f"UPDATE {run.table.ref} SET {c} = {j}[1] WHERE {j} IS NOT NULL AND {c} IS NOT DISTINCT FROM {j}[2]"]
+
+
+@sql_statements.register
+def _drop(step: DropJournals, run: SqlRun) -> list[str]:
+    return [f"ALTER TABLE {run.table.ref} DROP COLUMN {run.dialect.quote(c)}" for c in step.columns]
 
 
 def journaled(table: Any, step: FixRows, row_id: Any = None) -> list[tuple[Any, Any, Any, Any]]:
