@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import labkit as lk
@@ -55,7 +57,7 @@ def test_sqlite_names_the_user_triggers_a_backfill_fires_and_a_rollback_does_not
             "BEGIN INSERT INTO audit VALUES (NEW.id, 'x'); END"
         )
         plan = db_rename_plan(users, batch_size=5)
-        warned = [f for f in lk.validate_migration_safety(plan, users) if f.rule == "backfill-fires-user-triggers"]
+        warned = [f for f in lk.validate_migration_safety(plan, users) if f.rule == "backfill-fires-sqlite-triggers"]
         assert warned and warned[0].step == "backfill" and "users_audit" in warned[0].message
         result = lk.MigrationRunner(users, fail_at="switch_reads").execute_plan(plan)
         assert result.status == "rolled_back"
@@ -65,7 +67,7 @@ def test_sqlite_names_the_user_triggers_a_backfill_fires_and_a_rollback_does_not
         db.execute("DROP TRIGGER users_audit")
         db.execute(narrow)  # fires on writes of email only: the backfill of full_name leaves it alone
         plan = db_rename_plan(users, batch_size=5)
-        assert "backfill-fires-user-triggers" not in rules(plan, users)
+        assert "backfill-fires-sqlite-triggers" not in rules(plan, users)
 
 
 def test_postgres_keeps_the_user_triggers_quiet_during_the_backfill(pg):
@@ -155,3 +157,51 @@ def test_set_not_null_scans_names_a_check_that_is_not_validated_or_missing(pg):
         assert len(found) == 1 and says in found[0].message, (says, found)
     assert not [f for f in lk.validate_migration_safety(lk.build_set_not_null_migration(table, "email"), table)
                 if f.rule == "set-not-null-scans"]  # fmt: skip
+
+
+def test_a_table_owner_who_may_not_quiet_triggers_is_refused_until_granted_or_accepted(pg, pg_url):
+    """Issue 23: a table owner without SET on session_replication_role got a warning, and the backfill fired the
+    user's updated_at trigger on every row. Now: refused before any change; a grant, or fire_triggers=True, lets
+    it run (and then the triggers stay quiet, or fire as accepted)."""
+    from tests.conftest import drop_roles, make_roles
+
+    make_roles(pg, ("lab_owner",), login=True)
+    database = pg.query("SELECT current_database()")[0][0]
+    pg.execute("GRANT CREATE ON SCHEMA public TO lab_owner")
+    pg.execute(f'GRANT CREATE ON DATABASE "{database}" TO lab_owner')
+    owner_url = pg_url.replace("postgres:@", "lab_owner:pw-lab_owner@", 1)
+    try:
+        with lk.connect(owner_url) as db:
+            users = db.import_table(lab.make_users(12, seed=2))
+            db.execute("ALTER TABLE users ADD COLUMN updated_at integer NOT NULL DEFAULT 0")
+            db.execute("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
+                       "$$ BEGIN NEW.updated_at := NEW.updated_at + 1; RETURN NEW; END $$")  # fmt: skip
+            db.execute("CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch()")
+            users = db.table("users")
+            before = users.snapshot()
+            plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=5)
+            found = [f for f in lk.validate_migration_safety(plan, users) if f.rule == "backfill-fires-user-triggers"]
+            assert found and found[0].severity == "error" and "users_touch" in found[0].message
+            with pytest.raises(lk.PreflightError, match="GRANT SET ON PARAMETER session_replication_role"):
+                lk.MigrationRunner(users).execute_plan(plan)
+            assert users.snapshot() == before  # nothing changed
+            accepted = lk.MigrationPlan(plan.name, [dataclasses.replace(s, fire_triggers=True)
+                                                    if s.kind == "backfill" else s for s in plan.steps],
+                                        apps=plan.apps)  # fmt: skip
+            assert lk.MigrationRunner(users).execute_plan(accepted).status == "completed"
+            assert db.query("SELECT min(updated_at) FROM users")[0][0] == 1  # every row fired it, as accepted
+            db.drop_table("users")
+        pg.execute("GRANT SET ON PARAMETER session_replication_role TO lab_owner")
+        with lk.connect(owner_url) as db:
+            users = db.import_table(lab.make_users(12, seed=2))
+            db.execute("ALTER TABLE users ADD COLUMN updated_at integer NOT NULL DEFAULT 0")
+            db.execute("CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch()")
+            users = db.table("users")
+            plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=5)
+            assert "backfill-fires-user-triggers" not in rules(plan, users)
+            assert lk.MigrationRunner(users).execute_plan(plan).status == "completed"
+            assert db.query("SELECT max(updated_at) FROM users")[0][0] == 0  # quiet, as a superuser's would be
+            db.drop_table("users")
+    finally:
+        pg.execute(f'REVOKE CREATE ON DATABASE "{database}" FROM lab_owner')
+        drop_roles(pg, ("lab_owner",))

@@ -98,7 +98,7 @@ def live_versions(plan: MigrationPlan) -> list[str]:
 
 def fires_on_update(catalog: TableCatalog, step: Step) -> list[str]:
     """The user's triggers that an UPDATE by ``step`` (of its target column) fires."""
-    target = getattr(step, "target", None)
+    target = getattr(step, "target", None) or getattr(step, "column", None)  # a backfill's target, a fix's column
     out = []
     for t in catalog.triggers:
         text = sqltext.normalize(t.definition).upper()

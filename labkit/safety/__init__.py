@@ -15,6 +15,7 @@ from . import (
     add_required_column_without_default,
     another_plan_cut_off,
     app_uses_missing_column,
+    backfill_fires_sqlite_triggers,
     backfill_fires_user_triggers,
     backfill_without_dual_write,
     copy_loses_column_property,
@@ -60,6 +61,7 @@ _ORDER = (
     require_lock_timeout,
     drop_column_rewrites_table,
     backfill_fires_user_triggers,
+    backfill_fires_sqlite_triggers,
 )
 RULES: dict[str, Rule] = {m.RULE.id: m.RULE for m in _ORDER}
 

@@ -58,6 +58,9 @@ class Backfill(Step):
     # a database's batches sized by time: each one the rows that take about chunk_ms, from what the recent batches
     # took (labkit.chunking); batch_size is then the first batch's size. None: every batch is batch_size rows
     chunk_ms: float | None = None
+    # accept that the table's own UPDATE triggers fire for every row the backfill writes, where labkit cannot keep
+    # them quiet (SQLite; a PostgreSQL role that may not SET session_replication_role): else refused before a change
+    fire_triggers: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -46,6 +46,7 @@ class FixRows(Step):
     journal: str  # a column the plan adds first, of the column's type as an array: each fixed row's [old, new]
     batch_size: int = 1000  # rows of the table a batch walks (the first batch's, with chunk_ms)
     chunk_ms: float | None = None  # each batch sized to take about this long (labkit.chunking); None: batch_size
+    fire_triggers: bool = False  # accept that the table's UPDATE triggers fire for each row fixed (see Backfill)
 
     def __post_init__(self) -> None:
         super().__post_init__()
