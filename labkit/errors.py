@@ -87,6 +87,20 @@ class PrivilegeError(RefusedError, PermissionError):
         super().__init__(f"role {role} may not {privilege} {on}: {ask} GRANT {privilege} ON {on} TO {role}")
 
 
+class StandbyUnseenError(RefusedError, PermissionError):
+    """Standbys stream from the server, but this role may not read how far behind they are: a throttle on their lag
+    would see nothing and never wait. Refused before any change."""
+
+    def __init__(self, standbys: int) -> None:
+        self.standbys = standbys
+        super().__init__(
+            f"{standbys} standby(s) stream from this server, but this role may not read their lag "
+            "(pg_stat_replication's columns need pg_read_all_stats), so the throttle could not wait for them: "
+            "GRANT pg_monitor TO the migrating role, or run with a throttle that does not watch standbys "
+            "(Throttle(max_lag_ms=None, max_lag_bytes=None))"
+        )
+
+
 class ColumnExistsError(RefusedError, ValueError):
     """Adding or renaming to a column name that is already taken."""
 

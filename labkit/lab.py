@@ -27,7 +27,7 @@ from .observe import SnapshotRecorder
 from .plan import MigrationPlan
 from .plan_sql import PlanSql, plan_sql
 from .progress import TerminalProgress
-from .servers import postgres_url
+from .servers import postgres_url, table_owner
 from .table import Table
 from .traffic import TrafficReport, TrafficSimulator, simulate_traffic
 from .widgets import NotebookProgress
@@ -121,4 +121,5 @@ __all__ = [
     "progress_bar",
     "simulate_traffic",
     "split_name",
+    "table_owner",
 ]

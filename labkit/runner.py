@@ -20,6 +20,7 @@ from .errors import (
     PlanAlreadyExecutedError,
     PreflightError,
     RollbackRequested,
+    StandbyUnseenError,
     StepDoesNotFitError,
     StepNotFoundError,
 )
@@ -302,6 +303,11 @@ class MigrationRunner:
         blocking = preflight(plan, self.table)  # what the catalog shows the plan cannot do (a drop that fails ...)
         if blocking:
             raise PreflightError(plan.name, blocking)
+        watches = self.throttle.max_lag_ms is not None or self.throttle.max_lag_bytes is not None
+        if watches and any(s.batched for s in plan.steps[start:]):
+            hidden = self.backend.load().hidden_standbys  # a throttle that cannot see the standby never waits
+            if hidden:
+                raise StandbyUnseenError(hidden)
         self._rows_at_start = self.backend.row_count()  # (a backfill's progress estimate: no count in the step)
         return parse_faults(self.fail_at, plan, self._rows_at_start)
 

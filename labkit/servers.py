@@ -10,6 +10,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .engine import connect
 from .errors import DatabaseUnavailableError
@@ -118,3 +119,51 @@ def postgres_url() -> Iterator[str]:
         return
     with embedded_postgres() as url:
         yield url
+
+
+@contextlib.contextmanager
+def table_owner(admin_url: str, role: str = "lab_owner") -> Iterator[str]:
+    """A login role made with ``admin_url`` (a superuser's), yielded as its URL; dropped at the end with all it owns.
+
+    It is the role a team migrates as: no superuser, no CREATEROLE. It owns the tables it makes, may create tables
+    in ``public`` and schemas in the database (labkit's view schemas ``labkit_<version>``), is a member of
+    ``pg_monitor`` (it reads how far the standbys are behind, which the throttle waits on), and, on PostgreSQL 15+,
+    may SET ``session_replication_role`` (granted, as a DBA would: labkit then keeps the table's own triggers quiet
+    in a backfill). Where ``admin_url`` may not make roles (a server of yours, ``LABKIT_PG_DSN``), it yields
+    ``admin_url`` itself, so the lesson runs as you.
+    """
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    check = role.isidentifier() and role.islower()
+    if not check:
+        raise DatabaseUnavailableError(admin_url, f"{role!r} is not a plain role name")
+    with connect(admin_url) as admin:
+        allowed = admin.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0][0]
+        if not allowed:
+            yield admin_url
+            return
+        database = admin.query("SELECT current_database()")[0][0]
+        password = os.urandom(12).hex()
+        _drop_role(admin, role)
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}' NOSUPERUSER NOCREATEROLE NOCREATEDB")
+        admin.execute(f'GRANT CREATE ON DATABASE "{database}" TO {role}')
+        admin.execute(f"GRANT CREATE ON SCHEMA public TO {role}")
+        admin.execute(f"GRANT pg_monitor TO {role}")  # to read how far the standbys are behind: the throttle's input
+        if int(admin.query("SHOW server_version_num")[0][0]) >= 150000:
+            admin.execute(f"GRANT SET ON PARAMETER session_replication_role TO {role}")
+        parts = urlsplit(admin_url)
+        host = parts.netloc.rpartition("@")[2]
+        url = urlunsplit(parts._replace(netloc=f"{role}:{quote(password, safe='')}@{host}"))
+        try:
+            yield url
+        finally:
+            _drop_role(admin, role)
+
+
+def _drop_role(admin: Any, role: str) -> None:
+    """End the role's sessions, drop what it owns and what it was granted, then the role, if it is there."""
+    if not admin.query("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]):
+        return
+    admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [role])
+    admin.execute(f"DROP OWNED BY {role} CASCADE")
+    admin.execute(f"DROP ROLE {role}")

@@ -32,6 +32,7 @@ class Load:
     lag_bytes: int | None = None  # ... and in WAL bytes not replayed yet
     lock_waits: int = 0  # app statements waiting for a lock on the table
     wal_bytes: int | None = None  # PostgreSQL: the WAL position now, in bytes (what a batch wrote, by difference)
+    hidden_standbys: int = 0  # standbys streaming whose lag this role may not read (no pg_read_all_stats)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 
 import labkit as lk
 from labkit import lab
-from tests.conftest import db_rename_plan
+from tests.conftest import db_rename_plan, reset_database
 
 
 def rules(plan, table):
@@ -205,3 +205,25 @@ def test_a_table_owner_who_may_not_quiet_triggers_is_refused_until_granted_or_ac
     finally:
         pg.execute(f'REVOKE CREATE ON DATABASE "{database}" FROM lab_owner')
         drop_roles(pg, ("lab_owner",))
+
+
+def test_the_lessons_role_owns_what_it_makes_and_nothing_more(pg_url):
+    """lab.table_owner: the role notebooks 07-09 migrate as. Not a superuser, no CREATEROLE; it passes labkit's
+    privilege checks on its own table, may quiet triggers and read the standbys' lag; dropped, with what it owns,
+    at the end. A role that may not make roles gets its own URL back (the lesson then runs as it)."""
+    with lk.connect(pg_url) as admin:
+        reset_database(admin)
+    with lab.table_owner(pg_url) as url:
+        with lk.connect(url) as db:
+            flags = db.query("SELECT rolsuper, rolcreaterole, rolcreatedb, pg_has_role(current_user, 'pg_monitor', "
+                             "'USAGE') FROM pg_roles WHERE rolname = current_user")[0]  # fmt: skip
+            assert flags == (False, False, False, True)
+            users = db.import_table(lab.make_users(10, seed=1))
+            plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=4)
+            assert lk.validate_migration_safety(plan, users) == []
+            assert lk.MigrationRunner(users).execute_plan(plan).ok
+        with lab.table_owner(url, role="lab_inner") as same:
+            assert same == url  # lab_owner may not make roles: it runs as itself
+    with lk.connect(pg_url) as admin:
+        assert not admin.query("SELECT 1 FROM pg_roles WHERE rolname = 'lab_owner'")
+        assert "users" not in admin.tables()

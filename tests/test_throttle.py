@@ -83,3 +83,40 @@ def test_a_backfill_waits_while_a_real_standby_is_behind_and_the_standby_ends_wi
         assert replica.query("SELECT id, full_name FROM users ORDER BY id") == expected
     with lk.connect(pg_url) as db:
         reset_database(db)
+
+
+def test_a_role_that_cannot_see_the_standby_is_refused_before_any_change(pg_url, standby):
+    """Issue 23 (a real role): a migrating role without pg_monitor reads pg_stat_replication's lag as NULL, so the
+    throttle saw no lag and never waited (the lesson's standby fell MBs behind). Now refused before any change;
+    lab.table_owner's role, a pg_monitor member, is watched and waits as a superuser's run does."""
+    from tests.conftest import drop_roles, make_roles
+
+    with lk.connect(pg_url) as admin:
+        reset_database(admin)
+        make_roles(admin, ("lab_blind",), login=True)
+        admin.execute("GRANT CREATE ON SCHEMA public TO lab_blind")
+        database = admin.query("SELECT current_database()")[0][0]
+        admin.execute(f'GRANT CREATE ON DATABASE "{database}" TO lab_blind')
+        admin.execute("GRANT SET ON PARAMETER session_replication_role TO lab_blind")
+    try:
+        with lk.connect(pg_url.replace("postgres:@", "lab_blind:pw-lab_blind@", 1)) as db:
+            users = db.import_table(lab.make_users(50, seed=1))
+            before = users.snapshot()
+            plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=20)
+            with pytest.raises(lk.errors.StandbyUnseenError, match="GRANT pg_monitor"):
+                lk.MigrationRunner(users).execute_plan(plan)
+            assert users.snapshot() == before and users.catalog().column_names == ["id", "name", "email"]
+            blind = Throttle(max_lag_ms=None, max_lag_bytes=None)  # chosen: go on without watching it
+            assert lk.MigrationRunner(users, throttle=blind).execute_plan(plan).ok
+            db.drop_table("users")
+        with lk.connect(pg_url) as admin:
+            admin.execute("GRANT pg_monitor TO lab_blind")
+        with lk.connect(pg_url.replace("postgres:@", "lab_blind:pw-lab_blind@", 1)) as db:
+            users = db.import_table(lab.make_users(50, seed=1))
+            plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=20)
+            assert lk.MigrationRunner(users).execute_plan(plan).ok
+            db.drop_table("users")
+    finally:
+        with lk.connect(pg_url) as admin:
+            admin.execute(f'REVOKE CREATE ON DATABASE "{database}" FROM lab_blind')
+            drop_roles(admin, ("lab_blind",))
