@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import labkit as lk
 from labkit import exercises, lab
+from tests.conftest import reset_database
 
 
 def split_name_plan(table):
@@ -312,6 +313,8 @@ def _not_empty_check(table):
 
 
 def test_09_the_self_check_runs_on_postgresql_and_names_each_wrong_answers_cause(pg_url):
+    with lk.connect(pg_url) as db:
+        reset_database(db)  # the check will not replace a users table another test left on the server
     check = exercises.check_email_not_null_and_unique
     assert check(_nn_unique, pg_url).passed, str(check(_nn_unique, pg_url))
     wrong = {

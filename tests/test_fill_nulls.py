@@ -17,13 +17,18 @@ from labkit.planfile import plan_from_dict, plan_to_dict
 from labkit.steps import FixRows
 
 
-def _dirty(db, rows: int = 120):
-    """users with a NULL name in every seventh row."""
+def _users(db, dirt: str, *, rows: int = 120, seed: int = 3):
+    """A fresh users table (whatever was there, dropped), then ``dirt``: the SQL that makes its data as production's."""
     for t in db.tables():
         db.drop_table(t)
-    db.import_table(lab.make_users(rows, seed=3))
-    db.execute("UPDATE users SET name = NULL WHERE id % 7 = 0")
+    db.import_table(lab.make_users(rows, seed=seed))
+    db.execute(dirt)
     return db.table("users")
+
+
+def _dirty(db):
+    """users with a NULL name in every seventh row."""
+    return _users(db, "UPDATE users SET name = NULL WHERE id % 7 = 0")
 
 
 def _plan(table, **kw):
@@ -122,13 +127,10 @@ def test_the_plan_travels_as_a_file_and_refuses_what_it_cannot_do(tmp_path, pg):
             lk.MigrationRunner(small).execute_plan(_plan(small))
 
 
-def _duplicated(db, rows: int = 120):
+def _duplicated(db):
     """users whose every tenth row repeats the email of the row before it."""
-    for t in db.tables():
-        db.drop_table(t)
-    db.import_table(lab.make_users(rows, seed=5))
-    db.execute("UPDATE users AS u SET email = p.email FROM users AS p WHERE p.id = u.id - 1 AND u.id % 10 = 0")
-    return db.table("users")
+    return _users(db, "UPDATE users AS u SET email = p.email FROM users AS p WHERE p.id = u.id - 1 AND u.id % 10 = 0",
+                  seed=5)  # fmt: skip
 
 
 def _dedupe(table, **kw):
