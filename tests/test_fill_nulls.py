@@ -162,3 +162,60 @@ def test_duplicates_are_fixed_before_the_unique_index_and_a_rollback_puts_them_b
         assert result.status == "rolled_back" and users.snapshot() == before and users.catalog() == catalog, point
     with pytest.raises(lk.LabkitError, match="needs unique=True"):
         lk.build_add_index_migration(users, "email", dedupe=lk.SQL("email || id"))
+
+
+def test_the_cli_path_with_an_old_version_writing_nulls_and_a_new_one_that_never_does(pg_url, tmp_path):
+    """The path the lesson teaches, from a terminal, with unkind apps: v1 (plain SQL) writes NULLs and leaves the
+    column out of its INSERTs; start stops for v2; v2 (SQLAlchemy's ORM, row counts checked, through its view)
+    rolls out while v1 still writes, then v1 goes; start again fixes the NULLs and adds the constraint; complete.
+    Every acknowledged write is there (a NULL as the fill value), none failed, no NULL is left."""
+    import time
+
+    from tests import apps
+    from tests.apps import Driver, Writer, lost
+    from tests.conftest import reset_database
+    from tests.test_lifecycle_harness import SHAPES, _column, _create, _snapshot
+
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        table = _create(db, SHAPES["plain"])  # t(id, c text, note), 300 rows
+        db.execute("UPDATE t SET c = NULL WHERE id % 7 = 0")
+        lk.save_plan(lk.build_set_not_null_migration(table, "c", fill="unknown", batch_size=50),
+                     tmp_path / "plan.json")  # fmt: skip
+    rows = _snapshot(pg_url)[1]
+    run = Driver("in-process", pg_url, tmp_path)
+
+    def writer(version: str, ref: str, part: int, client: str, nulls: bool) -> Writer:
+        def pick(rng, n):
+            return None if nulls and rng.random() < 0.15 else rng.choice(apps.TEXTS)
+
+        w = Writer(pg_url, version, ref, "c", pick, seed=part, omit=nulls, client=client)
+        w.acked = {i: r["c"] for i, r in rows.items() if i % 4 == part}
+        return w.start()
+
+    try:
+        v1 = writer("v1", '"t"', 0, "sql", nulls=True)
+        time.sleep(0.15)
+        assert "for app v2 to roll out first" in run.start()
+        with lk.connect(pg_url) as db:
+            ref = db.dialect.view_name("t", "v2")
+        v2 = writer("v2", ref, 1, "orm", nulls=False)
+        time.sleep(0.3)  # both at once: the rolling deploy
+        v1.finish()  # the deploy is done: no version that writes NULL is left
+        assert "expand and migrate done" in run.start()
+        time.sleep(0.1)
+        run.complete()
+        time.sleep(0.1)
+        v2.finish()
+    finally:
+        apps.stop_all()
+    final = _column(pg_url, "c")
+    assert (v1.failed, v2.failed) == ([], [])
+    assert min(v1.writes, v2.writes) >= 3 and None in v1.acked.values()  # v1 did write NULLs
+    for w in (v1, v2):  # a NULL acknowledged before the fix is the fill value now: the fix, not a loss
+        w.acked = {i: "unknown" if v is None else v for i, v in w.acked.items()}
+    assert lost([v1, v2], final) == []
+    assert None not in final.values()
+    with lk.connect(pg_url) as db:
+        assert db.table("t").catalog().column("c").not_null
+        reset_database(db)
