@@ -426,18 +426,22 @@ def build_set_not_null_migration(
         raise InvalidArgumentError(f"fill is a constant or SQL(...): {exc}") from None
     if value.strip("() ").upper() == "NULL":
         raise InvalidArgumentError("fill=None fills nothing: give the value the NULLs get")
-    journal = short_name(f"{column}_labkit_was")
-    postgres = isinstance(table, SqlTable) and table.db.dialect.name == "postgresql"  # elsewhere: refused at the run
-    sql_type = f"{table.catalog().column(column).type}[]" if postgres and isinstance(table, SqlTable) else None
+    add = _journal(table, column, "was", deploy="v2", label=f"journal_{column}")
     apps = (AppVersion("v1", data, data), AppVersion("v2", data, data, never_null=[column]))
-    fix = FixRows(table.name, column, f"{_pg_quote(column)} IS NULL", value, journal, label=f"fill_{column}",
+    fix = FixRows(table.name, column, f"{_pg_quote(column)} IS NULL", value, add.column, label=f"fill_{column}",
                   **_sizing(table, batch_size, chunk_ms))  # fmt: skip
-    return MigrationPlan(
-        f"make {table.name}.{column} NOT NULL, filling its NULLs",
-        [AddColumn(table.name, journal, sql_type=sql_type, deploy="v2", label=f"journal_{column}"), fix,
-         *steps, DropJournals(table.name, (journal,))],
-        apps=apps,
-    )  # fmt: skip
+    return MigrationPlan(f"make {table.name}.{column} NOT NULL, filling its NULLs",
+                         [add, fix, *steps, DropJournals(table.name, (add.column,))], apps=apps)  # fmt: skip
+
+
+def _journal(table: TableLike, column: str, suffix: str, **step: Any) -> AddColumn:
+    """The step that adds a data fix's journal: a column of ``column``'s own type as an array (each fixed row's
+    [old, new]). PostgreSQL's type; elsewhere no type, and the runner refuses the fix before any change."""
+    journal = short_name(f"{column}_labkit_{suffix}")
+    _free(table, journal)
+    postgres = isinstance(table, SqlTable) and table.db.dialect.name == "postgresql"
+    sql_type = f"{table.catalog().column(column).type}[]" if postgres and isinstance(table, SqlTable) else None
+    return AddColumn(table.name, journal, sql_type=sql_type, **step)
 
 
 def build_add_index_migration(
@@ -474,13 +478,10 @@ def build_add_index_migration(
     ref = table.ref if isinstance(table, SqlTable) else t
     first = f"labkit_first.{c} = {t}.{c} AND labkit_first.{k} < {t}.{k}"  # a row before it holds its value
     where = f"EXISTS (SELECT 1 FROM {ref} AS labkit_first WHERE {first})"
-    journal = short_name(f"{column}_labkit_dup")
-    postgres = isinstance(table, SqlTable) and table.db.dialect.name == "postgresql"  # elsewhere: refused at the run
-    sql_type = f"{table.catalog().column(column).type}[]" if postgres and isinstance(table, SqlTable) else None
-    fix = FixRows(table.name, column, where, f"({dedupe.text})", journal, label=f"dedupe_{column}",
+    add = _journal(table, column, "dup", label=f"journal_{column}_dup")
+    fix = FixRows(table.name, column, where, f"({dedupe.text})", add.column, label=f"dedupe_{column}",
                   **_sizing(table, batch_size, chunk_ms))  # fmt: skip
-    steps = [AddColumn(table.name, journal, sql_type=sql_type, label=f"journal_{column}_dup"), fix, step,
-             DropJournals(table.name, (journal,))]  # fmt: skip
+    steps = [add, fix, step, DropJournals(table.name, (add.column,))]
     return MigrationPlan(f"unique index on {table.name}.{column}, its duplicates fixed first", steps,
                          apps=_one_app(table))  # fmt: skip
 
