@@ -5,6 +5,7 @@
     python -m labkit sql rename --db postgresql://... --table users   # ... on that table of a real database
     python -m labkit sql plan.json --db URL          # a plan file's SQL (PostgreSQL: with squawk's ignore comments)
     python -m labkit lint plan.json --db URL         # labkit's rules, then squawk over that SQL (exit 1: fix it)
+    python -m labkit convert migration.sql --db URL -o plan.json   # plain ALTER TABLEs as a labkit plan
     python -m labkit start plan.json --db URL        # a plan file on a real database: start, complete,
                                                      # rollback, status (labkit.lifecycle, exit codes there)
     python -m labkit export alembic plan.json --db URL --dir migrations/versions   # as two Alembic revisions
@@ -19,6 +20,7 @@ import argparse
 import contextlib
 import logging
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -27,17 +29,18 @@ from typing import Any, NoReturn
 
 from . import lifecycle
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
+from .convert import convert_sql, plans_by_table
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_users
 from .engine import connect
 from .errors import InvalidArgumentError, LabkitError
 from .export_alembic import write_alembic
 from .plan import MigrationPlan
 from .plan_sql import plan_sql, runnable_sql
-from .planfile import load_plan
+from .planfile import load_plan, save_plan
 from .progress import TerminalProgress
 from .runner import MigrationRunner
 from .safety import has_sql, labkit_findings
-from .safety.squawk import IGNORE, annotated_sql, pg_version, squawk_path
+from .safety.squawk import IGNORE, annotated_sql, pg_version, run_squawk, squawk_path
 from .table import TableLike
 from .traffic import simulate_traffic
 from .validate import validate_migration_safety
@@ -54,6 +57,8 @@ COMMANDS = {  # what `labkit --help` lists: every command, each with `labkit COM
     "through squawk's ignore comments, with the reason).",
     **lifecycle.SUMMARY,
     "export": "Write a plan file as two Alembic revisions (start, complete).",
+    "convert": "Turn a plain SQL migration (ALTER TABLE ..., CREATE INDEX ...) into labkit plans that keep the app "
+    "up; say what it cannot infer.",
 }
 OVERVIEW = (
     "usage: labkit COMMAND [options]    (labkit COMMAND --help for each)\n\n"
@@ -213,6 +218,57 @@ def lint_main(argv: Sequence[str]) -> int:
     return 1 if failed or done.returncode else 0
 
 
+def convert_main(argv: Sequence[str]) -> int:
+    """``labkit convert MIGRATION.sql --db URL [-o PLAN.json]``: the plain SQL migration as labkit plans.
+
+    Exit 0 when every statement became a plan (written with ``-o``), 3 when one is asked for or refused (what did
+    convert is still written), 64 for bad arguments or SQL PostgreSQL's parser refuses."""
+    p = _Parser(prog="labkit convert", description=COMMANDS["convert"])
+    p.add_argument("migration", help="the SQL file (the migration you would have run)")
+    p.add_argument("--db", required=True, help="the PostgreSQL it is for (its catalog says what each table has)")
+    p.add_argument("-o", "--out", default=None, metavar="PLAN.json", help="write the plan there (several: "
+                   "PLAN.1.json, PLAN.2.json ... in the order to run them)")  # fmt: skip
+    p.add_argument("--fill", action="append", default=[], metavar="COLUMN=SQL",
+                   help="the value the NULLs of COLUMN get before its SET NOT NULL (an SQL expression over the row; "
+                   "repeat for several)")  # fmt: skip
+    p.add_argument("--explain", action="store_true", help="also squawk's finding on each statement as written")
+    args = p.parse_args(argv)
+    try:
+        fill = {}
+        for item in args.fill:
+            column, sep, value = item.partition("=")
+            if not sep or not column.strip() or not value.strip():
+                raise InvalidArgumentError(f"--fill takes COLUMN=SQL, got {item!r}")
+            fill[column.strip()] = value.strip()
+        with open(args.migration, encoding="utf-8") as f:
+            sql = f.read()
+        with connect(args.db, existing=True) as db:
+            conversions = convert_sql(sql, db, fill=fill)
+            plans = plans_by_table(conversions)
+            for c in conversions:
+                print(c)
+                if args.explain:
+                    found = sorted({str(r["rule_name"]) for r in run_squawk(c.statement + ";")})
+                    print(f"  squawk on it as written: {', '.join(found) or 'nothing'}")
+                print()
+    except (LabkitError, ValueError, OSError) as exc:
+        print(f"labkit: error: {exc}", file=sys.stderr)
+        return EX_USAGE
+    if args.out and plans:
+        paths = [args.out] if len(plans) == 1 else [
+            args.out.removesuffix(".json") + f".{i}.json" for i in range(1, len(plans) + 1)]  # fmt: skip
+        for plan, path in zip(plans, paths):
+            save_plan(plan, path)
+            print(f"wrote {path}: {plan.name} ({len(plan.steps)} steps); run it: labkit start {shlex.quote(path)} "
+                  "--db URL")  # fmt: skip
+    left = [c for c in conversions if c.plan is None]
+    if left:
+        print(f"{len(left)} statement(s) not converted (asked for or refused above): nothing of theirs is in a plan",
+              file=sys.stderr)  # fmt: skip
+        return 3
+    return 0
+
+
 def export_main(argv: Sequence[str]) -> int:
     """``labkit export alembic PLAN --db URL --dir VERSIONS``: the plan as two Alembic revisions."""
 
@@ -264,8 +320,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
         print(f"labkit: error: unknown command {argv[0]!r}; the commands: {', '.join(COMMANDS)} (labkit --help)",
               file=sys.stderr)  # fmt: skip
         return EX_USAGE
-    if argv[0] in ("sql", "lint", "export"):
-        return {"sql": sql_main, "lint": lint_main, "export": export_main}[argv[0]](argv[1:])
+    if argv[0] in ("sql", "lint", "export", "convert"):
+        return {"sql": sql_main, "lint": lint_main, "export": export_main, "convert": convert_main}[argv[0]](argv[1:])
     if argv[:1] and argv[0] in lifecycle.COMMANDS:  # a plan file against a real database: start, complete ...
         return lifecycle.main(argv[0], argv[1:])
     args = _parser().parse_args(argv)

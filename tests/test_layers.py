@@ -88,7 +88,7 @@ LAYERS = {
     5: ["runner", "plan_sql", "observe", "safety", "safety.*", "verify"],
     6: ["validate", "safety.squawk", "export_alembic", "traffic", "workload", "ledger", "builders", "data", "servers",
         "progress"],
-    7: ["cli", "lifecycle", "views", "plots", "widgets", "exercises", "scenarios", "lab", "", "__main__"],
+    7: ["cli", "lifecycle", "convert", "views", "plots", "widgets", "exercises", "scenarios", "lab", "", "__main__"],
 }  # fmt: skip
 
 

@@ -1,0 +1,367 @@
+"""From the migration you would have written to the plan that keeps the app up (``labkit convert``).
+
+    labkit convert migration.sql --db URL -o plan.json [--fill email="'unknown'"] [--explain]
+
+Each statement is parsed by PostgreSQL's own parser (``pglast``), the table it changes is read from the catalog, and
+the statement becomes a labkit plan whose end state is the one the statement would have left, reached without
+downtime: ``RENAME COLUMN`` (a copy, as ``build_rename_column_migration``), ``ADD COLUMN`` (with a DEFAULT, NOT NULL
+with a default), ``SET`` / ``DROP NOT NULL`` (``NOT VALID`` check, ``VALIDATE``, then ``SET NOT NULL``; NULLs
+filled first, with the value you give), ``SET`` / ``DROP DEFAULT``, ``ADD CONSTRAINT ... CHECK`` / ``FOREIGN KEY``
+(``NOT VALID``, then ``VALIDATE``), ``CREATE INDEX`` (``CONCURRENTLY``), ``DROP INDEX``, ``DROP COLUMN`` (after the
+app that no longer uses it), ``COMMENT ON COLUMN``.
+
+What it cannot infer it asks for, per statement (``Conversion.asked``: the fill value for the NULLs a NOT NULL meets);
+a statement it has no safe form for yet is refused with the reason (``Conversion.refused``), never guessed at.
+Statements on the same table become one plan where their app versions agree (``MigrationPlan.combined_with``).
+Each statement is read against the catalog as it is: one that names what an earlier statement of the file creates
+(a column just added) is refused, with the advice to convert and run the earlier ones first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._common import SQL
+from .apps import AppVersion
+from .builders import (
+    build_add_column_migration,
+    build_add_foreign_key_migration,
+    build_comment_migration,
+    build_rename_column_migration,
+    build_set_not_null_migration,
+)
+from .db import Database, DbTable
+from .errors import ColumnNotFoundError, InvalidArgumentError, LabkitError
+from .plan import MigrationPlan
+from .steps import (
+    AddColumn,
+    AddConstraint,
+    CreateIndex,
+    DropColumn,
+    DropIndex,
+    DropNotNull,
+    SetDefault,
+    Step,
+    ValidateConstraint,
+)
+
+# what the statement would do to the app, as PostgreSQL's documentation gives its lock
+NAIVE_LOCK = {
+    "rename column": "ACCESS EXCLUSIVE for an instant, then every query naming the old name fails",
+    "add column": "ACCESS EXCLUSIVE for an instant (a constant default is stored in the catalog)",
+    "set not null": "ACCESS EXCLUSIVE while it scans every row: reads and writes wait",
+    "drop not null": "ACCESS EXCLUSIVE for an instant",
+    "set default": "ACCESS EXCLUSIVE for an instant",
+    "check": "ACCESS EXCLUSIVE while it scans every row (validated at once): reads and writes wait",
+    "foreign key": "SHARE ROW EXCLUSIVE on both tables while it scans every row: writes wait",
+    "create index": "SHARE for the whole build: writes wait",
+    "drop index": "ACCESS EXCLUSIVE on the table for an instant (behind any running query)",
+    "drop column": "ACCESS EXCLUSIVE for an instant, then every query naming the column fails",
+    "comment": "SHARE UPDATE EXCLUSIVE for an instant",
+    "change type": "ACCESS EXCLUSIVE while it rewrites the table: reads and writes wait",
+    "unique": "ACCESS EXCLUSIVE while it builds the unique index: reads and writes wait",
+}
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """One statement of the migration and what it became: a plan, or what is asked for, or why it is refused."""
+
+    statement: str
+    kind: str
+    table: str | None = None
+    plan: MigrationPlan | None = None
+    asked: tuple[str, ...] = ()
+    refused: str | None = None
+
+    @property
+    def naive_lock(self) -> str:
+        return NAIVE_LOCK.get(self.kind, "")
+
+    def __str__(self) -> str:
+        head = f"{self.statement.strip()}\n  as written: {self.naive_lock or 'a change labkit does not convert'}"
+        if self.refused:
+            return f"{head}\n  refused: {self.refused}"
+        if self.asked:
+            return f"{head}\n  asks: " + "; ".join(self.asked)
+        assert self.plan is not None
+        steps = ", ".join(s.name for s in self.plan.steps)
+        return f"{head}\n  converted: {self.plan.name} ({steps})"
+
+
+def convert_sql(sql: str, db: Database, *, fill: Mapping[str, Any] | None = None) -> list[Conversion]:
+    """Each statement of ``sql`` as a ``Conversion`` against the tables of ``db`` (PostgreSQL).
+
+    ``fill``: ``{column: value}`` (``"table.column"`` too): the value the NULLs already in a column get before a
+    ``SET NOT NULL`` (a constant, or ``SQL("...")``); asked for where a column holds NULLs and none is given."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    if db.dialect.name != "postgresql":
+        raise InvalidArgumentError(f"labkit convert reads PostgreSQL's SQL; this database is {db.dialect.name}")
+    try:
+        statements = parse_sql(sql)
+    except ParseError as exc:
+        raise InvalidArgumentError(f"PostgreSQL's parser refuses the migration: {exc}") from None
+    out: list[Conversion] = []
+    for raw in statements:
+        text = _text(sql, raw)
+        for c in _convert(raw.stmt, text, db, dict(fill or {})):
+            earlier = [d for d in out if d.plan is not None and d.table == c.table]
+            if c.refused and "does not exist" in c.refused and earlier:  # it names what an earlier one makes
+                c = dataclasses.replace(c, refused=f"{c.refused}; each statement is converted against the catalog "
+                                        "as it is now: convert and run the statements before it first")  # fmt: skip
+            out.append(c)
+    return out
+
+
+def plans_by_table(conversions: list[Conversion]) -> list[MigrationPlan]:
+    """The plans to run, in the migration's order: one per table where its statements' app versions agree (merged
+    phase by phase), else one per statement."""
+    out: list[MigrationPlan] = []
+    for c in conversions:
+        if c.plan is None:
+            continue
+        last = next((p for p in reversed(out) if p.table == c.plan.table), None)
+        if last is not None and last is out[-1]:
+            try:
+                out[-1] = last.combined_with(_relabel(c.plan, last), f"{last.name}; {c.plan.name}")
+                continue
+            except LabkitError:
+                pass  # their app versions differ: the next plan runs after this one
+        out.append(c.plan)
+    return out
+
+
+def _relabel(plan: MigrationPlan, before: MigrationPlan) -> MigrationPlan:
+    """``plan`` with the names of its steps made distinct from those of ``before`` (two statements, two add_column)."""
+    taken = {s.name for s in before.steps}
+    steps = []
+    for s in plan.steps:
+        name, n = s.name, 2
+        while name in taken:
+            name, n = f"{s.name}_{n}", n + 1
+        taken.add(name)
+        steps.append(s if name == s.name else dataclasses.replace(s, label=name))
+    return MigrationPlan(plan.name, steps, apps=plan.apps)
+
+
+def _text(sql: str, raw: Any) -> str:
+    start = raw.stmt_location or 0
+    length = raw.stmt_len or len(sql) - start
+    return sql.encode()[start : start + length].decode().strip()
+
+
+def _deparse(node: Any) -> str:
+    from pglast.stream import RawStream
+
+    return str(RawStream()(node))
+
+
+def _table(db: Database, relation: Any) -> DbTable:
+    name = f"{relation.schemaname}.{relation.relname}" if relation.schemaname else relation.relname
+    return db.table(name)
+
+
+def _apps(table: DbTable) -> tuple[AppVersion, ...]:
+    data = table.data_columns
+    return (AppVersion("v1", data, data),)
+
+
+def _convert(stmt: Any, text: str, db: Database, fill: dict[str, Any]) -> list[Conversion]:
+    from pglast import enums
+
+    try:
+        if _is(stmt, "RenameStmt") and stmt.renameType == enums.ObjectType.OBJECT_COLUMN:
+            t = _table(db, stmt.relation)
+            plan = build_rename_column_migration(t, stmt.subname, stmt.newname)
+            return [Conversion(text, "rename column", t.qualified, plan)]
+        if _is(stmt, "AlterTableStmt"):
+            t = _table(db, stmt.relation)
+            return [_alter(cmd, text, t, db, fill) for cmd in stmt.cmds]
+        if _is(stmt, "IndexStmt"):
+            t = _table(db, stmt.relation)
+            return [_create_index(stmt, text, t)]
+        if _is(stmt, "DropStmt") and stmt.removeType == enums.ObjectType.OBJECT_INDEX:
+            return [_drop_index(stmt, text, db)]
+        if _is(stmt, "CommentStmt") and stmt.objtype == enums.ObjectType.OBJECT_COLUMN:
+            names = [n.sval for n in stmt.object]
+            t = db.table(".".join(names[:-1]))
+            plan = build_comment_migration(t, names[-1], stmt.comment)
+            return [Conversion(text, "comment", t.qualified, plan)]
+    except LabkitError as exc:
+        return [Conversion(text, "?", refused=str(exc))]
+    return [Conversion(text, type(stmt).__name__, refused=f"{type(stmt).__name__} is not a change labkit converts")]
+
+
+def _alter(cmd: Any, text: str, t: DbTable, db: Database, fill: dict[str, Any]) -> Conversion:
+    from pglast import enums
+
+    kind = enums.AlterTableType
+    try:
+        if cmd.subtype == kind.AT_AddColumn:
+            return _add_column(cmd.def_, text, t)
+        if cmd.subtype == kind.AT_SetNotNull:
+            return _set_not_null(cmd.name, text, t, db, fill)
+        if cmd.subtype == kind.AT_DropNotNull:
+            plan = MigrationPlan(f"let {t.name}.{cmd.name} hold NULL", [DropNotNull(t.name, cmd.name)], apps=_apps(t))
+            return Conversion(text, "drop not null", t.qualified, plan)
+        if cmd.subtype == kind.AT_ColumnDefault:
+            default = _deparse(cmd.def_) if cmd.def_ is not None else None
+            previous = t.catalog().column(cmd.name).default
+            step = SetDefault(t.name, cmd.name, default, previous)
+            return Conversion(text, "set default", t.qualified, MigrationPlan(step.describe(), [step], apps=_apps(t)))
+        if cmd.subtype == kind.AT_AddConstraint and _is(cmd.def_, "Constraint"):
+            return _add_constraint(cmd.def_, text, t)
+        if cmd.subtype == kind.AT_DropColumn:
+            data = t.data_columns
+            keep = [c for c in data if c != cmd.name]
+            apps = (AppVersion("v1", data, data), AppVersion("v2", keep, keep))
+            plan = MigrationPlan(f"drop {t.name}.{cmd.name}", [DropColumn(t.name, cmd.name, deploy="v2")], apps=apps)
+            return Conversion(text, "drop column", t.qualified, plan)
+        if cmd.subtype == kind.AT_AlterColumnType:
+            return Conversion(text, "change type", t.qualified, refused=(
+                "a type change is not converted yet: labkit changes a type by a copy into a column of another name "
+                f"(lk.build_change_type_migration(table, {cmd.name!r}, NEW_NAME, TYPE, using=...)), and the name is "
+                "yours to choose"))  # fmt: skip
+    except LabkitError as exc:
+        return Conversion(text, "?", t.qualified, refused=str(exc))
+    what = kind(cmd.subtype).name.removeprefix("AT_")
+    return Conversion(text, what, t.qualified, refused=f"ALTER TABLE ... {what} is not a change labkit converts yet")
+
+
+def _add_column(col: Any, text: str, t: DbTable) -> Conversion:
+    from pglast import enums
+
+    sql_type = _deparse(col.typeName)
+    default: Any = None
+    not_null = False
+    for c in col.constraints or ():
+        if c.contype == enums.ConstrType.CONSTR_DEFAULT:
+            expr = c.raw_expr
+            if _is(expr, "A_Const") and not expr.isnull:
+                value = expr.val
+                default = getattr(value, "sval", None) if _is(value, "String") else _deparse(expr)
+                if not _is(value, "String"):
+                    default = SQL(default)
+            else:
+                default = SQL(_deparse(expr))
+        elif c.contype == enums.ConstrType.CONSTR_NOTNULL:
+            not_null = True
+        else:
+            return Conversion(text, "add column", t.qualified, refused=(
+                f"ADD COLUMN ... {enums.ConstrType(c.contype).name.removeprefix('CONSTR_')} is not converted yet: "
+                "add the column, then the constraint in a statement of its own"))  # fmt: skip
+    if not_null and default is None:
+        return Conversion(text, "add column", t.qualified, refused=(
+            f"a NOT NULL column with no default: every row already there would break it. Add {col.colname!r} with "
+            "a DEFAULT, or nullable, fill it, then SET NOT NULL"))  # fmt: skip
+    if not_null:
+        step = AddColumn(t.name, col.colname, default=default, not_null=True, sql_type=sql_type)
+        plan = MigrationPlan(f"add {t.name}.{col.colname}", [step], apps=_apps(t))
+    else:
+        plan = build_add_column_migration(t, col.colname, default=default, sql_type=sql_type)
+    return Conversion(text, "add column", t.qualified, plan)
+
+
+def _set_not_null(column: str, text: str, t: DbTable, db: Database, fill: dict[str, Any]) -> Conversion:
+    if column not in t.column_names:
+        raise ColumnNotFoundError(t.name, column, t.column_names)
+    q = db.dialect.quote
+    nulls = int(db.query(f"SELECT count(*) FROM {t.ref} WHERE {q(column)} IS NULL")[0][0])
+    value = fill.get(f"{t.name}.{column}", fill.get(column))
+    if nulls and value is None:
+        return Conversion(text, "set not null", t.qualified, asked=(
+            f"{t.name}.{column} holds {nulls:,} NULL(s), which the constraint would refuse: give the value they get "
+            f"(labkit convert --fill {column}=\"'...'\", an SQL expression over the row; Python: fill={{{column!r}: "
+            "...}). The plan then deploys an app version that never writes NULL first",))  # fmt: skip
+    plan = build_set_not_null_migration(t, column, fill=SQL(value) if isinstance(value, str) and nulls else (
+        value if nulls else None))  # fmt: skip
+    return Conversion(text, "set not null", t.qualified, plan)
+
+
+def _add_constraint(c: Any, text: str, t: DbTable) -> Conversion:
+    from pglast import enums
+
+    if c.contype == enums.ConstrType.CONSTR_CHECK:
+        expr = _deparse(c.raw_expr)
+        columns = [f.sval for node in _walk(c.raw_expr) if _is(node, "ColumnRef")
+                   for f in node.fields if _is(f, "String")]  # fmt: skip
+        if not columns:
+            return Conversion(text, "check", t.qualified, refused="a CHECK that names no column")
+        name = c.conname or f"{t.name}_{columns[0]}_check"
+        steps: list[Step] = [AddConstraint(t.name, columns[0], name, f"CHECK ({expr})"),
+                             ValidateConstraint(t.name, columns[0], name)]  # fmt: skip
+        return Conversion(text, "check", t.qualified, MigrationPlan(f"check {name}", steps, apps=_apps(t)))
+    if c.contype == enums.ConstrType.CONSTR_FOREIGN:
+        fk = [a.sval for a in c.fk_attrs or ()]
+        pk = [a.sval for a in c.pk_attrs or ()]
+        if len(fk) != 1:
+            return Conversion(text, "foreign key", t.qualified, refused="a foreign key of several columns is not "
+                              "converted yet")  # fmt: skip
+        target = c.pktable.relname if not c.pktable.schemaname else f"{c.pktable.schemaname}.{c.pktable.relname}"
+        references = f"{target} ({', '.join(pk)})" if pk else target
+        actions = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT", "r": "RESTRICT"}
+        plan = build_add_foreign_key_migration(t, fk[0], references, constraint=c.conname,
+                                               on_delete=actions.get(c.fk_del_action or "a"))  # fmt: skip
+        return Conversion(text, "foreign key", t.qualified, plan)
+    what = enums.ConstrType(c.contype).name.removeprefix("CONSTR_")
+    return Conversion(text, what.lower(), t.qualified, refused=f"ADD CONSTRAINT ... {what} is not converted yet"
+                      + (": build the unique index CONCURRENTLY (CREATE UNIQUE INDEX), which labkit converts"
+                         if what == "UNIQUE" else ""))  # fmt: skip
+
+
+def _create_index(stmt: Any, text: str, t: DbTable) -> Conversion:
+
+    columns = [p.name for p in stmt.indexParams if _is(p, "IndexElem") and p.name]
+    columns += [f.sval for p in stmt.indexParams for node in _walk(p.expr) if _is(node, "ColumnRef")
+                for f in node.fields if _is(f, "String")]  # fmt: skip
+    if not stmt.idxname or not columns:
+        return Conversion(text, "create index", t.qualified, refused="name the index, on a column of the table")
+    full = _deparse(stmt)
+    definition = full.split(" ON ", 1)[1].split(" ", 1)[1] if " ON " in full else full
+    step = CreateIndex(t.name, columns[0], stmt.idxname, definition, unique=bool(stmt.unique))
+    return Conversion(text, "create index", t.qualified, MigrationPlan(f"index {stmt.idxname}", [step],
+                                                                        apps=_apps(t)))  # fmt: skip
+
+
+def _drop_index(stmt: Any, text: str, db: Database) -> Conversion:
+
+    names = [n.sval for obj in stmt.objects for n in (obj if isinstance(obj, (list, tuple)) else [obj])
+             if _is(n, "String")]  # fmt: skip
+    index = names[-1] if names else ""
+    for table_name in db.tables():
+        t = db.table(table_name)
+        found = next((i for i in t.catalog().indexes if i.name == index), None)
+        if found is not None and found.columns:
+            step = DropIndex(t.name, found.columns[0], index)
+            return Conversion(text, "drop index", t.qualified, MigrationPlan(f"drop index {index}", [step],
+                                                                              apps=_apps(t)))  # fmt: skip
+    return Conversion(text, "drop index", refused=f"no index {index!r} on a table of this database")
+
+
+def _is(node: Any, name: str) -> bool:
+    """Is ``node`` pglast's ``name`` node? (By name: the nodes stay ``Any`` to the type checker, as they are to
+    the parser's callers.)"""
+    return type(node).__name__ == name
+
+
+def _walk(node: Any) -> list[Any]:
+    """Every node under ``node`` (pglast's AST), itself included."""
+    from pglast import ast
+
+    out, todo = [], [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (list, tuple)):
+            todo += list(n)
+        elif isinstance(n, ast.Node):
+            out.append(n)
+            todo += [getattr(n, a) for a in getattr(n, "__slots__", ()) if getattr(n, a, None) is not None]
+    return out
+
+
+__all__ = ["Conversion", "convert_sql", "plans_by_table"]

@@ -1,0 +1,119 @@
+"""``labkit convert`` (issue 24, first part): each statement kind, as written, run on one copy of a production-shaped
+table, and converted -> run under the app's traffic on another: the end catalogs are equal (column order aside: a
+copy is added at the end), the app lost and failed nothing, and the converted plan has no safety error."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+
+import labkit as lk
+from labkit import lab
+from labkit.catalog import TableCatalog
+from labkit.cli import main
+from labkit.convert import convert_sql, plans_by_table
+from labkit.workload import AppWorkload
+from tests.conftest import reset_database
+
+
+def _make(db: lk.Database) -> lk.DbTable:
+    """users as production has it: a counter with a CHECK and a default, a key to accounts, a note, an index."""
+    reset_database(db)
+    db.execute("DROP TABLE IF EXISTS accounts CASCADE")
+    db.import_table(lab.make_users(60, seed=3))
+    db.execute("CREATE TABLE accounts (id bigint PRIMARY KEY)")
+    db.execute("INSERT INTO accounts SELECT g FROM generate_series(1, 3) g")
+    db.execute("ALTER TABLE users ADD COLUMN visits integer NOT NULL DEFAULT 0 CHECK (visits >= 0)")
+    db.execute("ALTER TABLE users ADD COLUMN account_id bigint DEFAULT 1")
+    db.execute("ALTER TABLE users ADD COLUMN note text")
+    db.execute("CREATE INDEX users_note_idx ON users (note)")
+    db.execute("UPDATE users SET visits = id, account_id = 1 + id % 3, note = 'n' || id")
+    return db.table("users")
+
+
+def _unordered(catalog: TableCatalog) -> TableCatalog:
+    return dataclasses.replace(catalog, columns=tuple(sorted(catalog.columns, key=lambda c: c.name)))
+
+
+KINDS = {
+    "rename column": "ALTER TABLE users RENAME COLUMN name TO full_name",
+    "add column, NOT NULL with a default": "ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free'",
+    "add column with a default": "ALTER TABLE users ADD COLUMN seen integer DEFAULT 0",
+    "set not null": "ALTER TABLE users ALTER COLUMN email SET NOT NULL",
+    "drop not null": "ALTER TABLE users ALTER COLUMN visits DROP NOT NULL",
+    "set default": "ALTER TABLE users ALTER COLUMN visits SET DEFAULT 5",
+    "drop default": "ALTER TABLE users ALTER COLUMN account_id DROP DEFAULT",
+    "check": "ALTER TABLE users ADD CONSTRAINT account_positive CHECK (account_id > 0)",
+    "foreign key": "ALTER TABLE users ADD CONSTRAINT users_fk FOREIGN KEY (account_id) REFERENCES accounts (id)",
+    "create index": "CREATE INDEX users_email_lower ON users (lower(email)) WHERE email IS NOT NULL",
+    "drop index": "DROP INDEX users_note_idx",
+    "drop column": "ALTER TABLE users DROP COLUMN note",
+    "comment": "COMMENT ON COLUMN users.email IS 'where we write'",
+    "several on one table": "ALTER TABLE users ADD COLUMN seen integer DEFAULT 0; "
+    "CREATE INDEX users_email_lower ON users (lower(email)); COMMENT ON COLUMN users.email IS 'where we write'",
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_converted_plan_ends_where_the_statement_would_and_the_app_loses_nothing(pg, kind):
+    sql = KINDS[kind]
+    twin = _make(pg)
+    for statement in sql.split("; "):
+        pg.execute(statement)
+    expected = _unordered(twin.catalog())
+    users = _make(pg)
+    conversions = convert_sql(sql, pg)
+    assert all(c.plan is not None for c in conversions), [str(c) for c in conversions]
+    plans = plans_by_table(conversions)
+    assert len(plans) == 1, [p.name for p in plans]  # several statements on one table: one plan
+    plan = plans[0]
+    assert [f for f in lk.validate_migration_safety(plan, users) if f.severity == "error"] == []
+    with AppWorkload(users, plan, threads=2, seed=7) as load:  # the app writing through every phase
+        time.sleep(0.05)
+        result = lk.MigrationRunner(users, observers=[load]).execute_plan(plan)
+        time.sleep(0.05)
+    assert result.status == "completed", result.summary()
+    assert [r.error for r in load.failed] == [] and load.audit(users) == 0 and load.lost_writes == 0
+    assert sum(r.op != "read" for r in load.requests) > 5
+    assert _unordered(users.catalog()) == expected
+
+
+def test_what_it_cannot_infer_it_asks_for_and_what_it_cannot_do_it_refuses(pg):
+    _make(pg)
+    pg.execute("UPDATE users SET email = NULL WHERE id % 10 = 0")
+    sql = ("ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"
+           "ALTER TABLE users ALTER COLUMN visits TYPE bigint;\n"
+           "ALTER TABLE users ADD CONSTRAINT email_key UNIQUE (email);\n"
+           "ALTER TABLE users ADD COLUMN code text NOT NULL;\n"
+           "CREATE TABLE t (id int);")  # fmt: skip
+    asked, typed, unique, required, other = convert_sql(sql, pg)
+    assert asked.plan is None and "holds 6 NULL(s)" in asked.asked[0] and "--fill email=" in asked.asked[0]
+    assert typed.plan is None and "build_change_type_migration" in typed.refused
+    assert unique.plan is None and "CREATE UNIQUE INDEX" in unique.refused
+    assert required.plan is None and "NOT NULL column with no default" in required.refused
+    assert other.plan is None and "CreateStmt is not a change labkit converts" in other.refused
+    filled = convert_sql(sql.splitlines()[0], pg, fill={"email": "'user' || id || '@unknown.invalid'"})[0]
+    assert filled.plan is not None and [s.kind for s in filled.plan.steps][:2] == ["add_column", "fix_rows"]
+    dependent = convert_sql("ALTER TABLE users ADD COLUMN seen integer; ALTER TABLE users ALTER seen SET NOT NULL", pg)
+    assert dependent[0].plan is not None and "convert and run the statements before it first" in dependent[1].refused
+    with pytest.raises(lk.LabkitError, match="parser refuses"):
+        convert_sql("ALTER TABLE users RENAM COLUMN a TO b", pg)
+
+
+def test_labkit_convert_writes_a_plan_that_labkit_start_runs(pg, pg_url, tmp_path, capsys):
+    _make(pg)
+    (tmp_path / "m.sql").write_text(KINDS["rename column"] + ";\n" + KINDS["check"] + ";\n")
+    assert main(["convert", str(tmp_path / "m.sql"), "--db", pg_url, "-o", str(tmp_path / "plan.json"),
+                 "--explain"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "squawk on it as written: " in out and "renaming-column" in out and "wrote " in out
+    assert main(["start", str(tmp_path / "plan.json"), "--db", pg_url]) == 0
+    assert main(["complete", "--db", pg_url]) == 0
+    names = pg.table("users").column_names
+    assert "full_name" in names and "name" not in names
+    assert any(c.name == "account_positive" for c in pg.table("users").catalog().constraints)
+    (tmp_path / "bad.sql").write_text("ALTER TABLE users ALTER COLUMN visits TYPE bigint;\n")
+    assert main(["convert", str(tmp_path / "bad.sql"), "--db", pg_url]) == 3
+    assert "not converted" in capsys.readouterr().err
