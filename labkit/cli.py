@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 from . import lifecycle
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
-from .convert import convert_sql, plans_by_table
+from .convert import alembic_sql, convert_sql, plans_by_table
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_users
 from .engine import connect
 from .errors import InvalidArgumentError, LabkitError
@@ -224,7 +224,9 @@ def convert_main(argv: Sequence[str]) -> int:
     Exit 0 when every statement became a plan (written with ``-o``), 3 when one is asked for or refused (what did
     convert is still written), 64 for bad arguments or SQL PostgreSQL's parser refuses."""
     p = _Parser(prog="labkit convert", description=COMMANDS["convert"])
-    p.add_argument("migration", help="the SQL file (the migration you would have run)")
+    p.add_argument("migration", nargs="?", help="the SQL file (the migration you would have run)")
+    p.add_argument("--alembic", nargs=2, metavar=("PROJECT", "REVISION"), help="instead of a file: an Alembic "
+                   "revision, its SQL from Alembic's offline mode (PROJECT: the folder of alembic.ini)")  # fmt: skip
     p.add_argument("--db", required=True, help="the PostgreSQL it is for (its catalog says what each table has)")
     p.add_argument("-o", "--out", default=None, metavar="PLAN.json", help="write the plan there (several: "
                    "PLAN.1.json, PLAN.2.json ... in the order to run them)")  # fmt: skip
@@ -240,8 +242,13 @@ def convert_main(argv: Sequence[str]) -> int:
             if not sep or not column.strip() or not value.strip():
                 raise InvalidArgumentError(f"--fill takes COLUMN=SQL, got {item!r}")
             fill[column.strip()] = value.strip()
-        with open(args.migration, encoding="utf-8") as f:
-            sql = f.read()
+        if (args.migration is None) == (args.alembic is None):
+            raise InvalidArgumentError("give the SQL file, or --alembic PROJECT REVISION (one of the two)")
+        if args.alembic:
+            sql = alembic_sql(*args.alembic)
+        else:
+            with open(args.migration, encoding="utf-8") as f:
+                sql = f.read()
         with connect(args.db, existing=True) as db:
             conversions = convert_sql(sql, db, fill=fill)
             plans = plans_by_table(conversions)

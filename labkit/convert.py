@@ -1,6 +1,7 @@
 """From the migration you would have written to the plan that keeps the app up (``labkit convert``).
 
     labkit convert migration.sql --db URL -o plan.json [--fill email="'unknown'"] [--explain]
+    labkit convert --alembic PROJECT REVISION --db URL -o plan.json   # an Alembic revision, by its offline SQL
 
 Each statement is parsed by PostgreSQL's own parser (``pglast``), the table it changes is read from the catalog, and
 the statement becomes a labkit plan whose end state is the one the statement would have left, reached without
@@ -20,8 +21,12 @@ Each statement is read against the catalog as it is: one that names what an earl
 from __future__ import annotations
 
 import dataclasses
+import re
+import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ._common import SQL
@@ -116,6 +121,33 @@ def convert_sql(sql: str, db: Database, *, fill: Mapping[str, Any] | None = None
                                         "as it is now: convert and run the statements before it first")  # fmt: skip
             out.append(c)
     return out
+
+
+def alembic_sql(project: str | Path, revision: str) -> str:
+    """The SQL of one Alembic revision, as Alembic's offline mode writes it (``alembic upgrade PARENT:REV --sql``,
+    run in ``project``, where ``alembic.ini`` is), without Alembic's own bookkeeping (its version table, the
+    transaction around it): the migration a team's Alembic would have run, for ``convert_sql``."""
+    from pglast import parse_sql
+
+    def alembic(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "alembic", *args], cwd=project, capture_output=True, text=True,
+                              check=False, timeout=300)  # fmt: skip
+        if done.returncode != 0:
+            raise InvalidArgumentError(f"alembic {' '.join(args)} failed in {project}: "
+                                       f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")  # fmt: skip
+        return done.stdout
+
+    shown = alembic("show", revision)
+    parent = re.search(r"^Parent:\s*(\S+)", shown, re.M)
+    start = "base" if parent is None or parent.group(1).startswith("<base>") else parent.group(1)
+    sql = alembic("upgrade", f"{start}:{revision}", "--sql")
+    kept = []
+    for raw in parse_sql(sql):
+        stmt, text = raw.stmt, _text(sql, raw)
+        if _is(stmt, "TransactionStmt") or "alembic_version" in text:
+            continue
+        kept.append(text + ";")
+    return "\n".join(kept) + "\n"
 
 
 def plans_by_table(conversions: list[Conversion]) -> list[MigrationPlan]:
@@ -364,4 +396,4 @@ def _walk(node: Any) -> list[Any]:
     return out
 
 
-__all__ = ["Conversion", "convert_sql", "plans_by_table"]
+__all__ = ["Conversion", "alembic_sql", "convert_sql", "plans_by_table"]

@@ -117,3 +117,26 @@ def test_labkit_convert_writes_a_plan_that_labkit_start_runs(pg, pg_url, tmp_pat
     (tmp_path / "bad.sql").write_text("ALTER TABLE users ALTER COLUMN visits TYPE bigint;\n")
     assert main(["convert", str(tmp_path / "bad.sql"), "--db", pg_url]) == 3
     assert "not converted" in capsys.readouterr().err
+
+
+def test_an_alembic_revision_is_converted_from_its_offline_sql(pg, pg_url, tmp_path, capsys):
+    """What Alembic would have run (`alembic upgrade PARENT:REV --sql`), its own bookkeeping left out, converted."""
+    from tests.conftest import alembic_project
+
+    _make(pg)
+    project = alembic_project(tmp_path, pg_url)
+    (project / "migrations" / "versions" / "a1_rename.py").write_text(
+        'revision = "a1"\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n\nfrom alembic import op\n\n\n'
+        "def upgrade():\n"
+        '    op.alter_column("users", "name", new_column_name="full_name")\n'
+        '    op.create_index("users_email_idx", "users", ["email"])\n\n\n'
+        "def downgrade():\n    pass\n"
+    )  # fmt: skip
+    assert main(["convert", "--alembic", str(project), "a1", "--db", pg_url, "-o", str(tmp_path / "p.json")]) == 0
+    out = capsys.readouterr().out
+    assert 'ALTER TABLE users RENAME name TO full_name' in out and "CREATE INDEX users_email_idx" in out
+    plan = lk.load_plan(tmp_path / "p.json")
+    assert {"create_index", "start_dual_write", "drop_column"} <= {s.kind for s in plan.steps}
+    assert "alembic_version" not in out
+    assert main(["convert", "--alembic", str(project), "nope", "--db", pg_url]) == 64
+    assert main(["convert", "--db", pg_url]) == 64
