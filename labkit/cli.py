@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 from . import lifecycle
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
-from .convert import alembic_sql, convert_sql, plans_by_table
+from .convert import alembic_sql, convert_sql, first_plan
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_users
 from .engine import connect
 from .errors import InvalidArgumentError, LabkitError
@@ -228,8 +228,8 @@ def convert_main(argv: Sequence[str]) -> int:
     p.add_argument("--alembic", nargs=2, metavar=("PROJECT", "REVISION"), help="instead of a file: an Alembic "
                    "revision, its SQL from Alembic's offline mode (PROJECT: the folder of alembic.ini)")  # fmt: skip
     p.add_argument("--db", required=True, help="the PostgreSQL it is for (its catalog says what each table has)")
-    p.add_argument("-o", "--out", default=None, metavar="PLAN.json", help="write the plan there (several: "
-                   "PLAN.1.json, PLAN.2.json ... in the order to run them)")  # fmt: skip
+    p.add_argument("-o", "--out", default=None, metavar="PLAN.json", help="write the plan there (what has to wait "
+                   "for it: PLAN.rest.sql, to convert once it has run)")  # fmt: skip
     p.add_argument("--fill", action="append", default=[], metavar="COLUMN=SQL",
                    help="the value the NULLs of COLUMN get before its SET NOT NULL (an SQL expression over the row; "
                    "repeat for several)")  # fmt: skip
@@ -251,7 +251,6 @@ def convert_main(argv: Sequence[str]) -> int:
                 sql = f.read()
         with connect(args.db, existing=True) as db:
             conversions = convert_sql(sql, db, fill=fill)
-            plans = plans_by_table(conversions)
             for c in conversions:
                 print(c)
                 if args.explain:
@@ -261,12 +260,17 @@ def convert_main(argv: Sequence[str]) -> int:
     except (LabkitError, ValueError, OSError) as exc:
         print(f"labkit: error: {exc}", file=sys.stderr)
         return EX_USAGE
-    if args.out and plans:
-        paths = [args.out] if len(plans) == 1 else [
-            args.out.removesuffix(".json") + f".{i}.json" for i in range(1, len(plans) + 1)]  # fmt: skip
-        for plan, path in zip(plans, paths):
-            save_plan(plan, path)
-            print(f"wrote {path}: {plan.name} ({len(plan.steps)} steps); run it: labkit start {shlex.quote(path)} "
+    first, rest = first_plan(conversions)
+    if args.out and first is not None:
+        save_plan(first, args.out)
+        print(f"wrote {args.out}: {first.name} ({len(first.steps)} steps); run it: labkit start "
+              f"{shlex.quote(args.out)} --db URL")  # fmt: skip
+        if rest:  # each was read against the catalog as it is now: after the first plan, convert them again
+            later = args.out.removesuffix(".json") + ".rest.sql"
+            with open(later, "w", encoding="utf-8") as f:
+                f.write("".join(f"{c.statement};\n" for c in rest))
+            print(f"wrote {later}: the {len(rest)} statement(s) after it, to convert once it has completed (each "
+                  f"reads the catalog the plan before it leaves): labkit convert {shlex.quote(later)} "
                   "--db URL")  # fmt: skip
     left = [c for c in conversions if c.plan is None]
     if left:

@@ -150,9 +150,33 @@ def alembic_sql(project: str | Path, revision: str) -> str:
     return "\n".join(kept) + "\n"
 
 
+def first_plan(conversions: list[Conversion]) -> tuple[MigrationPlan | None, list[Conversion]]:
+    """The plan to run first (the first converted statement, with those after it on the same table whose app
+    versions agree, merged phase by phase), and the converted statements left: convert those again once it has run,
+    since each reads the catalog the one before it leaves (a rename's plan names the column the next plan's app
+    versions would no longer find)."""
+    done = [c for c in conversions if c.plan is not None]
+    if not done:
+        return None, []
+    plan = done[0].plan
+    assert plan is not None
+    taken = 1
+    for c in done[1:]:
+        assert c.plan is not None
+        if c.plan.table != plan.table:
+            break
+        try:
+            plan = plan.combined_with(_relabel(c.plan, plan), f"{plan.name}; {c.plan.name}")
+        except LabkitError:
+            break
+        taken += 1
+    return plan, done[taken:]
+
+
 def plans_by_table(conversions: list[Conversion]) -> list[MigrationPlan]:
-    """The plans to run, in the migration's order: one per table where its statements' app versions agree (merged
-    phase by phase), else one per statement."""
+    """Every plan, in the migration's order: one per table where its statements' app versions agree (merged phase
+    by phase), else one per statement. Each was converted against the catalog as it is now: run a second one only
+    if the first leaves what it read (``first_plan`` gives the first and what to convert again after it)."""
     out: list[MigrationPlan] = []
     for c in conversions:
         if c.plan is None:
@@ -396,4 +420,4 @@ def _walk(node: Any) -> list[Any]:
     return out
 
 
-__all__ = ["Conversion", "alembic_sql", "convert_sql", "plans_by_table"]
+__all__ = ["Conversion", "alembic_sql", "convert_sql", "first_plan", "plans_by_table"]

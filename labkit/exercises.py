@@ -20,8 +20,9 @@ from typing import Any
 
 from .backends.memory import MemoryBackend
 from .catalog import TableCatalog
+from .convert import convert_sql, plans_by_table
 from .data import email_domain, make_products, make_users, split_name
-from .db import Database
+from .db import Database, DbTable
 from .engine import connect
 from .errors import StepDoesNotFitError
 from .faults import fault_matrix
@@ -142,6 +143,8 @@ def _stages(ex: Exercise, build: PlanBuilder | None, url: str | None = None) -> 
 def _build(build: PlanBuilder, table: TableLike) -> MigrationPlan:
     try:
         plan = build(table)  # type: ignore[arg-type]  # a DbTable has the Table interface
+    except _Verdict:
+        raise  # a check's own verdict on what the learner gave (their SQL, converted)
     except Exception as exc:
         raise _raised("Your function", exc) from exc
     if plan is None:
@@ -508,6 +511,48 @@ def check_email_not_null_and_unique(build: PlanBuilder | None, url: str) -> Chec
     """Notebook 09: make ``users.email`` NOT NULL and UNIQUE on the PostgreSQL at ``url``, with no step that stops
     the app's writes (squawk's rules and labkit's), under traffic, surviving a failure anywhere."""
     return check_plan(EXERCISES["email_not_null_and_unique"], build, url=url)
+
+
+def _country_and_email_index(catalog: TableCatalog) -> str | None:
+    country = next((c for c in catalog.columns if c.name == "country"), None)
+    if country is None:
+        return "there is no column country."
+    if not country.not_null or "unknown" not in str(country.default):
+        has = f"{country.type}{' NOT NULL' if country.not_null else ''}" + (
+            f" DEFAULT {country.default}" if country.default else " with no default")
+        return f"country is {has}; the exercise asks for NOT NULL DEFAULT 'unknown'."
+    if not any("lower(email)" in i.definition and i.valid for i in catalog.indexes):
+        return "no valid index on lower(email)."
+    return None
+
+
+EXERCISES["your_own_sql"] = Exercise(
+    "your own SQL, converted: users.country and an index on lower(email)",
+    lambda: make_users(30, seed=11),
+    ["name", "email", "country"],
+    final_catalog=_country_and_email_index,
+)
+
+
+def check_converted_sql(sql: str | None, url: str) -> CheckResult:
+    """Notebook 10: the SQL you would have written for ``users.country text NOT NULL DEFAULT 'unknown'`` and an
+    index on ``lower(email)``, converted by ``labkit.convert`` and run as every self-check runs a plan: the rules,
+    the catalog at the end, traffic with five seeds, a failure at every step."""
+
+    def build(table: TableLike) -> MigrationPlan:
+        if not isinstance(sql, str) or not sql.strip():
+            raise _Verdict("Write the SQL first (a string of statements, as in a migration file).")
+        assert isinstance(table, DbTable)
+        conversions = convert_sql(sql, table.db)
+        left = [c for c in conversions if c.plan is None]
+        if left:
+            raise _Verdict("Not every statement converted:", *(str(c) for c in left))
+        plans = plans_by_table(conversions)
+        if len(plans) != 1:
+            raise _Verdict(f"The SQL became {len(plans)} plans; the exercise is one change of users.")
+        return plans[0]
+
+    return check_plan(EXERCISES["your_own_sql"], build, url=url)
 
 
 def check_rename_on_databases(build: PlanBuilder | None, urls: dict[str, str]) -> CheckResult:

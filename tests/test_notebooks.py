@@ -46,6 +46,8 @@ def test_the_course_is_all_there():
         "09_beyond_add_and_rename",
         "07_real_databases_solutions",
         "09_beyond_add_and_rename_solutions",
+        "10_bring_your_own_migration",
+        "10_bring_your_own_migration_solutions",
     ]:
         assert expected in names
 

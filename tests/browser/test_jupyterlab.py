@@ -205,10 +205,30 @@ def _errors(cells: list[dict[str, Any]]) -> list[str]:
     return [f"{o['ename']}: {o['evalue']}" for c in cells for o in c.get("outputs", []) if o["output_type"] == "error"]
 
 
+def _stored_widgets_drawn(page: Page, path: Path) -> None:
+    """Wait until the widget views the file's saved state draws on opening are all drawn (their count still for a
+    second): Run All while one is being drawn meets JupyterLab's widget manager taking over from the saved state, and
+    it logs its own "widget model not found" (seen in three CI runs on notebook 04, never from the lab's code)."""
+    import json
+
+    if not json.loads(path.read_text()).get("metadata", {}).get("widgets"):
+        return
+    widgets = page.page.locator(".jupyter-widgets")
+    widgets.first.wait_for(timeout=30_000)
+    seen, still = -1, 0
+    deadline = time.monotonic() + 30
+    while still < 4 and time.monotonic() < deadline:
+        count = widgets.count()
+        still = still + 1 if count == seen else 0
+        seen = count
+        page.page.wait_for_timeout(250)
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_run_all_in_jupyterlab_raises_nothing(browser, lab, notebook):
     page = Page(browser, lab, notebook)
     try:
+        _stored_widgets_drawn(page, lab.root / notebook)
         cells = page.run_all()
         shot = lab.shots / (notebook.replace("/", "__").removesuffix(".ipynb") + ".png")
         page.page.screenshot(path=str(shot), full_page=True)
