@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import lifecycle
+from ._common import SQL
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .convert import alembic_sql, convert_sql, first_plan
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_users
@@ -241,7 +242,7 @@ def convert_main(argv: Sequence[str]) -> int:
             column, sep, value = item.partition("=")
             if not sep or not column.strip() or not value.strip():
                 raise InvalidArgumentError(f"--fill takes COLUMN=SQL, got {item!r}")
-            fill[column.strip()] = value.strip()
+            fill[column.strip()] = SQL(value.strip())  # an SQL expression over the row, as --help says
         if (args.migration is None) == (args.alembic is None):
             raise InvalidArgumentError("give the SQL file, or --alembic PROJECT REVISION (one of the two)")
         if args.alembic:

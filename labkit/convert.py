@@ -333,9 +333,8 @@ def _set_not_null(column: str, text: str, t: DbTable, db: Database, fill: dict[s
         return Conversion(text, "set not null", t.qualified, asked=(
             f"{t.name}.{column} holds {nulls:,} NULL(s), which the constraint would refuse: give the value they get "
             f"(labkit convert --fill {column}=\"'...'\", an SQL expression over the row; Python: fill={{{column!r}: "
-            "...}). The plan then deploys an app version that never writes NULL first",))  # fmt: skip
-    plan = build_set_not_null_migration(t, column, fill=SQL(value) if isinstance(value, str) and nulls else (
-        value if nulls else None))  # fmt: skip
+            "SQL(...)}). The plan then deploys an app version that never writes NULL first",))  # fmt: skip
+    plan = build_set_not_null_migration(t, column, fill=value if nulls else None)
     return Conversion(text, "set not null", t.qualified, plan)
 
 
