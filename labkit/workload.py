@@ -112,13 +112,17 @@ class AppWorkload:
         self.nullable = frozenset(c.name for c in catalog.columns if not c.not_null)
         self.defaulted = frozenset(c.name for c in catalog.columns if c.default is not None)
         self.meanings = column_meanings(plan, self.originals)
+        # the columns whose values are emails: a row that holds NULL or an edge value there gets an email too (an app
+        # writes emails into its email column; a repeated edge value would be a duplicate a unique index refuses)
+        rows = table.rows()
+        self.emails = frozenset(c for c in self.originals if any("@" in str(r[c]) for r in rows[:50]))
         self.fixes = [s for s in plan.steps if isinstance(s, FixRows)]  # the plan's own writes to the data
         # a plan with no app versions (a comment, an index) runs under the app as it is: every column, read and written
         apps = plan.apps or (AppVersion("app", self.originals, self.originals),)
         self.apps = {a.name: a for a in apps}
         self.first = apps[0].name  # the version live before the plan
         self.shares: dict[str, float] = {self.first: 1.0}
-        self.ledger = WriteLedger(self.meanings, ((r["id"], {c: r[c] for c in self.originals}) for r in table.rows()))
+        self.ledger = WriteLedger(self.meanings, ((r["id"], {c: r[c] for c in self.originals}) for r in rows))
         self.requests: list[Request] = []
         self.events: list[tuple[Event, float]] = []  # each runner event and when it happened
         self._stop = threading.Event()
@@ -264,7 +268,7 @@ class AppWorkload:
         type keeps the value it had (an integer stays an integer, a foreign key keeps pointing at a real row)."""
         if old is not None and not isinstance(old, str):
             return old
-        if "@" in str(old):
+        if "@" in str(old) or column in self.emails:  # an email column gets emails, even in a row that holds none
             return f"{value}@{rng.choice(['a.io', 'b.org'])}"
         nullable = column in self.nullable and column not in app.never_null
         return edge_text(rng, nullable) if rng.random() < EDGE_SHARE else value
