@@ -178,17 +178,10 @@ def plans_by_table(conversions: list[Conversion]) -> list[MigrationPlan]:
     by phase), else one per statement. Each was converted against the catalog as it is now: run a second one only
     if the first leaves what it read (``first_plan`` gives the first and what to convert again after it)."""
     out: list[MigrationPlan] = []
-    for c in conversions:
-        if c.plan is None:
-            continue
-        last = next((p for p in reversed(out) if p.table == c.plan.table), None)
-        if last is not None and last is out[-1]:
-            try:
-                out[-1] = last.combined_with(_relabel(c.plan, last), f"{last.name}; {c.plan.name}")
-                continue
-            except LabkitError:
-                pass  # their app versions differ: the next plan runs after this one
-        out.append(c.plan)
+    plan, rest = first_plan(conversions)
+    while plan is not None:
+        out.append(plan)
+        plan, rest = first_plan(rest)
     return out
 
 
