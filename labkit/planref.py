@@ -47,6 +47,12 @@ COMMON = {
 _SKIP = ("compute",)  # Python functions: a file cannot carry them (the SQL twin ``sql`` travels instead)
 
 
+def documented() -> dict[str, type[Step]]:
+    """labkit's own operations (a program's subclass of ``Step`` reads from a file too, but is not labkit's to
+    document: a test that defines one must not change the reference)."""
+    return {op: cls for op, cls in operations().items() if cls.__module__.startswith("labkit.")}
+
+
 def _field_comments(cls: type) -> dict[str, str]:
     """The comment beside (or just above) each field in the source of ``cls`` and of the classes it extends."""
     out: dict[str, str] = {}
@@ -135,7 +141,7 @@ def json_schema() -> dict[str, Any]:
     """The plan file's JSON Schema (draft 2020-12): one object per operation, its fields typed, required ones
     required, unknown ones refused (as ``load_plan`` refuses them)."""
     steps = []
-    for op, cls in operations().items():
+    for op, cls in documented().items():
         props: dict[str, Any] = {"op": {"const": op}}
         for fd in field_docs(cls):
             props[fd.name] = {**fd.schema, "description": fd.meaning}
@@ -236,7 +242,7 @@ The builders write plans to start from:
 
 def markdown() -> str:
     """The reference as Markdown: the file's shape, then each operation with its fields."""
-    ops = operations()
+    ops = documented()
     out = [
         "# The plan file",
         "",

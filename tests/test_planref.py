@@ -12,7 +12,7 @@ import pytest
 
 import labkit as lk
 from labkit import lab, planref
-from labkit.planfile import operations, plan_from_dict, plan_to_dict
+from labkit.planfile import plan_from_dict, plan_to_dict
 
 from .test_planfile import BAD, _mutate, _plans
 
@@ -25,11 +25,11 @@ def test_the_committed_reference_is_what_the_classes_say():
 
 
 def test_every_field_of_every_operation_says_what_it_means():
-    missing = [f"{op}.{fd.name}" for op, cls in operations().items() for fd in planref.field_docs(cls)
+    missing = [f"{op}.{fd.name}" for op, cls in planref.documented().items() for fd in planref.field_docs(cls)
                if len(fd.meaning) < 8]  # fmt: skip
     assert missing == [], f"give these a comment beside the field in their class: {missing}"
     md = planref.markdown()
-    for op, cls in operations().items():
+    for op, cls in planref.documented().items():
         section = md.split(f"### {op}\n", 1)[1].split("\n### ", 1)[0]
         for fd in planref.field_docs(cls):
             assert f"| `{fd.name}` |" in section, (op, fd.name)
@@ -72,7 +72,7 @@ def test_a_newcomer_can_write_each_operation_from_its_row_alone():
     field check (whatever the step then says of the values, the file's shape is right)."""
     samples = {"string": "x", "string or null": "x", "integer": 5, "boolean": True, "number": 1.0,
                "list of string": ["x"]}
-    for op, cls in operations().items():
+    for op, cls in planref.documented().items():
         step = {"op": op}
         for fd in planref.field_docs(cls):
             if fd.required:
