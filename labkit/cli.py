@@ -228,21 +228,20 @@ def convert_main(argv: Sequence[str]) -> int:
     p.add_argument("migration", nargs="?", help="the SQL file (the migration you would have run)")
     p.add_argument("--alembic", nargs=2, metavar=("PROJECT", "REVISION"), help="instead of a file: an Alembic "
                    "revision, its SQL from Alembic's offline mode (PROJECT: the folder of alembic.ini)")  # fmt: skip
-    p.add_argument("--db", required=True, help="the PostgreSQL it is for (its catalog says what each table has)")
+    p.add_argument("--db", required=True, help="the PostgreSQL or SQLite it is for (its catalog says what each "
+                   "table has)")  # fmt: skip
     p.add_argument("-o", "--out", default=None, metavar="PLAN.json", help="write the plan there (what has to wait "
                    "for it: PLAN.rest.sql, to convert once it has run)")  # fmt: skip
     p.add_argument("--fill", action="append", default=[], metavar="COLUMN=SQL",
                    help="the value the NULLs of COLUMN get before its SET NOT NULL (an SQL expression over the row; "
                    "repeat for several)")  # fmt: skip
+    p.add_argument("--dedupe", action="append", default=[], metavar="COLUMN=SQL",
+                   help="the value each duplicate in COLUMN gets before its UNIQUE constraint (an SQL expression over "
+                   "the row, e.g. email=\"email || '+dup' || id\"; repeat for several)")  # fmt: skip
     p.add_argument("--explain", action="store_true", help="also squawk's finding on each statement as written")
     args = p.parse_args(argv)
     try:
-        fill = {}
-        for item in args.fill:
-            column, sep, value = item.partition("=")
-            if not sep or not column.strip() or not value.strip():
-                raise InvalidArgumentError(f"--fill takes COLUMN=SQL, got {item!r}")
-            fill[column.strip()] = SQL(value.strip())  # an SQL expression over the row, as --help says
+        fill, dedupe = _column_sql(args.fill, "--fill"), _column_sql(args.dedupe, "--dedupe")
         if (args.migration is None) == (args.alembic is None):
             raise InvalidArgumentError("give the SQL file, or --alembic PROJECT REVISION (one of the two)")
         if args.alembic:
@@ -251,10 +250,12 @@ def convert_main(argv: Sequence[str]) -> int:
             with open(args.migration, encoding="utf-8") as f:
                 sql = f.read()
         with connect(args.db, existing=True) as db:
-            conversions = convert_sql(sql, db, fill=fill)
+            conversions = convert_sql(sql, db, fill=fill, dedupe=dedupe)
             for c in conversions:
                 print(c)
-                if args.explain:
+                if args.explain and db.dialect.name != "postgresql":
+                    print("  squawk on it as written: squawk lints PostgreSQL's migrations only")
+                elif args.explain:
                     found = sorted({str(r["rule_name"]) for r in run_squawk(c.statement + ";")})
                     print(f"  squawk on it as written: {', '.join(found) or 'nothing'}")
                 print()
@@ -279,6 +280,17 @@ def convert_main(argv: Sequence[str]) -> int:
               file=sys.stderr)  # fmt: skip
         return 3
     return 0
+
+
+def _column_sql(items: list[str], option: str) -> dict[str, SQL]:
+    """``COLUMN=SQL`` options as ``{column: SQL(...)}``: each an SQL expression over the row, as --help says."""
+    out = {}
+    for item in items:
+        column, sep, value = item.partition("=")
+        if not sep or not column.strip() or not value.strip():
+            raise InvalidArgumentError(f"{option} takes COLUMN=SQL, got {item!r}")
+        out[column.strip()] = SQL(value.strip())
+    return out
 
 
 def export_main(argv: Sequence[str]) -> int:

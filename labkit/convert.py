@@ -3,15 +3,20 @@
     labkit convert migration.sql --db URL -o plan.json [--fill email="'unknown'"] [--explain]
     labkit convert --alembic PROJECT REVISION --db URL -o plan.json   # an Alembic revision, by its offline SQL
 
+On SQLite (its ALTER TABLE is a subset of PostgreSQL's, which the parser reads): RENAME COLUMN, ADD COLUMN, DROP
+COLUMN, CREATE and DROP INDEX; what SQLite has no form of (ALTER COLUMN, ADD CONSTRAINT, COMMENT) is refused.
+
 Each statement is parsed by PostgreSQL's own parser (``pglast``), the table it changes is read from the catalog, and
 the statement becomes a labkit plan whose end state is the one the statement would have left, reached without
 downtime: ``RENAME COLUMN`` (a copy, as ``build_rename_column_migration``), ``ADD COLUMN`` (with a DEFAULT, NOT NULL
 with a default), ``SET`` / ``DROP NOT NULL`` (``NOT VALID`` check, ``VALIDATE``, then ``SET NOT NULL``; NULLs
 filled first, with the value you give), ``SET`` / ``DROP DEFAULT``, ``ADD CONSTRAINT ... CHECK`` / ``FOREIGN KEY``
-(``NOT VALID``, then ``VALIDATE``), ``CREATE INDEX`` (``CONCURRENTLY``), ``DROP INDEX``, ``DROP COLUMN`` (after the
-app that no longer uses it), ``COMMENT ON COLUMN``.
+(``NOT VALID``, then ``VALIDATE``), ``ADD CONSTRAINT ... UNIQUE`` (the index ``CONCURRENTLY``, then ``USING
+INDEX``; duplicates given values of their own first, with the expression you give), ``CREATE INDEX``
+(``CONCURRENTLY``), ``DROP INDEX``, ``DROP COLUMN`` (after the app that no longer uses it), ``COMMENT ON COLUMN``.
 
-What it cannot infer it asks for, per statement (``Conversion.asked``: the fill value for the NULLs a NOT NULL meets);
+What it cannot infer it asks for, per statement (``Conversion.asked``: the fill value for the NULLs a NOT NULL meets,
+the value each duplicate a UNIQUE meets gets);
 a statement it has no safe form for yet is refused with the reason (``Conversion.refused``), never guessed at.
 Statements on the same table become one plan where their app versions agree (``MigrationPlan.combined_with``).
 Each statement is read against the catalog as it is: one that names what an earlier statement of the file creates
@@ -34,10 +39,12 @@ from .apps import AppVersion
 from .builders import (
     build_add_column_migration,
     build_add_foreign_key_migration,
+    build_add_index_migration,
     build_comment_migration,
     build_rename_column_migration,
     build_set_not_null_migration,
 )
+from .copy_column import short_name
 from .db import Database, DbTable
 from .errors import ColumnNotFoundError, InvalidArgumentError, LabkitError
 from .plan import MigrationPlan
@@ -67,7 +74,17 @@ NAIVE_LOCK = {
     "drop column": "ACCESS EXCLUSIVE for an instant, then every query naming the column fails",
     "comment": "SHARE UPDATE EXCLUSIVE for an instant",
     "change type": "ACCESS EXCLUSIVE while it rewrites the table: reads and writes wait",
-    "unique": "ACCESS EXCLUSIVE while it builds the unique index: reads and writes wait",
+    "unique": "SHARE while it builds the unique index: writes wait (reads too, behind its ACCESS EXCLUSIVE)",
+}
+
+
+# the same on SQLite, where its form differs (every write waits on the database's one write lock)
+SQLITE_NAIVE_LOCK = {
+    "rename column": "the write lock for an instant, then every query naming the old name fails",
+    "add column": "the write lock for an instant (the default is stored in the schema)",
+    "create index": "the write lock for the whole build: writes wait",
+    "drop index": "the write lock for an instant",
+    "drop column": "the write lock while it rewrites every row, then every query naming the column fails",
 }
 
 
@@ -81,9 +98,12 @@ class Conversion:
     plan: MigrationPlan | None = None
     asked: tuple[str, ...] = ()
     refused: str | None = None
+    engine: str = "postgresql"
 
     @property
     def naive_lock(self) -> str:
+        if self.engine == "sqlite":
+            return SQLITE_NAIVE_LOCK.get(self.kind, "")
         return NAIVE_LOCK.get(self.kind, "")
 
     def __str__(self) -> str:
@@ -97,16 +117,20 @@ class Conversion:
         return f"{head}\n  converted: {self.plan.name} ({steps})"
 
 
-def convert_sql(sql: str, db: Database, *, fill: Mapping[str, Any] | None = None) -> list[Conversion]:
+def convert_sql(
+    sql: str, db: Database, *, fill: Mapping[str, Any] | None = None, dedupe: Mapping[str, SQL] | None = None
+) -> list[Conversion]:
     """Each statement of ``sql`` as a ``Conversion`` against the tables of ``db`` (PostgreSQL).
 
     ``fill``: ``{column: value}`` (``"table.column"`` too): the value the NULLs already in a column get before a
-    ``SET NOT NULL`` (a constant, or ``SQL("...")``); asked for where a column holds NULLs and none is given."""
+    ``SET NOT NULL`` (a constant, or ``SQL("...")``); asked for where a column holds NULLs and none is given.
+    ``dedupe``: ``{column: SQL("...")}``: the value each duplicate gets before a ``UNIQUE`` constraint on the column
+    (every row whose value a row with a smaller key has too); asked for where the column holds duplicates."""
     from pglast import parse_sql
     from pglast.parser import ParseError
 
-    if db.dialect.name != "postgresql":
-        raise InvalidArgumentError(f"labkit convert reads PostgreSQL's SQL; this database is {db.dialect.name}")
+    if db.dialect.name not in ("postgresql", "sqlite"):
+        raise InvalidArgumentError(f"labkit convert is for PostgreSQL and SQLite; this database is {db.dialect.name}")
     try:
         statements = parse_sql(sql)
     except ParseError as exc:
@@ -114,13 +138,27 @@ def convert_sql(sql: str, db: Database, *, fill: Mapping[str, Any] | None = None
     out: list[Conversion] = []
     for raw in statements:
         text = _text(sql, raw)
-        for c in _convert(raw.stmt, text, db, dict(fill or {})):
+        for c in _convert(raw.stmt, text, db, {**(fill or {})}, {**(dedupe or {})}):
+            c = _on_this_engine(dataclasses.replace(c, engine=db.dialect.name))
             earlier = [d for d in out if d.plan is not None and d.table == c.table]
             if c.refused and "does not exist" in c.refused and earlier:  # it names what an earlier one makes
                 c = dataclasses.replace(c, refused=f"{c.refused}; each statement is converted against the catalog "
                                         "as it is now: convert and run the statements before it first")  # fmt: skip
             out.append(c)
     return out
+
+
+def _on_this_engine(c: Conversion) -> Conversion:
+    """A plan with a step the database cannot carry out (SQLite: no ADD CONSTRAINT, no ALTER COLUMN) is refused,
+    saying which: SQLite itself has no form of the statement either."""
+    if c.plan is None:
+        return c
+    step = next((s for s in c.plan.steps if c.engine not in s.engines), None)
+    if step is None:
+        return c
+    return dataclasses.replace(c, plan=None, refused=(
+        f"{c.engine} cannot {step.elsewhere} ({step.kind}): neither the statement as written nor a plan runs there; "
+        "convert it against PostgreSQL"))  # fmt: skip
 
 
 def alembic_sql(project: str | Path, revision: str) -> str:
@@ -220,7 +258,7 @@ def _apps(table: DbTable) -> tuple[AppVersion, ...]:
     return (AppVersion("v1", data, data),)
 
 
-def _convert(stmt: Any, text: str, db: Database, fill: dict[str, Any]) -> list[Conversion]:
+def _convert(stmt: Any, text: str, db: Database, fill: dict[str, Any], dedupe: dict[str, SQL]) -> list[Conversion]:
     from pglast import enums
 
     try:
@@ -230,7 +268,7 @@ def _convert(stmt: Any, text: str, db: Database, fill: dict[str, Any]) -> list[C
             return [Conversion(text, "rename column", t.qualified, plan)]
         if _is(stmt, "AlterTableStmt"):
             t = _table(db, stmt.relation)
-            return [_alter(cmd, text, t, db, fill) for cmd in stmt.cmds]
+            return [_alter(cmd, text, t, db, fill, dedupe) for cmd in stmt.cmds]
         if _is(stmt, "IndexStmt"):
             t = _table(db, stmt.relation)
             return [_create_index(stmt, text, t)]
@@ -246,7 +284,7 @@ def _convert(stmt: Any, text: str, db: Database, fill: dict[str, Any]) -> list[C
     return [Conversion(text, type(stmt).__name__, refused=f"{type(stmt).__name__} is not a change labkit converts")]
 
 
-def _alter(cmd: Any, text: str, t: DbTable, db: Database, fill: dict[str, Any]) -> Conversion:
+def _alter(cmd: Any, text: str, t: DbTable, db: Database, fill: dict[str, Any], dedupe: dict[str, SQL]) -> Conversion:
     from pglast import enums
 
     kind = enums.AlterTableType
@@ -264,7 +302,7 @@ def _alter(cmd: Any, text: str, t: DbTable, db: Database, fill: dict[str, Any]) 
             step = SetDefault(t.name, cmd.name, default, previous)
             return Conversion(text, "set default", t.qualified, MigrationPlan(step.describe(), [step], apps=_apps(t)))
         if cmd.subtype == kind.AT_AddConstraint and _is(cmd.def_, "Constraint"):
-            return _add_constraint(cmd.def_, text, t)
+            return _add_constraint(cmd.def_, text, t, db, dedupe)
         if cmd.subtype == kind.AT_DropColumn:
             data = t.data_columns
             keep = [c for c in data if c != cmd.name]
@@ -331,7 +369,7 @@ def _set_not_null(column: str, text: str, t: DbTable, db: Database, fill: dict[s
     return Conversion(text, "set not null", t.qualified, plan)
 
 
-def _add_constraint(c: Any, text: str, t: DbTable) -> Conversion:
+def _add_constraint(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[str, SQL]) -> Conversion:
     from pglast import enums
 
     if c.contype == enums.ConstrType.CONSTR_CHECK:
@@ -356,10 +394,48 @@ def _add_constraint(c: Any, text: str, t: DbTable) -> Conversion:
         plan = build_add_foreign_key_migration(t, fk[0], references, constraint=c.conname,
                                                on_delete=actions.get(c.fk_del_action or "a"))  # fmt: skip
         return Conversion(text, "foreign key", t.qualified, plan)
+    if c.contype == enums.ConstrType.CONSTR_UNIQUE:
+        return _add_unique(c, text, t, db, dedupe)
     what = enums.ConstrType(c.contype).name.removeprefix("CONSTR_")
-    return Conversion(text, what.lower(), t.qualified, refused=f"ADD CONSTRAINT ... {what} is not converted yet"
-                      + (": build the unique index CONCURRENTLY (CREATE UNIQUE INDEX), which labkit converts"
-                         if what == "UNIQUE" else ""))  # fmt: skip
+    return Conversion(text, what.lower(), t.qualified, refused=f"ADD CONSTRAINT ... {what} is not converted yet")
+
+
+def _add_unique(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[str, SQL]) -> Conversion:
+    """``UNIQUE (cols)``: the unique index built ``CONCURRENTLY`` (writes go on), then the constraint added ``USING
+    INDEX`` (instant). Duplicates already there would fail both forms: their new values are asked for."""
+    columns = [k.sval for k in c.keys or ()]
+    if c.indexname:  # UNIQUE USING INDEX of an index there already: instant as written
+        return Conversion(text, "unique", t.qualified, refused="ADD CONSTRAINT ... UNIQUE USING INDEX is instant as "
+                          "written (the index is built already): run it as it is")  # fmt: skip
+    if c.deferrable or c.nulls_not_distinct or c.including or c.options or c.indexspace or not columns:
+        return Conversion(text, "unique", t.qualified, refused="a UNIQUE with DEFERRABLE, NULLS NOT DISTINCT, "
+                          "INCLUDE, WITH or a tablespace is not converted yet: build the index yourself with "
+                          "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX")  # fmt: skip
+    for column in columns:
+        if column not in t.column_names:
+            raise ColumnNotFoundError(t.name, column, t.column_names)
+    q = db.dialect.quote
+    listed = ", ".join(q(x) for x in columns)
+    extra = int(db.query(f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {t.ref} WHERE "
+                         + " AND ".join(f"{q(x)} IS NOT NULL" for x in columns)
+                         + f" GROUP BY {listed} HAVING count(*) > 1) AS d")[0][0])  # fmt: skip
+    name = c.conname or short_name(f"{t.name}_{'_'.join(columns)}_key")  # PostgreSQL's own name for it
+    value = dedupe.get(f"{t.name}.{columns[0]}", dedupe.get(columns[0])) if len(columns) == 1 else None
+    if extra and value is None:
+        how = (f"labkit convert --dedupe {columns[0]}=\"...\", an SQL expression over the row giving each duplicate "
+               "a value of its own" if len(columns) == 1 else "fix them first (labkit dedupes one column)")  # fmt: skip
+        return Conversion(text, "unique", t.qualified, asked=(
+            f"{t.name} holds {extra:,} row(s) whose {', '.join(columns)} an earlier row has too, which the constraint "
+            f"would refuse (the statement as written fails on them too): {how}",))  # fmt: skip
+    if extra:
+        plan = build_add_index_migration(t, columns[0], unique=True, index=name, dedupe=value)
+    else:
+        index = CreateIndex(t.name, columns[0], name, f"({listed})", unique=True)
+        plan = MigrationPlan(f"unique {name}", [index], apps=_apps(t))
+    at = next(i for i, s in enumerate(plan.steps) if isinstance(s, CreateIndex)) + 1
+    constraint = AddConstraint(t.name, columns[0], name, f"UNIQUE USING INDEX {q(name)}", not_valid=False)
+    steps = [*plan.steps[:at], constraint, *plan.steps[at:]]
+    return Conversion(text, "unique", t.qualified, MigrationPlan(f"unique {name}", steps, apps=plan.apps))
 
 
 def _create_index(stmt: Any, text: str, t: DbTable) -> Conversion:

@@ -5,6 +5,7 @@ copy is added at the end), the app lost and failed nothing, and the converted pl
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 
 import pytest
@@ -37,6 +38,15 @@ def _unordered(catalog: TableCatalog) -> TableCatalog:
     return dataclasses.replace(catalog, columns=tuple(sorted(catalog.columns, key=lambda c: c.name)))
 
 
+def _until_written(load: AppWorkload, writes: int) -> None:
+    """Wait until the app has written ``writes`` times in all (before the plan: it is running; after: it wrote on
+    the table as the plan left it). A count, not a sleep: a loaded machine starts the app's threads late."""
+    deadline = time.monotonic() + 60
+    while sum(r.op != "read" for r in load.requests) < writes:
+        assert time.monotonic() < deadline, f"the app wrote {sum(r.op != 'read' for r in load.requests)} times in 60 s"
+        time.sleep(0.01)
+
+
 KINDS = {
     "rename column": "ALTER TABLE users RENAME COLUMN name TO full_name",
     "add column, NOT NULL with a default": "ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free'",
@@ -47,6 +57,8 @@ KINDS = {
     "drop default": "ALTER TABLE users ALTER COLUMN account_id DROP DEFAULT",
     "check": "ALTER TABLE users ADD CONSTRAINT account_positive CHECK (account_id > 0)",
     "foreign key": "ALTER TABLE users ADD CONSTRAINT users_fk FOREIGN KEY (account_id) REFERENCES accounts (id)",
+    "unique": "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)",
+    "unique, unnamed, two columns": "ALTER TABLE users ADD UNIQUE (account_id, email)",
     "create index": "CREATE INDEX users_email_lower ON users (lower(email)) WHERE email IS NOT NULL",
     "drop index": "DROP INDEX users_note_idx",
     "drop column": "ALTER TABLE users DROP COLUMN note",
@@ -71,12 +83,11 @@ def test_the_converted_plan_ends_where_the_statement_would_and_the_app_loses_not
     plan = plans[0]
     assert [f for f in lk.validate_migration_safety(plan, users) if f.severity == "error"] == []
     with AppWorkload(users, plan, threads=2, seed=7) as load:  # the app writing through every phase
-        time.sleep(0.05)
+        _until_written(load, 3)
         result = lk.MigrationRunner(users, observers=[load]).execute_plan(plan)
-        time.sleep(0.05)
+        _until_written(load, 6)
     assert result.status == "completed", result.summary()
     assert [r.error for r in load.failed] == [] and load.audit(users) == 0 and load.lost_writes == 0
-    assert sum(r.op != "read" for r in load.requests) > 5
     assert _unordered(users.catalog()) == expected
 
 
@@ -91,7 +102,7 @@ def test_what_it_cannot_infer_it_asks_for_and_what_it_cannot_do_it_refuses(pg):
     asked, typed, unique, required, other = convert_sql(sql, pg)
     assert asked.plan is None and "holds 6 NULL(s)" in asked.asked[0] and "--fill email=" in asked.asked[0]
     assert typed.plan is None and "build_change_type_migration" in typed.refused
-    assert unique.plan is None and "CREATE UNIQUE INDEX" in unique.refused
+    assert unique.plan is not None  # NULLs are not duplicates to a UNIQUE
     assert required.plan is None and "NOT NULL column with no default" in required.refused
     assert other.plan is None and "CreateStmt is not a change labkit converts" in other.refused
     filled = convert_sql(sql.splitlines()[0], pg, fill={"email": lk.SQL("'user' || id || '@unknown.invalid'")})[0]
@@ -140,3 +151,109 @@ def test_an_alembic_revision_is_converted_from_its_offline_sql(pg, pg_url, tmp_p
     assert "alembic_version" not in out
     assert main(["convert", "--alembic", str(project), "nope", "--db", pg_url]) == 64
     assert main(["convert", "--db", pg_url]) == 64
+
+
+def test_a_unique_constraint_on_duplicates_asks_for_their_values_and_then_runs_under_writes(pg):
+    """The statement as written fails on duplicates; the conversion says how many, asks for each one's new value
+    (``--dedupe``), then fixes them in journaled batches while the app writes, builds the index concurrently and adds
+    the constraint on it: the same constraint and index as the statement on a clean copy."""
+    sql = "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)"
+    twin = _make(pg)
+    pg.execute("UPDATE users SET email = 'same' || (id % 3) || '@example.com' WHERE id % 5 = 0")
+    pg.execute("UPDATE users SET email = email || '+dup' || id WHERE id IN (SELECT id FROM (SELECT id, row_number() "
+               "OVER (PARTITION BY email ORDER BY id) AS n FROM users) AS r WHERE n > 1)")  # what the fix will write
+    pg.execute(sql)
+    expected = _unordered(twin.catalog())
+    users = _make(pg)
+    pg.execute("UPDATE users SET email = 'same' || (id % 3) || '@example.com' WHERE id % 5 = 0")
+    (asked,) = convert_sql(sql, pg)
+    assert asked.plan is None and "holds 9 row(s) whose email an earlier row has too" in asked.asked[0]
+    assert "--dedupe email=" in asked.asked[0]
+    (done,) = convert_sql(sql, pg, dedupe={"email": lk.SQL("email || '+dup' || id")})
+    assert done.plan is not None and [s.kind for s in done.plan.steps] == [
+        "add_column", "fix_rows", "create_index", "add_constraint", "drop_journals"]  # fmt: skip
+    assert [f for f in lk.validate_migration_safety(done.plan, users) if f.severity == "error"] == []
+    with AppWorkload(users, done.plan, threads=2, seed=7) as load:
+        _until_written(load, 3)
+        result = lk.MigrationRunner(users, observers=[load]).execute_plan(done.plan)
+        _until_written(load, 6)
+    assert result.status == "completed", result.summary()
+    assert [r.error for r in load.failed] == [] and load.audit(users) == 0 and load.lost_writes == 0
+    assert _unordered(users.catalog()) == expected
+
+
+SQLITE_KINDS = {  # what SQLite's ALTER TABLE has a form of
+    "rename column": "ALTER TABLE users RENAME COLUMN name TO full_name",
+    "add column with a default": "ALTER TABLE users ADD COLUMN seen integer DEFAULT 0",
+    "add column, NOT NULL with a default": "ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free'",
+    "create index": "CREATE INDEX users_email_lower ON users (lower(email)) WHERE email IS NOT NULL",
+    "drop index": "DROP INDEX users_note_idx",
+    "drop column": "ALTER TABLE users DROP COLUMN legacy",
+}
+
+
+def _make_sqlite(db: lk.Database) -> lk.DbTable:
+    reset_database(db)
+    db.import_table(lab.make_users(60, seed=3))
+    db.execute("ALTER TABLE users ADD COLUMN visits integer NOT NULL DEFAULT 0 CHECK (visits >= 0)")
+    db.execute("ALTER TABLE users ADD COLUMN note text")
+    db.execute("ALTER TABLE users ADD COLUMN legacy text")
+    db.execute("CREATE INDEX users_note_idx ON users (note)")
+    db.execute("UPDATE users SET visits = id, note = 'n' || id, legacy = 'l' || id")
+    return db.table("users")
+
+
+@pytest.mark.parametrize("kind", list(SQLITE_KINDS))
+def test_on_sqlite_each_statement_it_has_ends_where_the_statement_would(tmp_path, kind):
+    sql = SQLITE_KINDS[kind]
+    with lk.connect(f"sqlite:///{tmp_path}/naive.db") as naive, lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        _make_sqlite(naive)
+        naive.execute(sql)
+        expected = _unordered(naive.table("users").catalog())
+        users = _make_sqlite(db)
+        (c,) = convert_sql(sql, db)
+        assert c.plan is not None and c.engine == "sqlite", str(c)
+        assert "the write lock" in c.naive_lock
+        assert [f for f in lk.validate_migration_safety(c.plan, users) if f.severity == "error"] == []
+        with AppWorkload(users, c.plan, threads=2, seed=7) as load:
+            _until_written(load, 3)
+            result = lk.MigrationRunner(users, observers=[load]).execute_plan(c.plan)
+            _until_written(load, 6)
+        assert result.status == "completed", result.summary()
+        assert [r.error for r in load.failed] == [] and load.audit(users) == 0 and load.lost_writes == 0
+        assert _quoting_aside(_unordered(users.catalog())) == _quoting_aside(expected)
+
+
+def _quoting_aside(catalog: TableCatalog) -> TableCatalog:
+    """SQLite keeps an index's SQL as it was written: labkit's quotes its names (`users`) and PostgreSQL's parser
+    writes an expression element in parentheses of its own, which SQLite reads as the same index."""
+    def plain(sql: str) -> str:
+        return re.sub(r"\(\((.*?)\)\)", r"(\1)", sql.replace("`", ""))
+
+    indexes = tuple(dataclasses.replace(i, definition=plain(i.definition)) for i in catalog.indexes)
+    return dataclasses.replace(catalog, indexes=indexes)
+
+
+def test_on_sqlite_what_it_has_no_form_of_is_refused_saying_so(tmp_path):
+    with lk.connect(f"sqlite:///{tmp_path}/lab.db") as db:
+        _make_sqlite(db)
+        sql = ("ALTER TABLE users ALTER COLUMN note SET NOT NULL; "
+               "ALTER TABLE users ADD CONSTRAINT c CHECK (visits < 9); COMMENT ON COLUMN users.note IS 'x'")
+        not_null, check, comment = convert_sql(sql, db)
+        assert not_null.plan is None and "sqlite cannot add or drop a constraint" in not_null.refused
+        assert check.plan is None and "sqlite cannot add or drop a constraint" in check.refused
+        assert comment.plan is None and comment.refused
+
+
+def test_labkit_convert_on_sqlite_writes_the_plan_and_says_squawk_does_not_apply(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path}/lab.db"
+    with lk.connect(url) as db:
+        _make_sqlite(db)
+    (tmp_path / "m.sql").write_text(SQLITE_KINDS["rename column"] + ";\n")
+    assert main(["convert", str(tmp_path / "m.sql"), "--db", url, "-o", str(tmp_path / "p.json"), "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "the write lock for an instant" in out and "squawk lints PostgreSQL's migrations only" in out
+    assert main(["start", str(tmp_path / "p.json"), "--db", url]) == 0
+    assert main(["complete", "--db", url]) == 0
+    with lk.connect(url) as db:
+        assert "full_name" in db.table("users").column_names and "name" not in db.table("users").column_names
