@@ -55,6 +55,9 @@ def run(*cmd: str) -> int:
     return subprocess.run(list(cmd), cwd=ROOT).returncode
 
 
+# pytest-xdist workers for `test`: one per core, at most 4 (each starts its own PostgreSQL, JupyterLab and Chromium);
+# on 2 cores 2 workers took 0.60 of the serial time and 3 took 0.64 (one run each, notes of issue 23)
+WORKERS = int(os.environ.get("LABKIT_TEST_WORKERS") or min(os.cpu_count() or 1, 4))
 FIRST_NOTEBOOK = "00_index.ipynb"
 # the lab's own JupyterLab settings (overrides.json): no "get notified about official Jupyter news?" pop-up over a
 # newcomer's first notebook, no update check (the course pins its JupyterLab)
@@ -117,7 +120,7 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
 
 def test(extra: list[str]) -> int:
     _say("ruff: lint")
-    rc = run(str(PY), "-m", "ruff", "check", "labkit", "tests", "bench", "lab.py")
+    rc = run(str(PY), "-m", "ruff", "check", "labkit", "tests", "bench", "lab.py", "conftest.py")
     if rc:
         return rc
     _say("mypy: types, strict on labkit/")
@@ -125,7 +128,20 @@ def test(extra: list[str]) -> int:
     if rc:
         return rc
     _say("pytest: unit, property and notebook tests")
-    return run(str(PY), "-m", "pytest", *extra)
+    return run(str(PY), "-m", "pytest", *spread(extra), *extra)
+
+
+def spread(extra: list[str]) -> list[str]:
+    """pytest-xdist's options for the whole suite: a worker per core (many tests wait on a server, a kernel or a
+    browser), each notebook whole on one worker (the repository's conftest.py makes a notebook a scope), every
+    other test wherever a worker is free. None when the caller chose (``-n``, ``-p no:xdist``) or names tests (a few run
+    sooner in one process), or when the tests share one PostgreSQL server given by LABKIT_PG_DSN: each worker
+    would empty the same tables under the others."""
+    chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in extra)
+    named = any(not a.startswith("-") for a in extra)
+    if chosen or named or os.environ.get("LABKIT_PG_DSN") or WORKERS < 2:
+        return []
+    return ["-n", str(WORKERS), "--dist", "loadscope"]  # a scope: a notebook, or one test (conftest.py)
 
 
 def course_notebooks(folder: Path = ROOT / "notebooks") -> list[Path]:

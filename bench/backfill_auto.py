@@ -148,6 +148,17 @@ class Pgbench:
                 *(["-p", str(parts.port)] if parts.port else []), (parts.path or "/postgres").lstrip("/") or "postgres"]
         env = {**os.environ, **({"PGPASSWORD": parts.password} if parts.password else {})}
         self.proc = subprocess.Popen(argv, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._until_connected(url)
+
+    def _until_connected(self, url: str) -> None:
+        """Wait until pgbench's four sessions are in (on a loaded machine that can take more than the second the
+        measurements leave it: a tiny run then measured an app that had not started)."""
+        with lk.connect(url) as db:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                if db.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'")[0][0] >= 4:
+                    return
+                time.sleep(0.02)
 
     def wait(self) -> None:
         _, err = self.proc.communicate(timeout=3600)
@@ -242,6 +253,9 @@ def app_figures_sqlite(url: str, rows: int) -> dict[str, Any]:
                                read_ratio=0.5, insert_ratio=0.0)  # fmt: skip
             with load:
                 time.sleep(0.5)
+                started = time.monotonic() + 60
+                while not load.requests and time.monotonic() < started:  # its threads run (a loaded machine is late)
+                    time.sleep(0.01)
                 t0 = load.now()
                 if auto is None:
                     time.sleep(4)

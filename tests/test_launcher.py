@@ -78,3 +78,39 @@ def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path):
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 1
     assert "JupyterLab did not start" in out and "not-a-port" in out
+
+
+def test_the_test_command_spreads_the_suite_unless_told_or_sharing_one_server(monkeypatch):
+    """`python3 lab.py test` runs pytest on every core (pytest-xdist), each notebook a scope of its own; not when
+    the caller chose, names tests, or points every worker at one PostgreSQL (LABKIT_PG_DSN)."""
+    import lab
+
+    monkeypatch.delenv("LABKIT_PG_DSN", raising=False)
+    monkeypatch.setattr(lab, "WORKERS", 2)
+    assert lab.spread([]) == ["-n", "2", "--dist", "loadscope"]
+    assert lab.spread(["-x", "-q"]) == ["-n", "2", "--dist", "loadscope"]
+    for chosen in (["-n", "4"], ["-n4"], ["-p", "no:xdist"], ["--dist", "load"], ["tests/test_plan.py"]):
+        assert lab.spread(chosen) == [], chosen
+    monkeypatch.setenv("LABKIT_PG_DSN", "postgresql://somewhere/db")
+    assert lab.spread([]) == []
+    monkeypatch.delenv("LABKIT_PG_DSN")
+    monkeypatch.setattr(lab, "WORKERS", 1)
+    assert lab.spread([]) == []
+
+
+def test_a_notebook_is_one_scope_and_every_other_test_its_own():
+    """Under --dist loadscope the repository's conftest.py makes a notebook's cells one unit (they share a kernel)
+    and every other test a unit of its own (the browser's and the harness's cases spread over the workers)."""
+    pytest.importorskip("xdist")
+    import conftest as root
+
+    class Config:
+        def getvalue(self, name: str) -> str:
+            return "loadscope"
+
+    sched = root.pytest_xdist_make_scheduler(Config(), log=None)
+    assert sched._split_scope("notebooks/07_real_databases.ipynb::Cell 3") == "notebooks/07_real_databases.ipynb"
+    one = "tests/browser/test_jupyterlab.py::test_run_all_in_jupyterlab_raises_nothing[00_index.ipynb]"
+    assert sched._split_scope(one) == one
+    Config.getvalue = lambda self, name: "load"  # type: ignore[method-assign]
+    assert root.pytest_xdist_make_scheduler(Config(), log=None) is None

@@ -193,6 +193,10 @@ class SQLBackend(BaseBackend):
         return self._cut_off(plan_name) is not None
 
     def resume_point(self, plan: MigrationPlan) -> int:
+        # another process running a plan on the table is mid-step: its state is no resume point, and the steps would
+        # be fitted to a table it is changing (two `labkit start` at once: the second read "column already exists")
+        if self._someone_runs():
+            raise MigrationLockedError(self.table.qualified)
         state = self._cut_off(plan.name)
         if state is None:
             return 0
