@@ -238,10 +238,14 @@ def convert_main(argv: Sequence[str]) -> int:
     p.add_argument("--dedupe", action="append", default=[], metavar="COLUMN=SQL",
                    help="the value each duplicate in COLUMN gets before its UNIQUE constraint (an SQL expression over "
                    "the row, e.g. email=\"email || '+dup' || id\"; repeat for several)")  # fmt: skip
+    p.add_argument("--copy-as", action="append", default=[], metavar="COLUMN=NEW",
+                   help="the column a type change of COLUMN copies into (labkit changes a type by a copy the app "
+                   "moves to; repeat for several)")  # fmt: skip
     p.add_argument("--explain", action="store_true", help="also squawk's finding on each statement as written")
     args = p.parse_args(argv)
     try:
         fill, dedupe = _column_sql(args.fill, "--fill"), _column_sql(args.dedupe, "--dedupe")
+        copy_as = {column: new.text for column, new in _column_sql(args.copy_as, "--copy-as").items()}
         if (args.migration is None) == (args.alembic is None):
             raise InvalidArgumentError("give the SQL file, or --alembic PROJECT REVISION (one of the two)")
         if args.alembic:
@@ -250,7 +254,7 @@ def convert_main(argv: Sequence[str]) -> int:
             with open(args.migration, encoding="utf-8") as f:
                 sql = f.read()
         with connect(args.db, existing=True) as db:
-            conversions = convert_sql(sql, db, fill=fill, dedupe=dedupe)
+            conversions = convert_sql(sql, db, fill=fill, dedupe=dedupe, copy_as=copy_as)
             for c in conversions:
                 print(c)
                 if args.explain and db.dialect.name != "postgresql":

@@ -1,10 +1,7 @@
 """From the migration you would have written to the plan that keeps the app up (``labkit convert``).
 
-    labkit convert migration.sql --db URL -o plan.json [--fill email="'unknown'"] [--explain]
+    labkit convert migration.sql --db URL -o plan.json [--fill email="'unknown'"] [--copy-as visits=visits_big]
     labkit convert --alembic PROJECT REVISION --db URL -o plan.json   # an Alembic revision, by its offline SQL
-
-On SQLite (its ALTER TABLE is a subset of PostgreSQL's, which the parser reads): RENAME COLUMN, ADD COLUMN, DROP
-COLUMN, CREATE and DROP INDEX; what SQLite has no form of (ALTER COLUMN, ADD CONSTRAINT, COMMENT) is refused.
 
 Each statement is parsed by PostgreSQL's own parser (``pglast``), the table it changes is read from the catalog, and
 the statement becomes a labkit plan whose end state is the one the statement would have left, reached without
@@ -13,10 +10,15 @@ with a default), ``SET`` / ``DROP NOT NULL`` (``NOT VALID`` check, ``VALIDATE``,
 filled first, with the value you give), ``SET`` / ``DROP DEFAULT``, ``ADD CONSTRAINT ... CHECK`` / ``FOREIGN KEY``
 (``NOT VALID``, then ``VALIDATE``), ``ADD CONSTRAINT ... UNIQUE`` (the index ``CONCURRENTLY``, then ``USING
 INDEX``; duplicates given values of their own first, with the expression you give), ``CREATE INDEX``
-(``CONCURRENTLY``), ``DROP INDEX``, ``DROP COLUMN`` (after the app that no longer uses it), ``COMMENT ON COLUMN``.
+(``CONCURRENTLY``), ``DROP INDEX``, ``DROP COLUMN`` (after the app that no longer uses it), ``COMMENT ON COLUMN``,
+``ALTER COLUMN ... TYPE`` (a copy into a column whose name you give, converted by its ``USING``, as
+``build_change_type_migration``).
+
+On SQLite (its ALTER TABLE is a subset of PostgreSQL's, which the parser reads): RENAME COLUMN, ADD COLUMN, DROP
+COLUMN, CREATE and DROP INDEX; what SQLite has no form of (ALTER COLUMN, ADD CONSTRAINT, COMMENT) is refused.
 
 What it cannot infer it asks for, per statement (``Conversion.asked``: the fill value for the NULLs a NOT NULL meets,
-the value each duplicate a UNIQUE meets gets);
+the value each duplicate a UNIQUE meets gets, the name of a type change's copy);
 a statement it has no safe form for yet is refused with the reason (``Conversion.refused``), never guessed at.
 Statements on the same table become one plan where their app versions agree (``MigrationPlan.combined_with``).
 Each statement is read against the catalog as it is: one that names what an earlier statement of the file creates
@@ -40,6 +42,7 @@ from .builders import (
     build_add_column_migration,
     build_add_foreign_key_migration,
     build_add_index_migration,
+    build_change_type_migration,
     build_comment_migration,
     build_rename_column_migration,
     build_set_not_null_migration,
@@ -118,14 +121,22 @@ class Conversion:
 
 
 def convert_sql(
-    sql: str, db: Database, *, fill: Mapping[str, Any] | None = None, dedupe: Mapping[str, SQL] | None = None
+    sql: str,
+    db: Database,
+    *,
+    fill: Mapping[str, Any] | None = None,
+    dedupe: Mapping[str, SQL] | None = None,
+    copy_as: Mapping[str, str] | None = None,
 ) -> list[Conversion]:
     """Each statement of ``sql`` as a ``Conversion`` against the tables of ``db`` (PostgreSQL).
 
     ``fill``: ``{column: value}`` (``"table.column"`` too): the value the NULLs already in a column get before a
     ``SET NOT NULL`` (a constant, or ``SQL("...")``); asked for where a column holds NULLs and none is given.
     ``dedupe``: ``{column: SQL("...")}``: the value each duplicate gets before a ``UNIQUE`` constraint on the column
-    (every row whose value a row with a smaller key has too); asked for where the column holds duplicates."""
+    (every row whose value a row with a smaller key has too); asked for where the column holds duplicates.
+    ``copy_as``: ``{column: new_name}``: the column a type change copies into (labkit changes a type by a copy the app
+    moves to, and keeps no two columns of one name); asked for, for every type change.
+    Each key is a column's name, or ``"table.column"`` where two tables have it."""
     from pglast import parse_sql
     from pglast.parser import ParseError
 
@@ -138,7 +149,7 @@ def convert_sql(
     out: list[Conversion] = []
     for raw in statements:
         text = _text(sql, raw)
-        for c in _convert(raw.stmt, text, db, {**(fill or {})}, {**(dedupe or {})}):
+        for c in _convert(raw.stmt, text, db, _Answers(dict(fill or {}), dict(dedupe or {}), dict(copy_as or {}))):
             c = _on_this_engine(dataclasses.replace(c, engine=db.dialect.name))
             earlier = [d for d in out if d.plan is not None and d.table == c.table]
             if c.refused and "does not exist" in c.refused and earlier:  # it names what an earlier one makes
@@ -258,7 +269,20 @@ def _apps(table: DbTable) -> tuple[AppVersion, ...]:
     return (AppVersion("v1", data, data),)
 
 
-def _convert(stmt: Any, text: str, db: Database, fill: dict[str, Any], dedupe: dict[str, SQL]) -> list[Conversion]:
+@dataclass(frozen=True)
+class _Answers:
+    """What the user said of what the SQL leaves open, by column (or ``table.column``)."""
+
+    fill: dict[str, Any]
+    dedupe: dict[str, SQL]
+    copy_as: dict[str, str]
+
+    @staticmethod
+    def of(answers: dict[str, Any], t: DbTable, column: str) -> Any:
+        return answers.get(f"{t.name}.{column}", answers.get(column))
+
+
+def _convert(stmt: Any, text: str, db: Database, answers: _Answers) -> list[Conversion]:
     from pglast import enums
 
     try:
@@ -268,7 +292,7 @@ def _convert(stmt: Any, text: str, db: Database, fill: dict[str, Any], dedupe: d
             return [Conversion(text, "rename column", t.qualified, plan)]
         if _is(stmt, "AlterTableStmt"):
             t = _table(db, stmt.relation)
-            return [_alter(cmd, text, t, db, fill, dedupe) for cmd in stmt.cmds]
+            return [_alter(cmd, text, t, db, answers) for cmd in stmt.cmds]
         if _is(stmt, "IndexStmt"):
             t = _table(db, stmt.relation)
             return [_create_index(stmt, text, t)]
@@ -284,7 +308,7 @@ def _convert(stmt: Any, text: str, db: Database, fill: dict[str, Any], dedupe: d
     return [Conversion(text, type(stmt).__name__, refused=f"{type(stmt).__name__} is not a change labkit converts")]
 
 
-def _alter(cmd: Any, text: str, t: DbTable, db: Database, fill: dict[str, Any], dedupe: dict[str, SQL]) -> Conversion:
+def _alter(cmd: Any, text: str, t: DbTable, db: Database, answers: _Answers) -> Conversion:
     from pglast import enums
 
     kind = enums.AlterTableType
@@ -292,7 +316,7 @@ def _alter(cmd: Any, text: str, t: DbTable, db: Database, fill: dict[str, Any], 
         if cmd.subtype == kind.AT_AddColumn:
             return _add_column(cmd.def_, text, t)
         if cmd.subtype == kind.AT_SetNotNull:
-            return _set_not_null(cmd.name, text, t, db, fill)
+            return _set_not_null(cmd.name, text, t, db, answers.fill)
         if cmd.subtype == kind.AT_DropNotNull:
             plan = MigrationPlan(f"let {t.name}.{cmd.name} hold NULL", [DropNotNull(t.name, cmd.name)], apps=_apps(t))
             return Conversion(text, "drop not null", t.qualified, plan)
@@ -302,7 +326,7 @@ def _alter(cmd: Any, text: str, t: DbTable, db: Database, fill: dict[str, Any], 
             step = SetDefault(t.name, cmd.name, default, previous)
             return Conversion(text, "set default", t.qualified, MigrationPlan(step.describe(), [step], apps=_apps(t)))
         if cmd.subtype == kind.AT_AddConstraint and _is(cmd.def_, "Constraint"):
-            return _add_constraint(cmd.def_, text, t, db, dedupe)
+            return _add_constraint(cmd.def_, text, t, db, answers.dedupe)
         if cmd.subtype == kind.AT_DropColumn:
             data = t.data_columns
             keep = [c for c in data if c != cmd.name]
@@ -310,14 +334,32 @@ def _alter(cmd: Any, text: str, t: DbTable, db: Database, fill: dict[str, Any], 
             plan = MigrationPlan(f"drop {t.name}.{cmd.name}", [DropColumn(t.name, cmd.name, deploy="v2")], apps=apps)
             return Conversion(text, "drop column", t.qualified, plan)
         if cmd.subtype == kind.AT_AlterColumnType:
-            return Conversion(text, "change type", t.qualified, refused=(
-                "a type change is not converted yet: labkit changes a type by a copy into a column of another name "
-                f"(lk.build_change_type_migration(table, {cmd.name!r}, NEW_NAME, TYPE, using=...)), and the name is "
-                "yours to choose"))  # fmt: skip
+            return _change_type(cmd, text, t, answers.copy_as)
     except LabkitError as exc:
         return Conversion(text, "?", t.qualified, refused=str(exc))
     what = kind(cmd.subtype).name.removeprefix("AT_")
     return Conversion(text, what, t.qualified, refused=f"ALTER TABLE ... {what} is not a change labkit converts yet")
+
+
+def _change_type(cmd: Any, text: str, t: DbTable, copy_as: dict[str, str]) -> Conversion:
+    """``ALTER COLUMN c TYPE T [USING e]``: a copy into the column you name, converted by ``e`` (else a cast), the
+    app moving to it (v2 reads it and writes both, v3 only it), then ``c`` dropped. The name is asked for: keeping
+    ``c``'s own name would take a view that shows the copy under it until the rename at the end (pgroll's way),
+    which labkit does not build."""
+    if cmd.name not in t.column_names:
+        raise ColumnNotFoundError(t.name, cmd.name, t.column_names)
+    col = cmd.def_
+    sql_type = _deparse(col.typeName)
+    new = _Answers.of(copy_as, t, cmd.name)
+    if not new:
+        return Conversion(text, "change type", t.qualified, asked=(
+            f"{t.name}.{cmd.name} as {sql_type}: labkit changes a type by a copy the app moves to, and the copy's "
+            f"name is yours (labkit convert --copy-as {cmd.name}=NEW_NAME; Python: copy_as="
+            f"{{{cmd.name!r}: 'NEW_NAME'}}). Keeping the name {cmd.name!r} would take a view showing the copy under "
+            "it until a rename at the end, which labkit does not build",))  # fmt: skip
+    using = _deparse(col.raw_default) if col.raw_default is not None else None
+    plan = build_change_type_migration(t, cmd.name, new, sql_type, using=using)
+    return Conversion(text, "change type", t.qualified, plan)
 
 
 def _add_column(col: Any, text: str, t: DbTable) -> Conversion:
@@ -359,7 +401,7 @@ def _set_not_null(column: str, text: str, t: DbTable, db: Database, fill: dict[s
         raise ColumnNotFoundError(t.name, column, t.column_names)
     q = db.dialect.quote
     nulls = int(db.query(f"SELECT count(*) FROM {t.ref} WHERE {q(column)} IS NULL")[0][0])
-    value = fill.get(f"{t.name}.{column}", fill.get(column))
+    value = _Answers.of(fill, t, column)
     if nulls and value is None:
         return Conversion(text, "set not null", t.qualified, asked=(
             f"{t.name}.{column} holds {nulls:,} NULL(s), which the constraint would refuse: give the value they get "
@@ -420,7 +462,7 @@ def _add_unique(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[str, S
                          + " AND ".join(f"{q(x)} IS NOT NULL" for x in columns)
                          + f" GROUP BY {listed} HAVING count(*) > 1) AS d")[0][0])  # fmt: skip
     name = c.conname or short_name(f"{t.name}_{'_'.join(columns)}_key")  # PostgreSQL's own name for it
-    value = dedupe.get(f"{t.name}.{columns[0]}", dedupe.get(columns[0])) if len(columns) == 1 else None
+    value = _Answers.of(dedupe, t, columns[0]) if len(columns) == 1 else None
     if extra and value is None:
         how = (f"labkit convert --dedupe {columns[0]}=\"...\", an SQL expression over the row giving each duplicate "
                "a value of its own" if len(columns) == 1 else "fix them first (labkit dedupes one column)")  # fmt: skip
