@@ -41,7 +41,7 @@ from .planfile import load_plan, save_plan
 from .progress import TerminalProgress
 from .runner import MigrationRunner
 from .safety import has_sql, labkit_findings
-from .safety.squawk import IGNORE, annotated_sql, pg_version, run_squawk, squawk_path
+from .safety.squawk import IGNORE, annotated_sql, pg_version, squawk_path
 from .table import TableLike
 from .traffic import simulate_traffic
 from .validate import validate_migration_safety
@@ -260,8 +260,7 @@ def convert_main(argv: Sequence[str]) -> int:
                 if args.explain and db.dialect.name != "postgresql":
                     print("  squawk on it as written: squawk lints PostgreSQL's migrations only")
                 elif args.explain:
-                    found = sorted({str(r["rule_name"]) for r in run_squawk(c.statement + ";")})
-                    print(f"  squawk on it as written: {', '.join(found) or 'nothing'}")
+                    print(f"  squawk on it as written: {', '.join(c.squawk_rules()) or 'nothing'}")
                 print()
     except (LabkitError, ValueError, OSError) as exc:
         print(f"labkit: error: {exc}", file=sys.stderr)

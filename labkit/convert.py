@@ -109,15 +109,25 @@ class Conversion:
             return SQLITE_NAIVE_LOCK.get(self.kind, "")
         return NAIVE_LOCK.get(self.kind, "")
 
+    def squawk_rules(self) -> list[str]:
+        """The rules squawk (PostgreSQL's migration linter) finds broken by the statement as written."""
+        from .safety.squawk import run_squawk
+
+        return sorted({str(r["rule_name"]) for r in run_squawk(self.statement + ";")})
+
+    @property
+    def instead(self) -> str:
+        """What labkit does instead: the plan's steps, or what it asks for, or why it refuses."""
+        if self.asked:
+            return "asks: " + "; ".join(self.asked)
+        if self.refused:
+            return f"refused: {self.refused}"
+        assert self.plan is not None
+        return f"converted: {self.plan.name} ({', '.join(s.name for s in self.plan.steps)})"
+
     def __str__(self) -> str:
         head = f"{self.statement.strip()}\n  as written: {self.naive_lock or 'a change labkit does not convert'}"
-        if self.refused:
-            return f"{head}\n  refused: {self.refused}"
-        if self.asked:
-            return f"{head}\n  asks: " + "; ".join(self.asked)
-        assert self.plan is not None
-        steps = ", ".join(s.name for s in self.plan.steps)
-        return f"{head}\n  converted: {self.plan.name} ({steps})"
+        return f"{head}\n  {self.instead}"
 
 
 def convert_sql(

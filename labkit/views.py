@@ -6,7 +6,7 @@ Presentation sits on top of the core: this module imports pandas; the core never
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pandas.io.formats.style import Styler
@@ -16,6 +16,9 @@ from .plan_sql import PlanSql
 from .runner import Event, MigrationRunner
 from .safety import Finding
 from .table import TableLike, TableSnapshot
+
+if TYPE_CHECKING:
+    from .convert import Conversion
 
 CHANGED_STYLE = "background-color: #fff3b0; font-weight: bold"
 NEW_COLUMN_STYLE = "background-color: #e8f4ff"
@@ -139,6 +142,18 @@ def findings_frame(findings: Sequence[Finding]) -> pd.DataFrame:
     """Safety findings as a table (an empty table with the same columns when the plan is safe)."""
     cols = ["rule", "severity", "step", "message", "help"]
     frame: pd.DataFrame = pd.DataFrame([{c: getattr(f, c) for c in cols} for f in findings], columns=cols)
+    return frame
+
+
+def conversions_frame(conversions: Sequence[Conversion], *, squawk: bool = False) -> pd.DataFrame:
+    """``labkit convert --explain`` as a table: each statement, the lock it takes as written (with ``squawk``, the
+    rules squawk finds it breaks), and what labkit does instead (the plan's steps, what it asks for, why it
+    refuses)."""
+    rows = [{"statement": c.statement.strip(), "as written": c.naive_lock or "a change labkit does not convert",
+             **({"squawk": ", ".join(c.squawk_rules()) or "nothing"} if squawk else {}), "labkit": c.instead}
+            for c in conversions]  # fmt: skip
+    cols = ["statement", "as written", *(["squawk"] if squawk else []), "labkit"]
+    frame: pd.DataFrame = pd.DataFrame(rows, columns=cols)
     return frame
 
 

@@ -153,6 +153,18 @@ def test_an_alembic_revision_is_converted_from_its_offline_sql(pg, pg_url, tmp_p
     assert "alembic_version" not in out
     assert main(["convert", "--alembic", str(project), "nope", "--db", pg_url]) == 64
     assert main(["convert", "--db", pg_url]) == 64
+    # and back into the project: the naive revision replaced by labkit's two (start, complete), run by Alembic
+    from tests.conftest import alembic
+
+    (project / "migrations" / "versions" / "a1_rename.py").unlink()
+    versions = str(project / "migrations" / "versions")
+    assert main(["export", "alembic", str(tmp_path / "p.json"), "--db", pg_url, "--dir", versions]) == 0
+    capsys.readouterr()
+    done = alembic(project, "upgrade", "head")
+    assert done.returncode == 0, done.stderr
+    users = pg.table("users")
+    assert "full_name" in users.column_names and "name" not in users.column_names
+    assert any(i.name == "users_email_idx" and i.columns == ("email",) for i in users.catalog().indexes)
 
 
 def test_a_unique_constraint_on_duplicates_asks_for_their_values_and_then_runs_under_writes(pg):
@@ -293,3 +305,15 @@ def test_a_type_change_asks_for_the_copys_name_then_ends_as_the_statement_and_a_
     assert result.status == "completed", result.summary()
     assert [r.error for r in load.failed] == [] and load.audit(users) == 0 and load.lost_writes == 0
     assert _unordered(users.catalog()) == expected
+
+
+def test_the_explanation_as_a_table_has_a_row_per_statement_with_squawk_and_what_labkit_does(pg):
+    from labkit import views
+
+    _make(pg)
+    sql = "ALTER TABLE users RENAME COLUMN name TO full_name; ALTER TABLE users ADD COLUMN code text NOT NULL"
+    frame = views.conversions_frame(convert_sql(sql, pg), squawk=True)
+    assert list(frame.columns) == ["statement", "as written", "squawk", "labkit"] and len(frame) == 2
+    assert "renaming-column" in frame.loc[0, "squawk"] and frame.loc[0, "labkit"].startswith("converted: rename")
+    assert frame.loc[1, "labkit"].startswith("refused: a NOT NULL column with no default")
+    assert list(views.conversions_frame([]).columns) == ["statement", "as written", "labkit"]
