@@ -241,6 +241,9 @@ def convert_main(argv: Sequence[str]) -> int:
     p.add_argument("--copy-as", action="append", default=[], metavar="COLUMN=NEW",
                    help="the column a type change of COLUMN copies into (labkit changes a type by a copy the app "
                    "moves to; repeat for several)")  # fmt: skip
+    p.add_argument("--back", action="append", default=[], metavar="COLUMN=SQL",
+                   help="a type change's way back, over the row (the copy's name in it), when its USING is not a plain "
+                   "cast: then the version reading the copy may write it alone")  # fmt: skip
     p.add_argument("--explain", action="store_true", help="also squawk's finding on each statement as written")
     args = p.parse_args(argv)
     try:
@@ -254,7 +257,8 @@ def convert_main(argv: Sequence[str]) -> int:
             with open(args.migration, encoding="utf-8") as f:
                 sql = f.read()
         with connect(args.db, existing=True) as db:
-            conversions = convert_sql(sql, db, fill=fill, dedupe=dedupe, copy_as=copy_as)
+            conversions = convert_sql(sql, db, fill=fill, dedupe=dedupe, copy_as=copy_as,
+                                      back=_column_sql(args.back, "--back"))
             for c in conversions:
                 print(c)
                 if args.explain and db.dialect.name != "postgresql":

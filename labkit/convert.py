@@ -137,6 +137,7 @@ def convert_sql(
     fill: Mapping[str, Any] | None = None,
     dedupe: Mapping[str, SQL] | None = None,
     copy_as: Mapping[str, str] | None = None,
+    back: Mapping[str, SQL] | None = None,
 ) -> list[Conversion]:
     """Each statement of ``sql`` as a ``Conversion`` against the tables of ``db`` (PostgreSQL).
 
@@ -145,7 +146,9 @@ def convert_sql(
     ``dedupe``: ``{column: SQL("...")}``: the value each duplicate gets before a ``UNIQUE`` constraint on the column
     (every row whose value a row with a smaller key has too); asked for where the column holds duplicates.
     ``copy_as``: ``{column: new_name}``: the column a type change copies into (labkit changes a type by a copy the app
-    moves to, and keeps no two columns of one name); asked for, for every type change.
+    moves to, and keeps no two columns of one name); asked for, for every type change. ``back``: ``{column:
+    SQL("...")}``: a ``USING`` conversion's way back, over the row (the copy's name in it), for a version that writes
+    only the copy: without it the version that reads the copy must write both columns until ``complete``.
     Each key is a column's name, or ``"table.column"`` where two tables have it."""
     from pglast import parse_sql
     from pglast.parser import ParseError
@@ -159,7 +162,8 @@ def convert_sql(
     out: list[Conversion] = []
     for raw in statements:
         text = _text(sql, raw)
-        for c in _convert(raw.stmt, text, db, _Answers(dict(fill or {}), dict(dedupe or {}), dict(copy_as or {}))):
+        answers = _Answers(dict(fill or {}), dict(dedupe or {}), dict(copy_as or {}), dict(back or {}))
+        for c in _convert(raw.stmt, text, db, answers):
             c = _on_this_engine(dataclasses.replace(c, engine=db.dialect.name))
             earlier = [d for d in out if d.plan is not None and d.table == c.table]
             if c.refused and "does not exist" in c.refused and earlier:  # it names what an earlier one makes
@@ -286,6 +290,7 @@ class _Answers:
     fill: dict[str, Any]
     dedupe: dict[str, SQL]
     copy_as: dict[str, str]
+    back: dict[str, SQL]
 
     @staticmethod
     def of(answers: dict[str, Any], t: DbTable, column: str) -> Any:
@@ -344,14 +349,14 @@ def _alter(cmd: Any, text: str, t: DbTable, db: Database, answers: _Answers) -> 
             plan = MigrationPlan(f"drop {t.name}.{cmd.name}", [DropColumn(t.name, cmd.name, deploy="v2")], apps=apps)
             return Conversion(text, "drop column", t.qualified, plan)
         if cmd.subtype == kind.AT_AlterColumnType:
-            return _change_type(cmd, text, t, answers.copy_as)
+            return _change_type(cmd, text, t, answers)
     except LabkitError as exc:
         return Conversion(text, "?", t.qualified, refused=str(exc))
     what = kind(cmd.subtype).name.removeprefix("AT_")
     return Conversion(text, what, t.qualified, refused=f"ALTER TABLE ... {what} is not a change labkit converts yet")
 
 
-def _change_type(cmd: Any, text: str, t: DbTable, copy_as: dict[str, str]) -> Conversion:
+def _change_type(cmd: Any, text: str, t: DbTable, answers: _Answers) -> Conversion:
     """``ALTER COLUMN c TYPE T [USING e]``: a copy into the column you name, converted by ``e`` (else a cast), the
     app moving to it (v2 reads it and writes both, v3 only it), then ``c`` dropped. The name is asked for: keeping
     ``c``'s own name would take a view that shows the copy under it until the rename at the end (pgroll's way),
@@ -360,7 +365,7 @@ def _change_type(cmd: Any, text: str, t: DbTable, copy_as: dict[str, str]) -> Co
         raise ColumnNotFoundError(t.name, cmd.name, t.column_names)
     col = cmd.def_
     sql_type = _deparse(col.typeName)
-    new = _Answers.of(copy_as, t, cmd.name)
+    new = _Answers.of(answers.copy_as, t, cmd.name)
     if not new:
         return Conversion(text, "change type", t.qualified, asked=(
             f"{t.name}.{cmd.name} as {sql_type}: labkit changes a type by a copy the app moves to, and the copy's "
@@ -368,7 +373,9 @@ def _change_type(cmd: Any, text: str, t: DbTable, copy_as: dict[str, str]) -> Co
             f"{{{cmd.name!r}: 'NEW_NAME'}}). Keeping the name {cmd.name!r} would take a view showing the copy under "
             "it until a rename at the end, which labkit does not build",))  # fmt: skip
     using = _deparse(col.raw_default) if col.raw_default is not None else None
-    plan = build_change_type_migration(t, cmd.name, new, sql_type, using=using)
+    way_back = _Answers.of(answers.back, t, cmd.name)
+    plan = build_change_type_migration(t, cmd.name, new, sql_type, using=using,
+                                       back=way_back.text if way_back is not None else None)  # fmt: skip
     return Conversion(text, "change type", t.qualified, plan)
 
 
@@ -437,15 +444,19 @@ def _add_constraint(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[st
     if c.contype == enums.ConstrType.CONSTR_FOREIGN:
         fk = [a.sval for a in c.fk_attrs or ()]
         pk = [a.sval for a in c.pk_attrs or ()]
-        if len(fk) != 1:
-            return Conversion(text, "foreign key", t.qualified, refused="a foreign key of several columns is not "
-                              "converted yet")  # fmt: skip
         target = c.pktable.relname if not c.pktable.schemaname else f"{c.pktable.schemaname}.{c.pktable.relname}"
         references = f"{target} ({', '.join(pk)})" if pk else target
         actions = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT", "r": "RESTRICT"}
-        plan = build_add_foreign_key_migration(t, fk[0], references, constraint=c.conname,
-                                               on_delete=actions.get(c.fk_del_action or "a"))  # fmt: skip
-        return Conversion(text, "foreign key", t.qualified, plan)
+        if len(fk) == 1:
+            plan = build_add_foreign_key_migration(t, fk[0], references, constraint=c.conname,
+                                                   on_delete=actions.get(c.fk_del_action or "a"))  # fmt: skip
+            return Conversion(text, "foreign key", t.qualified, plan)
+        # several columns: the same two steps, the definition as PostgreSQL's parser reads it back
+        name = c.conname or short_name(f"{t.name}_{'_'.join(fk)}_fkey")
+        c.conname = None  # (the name goes in AddConstraint's own field)
+        definition = _deparse(c)
+        steps = [AddConstraint(t.name, fk[0], name, definition), ValidateConstraint(t.name, fk[0], name)]
+        return Conversion(text, "foreign key", t.qualified, MigrationPlan(f"foreign key {name}", steps, apps=_apps(t)))
     if c.contype == enums.ConstrType.CONSTR_UNIQUE:
         return _add_unique(c, text, t, db, dedupe)
     what = enums.ConstrType(c.contype).name.removeprefix("CONSTR_")

@@ -31,6 +31,9 @@ def _make(db: lk.Database) -> lk.DbTable:
     db.execute("ALTER TABLE users ADD COLUMN note text")
     db.execute("CREATE INDEX users_note_idx ON users (note)")
     db.execute("UPDATE users SET visits = id, account_id = 1 + id % 3, note = 'n' || id")
+    db.execute("DROP TABLE IF EXISTS pairs")
+    db.execute("CREATE TABLE pairs (account bigint, n integer, PRIMARY KEY (account, n))")
+    db.execute("INSERT INTO pairs SELECT a, n FROM generate_series(1, 3) a, generate_series(0, 5000) n")
     return db.table("users")
 
 
@@ -57,6 +60,8 @@ KINDS = {
     "drop default": "ALTER TABLE users ALTER COLUMN account_id DROP DEFAULT",
     "check": "ALTER TABLE users ADD CONSTRAINT account_positive CHECK (account_id > 0)",
     "foreign key": "ALTER TABLE users ADD CONSTRAINT users_fk FOREIGN KEY (account_id) REFERENCES accounts (id)",
+    "foreign key, two columns": "ALTER TABLE users ADD CONSTRAINT users_pair_fk FOREIGN KEY (account_id, visits) "
+    "REFERENCES pairs (account, n) ON DELETE CASCADE",
     "unique": "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)",
     "unique, unnamed, two columns": "ALTER TABLE users ADD UNIQUE (account_id, email)",
     "create index": "CREATE INDEX users_email_lower ON users (lower(email)) WHERE email IS NOT NULL",
