@@ -293,6 +293,10 @@ def test_a_type_change_asks_for_the_copys_name_then_ends_as_the_statement_and_a_
     assert asked.plan is None and "--copy-as visits=NEW_NAME" in asked.asked[0]
     (done,) = convert_sql(sql, pg, copy_as={"visits": "visits_big"})
     assert done.plan is not None, str(done)
+    assert [s.back for s in done.plan.steps if s.kind == "start_dual_write"] == [None]  # v2 writes both columns
+    (back,) = convert_sql(sql, pg, copy_as={"visits": "visits_big"}, back={"visits": lk.SQL("visits_big / 10")})
+    assert back.plan is not None
+    assert [s.back for s in back.plan.steps if s.kind == "start_dual_write"] == ["visits_big / 10"]
     assert [f for f in lk.validate_migration_safety(done.plan, users) if f.severity == "error"] == []
     result = lk.MigrationRunner(users).execute_plan(done.plan)  # first alone: every row converted by the USING
     assert result.status == "completed", result.summary()
