@@ -77,7 +77,7 @@ NAIVE_LOCK = {
     "drop column": "ACCESS EXCLUSIVE for an instant, then every query naming the column fails",
     "comment": "SHARE UPDATE EXCLUSIVE for an instant",
     "change type": "ACCESS EXCLUSIVE while it rewrites the table: reads and writes wait",
-    "unique": "SHARE while it builds the unique index: writes wait (reads too, behind its ACCESS EXCLUSIVE)",
+    "unique": "ACCESS EXCLUSIVE while it builds the unique index: reads and writes wait",
 }
 
 
@@ -139,7 +139,7 @@ def convert_sql(
     copy_as: Mapping[str, str] | None = None,
     back: Mapping[str, SQL] | None = None,
 ) -> list[Conversion]:
-    """Each statement of ``sql`` as a ``Conversion`` against the tables of ``db`` (PostgreSQL).
+    """Each statement of ``sql`` as a ``Conversion`` against the tables of ``db`` (PostgreSQL or SQLite).
 
     ``fill``: ``{column: value}`` (``"table.column"`` too): the value the NULLs already in a column get before a
     ``SET NOT NULL`` (a constant, or ``SQL("...")``); asked for where a column holds NULLs and none is given.
@@ -160,9 +160,9 @@ def convert_sql(
     except ParseError as exc:
         raise InvalidArgumentError(f"PostgreSQL's parser refuses the migration: {exc}") from None
     out: list[Conversion] = []
+    answers = _Answers(dict(fill or {}), dict(dedupe or {}), dict(copy_as or {}), dict(back or {}))
     for raw in statements:
         text = _text(sql, raw)
-        answers = _Answers(dict(fill or {}), dict(dedupe or {}), dict(copy_as or {}), dict(back or {}))
         for c in _convert(raw.stmt, text, db, answers):
             c = _on_this_engine(dataclasses.replace(c, engine=db.dialect.name))
             earlier = [d for d in out if d.plan is not None and d.table == c.table]
@@ -484,12 +484,14 @@ def _add_unique(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[str, S
                          + f" GROUP BY {listed} HAVING count(*) > 1) AS d")[0][0])  # fmt: skip
     name = c.conname or short_name(f"{t.name}_{'_'.join(columns)}_key")  # PostgreSQL's own name for it
     value = _Answers.of(dedupe, t, columns[0]) if len(columns) == 1 else None
+    held = (f"{t.name} holds {extra:,} row(s) whose {', '.join(columns)} an earlier row has too, which the constraint "
+            "would refuse (the statement as written fails on them too)")  # fmt: skip
+    if extra and len(columns) > 1:
+        return Conversion(text, "unique", t.qualified, refused=f"{held}: labkit dedupes one column; fix them first")
     if extra and value is None:
-        how = (f"labkit convert --dedupe {columns[0]}=\"...\", an SQL expression over the row giving each duplicate "
-               "a value of its own" if len(columns) == 1 else "fix them first (labkit dedupes one column)")  # fmt: skip
         return Conversion(text, "unique", t.qualified, asked=(
-            f"{t.name} holds {extra:,} row(s) whose {', '.join(columns)} an earlier row has too, which the constraint "
-            f"would refuse (the statement as written fails on them too): {how}",))  # fmt: skip
+            f"{held}: labkit convert --dedupe {columns[0]}=\"...\", an SQL expression over the row giving each "
+            "duplicate a value of its own",))  # fmt: skip
     if extra:
         plan = build_add_index_migration(t, columns[0], unique=True, index=name, dedupe=value)
     else:

@@ -150,11 +150,17 @@ def conversions_frame(conversions: Sequence[Conversion], *, squawk: bool = False
     rules squawk finds it breaks), and what labkit does instead (the plan's steps, what it asks for, why it
     refuses)."""
     rows = [{"statement": c.statement.strip(), "as written": c.naive_lock or "a change labkit does not convert",
-             **({"squawk": ", ".join(c.squawk_rules()) or "nothing"} if squawk else {}), "labkit": c.instead}
+             **({"squawk": _squawk_says(c)} if squawk else {}), "labkit": c.instead}
             for c in conversions]  # fmt: skip
     cols = ["statement", "as written", *(["squawk"] if squawk else []), "labkit"]
     frame: pd.DataFrame = pd.DataFrame(rows, columns=cols)
     return frame
+
+
+def _squawk_says(c: Conversion) -> str:
+    if c.engine != "postgresql":
+        return "(squawk lints PostgreSQL's migrations only)"
+    return ", ".join(c.squawk_rules()) or "nothing"
 
 
 def compare_snapshots(before: TableSnapshot, after: TableSnapshot) -> dict[str, Any]:
