@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -121,3 +122,10 @@ def check_definition(sql: object, *, kind: str) -> str:
     if any(k == "other" and t == ";" for k, t in tokens(sql)):
         raise InvalidNameError(sql, kind=kind, reason="one definition, not statements (no ';')")
     return sql
+
+
+def short_name(made: str) -> str:
+    """A generated name, at most 63 bytes (PostgreSQL's limit), shortened with a hash of the whole."""
+    if len(made.encode()) <= 63:
+        return made
+    return made[:50] + "_" + hashlib.sha1(made.encode()).hexdigest()[:12]

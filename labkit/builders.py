@@ -6,11 +6,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Literal
 
-from ._common import SQL, check_batch_size, check_name, check_rename, sql_by_dialect
+from ._common import SQL, check_batch_size, check_name, check_rename, short_name, sql_by_dialect
 from .apps import AppVersion
 from .backends.base import sql_literal
 from .chunking import AUTO_START_ROWS, DEFAULT_CHUNK_MS, check_chunk_ms
-from .copy_column import ColumnCopy, column_copy, short_name
+from .copy_column import ColumnCopy, column_copy
 from .dialect import SqlTable
 from .engine import backend_for
 from .errors import (
@@ -333,7 +333,12 @@ def build_change_type_migration(
     Instead: add ``new_column`` of the new type (on a database with every property of ``column``: NOT NULL,
     default, constraints, indexes, as a rename copies them) -> dual write with the conversion -> batched
     backfill -> v2 (reads the new column, writes both) -> stop the dual write -> v3, then drop ``column``. The
-    app moves to the new name; keeping the old name too takes a rename at the end (approach B's views).
+    app moves to the new name.
+
+    ``new_column`` = ``column`` keeps the name (PostgreSQL, as pgroll does): the copy goes into a column of
+    labkit's, app v2 reads and writes it under ``column``'s name through its versioned view (and only it: the
+    dual write's way back keeps ``column`` whole for a rollback), and ``complete`` drops ``column`` and renames the
+    copy to it; v2's view stays (``labkit retire`` removes it once no app uses it).
 
     Args:
         using: the conversion as SQL over the row (default ``CAST(column AS sql_type)``); one string or per
@@ -347,6 +352,8 @@ def build_change_type_migration(
     sizing = _sizing(table, batch_size, chunk_ms)
     if isinstance(table, SqlTable):
         table.db.dialect.check_type(table.db, sql_type)
+    if new_column == column:
+        return _change_type_keeping_name(table, column, sql_type, using=using, back=back, pause=pause, **sizing)
     name = f"change {table.name}.{column} to {sql_type} as {new_column}"
     check_rename(table.name, column, new_column)
     resuming = _resuming(table, name)
@@ -386,6 +393,56 @@ def build_change_type_migration(
     if isinstance(table, SqlTable) and not resuming:  # the conversion compiles now, not when a trigger holds it
         backend_for(table).check_step(dual)
     return MigrationPlan(name, steps, apps=rename_apps(data, column, new_column))
+
+
+def _change_type_keeping_name(
+    table: TableLike, column: str, sql_type: str, *, using: str | Mapping[str, str] | None, back: str | None,
+    pause: float, **sizing: Any,
+) -> MigrationPlan:  # fmt: skip
+    if not isinstance(table, SqlTable) or table.db.dialect.name != "postgresql":
+        raise InvalidArgumentError(
+            "a type change that keeps the column's name shows the copy under it through app v2's view, which needs "
+            "PostgreSQL (an in-memory table has no views; SQLite's report no row count to an ORM): give the copy a "
+            "name of its own"
+        )
+    name = f"change {table.name}.{column} to {sql_type}"
+    copied = short_name(f"{column}_labkit_new")
+    resuming = _resuming(table, name)
+    if resuming:
+        data = [c for c in _columns(table) if c != copied]
+    else:
+        _need(table, column)
+        _free(table, copied)
+        data = _columns(table)
+    if using is None:
+        back = back or f"CAST({_pg_quote(copied)} AS {table.catalog().column(column).type})"
+    elif back is None:
+        raise InvalidArgumentError(
+            f"keeping the name {column!r}, app v2 writes only the new type (through its view): give back=, the "
+            f"conversion's way back as SQL over the row ({copied!r} in it), so that a rollback keeps v2's writes"
+        )
+    sql = sql_by_dialect(using if using is not None else f"CAST({column} AS {sql_type})")
+    copy = column_copy(table.catalog(), column, copied, "postgresql")
+    copy.add = AddColumn(table.name, copied, sql_type=sql_type, constraints=copy.add.constraints)
+    _fit_to_type(table, copy, sql_type)
+    dual = StartDualWrite(table.name, column, copied, sql=sql, back=back)
+    steps = [
+        copy.add,
+        *copy.with_add,
+        dual,
+        *copy.with_dual_write,
+        Backfill(table.name, copied, sql=sql, pause=pause, **sizing),
+        *copy.after_backfill,
+        RenameInView(table.name, copied, column, version="v2", deploy="v2", shadows=True),
+        *copy.after_switch,
+        StopDualWrite(table.name, column, copied, sql=sql),
+        *copy.after_stop,
+        DropColumn(table.name, column, renames=tuple(copy.renames)),
+        RenameColumnInPlace(table.name, copied, column),
+    ]
+    if not resuming:  # the conversion compiles now, not when a trigger holds it
+        backend_for(table).check_step(dual)
+    return MigrationPlan(name, steps, apps=(AppVersion("v1", data, data), AppVersion("v2", data, data)))
 
 
 def build_set_not_null_migration(

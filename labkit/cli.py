@@ -238,12 +238,11 @@ def convert_main(argv: Sequence[str]) -> int:
     p.add_argument("--dedupe", action="append", default=[], metavar="COLUMN=SQL",
                    help="the value each duplicate in COLUMN gets before its UNIQUE constraint (an SQL expression over "
                    "the row, e.g. email=\"email || '+dup' || id\"; repeat for several)")  # fmt: skip
-    p.add_argument("--copy-as", action="append", default=[], metavar="COLUMN=NEW",
-                   help="the column a type change of COLUMN copies into (labkit changes a type by a copy the app "
-                   "moves to; repeat for several)")  # fmt: skip
     p.add_argument("--back", action="append", default=[], metavar="COLUMN=SQL",
-                   help="a type change's way back, over the row (the copy's name in it), when its USING is not a plain "
-                   "cast: then the version reading the copy may write it alone")  # fmt: skip
+                   help="a type change's way back from its USING, an SQL expression over the row (the copy's name in "
+                   "it, as asked): the new version writes only the new type, a rollback keeps its writes through it")
+    p.add_argument("--copy-as", action="append", default=[], metavar="COLUMN=NEW",
+                   help="instead of keeping COLUMN's name, a type change copies into NEW, which the app moves to")
     p.add_argument("--explain", action="store_true", help="also squawk's finding on each statement as written")
     args = p.parse_args(argv)
     try:

@@ -11,14 +11,14 @@ filled first, with the value you give), ``SET`` / ``DROP DEFAULT``, ``ADD CONSTR
 (``NOT VALID``, then ``VALIDATE``), ``ADD CONSTRAINT ... UNIQUE`` (the index ``CONCURRENTLY``, then ``USING
 INDEX``; duplicates given values of their own first, with the expression you give), ``CREATE INDEX``
 (``CONCURRENTLY``), ``DROP INDEX``, ``DROP COLUMN`` (after the app that no longer uses it), ``COMMENT ON COLUMN``,
-``ALTER COLUMN ... TYPE`` (a copy into a column whose name you give, converted by its ``USING``, as
-``build_change_type_migration``).
+``ALTER COLUMN ... TYPE`` (a copy converted by its ``USING``, shown under the column's name through app v2's view
+and renamed to it at the end, as ``build_change_type_migration(t, c, c, ...)``; or into a column of another name).
 
 On SQLite (its ALTER TABLE is a subset of PostgreSQL's, which the parser reads): RENAME COLUMN, ADD COLUMN, DROP
 COLUMN, CREATE and DROP INDEX; what SQLite has no form of (ALTER COLUMN, ADD CONSTRAINT, COMMENT) is refused.
 
 What it cannot infer it asks for, per statement (``Conversion.asked``: the fill value for the NULLs a NOT NULL meets,
-the value each duplicate a UNIQUE meets gets, the name of a type change's copy);
+the value each duplicate a UNIQUE meets gets, a type change's way back from its USING);
 a statement it has no safe form for yet is refused with the reason (``Conversion.refused``), never guessed at.
 Statements on the same table become one plan where their app versions agree (``MigrationPlan.combined_with``).
 Each statement is read against the catalog as it is: one that names what an earlier statement of the file creates
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._common import SQL
+from ._common import SQL, short_name
 from .apps import AppVersion
 from .builders import (
     build_add_column_migration,
@@ -47,10 +47,10 @@ from .builders import (
     build_rename_column_migration,
     build_set_not_null_migration,
 )
-from .copy_column import short_name
 from .db import Database, DbTable
 from .errors import ColumnNotFoundError, InvalidArgumentError, LabkitError
 from .plan import MigrationPlan
+from .safety.squawk import run_squawk
 from .steps import (
     AddColumn,
     AddConstraint,
@@ -111,8 +111,6 @@ class Conversion:
 
     def squawk_rules(self) -> list[str]:
         """The rules squawk (PostgreSQL's migration linter) finds broken by the statement as written."""
-        from .safety.squawk import run_squawk
-
         return sorted({str(r["rule_name"]) for r in run_squawk(self.statement + ";")})
 
     @property
@@ -145,10 +143,10 @@ def convert_sql(
     ``SET NOT NULL`` (a constant, or ``SQL("...")``); asked for where a column holds NULLs and none is given.
     ``dedupe``: ``{column: SQL("...")}``: the value each duplicate gets before a ``UNIQUE`` constraint on the column
     (every row whose value a row with a smaller key has too); asked for where the column holds duplicates.
-    ``copy_as``: ``{column: new_name}``: the column a type change copies into (labkit changes a type by a copy the app
-    moves to, and keeps no two columns of one name); asked for, for every type change. ``back``: ``{column:
-    SQL("...")}``: a ``USING`` conversion's way back, over the row (the copy's name in it), for a version that writes
-    only the copy: without it the version that reads the copy must write both columns until ``complete``.
+    ``back``: ``{column: SQL("...")}``: a type change's way back from its ``USING``, over the row (the copy's name in
+    it): app v2 writes only the new type, and a rollback keeps its writes through it; asked for. ``copy_as``:
+    ``{column: new_name}``: instead, a type change copies into a column of that name, which the app moves to (v2
+    reads it and writes both columns, so no way back is needed).
     Each key is a column's name, or ``"table.column"`` where two tables have it."""
     from pglast import parse_sql
     from pglast.parser import ParseError
@@ -357,23 +355,25 @@ def _alter(cmd: Any, text: str, t: DbTable, db: Database, answers: _Answers) -> 
 
 
 def _change_type(cmd: Any, text: str, t: DbTable, answers: _Answers) -> Conversion:
-    """``ALTER COLUMN c TYPE T [USING e]``: a copy into the column you name, converted by ``e`` (else a cast), the
-    app moving to it (v2 reads it and writes both, v3 only it), then ``c`` dropped. The name is asked for: keeping
-    ``c``'s own name would take a view that shows the copy under it until the rename at the end (pgroll's way),
-    which labkit does not build."""
+    """``ALTER COLUMN c TYPE T [USING e]``: a copy of ``c`` converted by ``e`` (else a cast). By default the name
+    stays (PostgreSQL, as pgroll does): app v2 uses the copy under ``c``'s name through its view, and ``complete``
+    drops ``c`` and renames the copy to it; v2 writes the new type only, so a ``USING`` needs its way back (asked
+    for), for a rollback to keep v2's writes. With ``copy_as`` the copy keeps a name of its own, which the app moves
+    to (v2 reads it and writes both columns, v3 only it)."""
     if cmd.name not in t.column_names:
         raise ColumnNotFoundError(t.name, cmd.name, t.column_names)
     col = cmd.def_
     sql_type = _deparse(col.typeName)
-    new = _Answers.of(answers.copy_as, t, cmd.name)
-    if not new:
-        return Conversion(text, "change type", t.qualified, asked=(
-            f"{t.name}.{cmd.name} as {sql_type}: labkit changes a type by a copy the app moves to, and the copy's "
-            f"name is yours (labkit convert --copy-as {cmd.name}=NEW_NAME; Python: copy_as="
-            f"{{{cmd.name!r}: 'NEW_NAME'}}). Keeping the name {cmd.name!r} would take a view showing the copy under "
-            "it until a rename at the end, which labkit does not build",))  # fmt: skip
+    new = _Answers.of(answers.copy_as, t, cmd.name) or cmd.name
     using = _deparse(col.raw_default) if col.raw_default is not None else None
     way_back = _Answers.of(answers.back, t, cmd.name)
+    if new == cmd.name and using is not None and way_back is None:
+        copied = short_name(f"{cmd.name}_labkit_new")
+        return Conversion(text, "change type", t.qualified, asked=(
+            f"{t.name}.{cmd.name} keeps its name: app v2 writes the new type only (through its view), and a rollback "
+            f"needs the old value back from it. Give the way back of USING {using} as SQL over the row, the new "
+            f"value in {copied} (labkit convert --back {cmd.name}=\"...\"; Python: back={{{cmd.name!r}: SQL(...)}}), "
+            f"or give the copy a name of its own the app moves to (--copy-as {cmd.name}=NEW_NAME)",))  # fmt: skip
     plan = build_change_type_migration(t, cmd.name, new, sql_type, using=using,
                                        back=way_back.text if way_back is not None else None)  # fmt: skip
     return Conversion(text, "change type", t.qualified, plan)

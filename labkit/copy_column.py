@@ -24,11 +24,11 @@ instead; the safety rule ``copy-loses-column-property`` turns each into an error
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 
 from . import sqltext
+from ._common import short_name
 from .catalog import TableCatalog
 from .steps import (
     AddColumn,
@@ -57,13 +57,6 @@ def copy_name(name: str, old: str, new: str) -> str:
     """The name of an index's or a constraint's copy: ``old`` replaced by ``new`` in it, or ``_new`` added;
     at most 63 bytes (shortened with a hash, so two long names stay apart)."""
     return short_name(name.replace(old, new) if old in name else f"{name}_{new}")
-
-
-def short_name(made: str) -> str:
-    """A generated name, at most 63 bytes (PostgreSQL's limit), shortened with a hash of the whole."""
-    if len(made.encode()) <= 63:
-        return made
-    return made[:50] + "_" + hashlib.sha1(made.encode()).hexdigest()[:12]
 
 
 @dataclass

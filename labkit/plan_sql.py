@@ -345,9 +345,10 @@ class _RecordingBackend(SQLBackend):
                     self.dropped = [v for v in self.dropped if v != name]
 
     def view_without(self, view: str, column: str) -> list[str] | None:
+        mapping = self.mapping_without(view, column)
         statements = super().view_without(view, column)
-        if statements is not None:
-            self.shown[view] = [c for c in self.view_columns(view) if c != column]
+        if statements is not None and mapping is not None:
+            self.shown[view] = list(mapping)
         return statements
 
     def _empty_view_homes(self, kept: set[str]) -> list[str]:

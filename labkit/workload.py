@@ -320,13 +320,21 @@ class AppWorkload:
                                and not self.ledger.carries(logical, list(values), c))]  # fmt: skip
         d = table.db.dialect
         with table.db.transaction():
-            row_id = int(self._target(table, app, sent).insert(sent))  # the lab's tables: an integer id
+            target = self._target(table, app, sent)
+            row_id = int(target.insert(sent))  # the lab's tables: an integer id
             if filled:  # the insert's lock keeps the columns as they are until the commit: name them (a cached
                 # "SELECT *" fails once a column is dropped: "cached plan must not change result type")
-                there = [c for c in filled if c in table.column_names]
-                row = table.db.query(f"SELECT {', '.join(d.quote(c) for c in there) or 'NULL'} FROM {table.ref} "
-                                     f"WHERE id = {d.param}", [row_id])[0] if there else ()  # fmt: skip
-                logical.update({c: dict(zip(there, row)).get(c) for c in filled})
+                # what it left out it reads back where it wrote, by its own names (a view may show another column
+                # under one: a type change that keeps its name); what it cannot name, from the table
+                named = left_out if isinstance(target, VersionView) else []
+                there = [c for c in filled if c not in named and c in table.column_names]
+                got: dict[str, Any] = {}
+                for ref, cols in ((self._source(table, app), named), (table.ref, there)):
+                    if cols:
+                        row = table.db.query(f"SELECT {', '.join(d.quote(c) for c in cols)} FROM {ref} "
+                                             f"WHERE id = {d.param}", [row_id])[0]  # fmt: skip
+                        got.update(zip(cols, row))
+                logical.update({c: got.get(c) for c in filled})
         self.ledger.acknowledge(row_id, logical)
         return row_id
 

@@ -54,12 +54,14 @@ class Writer:
     failed: list[str] = field(default_factory=list)
     writes: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
+    ready: threading.Event = field(default_factory=threading.Event)  # its client is made: the next write is a write
     thread: threading.Thread | None = None
 
     def start(self) -> Writer:
         self.thread = threading.Thread(target=self._run, daemon=True, name=f"app-{self.version}")
         self.thread.start()
         LIVE.append(self)
+        self.ready.wait(timeout=60)  # (the first ORM client of a process takes SQLAlchemy's import: a second or so)
         return self
 
     def finish(self) -> None:
@@ -69,7 +71,10 @@ class Writer:
 
     def _run(self) -> None:
         rng = random.Random(self.seed)
-        client = _OrmClient(self) if self.client == "orm" else _SqlClient(self)
+        try:
+            client = _OrmClient(self) if self.client == "orm" else _SqlClient(self)
+        finally:
+            self.ready.set()
         try:
             n = 0
             while not self.stop.is_set():

@@ -101,6 +101,9 @@ OPS: dict[str, Op] = {
     "type change": Op(lambda t: lk.build_change_type_migration(t, "c", "c_big", "bigint", batch_size=50,
                                                               pause=0.002), "c_big", ("int",), ("postgresql",)),
     "not null": Op(lambda t: lk.build_set_not_null_migration(t, "c"), "c", engines=("postgresql",), nulls=False),
+    "type change keeping its name": Op(lambda t: lk.build_change_type_migration(t, "c", "c", "bigint", batch_size=50,
+                                                                               pause=0.002), "c", ("int",),
+                                       ("postgresql",)),
 }  # fmt: skip
 
 # (operation, shape, engine) -> what the refusal says: start's (a safety rule's error), or the builder's
@@ -116,6 +119,7 @@ REFUSED: dict[tuple[str, str, str], str] = {
     ("rename", "generated over it", "postgresql"): "the generated column g is computed from 'c'",
     ("rename", "rls policy", "postgresql"): "the row-level security policy t_hidden names 'c'",
     ("type change", "identity", "postgresql"): "'c' is an identity column: a trigger cannot copy it",
+    ("type change keeping its name", "identity", "postgresql"): "'c' is an identity column: a trigger cannot copy it",
     ("not null", "identity", "postgresql"): "t.c is NOT NULL already",
     ("not null", "not null default", "postgresql"): "t.c is NOT NULL already",
     ("not null", "serial", "postgresql"): "t.c is NOT NULL already",

@@ -23,7 +23,7 @@ from ..errors import MigrationLockedError, PlanFileError, PlanMismatchError, Rol
 from ..operations import require, sql_batch, sql_check, sql_statements
 from ..planfile import plan_to_dict
 from ..state import RunState, missing_access
-from ..steps import SetDefault, StartDualWrite
+from ..steps import RenameInView, SetDefault, StartDualWrite
 from ..throttle import Load
 from .base import BaseBackend, EngineFacts, Resume, Status
 
@@ -436,7 +436,9 @@ class SQLBackend(BaseBackend):
         check_name(app.name, kind="app version")
         key = list(self.table.key) or ["id"]
         wanted = [*key, *dict.fromkeys(c for c in [*app.reads, *app.writes] if c not in key)]
-        return {c: aliases.get(c, c) for c in wanted}
+        # an alias the version does not name shows a column it must not write under its own name (RenameInView's
+        # shadows: the column its name now means another's)
+        return {**{c: aliases.get(c, c) for c in wanted}, **{n: r for n, r in aliases.items() if n not in wanted}}
 
     def view_statements(self, app: AppVersion, aliases: dict[str, str]) -> list[str]:
         """The view for ``app``: every column it names, ``aliases`` mapping a name it uses to a real column;
@@ -481,18 +483,38 @@ class SQLBackend(BaseBackend):
         """The columns ``view`` shows."""
         return self.d.view_columns(self.db, view)
 
+    def mapping_without(self, view: str, column: str) -> dict[str, str] | None:
+        """What the plan's version view ``view`` shows (name -> real column) once ``column`` is dropped; None for a view
+        of no version that may still run, or one that shows another's column under a name the plan did not give."""
+        live = live_versions(self.plan) if self.plan else []
+        version = next((v for v in live if self.d.view_name(self.table.qualified, v) == view), None)
+        if version is None or self.plan is None:
+            return None
+        key = tuple(self.table.key) or ("id",)
+        aliases = {n: r for s in self.plan.steps if isinstance(s, RenameInView) and s.version == version
+                   for n, r in s.aliases().items()}  # fmt: skip
+        app = next((a for a in self.plan.apps if a.name == version), None)
+        if aliases and app is not None:  # the view the plan made: its names, the real columns behind them
+            mapping = {n: r for n, r in self.view_mapping(app, aliases).items() if r != column}
+            reals = list(mapping.values())
+        else:
+            shown = self.view_columns(view)
+            mapping = {c: c for c in shown if c != column}
+            reals = shown
+        if not all(c in self.table.column_names for c in reals) or set(mapping) <= set(key):
+            return None
+        return mapping
+
     def view_without(self, view: str, column: str) -> list[str] | None:
         """The statements that create the plan's version view ``view`` again without ``column``, once it is
         dropped (a drop of the column would otherwise take the whole view away from the app version still running
         on it). None for a view of no version that may still run (``live_versions``), or one that shows a column
         under another name (approach B's): those are dropped, as before."""
-        live = live_versions(self.plan) if self.plan else []
-        version = next((v for v in live if self.d.view_name(self.table.qualified, v) == view), None)
-        shown = self.view_columns(view)
-        key = tuple(self.table.key) or ("id",)
-        mapping = {c: c for c in shown if c != column}
-        if version is None or not all(c in self.table.column_names for c in shown) or set(mapping) <= set(key):
+        mapping = self.mapping_without(view, column)
+        if mapping is None or self.plan is None:
             return None
+        key = tuple(self.table.key) or ("id",)
+        version = next(v for v in live_versions(self.plan) if self.d.view_name(self.table.qualified, v) == view)
         created = self.d.create_view_sql(self.table.qualified, version, mapping, key)
         grants = self.d.view_grants_sql(self.db, self.table.qualified, view)
         return [*created, *self._view_defaults(mapping, view), *grants]

@@ -33,6 +33,7 @@ class StepState:
     added: frozenset[str]  # columns added by this plan so far
     switched_away: frozenset[str]  # columns readers moved away from
     aliases_after: frozenset[str]  # names versioned views show once this step ran (approach B)
+    shadowed: frozenset[str]  # table columns whose name the app means another column by (RenameInView.shadows)
     needs_backfill: frozenset[str]  # every column the plan backfills or dual-writes, anywhere in it
     columns: tuple[str, ...] | None  # data columns before the step; None: no table given, or an earlier misfit
     columns_after: tuple[str, ...] | None  # data columns after it; None also when this step does not fit
@@ -72,6 +73,7 @@ def walk(plan: MigrationPlan, columns: Sequence[str] | None = None) -> list[Step
                 added=frozenset(before.added),
                 switched_away=frozenset(before.switched_away),
                 aliases_after=frozenset(state.aliases),
+                shadowed=frozenset(before.shadowed),
                 needs_backfill=frozenset(needs),
                 columns=tuple(cols) if cols is not None else None,
                 columns_after=tuple(after) if after is not None else None,
@@ -96,5 +98,5 @@ def app_uses(state: StepState, column: str, *, during: bool = True) -> bool:
     until reads are switched away from it."""
     app = state.app_during if during else state.app
     if app is not None:
-        return column in app.columns
+        return column in app.columns and column not in state.shadowed  # (a shadowed name means the copy)
     return column not in state.added and column not in state.switched_away

@@ -28,6 +28,7 @@ class PlanWalk:
     fed: set[str] = field(default_factory=set)  # columns a backfill or a dual write fills
     switched_away: set[str] = field(default_factory=set)  # columns readers moved away from
     aliases: set[str] = field(default_factory=set)  # names a versioned view shows for a column of another name
+    shadowed: set[str] = field(default_factory=set)  # columns whose name the app now means another column by (a view)
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)

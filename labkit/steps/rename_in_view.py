@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .._common import check_name, check_rename
+from .._common import check_name, check_rename, short_name
 from ..errors import IrreversibleStepError
 from ..operations import MemoryRun, SqlRun, memory_check, sql_statements
 from .base import Step
@@ -32,25 +32,46 @@ class RenameInView(Step):
     old: str
     new: str
     version: str = "v2"
+    # the table has a column ``new`` too, which the view shows ``old`` in place of (a type change that keeps its
+    # name: ``old`` is the converted copy); the view shows that column as ``hidden``, with a NULL default, so an
+    # insert that leaves it out lets the dual write fill it from the copy, not the table's default
+    shadows: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_name(self.version, kind="app version")
         check_rename(self.table, self.old, self.new)
 
+    @property
+    def hidden(self) -> str:
+        """The name the view shows the shadowed column ``new`` under (``shadows``)."""
+        return short_name(f"{self.new}_labkit_old")
+
+    def aliases(self) -> dict[str, str]:
+        """What the view shows -> the real column behind it, beyond the version's own columns."""
+        return {self.new: self.old, **({self.hidden: self.new} if self.shadows else {})}
+
     def reverse(self) -> Step:
         return RemoveView(self.table, self.version, label=f"undo_{self.name}")
 
     def fit(self, columns: list[str]) -> list[str]:
         self._need(columns, self.old)
-        self._absent(columns, self.new)
+        if self.shadows:
+            self._need(columns, self.new)
+        else:
+            self._absent(columns, self.new)
         return list(columns)  # the table itself does not change
 
     def describe(self) -> str:
+        if self.shadows:
+            return (f"app {self.version}'s view shows {self.old} as {self.new} (and {self.new} itself as "
+                    f"{self.hidden}, until it is dropped)")  # fmt: skip
         return f"app {self.version}'s view shows {self.old} as {self.new} (no copy, no trigger)"
 
     def track(self, walk: PlanWalk) -> None:
         walk.aliases.add(self.new)
+        if self.shadows:  # the app names the copy by this name from now on, not the table's column
+            walk.shadowed.add(self.new)
 
 
 @dataclass(frozen=True, repr=False)
@@ -83,7 +104,7 @@ def _sql(step: RenameInView, run: SqlRun) -> list[str]:
     app = next((a for a in (run.plan.apps if run.plan else ()) if a.name == step.version), None)
     if app is None:
         raise step.refuse(f"the plan has no app version {step.version!r}")
-    return run.view_statements(app, aliases={step.new: step.old})
+    return run.view_statements(app, aliases=step.aliases())
 
 
 @sql_statements.register
