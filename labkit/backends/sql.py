@@ -508,8 +508,8 @@ class SQLBackend(BaseBackend):
     def view_without(self, view: str, column: str) -> list[str] | None:
         """The statements that create the plan's version view ``view`` again without ``column``, once it is
         dropped (a drop of the column would otherwise take the whole view away from the app version still running
-        on it). None for a view of no version that may still run (``live_versions``), or one that shows a column
-        under another name (approach B's): those are dropped, as before."""
+        on it), with the names the plan gave it (a type change that keeps its name shows the copy under the
+        column's). None for a view of no version that may still run (``live_versions``): it is dropped."""
         mapping = self.mapping_without(view, column)
         if mapping is None or self.plan is None:
             return None
