@@ -356,13 +356,7 @@ def build_change_type_migration(
         return _change_type_keeping_name(table, column, sql_type, using=using, back=back, pause=pause, **sizing)
     name = f"change {table.name}.{column} to {sql_type} as {new_column}"
     check_rename(table.name, column, new_column)
-    resuming = _resuming(table, name)
-    if resuming:
-        data = [c for c in _columns(table) if c != new_column]
-    else:
-        _need(table, column)
-        _free(table, new_column)
-        data = _columns(table)
+    resuming, data = _copy_start(table, name, column, new_column)
     sql = sql_by_dialect(using if using is not None else f"CAST({column} AS {sql_type})")
     if isinstance(table, SqlTable):
         copy = column_copy(table.catalog(), column, new_column, table.db.dialect.name)
@@ -395,6 +389,16 @@ def build_change_type_migration(
     return MigrationPlan(name, steps, apps=rename_apps(data, column, new_column))
 
 
+def _copy_start(table: TableLike, name: str, column: str, copy: str) -> tuple[bool, list[str]]:
+    """Is plan ``name`` resuming a cut-off run (its copy made already), and the app's data columns: ``column`` must
+    be there and ``copy`` free, unless resuming."""
+    if _resuming(table, name):
+        return True, [c for c in _columns(table) if c != copy]
+    _need(table, column)
+    _free(table, copy)
+    return False, _columns(table)
+
+
 def _change_type_keeping_name(
     table: TableLike, column: str, sql_type: str, *, using: str | Mapping[str, str] | None, back: str | None,
     pause: float, **sizing: Any,
@@ -407,13 +411,7 @@ def _change_type_keeping_name(
         )
     name = f"change {table.name}.{column} to {sql_type}"
     copied = short_name(f"{column}_labkit_new")
-    resuming = _resuming(table, name)
-    if resuming:
-        data = [c for c in _columns(table) if c != copied]
-    else:
-        _need(table, column)
-        _free(table, copied)
-        data = _columns(table)
+    resuming, data = _copy_start(table, name, column, copied)
     if using is None:
         back = back or f"CAST({_pg_quote(copied)} AS {table.catalog().column(column).type})"
     elif back is None:

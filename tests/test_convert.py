@@ -50,6 +50,18 @@ def _until_written(load: AppWorkload, writes: int) -> None:
         time.sleep(0.01)
 
 
+def _under_writes(table: lk.DbTable, plan: lk.MigrationPlan) -> None:
+    """Run ``plan`` while the app writes through every phase: it completes, no write failed, none was lost."""
+    assert [f for f in lk.validate_migration_safety(plan, table) if f.severity == "error"] == []
+    with AppWorkload(table, plan, threads=2, seed=7) as load:
+        _until_written(load, 3)
+        result = lk.MigrationRunner(table, observers=[load]).execute_plan(plan)
+        _until_written(load, 6)
+    assert result.status == "completed", result.summary()
+    assert [r.error for r in load.failed] == [] and load.audit(table) == 0 and load.lost_writes == 0, (
+        load.ledger.mismatches)
+
+
 KINDS = {
     "rename column": "ALTER TABLE users RENAME COLUMN name TO full_name",
     "add column, NOT NULL with a default": "ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free'",
@@ -87,14 +99,7 @@ def test_the_converted_plan_ends_where_the_statement_would_and_the_app_loses_not
     plans = plans_by_table(conversions)
     assert len(plans) == 1, [p.name for p in plans]  # several statements on one table: one plan
     plan = plans[0]
-    assert [f for f in lk.validate_migration_safety(plan, users) if f.severity == "error"] == []
-    with AppWorkload(users, plan, threads=2, seed=7) as load:  # the app writing through every phase
-        _until_written(load, 3)
-        result = lk.MigrationRunner(users, observers=[load]).execute_plan(plan)
-        _until_written(load, 6)
-    assert result.status == "completed", result.summary()
-    assert [r.error for r in load.failed] == [] and load.audit(users) == 0 and load.lost_writes == 0, (
-        load.ledger.mismatches)
+    _under_writes(users, plan)
     assert _unordered(users.catalog()) == expected
 
 
@@ -195,13 +200,7 @@ def test_a_unique_constraint_on_duplicates_asks_for_their_values_and_then_runs_u
     (done,) = convert_sql(sql, pg, dedupe={"email": lk.SQL("email || '+dup' || id")})
     assert done.plan is not None and [s.kind for s in done.plan.steps] == [
         "add_column", "fix_rows", "create_index", "add_constraint", "drop_journals"]  # fmt: skip
-    assert [f for f in lk.validate_migration_safety(done.plan, users) if f.severity == "error"] == []
-    with AppWorkload(users, done.plan, threads=2, seed=7) as load:
-        _until_written(load, 3)
-        result = lk.MigrationRunner(users, observers=[load]).execute_plan(done.plan)
-        _until_written(load, 6)
-    assert result.status == "completed", result.summary()
-    assert [r.error for r in load.failed] == [] and load.audit(users) == 0 and load.lost_writes == 0
+    _under_writes(users, done.plan)
     assert _unordered(users.catalog()) == expected
 
 
@@ -237,13 +236,7 @@ def test_on_sqlite_each_statement_it_has_ends_where_the_statement_would(tmp_path
         (c,) = convert_sql(sql, db)
         assert c.plan is not None and c.engine == "sqlite", str(c)
         assert "the write lock" in c.naive_lock
-        assert [f for f in lk.validate_migration_safety(c.plan, users) if f.severity == "error"] == []
-        with AppWorkload(users, c.plan, threads=2, seed=7) as load:
-            _until_written(load, 3)
-            result = lk.MigrationRunner(users, observers=[load]).execute_plan(c.plan)
-            _until_written(load, 6)
-        assert result.status == "completed", result.summary()
-        assert [r.error for r in load.failed] == [] and load.audit(users) == 0 and load.lost_writes == 0
+        _under_writes(users, c.plan)
         assert _quoting_aside(_unordered(users.catalog())) == _quoting_aside(expected)
 
 
@@ -316,12 +309,7 @@ def test_a_type_change_with_using_asks_for_its_way_back_and_ends_where_the_state
     users = _make(pg)
     (kept,) = convert_sql(sql.replace(" * 10", ""), pg, copy_as={"visits": "visits_big"})
     assert kept.plan is not None, str(kept)
-    with AppWorkload(users, kept.plan, threads=2, seed=7) as load:
-        _until_written(load, 3)
-        result = lk.MigrationRunner(users, observers=[load]).execute_plan(kept.plan)
-        _until_written(load, 6)
-    assert result.status == "completed", result.summary()
-    assert [r.error for r in load.failed] == [] and load.audit(users) == 0 and load.lost_writes == 0
+    _under_writes(users, kept.plan)
     assert _unordered(users.catalog()) == expected
 
 
