@@ -76,7 +76,10 @@ def lab(extra: list[str]) -> int:
            f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}", f"--LabApp.app_settings_dir={LAB_SETTINGS}"]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # JupyterLab refuses to start as root without it (containers, CI boxes)
-    log_path = VENV / "jupyterlab.log"
+    # a log of its own for each lab started (its process id in the name): two labs from one checkout, or the tests
+    # starting two at once, each read their own server's URL, never the other's
+    log_path = VENV / "logs" / f"jupyterlab-{os.getpid()}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     trust_notebooks()
     _say("starting JupyterLab")
     with open(log_path, "wb") as log:  # the child keeps its own handle

@@ -74,10 +74,22 @@ def test_the_lab_starts_quietly_names_its_url_and_the_first_notebook_and_stops_o
 
 
 def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path):
-    proc = _launch(tmp_path, "--no-browser", "--port=not-a-port")
-    out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 1
-    assert "JupyterLab did not start" in out and "not-a-port" in out
+    """Started beside a lab that runs (two terminals on one checkout; the tests on two workers): it reports its own
+    server's failure, not the other's URL (they once shared one log file)."""
+    port = free_port()
+    good = _launch(tmp_path / "good", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1")
+    try:
+        lines = _read_until(good, "Open 00_index.ipynb first.")  # a lab running, its URL in its log
+        assert any(f":{port}/lab" in line for line in lines), lines
+        proc = _launch(tmp_path / "bad", "--no-browser", "--port=not-a-port")
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 1
+        assert "JupyterLab did not start" in out and "not-a-port" in out and "running at" not in out, out
+        good_log = next(line for line in lines if "server log: " in line).split("server log: ")[1].split(";")[0]
+        assert good_log not in out  # each lab its own log
+    finally:
+        os.kill(good.pid, signal.SIGINT)
+        good.wait(timeout=60)
 
 
 def test_the_test_command_spreads_the_suite_unless_told_or_sharing_one_server(monkeypatch):
