@@ -26,6 +26,7 @@ def _is_notebook(item: Any) -> bool:
     return Path(str(item.path)).suffix == ".ipynb"
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: without the plugin (-p no:xdist) it is not called
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under ``--dist loadscope``: a notebook is one scope (its cells share a kernel), every other test a scope of its
     own, so the browser's and the harness's many cases spread over the workers instead of staying with their module.

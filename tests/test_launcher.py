@@ -126,3 +126,7 @@ def test_a_notebook_is_one_scope_and_every_other_test_its_own():
     assert sched._split_scope(one) == one
     Config.getvalue = lambda self, name: "load"  # type: ignore[method-assign]
     assert root.pytest_xdist_make_scheduler(Config(), log=None) is None
+    plain = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-o",
+                            "addopts=", "-q", "tests/test_plan.py"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=300, check=False)  # fmt: skip
+    assert plain.returncode == 0, plain.stdout[-2000:]  # the suite runs without pytest-xdist too
