@@ -314,9 +314,8 @@ def test_an_open_loop_counts_every_request_that_fell_due_during_a_stall(tmp_path
         load = AppWorkload(users, plan, threads=1, rate=200, open_loop=open_loop, read_ratio=0.0, insert_ratio=0.0)
         with load, lk.connect(db.url) as blocker:
             time.sleep(0.2)
-            blocker.execute("BEGIN IMMEDIATE")  # the write lock: every app update now waits
-            time.sleep(0.4)
-            blocker.execute("COMMIT")
+            with blocker.transaction():  # BEGIN IMMEDIATE, waiting its turn: the write lock, every app update waits
+                time.sleep(0.4)
             time.sleep(0.2)
         frame = load.to_frame()
     slow = int((frame["latency"] > 0.1).sum())
