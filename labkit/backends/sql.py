@@ -357,7 +357,9 @@ class SQLBackend(BaseBackend):
 
     def _run(self, step: Step, save: Callable[[], None] | None, what: str, *, undoing: bool = False) -> None:
         self.check_step(step)  # an undo step is checked here, when the rollback needs it
-        if step.in_transaction:
+        # only PostgreSQL's CONCURRENTLY must run outside a transaction; on SQLite a statement outside one takes the
+        # write lock without waiting for it (busy_timeout 0), and failed at once whenever the app held it
+        if step.in_transaction or self.engine != "postgresql":
             self._ddl(sql_statements(step, self), save, what=what)
         else:  # a failed try is cleaned up by the step's reverse (an undo's failure is the rollback's to report)
             cleanup = step.reverse() if not undoing and step.reversible else None
