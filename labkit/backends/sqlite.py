@@ -30,9 +30,9 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 # How long labkit waits for SQLite's write lock before a step fails (and the plan rolls back). SQLite keeps no queue
-# for it: an app writing in a tight loop on a loaded machine can hold it at every poll for seconds (seen: 5 s, in
-# the lifecycle harness with a second test worker on the same 2 cores). Waiting costs the app nothing here (a BEGIN
-# IMMEDIATE that waits blocks nobody, unlike a PostgreSQL ALTER in the lock queue), so the wait is long.
+# for it, so an app writing in a tight loop on a loaded machine can win it poll after poll. Waiting costs the app
+# nothing here (a BEGIN IMMEDIATE that waits blocks nobody, unlike a PostgreSQL ALTER in the lock queue), so the
+# wait is long.
 BUSY_TIMEOUT_MS = 15_000
 # SQLite's type-name grammar: words, then optionally one or two signed numbers in parentheses; or nothing
 _WORDS = r"[A-Za-z_][A-Za-z0-9_]*( [A-Za-z_][A-Za-z0-9_]*)*"
