@@ -67,6 +67,9 @@ class AppWorkload:
         rollout_ticks, dwell: a rollout takes ``rollout_ticks`` runner ticks of ``dwell`` seconds each.
         use_views: go through each version's view when it exists (False: query the table directly, as an
             app that knows nothing of versioned views does).
+        rollout_requests: at each rollout, after its dwell, also wait until every version now live has served this
+            many requests since the rollout began (up to a minute): on a busy machine a dwell of time may pass with
+            none, and a test that says "every version served traffic in every phase" waits for it instead.
     """
 
     def __init__(
@@ -85,6 +88,7 @@ class AppWorkload:
         read_ratio: float = 0.6,
         insert_ratio: float = 0.1,
         use_views: bool = True,
+        rollout_requests: int = 0,
     ) -> None:
         if threads < 1:
             raise InvalidArgumentError("threads must be >= 1")
@@ -107,6 +111,7 @@ class AppWorkload:
         self.read_ratio = read_ratio
         self.insert_ratio = insert_ratio
         self.use_views = use_views
+        self.rollout_requests = rollout_requests
         self.originals = table.data_columns
         catalog = table.catalog()
         self.nullable = frozenset(c.name for c in catalog.columns if not c.not_null)
@@ -128,7 +133,9 @@ class AppWorkload:
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self._t0 = 0.0
-        self._mutex = threading.Lock()
+        self._mutex = threading.Condition()  # held to record a request; notified at each one
+        self.writes = 0  # requests that wrote (insert, update), acknowledged or failed
+        self._per_version: dict[str, int] = {}  # requests recorded, per app version
         self._drained = threading.Condition()
         self._in_flight: list[str] = []  # the version of every request under way
 
@@ -153,7 +160,29 @@ class AppWorkload:
             self.shares = dict(apps)
             self._drained.wait_for(lambda: all(v in apps for v in self._in_flight), timeout=30)
         if event.kind in ("deploy", "rollback_deploy"):
+            served = self._served()
             time.sleep(self.dwell)  # the rollout takes time: old and new versions serve side by side
+            if self.rollout_requests:
+                live = [v for v, share in apps.items() if share > 0]
+                with self._mutex:
+                    self._mutex.wait_for(lambda: all(self._served().get(v, 0) - served.get(v, 0)
+                                                     >= self.rollout_requests for v in live)
+                                         or self._stop.is_set(), timeout=60)  # fmt: skip
+
+    def _served(self) -> dict[str, int]:
+        """Requests recorded so far, per app version."""
+        with self._mutex:
+            return dict(self._per_version)
+
+    def wait_for_writes(self, n: int, *, timeout: float = 120.0) -> bool:
+        """Wait until the app has made ``n`` more writes (inserts and updates, acknowledged or failed) than when
+        called; False if ``timeout`` seconds pass first, or the workload stopped. What a test waits for before it
+        moves on (the app wrote on the schema as it is now), instead of a window of time a busy machine fills with
+        fewer writes."""
+        with self._mutex:
+            target = self.writes + n
+            return self._mutex.wait_for(lambda: self.writes >= target or self._stop.is_set(), timeout=timeout) and (
+                self.writes >= target)
 
     # -------------------------------------------------------------- running
     def start(self) -> AppWorkload:
@@ -220,6 +249,9 @@ class AppWorkload:
                     self.requests.append(
                         Request(i, due - self._t0, end - due, app.name, op, ok, error, max(0.0, start - due))
                     )
+                    self.writes += op != "read"
+                    self._per_version[app.name] = self._per_version.get(app.name, 0) + 1
+                    self._mutex.notify_all()
                 if interval:
                     next_at += interval
                     time.sleep(max(0.0, next_at - time.perf_counter()))

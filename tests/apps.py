@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import random
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -22,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import labkit as lk
-from labkit.lifecycle import main as lifecycle
-from tests.conftest import alembic, alembic_project, labkit
+from labkit.cli import main
+from tests.conftest import alembic, alembic_project, labkit, sqlalchemy_url
 
 TEXTS = ["new", "paid", "shipped", "", "Zürich ✓", "注文", "x" * 200]  # empty, non-Latin, long
 INTEGERS = [0, 1, 7, 42, 2147483647]  # the extremes an integer column holds that a CHECK (>= 0) lets through
@@ -56,6 +55,7 @@ class Writer:
     stop: threading.Event = field(default_factory=threading.Event)
     ready: threading.Event = field(default_factory=threading.Event)  # its client is made: the next write is a write
     thread: threading.Thread | None = None
+    counted: threading.Condition = field(default_factory=threading.Condition)  # notified at every write made
 
     def start(self) -> Writer:
         self.thread = threading.Thread(target=self._run, daemon=True, name=f"app-{self.version}")
@@ -64,12 +64,31 @@ class Writer:
         self.ready.wait(timeout=60)  # (the first ORM client of a process takes SQLAlchemy's import: a second or so)
         return self
 
+    def wrote(self, n: int = 3, timeout: float = 120) -> Writer:
+        """Wait until this version has made ``n`` more writes (acknowledged or failed) than when called: what a test
+        needs before it moves on (the app wrote in this phase), never a window of time, which a busy machine fills
+        with fewer writes. Fails after ``timeout`` seconds (generous: a stalled app is a finding, not a slow one)."""
+        with self.counted:
+            target = self.writes + n
+            done = self.counted.wait_for(lambda: self.writes >= target or self.thread is None
+                                         or not self.thread.is_alive(), timeout=timeout)  # fmt: skip
+        assert done and self.writes >= target, (
+            f"app {self.version} made {self.writes} of the {target} writes awaited in {timeout:.0f} s")
+        return self
+
     def finish(self) -> None:
         self.stop.set()
         if self.thread is not None:
             self.thread.join(timeout=30)
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            with self.counted:  # a waiter learns at once that no more writes will come
+                self.counted.notify_all()
+
+    def _loop(self) -> None:
         rng = random.Random(self.seed)
         try:
             client = _OrmClient(self) if self.client == "orm" else _SqlClient(self)
@@ -84,7 +103,9 @@ class Writer:
                 except Exception as exc:  # a failed request: the app saw an error, nothing acknowledged
                     client.recover()
                     self.failed.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-                self.writes += 1
+                with self.counted:
+                    self.writes += 1
+                    self.counted.notify_all()
                 time.sleep(self.pause)
         finally:
             client.close()
@@ -206,15 +227,17 @@ def lost(writers: list[Writer], rows: dict[Any, Any]) -> list[str]:
 class Driver:
     """How the migration is carried, from ``plan.json`` in ``tmp_path``: labkit's CLI as a real process ("cli"),
     the same commands in this process ("in-process", for speed), or the plan exported to Alembic and run by
-    Alembic ("alembic": ``upgrade +1`` starts, ``upgrade head`` completes, ``downgrade -1`` rolls back)."""
+    Alembic ("alembic": ``upgrade +1`` starts, ``upgrade head`` completes, ``downgrade -1`` rolls back), as the
+    ``alembic`` command in a process of its own, or through Alembic's own command API in this process
+    ("alembic-in-process": the same ``env.py`` and revisions, without a Python start-up per command)."""
 
     def __init__(self, kind: str, url: str, tmp_path: Path) -> None:
         self.kind, self.url, self.tmp_path = kind, url, tmp_path
-        if kind == "alembic":
+        if kind.startswith("alembic"):
             self.project = alembic_project(tmp_path, url)
             versions = self.project / "migrations" / "versions"
-            done = labkit("export", "alembic", "plan.json", "--db", url, "--dir", str(versions), cwd=tmp_path)
-            assert done.returncode == 0, done.stdout + done.stderr
+            plan = str(tmp_path / "plan.json")
+            self._ok(self._labkit("export", "alembic", plan, "--db", url, "--dir", str(versions)))
 
     def _labkit(self, *args: str) -> tuple[int, str]:
         if self.kind == "cli":
@@ -222,26 +245,44 @@ class Driver:
             return done.returncode, done.stdout + done.stderr
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = lifecycle(args[0], list(args[1:]))
+            code = main(list(args))
         return code, out.getvalue() + err.getvalue()
 
-    def _ok(self, done: tuple[int, str] | subprocess.CompletedProcess[str], code: int = 0) -> str:
-        if isinstance(done, subprocess.CompletedProcess):
-            done = (done.returncode, done.stdout + done.stderr)
+    def _alembic(self, command: str, target: str) -> tuple[int, str]:
+        if self.kind == "alembic":
+            done = alembic(self.project, command, target)
+            return done.returncode, done.stdout + done.stderr
+        from alembic import command as commands
+        from alembic.config import Config
+
+        # no ini file: the env.py that `alembic init` writes then skips logging.fileConfig, which would reconfigure
+        # (and disable) this test process's loggers; the two settings the ini holds are given here instead
+        config = Config()
+        config.set_main_option("script_location", str(self.project / "migrations"))
+        config.set_main_option("sqlalchemy.url", sqlalchemy_url(self.url))
+        err = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err):
+                getattr(commands, command)(config, target)
+        except Exception as exc:  # what the alembic command would print before exiting 1
+            return 1, f"{err.getvalue()}{type(exc).__name__}: {exc}"
+        return 0, err.getvalue()
+
+    def _ok(self, done: tuple[int, str], code: int = 0) -> str:
         assert done[0] == code, done[1]
         return done[1]
 
     def start(self, code: int = 0) -> str:
-        if self.kind == "alembic":
-            return self._ok(alembic(self.project, "upgrade", "+1"), code)
+        if self.kind.startswith("alembic"):
+            return self._ok(self._alembic("upgrade", "+1"), code)
         return self._ok(self._labkit("start", str(self.tmp_path / "plan.json"), "--db", self.url), code)
 
     def complete(self, code: int = 0) -> str:
-        if self.kind == "alembic":
-            return self._ok(alembic(self.project, "upgrade", "head"), code)
+        if self.kind.startswith("alembic"):
+            return self._ok(self._alembic("upgrade", "head"), code)
         return self._ok(self._labkit("complete", "--db", self.url), code)
 
     def rollback(self, code: int = 0) -> str:
-        if self.kind == "alembic":
-            return self._ok(alembic(self.project, "downgrade", "-1"), code)
+        if self.kind.startswith("alembic"):
+            return self._ok(self._alembic("downgrade", "-1"), code)
         return self._ok(self._labkit("rollback", "--db", self.url), code)

@@ -140,6 +140,11 @@ def alembic(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300, check=False)  # fmt: skip
 
 
+def sqlalchemy_url(url: str) -> str:
+    """The URL SQLAlchemy needs for labkit's: PostgreSQL through psycopg 3 (its default driver is psycopg2)."""
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
 def alembic_project(tmp_path: Path, url: str) -> Path:
     """An Alembic project as `alembic init` makes it, pointed at the database."""
     project = tmp_path / "project"
@@ -147,7 +152,7 @@ def alembic_project(tmp_path: Path, url: str) -> Path:
     made = alembic(project, "init", "migrations")
     assert made.returncode == 0, made.stderr
     ini = project / "alembic.ini"
-    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    sa_url = sqlalchemy_url(url)
     ini.write_text("\n".join(f"sqlalchemy.url = {sa_url}" if line.startswith("sqlalchemy.url") else line
                              for line in ini.read_text().splitlines()) + "\n")  # fmt: skip
     return project

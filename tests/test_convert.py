@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 
 import pytest
 
@@ -41,22 +40,13 @@ def _unordered(catalog: TableCatalog) -> TableCatalog:
     return dataclasses.replace(catalog, columns=tuple(sorted(catalog.columns, key=lambda c: c.name)))
 
 
-def _until_written(load: AppWorkload, writes: int) -> None:
-    """Wait until the app has written ``writes`` times in all (before the plan: it is running; after: it wrote on
-    the table as the plan left it). A count, not a sleep: a loaded machine starts the app's threads late."""
-    deadline = time.monotonic() + 60
-    while sum(r.op != "read" for r in load.requests) < writes:
-        assert time.monotonic() < deadline, f"the app wrote {sum(r.op != 'read' for r in load.requests)} times in 60 s"
-        time.sleep(0.01)
-
-
 def _under_writes(table: lk.DbTable, plan: lk.MigrationPlan) -> None:
     """Run ``plan`` while the app writes through every phase: it completes, no write failed, none was lost."""
     assert [f for f in lk.validate_migration_safety(plan, table) if f.severity == "error"] == []
-    with AppWorkload(table, plan, threads=2, seed=7) as load:
-        _until_written(load, 3)
+    with AppWorkload(table, plan, threads=2, seed=7, rollout_requests=3) as load:
+        assert load.wait_for_writes(3)  # a count, not a sleep: a loaded machine starts the app's threads late
         result = lk.MigrationRunner(table, observers=[load]).execute_plan(plan)
-        _until_written(load, 6)
+        assert load.wait_for_writes(3)  # and on the table as the plan left it
     assert result.status == "completed", result.summary()
     assert [r.error for r in load.failed] == [] and load.audit(table) == 0 and load.lost_writes == 0, (
         load.ledger.mismatches)

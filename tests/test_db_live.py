@@ -29,11 +29,11 @@ LIVE = {
 def test_concurrent_app_writers_lose_nothing_and_fail_nothing_in_any_phase(db, kind):
     users = db.import_table(lab.make_users(200))
     plan = LIVE[kind](users, batch_size=20, pause=0.005)
-    load = AppWorkload(users, plan, threads=3, seed=1)
+    load = AppWorkload(users, plan, threads=3, seed=1, rollout_requests=3)  # every version serves in each rollout
     with load:
-        time.sleep(0.05)  # traffic before the migration starts
+        assert load.wait_for_writes(3)  # traffic before the migration starts
         result = lk.MigrationRunner(users, observers=[load]).execute_plan(plan)
-        time.sleep(0.05)  # and after it ends
+        assert load.wait_for_writes(3)  # and after it ends
     assert result.ok, result.summary()
     assert [r.error for r in load.failed] == []
     assert load.audit(users) == 0 and load.lost_writes == 0 and load.stale_reads == 0
@@ -222,11 +222,11 @@ def test_a_not_null_column_renamed_under_traffic_fails_no_write_in_any_phase(pg)
     pg.execute("ALTER TABLE users ALTER COLUMN name SET NOT NULL")
     plan = db_rename_plan(users, batch_size=20, pause=0.005)
     assert "drop_not_null_name" in [s.name for s in plan.steps]  # before v3, which no longer writes name
-    load = AppWorkload(users, plan, threads=3, seed=2)
+    load = AppWorkload(users, plan, threads=3, seed=2, rollout_requests=3)
     with load:
-        time.sleep(0.05)
+        assert load.wait_for_writes(3)
         result = lk.MigrationRunner(users, observers=[load]).execute_plan(plan)
-        time.sleep(0.05)
+        assert load.wait_for_writes(3)
     assert result.ok, result.summary()
     assert [r.error for r in load.failed] == []
     assert load.audit(users) == 0 and load.lost_writes == 0

@@ -11,7 +11,6 @@ column the surviving version reads.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -72,21 +71,20 @@ def _values(url: str, column: str) -> dict[Any, str]:
 @pytest.mark.parametrize("driver", ["cli", "alembic"])
 def test_start_rolling_deploy_complete_loses_no_write_of_either_version(orders, pg_url, tmp_path, driver):
     run = Driver(driver, pg_url, tmp_path)
-    v1 = writer(pg_url, "v1", "orders", "status", 1)
-    time.sleep(0.1)
+    v1 = writer(pg_url, "v1", "orders", "status", 1).wrote(10)
     started = run.start()
     if driver == "cli":
         assert 'deploy app v2 (it reads and writes through the view "labkit_v2"."orders": name it' in started
-    time.sleep(0.2)  # v1 alone on the started migration: the deploy has not begun
+    v1.wrote(20)  # v1 alone on the started migration: the deploy has not begun
     v2 = writer(pg_url, "v2", '"labkit_v2"."orders"', "state", 2)  # the rolling deploy: both at once
-    time.sleep(0.5)
+    v1.wrote(25), v2.wrote(25)
     v1.finish()  # the last v1 instance is replaced
-    time.sleep(0.2)
+    v2.wrote(10)
     run.complete()  # v2 goes on writing through it, and after it, on the view start told it to use
-    time.sleep(0.3)
+    v2.wrote(20)
     v2.finish()
     rows = _values(pg_url, "state")
-    assert v1.writes > 50 and v2.writes > 50 and v1.acked and v2.acked
+    assert v1.acked and v2.acked
     assert (v1.failed, v2.failed) == ([], [])
     assert lost([v1, v2], rows) == []
     untouched = {i: s for i, s in orders.items() if all(i not in w.acked for w in (v1, v2))}
@@ -99,12 +97,12 @@ def test_start_rolling_deploy_then_rollback_keeps_what_the_new_version_wrote(ord
     run.start()
     v1 = writer(pg_url, "v1", "orders", "status", 3)
     v2 = writer(pg_url, "v2", '"labkit_v2"."orders"', "state", 4)
-    time.sleep(0.6)
+    v1.wrote(50), v2.wrote(50)
     v2.finish()  # the deploy is abandoned: v2 goes, v1 stays
     v1.finish()
     run.rollback()
     rows = _values(pg_url, "status")
-    assert v1.writes > 50 and v2.writes > 50 and v1.acked and v2.acked
+    assert v1.acked and v2.acked
     assert (v1.failed, v2.failed) == ([], [])
     assert lost([v1, v2], rows) == []
     with lk.connect(pg_url) as db:
@@ -120,11 +118,11 @@ def test_a_lock_held_through_complete_stops_it_undoing_nothing_and_complete_agai
     assert "stopped at stop_dual_write after a failure" in out and "Nothing was undone" in out
     with lk.connect(pg_url) as db:
         assert db.table("orders").has_column("state") and '"labkit_v2"."orders"' in db.table("orders").views
-    time.sleep(0.3)
+    v2.wrote(20)
     run.complete()  # the lock is gone: carries on where it stopped
-    time.sleep(0.3)
+    v2.wrote(20)
     v2.finish()
-    assert v2.writes > 50 and v2.failed == []
+    assert v2.failed == []
     assert lost([v2], _values(pg_url, "state")) == []
 
 
@@ -137,9 +135,9 @@ def test_a_rollback_that_meets_a_held_lock_is_finished_by_running_it_again(order
     assert "The rollback stays under way" in out
     assert "refused" in labkit("start", "plan.json", "--db", pg_url, cwd=tmp_path).stderr  # not forward meanwhile
     run.rollback()
-    time.sleep(0.2)
+    v1.wrote(20)
     v1.finish()
-    assert v1.writes > 50 and v1.failed == []
+    assert v1.failed == []
     assert lost([v1], _values(pg_url, "status")) == []
     with lk.connect(pg_url) as db:
         orders_now = db.table("orders")
