@@ -43,6 +43,7 @@ from labkit.verify import verify_copy
 from labkit.workload import AppWorkload
 
 RESULTS = Path(__file__).resolve().parent / "results"
+WINDOW_S = 4.0  # seconds of the app's load measured with no migration (its baseline)
 APP_RATE = 200  # app transactions a second (pgbench --rate; AppWorkload: per thread, 2 threads at 100)
 STANDBY_THROTTLE = Throttle(max_lag_bytes=2 * 1024 * 1024, max_lag_ms=500)
 
@@ -219,17 +220,17 @@ def app_figures_pg(url: str, rows: int, est_s: float, folder: Path) -> dict[str,
     out: dict[str, Any] = {}
     with lk.connect(url) as db:
         fresh(db, rows)
-        bench = Pgbench(url, rows, 6, folder)  # the baseline: the same load, no migration
-        time.sleep(1)
+        bench = Pgbench(url, rows, WINDOW_S + 2, folder)  # the baseline: the same load, no migration
+        time.sleep(WINDOW_S / 4)
         t0 = time.time()
-        time.sleep(4)
+        time.sleep(WINDOW_S)
         bench.wait()
         lat, skipped = bench.latencies(t0, time.time())
         out["baseline"] = {**_percentiles(lat), "skipped": skipped}
         for name, auto, chunk in (("single", False, 0), ("auto", True, DEFAULT_CHUNK_MS), ("auto_50ms", True, 50)):
             table = fresh(db, rows)
-            bench = Pgbench(url, rows, est_s * (3 if auto else 2) + 4, folder)
-            time.sleep(1)
+            bench = Pgbench(url, rows, est_s * (3 if auto else 2) + WINDOW_S, folder)
+            time.sleep(WINDOW_S / 4)
             t0 = time.time()
             with AppWaits(url) as waits:
                 took, runner = run(table, plan(auto, chunk or DEFAULT_CHUNK_MS))
@@ -258,7 +259,7 @@ def app_figures_sqlite(url: str, rows: int) -> dict[str, Any]:
                     time.sleep(0.01)
                 t0 = load.now()
                 if auto is None:
-                    time.sleep(4)
+                    time.sleep(WINDOW_S)
                     took, runner = 0.0, None
                 else:
                     took, runner = run(table, the_plan, observers=[load])
@@ -377,12 +378,17 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def main() -> int:
+    global WINDOW_S
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", default="1000000,10000000", help="sizes, comma-separated")
     ap.add_argument("--engines", default="sqlite,postgresql")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--window", type=float, default=WINDOW_S,
+                    help="seconds of app load measured with no migration, the baseline (default %(default)s; the "
+                         "suite's smoke run of this script uses less: its figures are not read)")  # fmt: skip
     ap.add_argument("--one", nargs=2, metavar=("ENGINE", "ROWS"), help=argparse.SUPPRESS)  # a child process
     args = ap.parse_args()
+    WINDOW_S = args.window
     if args.one:
         engine, rows = args.one[0], int(args.one[1])
         with tempfile.TemporaryDirectory() as tmp:
@@ -397,7 +403,8 @@ def main() -> int:
     for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
         for rows in [int(r) for r in args.rows.split(",")]:
             print(f"[bench] {engine} {rows:,} rows ...", file=sys.stderr, flush=True)
-            child = subprocess.run([sys.executable, __file__, "--one", engine, str(rows)], capture_output=True,
+            child = subprocess.run([sys.executable, __file__, "--one", engine, str(rows), "--window", str(WINDOW_S)],
+                                   capture_output=True,
                                    text=True, check=False)  # fmt: skip
             if child.returncode != 0:
                 print(child.stderr[-3000:], file=sys.stderr)

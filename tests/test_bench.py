@@ -74,7 +74,7 @@ def test_backfill_auto_bench_runs_on_both_engines_and_writes_every_figure(tmp_pa
     """Issue 22's bench at a tiny size: it runs end to end (pgbench, a real standby, the verification) and writes
     each figure the closing note quotes; the figures themselves are the bench's to print, not this test's."""
     proc = subprocess.run(
-        [sys.executable, str(BENCH / "backfill_auto.py"), "--rows", "5000", "--out", str(tmp_path)],
+        [sys.executable, str(BENCH / "backfill_auto.py"), "--rows", "5000", "--out", str(tmp_path), "--window", "0.5"],
         capture_output=True,
         text=True,
         check=False,

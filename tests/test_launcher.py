@@ -122,7 +122,7 @@ def test_a_notebook_is_one_scope_and_every_other_test_its_own():
 
     sched = root.pytest_xdist_make_scheduler(Config(), log=None)
     assert sched._split_scope("notebooks/07_real_databases.ipynb::Cell 3") == "notebooks/07_real_databases.ipynb"
-    one = "tests/browser/test_jupyterlab.py::test_run_all_in_jupyterlab_raises_nothing[00_index.ipynb]"
+    one = "tests/test_lifecycle_harness.py::test_lifecycle_under_a_rolling_deploy[rename-plain-sqlite-in-process]"
     assert sched._split_scope(one) == one
     Config.getvalue = lambda self, name: "load"  # type: ignore[method-assign]
     assert root.pytest_xdist_make_scheduler(Config(), log=None) is None
