@@ -4,7 +4,9 @@
   machine's cores) each notebook runs whole on one worker, while every other test goes wherever a worker is free.
 - Issue 23: the stored facts of lessons 07 and 09 must hold on a busy laptop (a verdict read from two close timings
   once flipped when other work shared the two cores). Their nbval run is that check: two CPU-bound processes run
-  beside them from their first cell to their last, and a busy loop that ended early fails the notebook's last cell.
+  beside every cell tagged ``busy-machine`` (each cell that runs the app's traffic or measures something; not the
+  set-up, the plots or the clean-up, which state no measured fact), and a busy loop that ended early fails the cell
+  after which it was found dead.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 
 BUSY_NOTEBOOKS = frozenset({"07_real_databases.ipynb", "09_beyond_add_and_rename.ipynb"})
+BUSY_TAG = "busy-machine"  # a cell's tag: it runs beside the busy loops
 BUSY_LOOPS = 2  # as many CPU-bound processes as the machines the course is tested on have cores
 
 _busy: list[subprocess.Popen[bytes]] = []
@@ -59,13 +62,20 @@ def stop_busy_loops() -> list[int | None]:
     return ended
 
 
+def busy_cell(item: Any) -> bool:
+    """A cell of a measured lesson tagged to run beside the busy loops."""
+    if item is None or not _is_notebook(item) or Path(str(item.path)).name not in BUSY_NOTEBOOKS:
+        return False
+    return BUSY_TAG in (getattr(item, "cell", None) or {}).get("metadata", {}).get("tags", [])
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if _is_notebook(item) and Path(str(item.path)).name in BUSY_NOTEBOOKS:
+    if busy_cell(item):
         start_busy_loops()
 
 
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    if not _busy or (nextitem is not None and nextitem.path == item.path):
+    if not _busy or busy_cell(nextitem):  # the next cell runs beside them too: they go on
         return
     ended = stop_busy_loops()
     if any(code is not None for code in ended):

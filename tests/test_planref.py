@@ -72,13 +72,16 @@ def test_a_newcomer_can_write_each_operation_from_its_row_alone():
     field check (whatever the step then says of the values, the file's shape is right)."""
     samples = {"string": "x", "string or null": "x", "integer": 5, "boolean": True, "number": 1.0,
                "list of string": ["x"]}
+    schema = planref.json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)  # made once: jsonschema.validate checks the schema each call
     for op, cls in planref.documented().items():
         step = {"op": op}
         for fd in planref.field_docs(cls):
             if fd.required:
                 kind = planref._type_text(fd.schema)
                 step[fd.name] = samples.get(kind, [["r", "SELECT", False]] if "list" in kind or "[" in kind else "x")
-        jsonschema.validate({"labkit_plan": 1, "name": "p", "steps": [step]}, planref.json_schema())
+        validator.validate({"labkit_plan": 1, "name": "p", "steps": [step]})
         try:
             plan_from_dict({"labkit_plan": 1, "name": "p", "steps": [{**step, "table": "t", **_names(cls, step)}]})
         except lk.PlanFileError as exc:
