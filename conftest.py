@@ -33,18 +33,41 @@ def _is_notebook(item: Any) -> bool:
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under ``--dist loadscope``: a notebook is one scope (its cells share a kernel), every other test a scope of its
     own, so the browser's and the harness's many cases spread over the workers instead of staying with their module.
-    (``--dist loadgroup`` with an ``xdist_group`` mark would say the same, but pytest-xdist 3.8 groups by renaming
-    ``item._nodeid``, which pytest 9 no longer reads: every cell went its own way.)"""
+    The two measured lessons are one scope: run one after the other on one worker, each beside its own two busy
+    loops, never both at once (four loops on two cores, which slowed everything and proved nothing more). Scopes
+    go out in the collection's order (``pytest_collection_modifyitems``: the longest first), not xdist's own
+    "most tests first". (``--dist loadgroup`` with an ``xdist_group`` mark would say the same, but pytest-xdist 3.8
+    groups by renaming ``item._nodeid``, which pytest 9 no longer reads: every cell went its own way.)"""
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
+    config.option.loadscopereorder = False
+
     class NotebookWhole(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
+            if Path(path).name in BUSY_NOTEBOOKS:
+                return "the measured lessons"
             return path if path.endswith(".ipynb") else nodeid
 
     return NotebookWhole(config, log)
+
+
+# the longest units of work first, so that no worker ends the run alone with a long one: the measured lessons (about
+# a minute beside their busy loops), the browser's tests (JupyterLab, Chromium), the other notebooks; then the rest
+
+def _rank(item: pytest.Item) -> int:
+    path = Path(str(item.path))
+    if path.name in BUSY_NOTEBOOKS:
+        return 0
+    if "browser" in path.parts:
+        return 1
+    return 2 if path.suffix == ".ipynb" else 3
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_rank)  # stable: a notebook's cells keep their order, the tests of a file theirs
 
 
 def start_busy_loops() -> None:

@@ -117,13 +117,28 @@ def test_a_notebook_is_one_scope_and_every_other_test_its_own():
     import conftest as root
 
     class Config:
+        option = type("Options", (), {"loadscopereorder": True})()
+
         def getvalue(self, name: str) -> str:
             return "loadscope"
 
     sched = root.pytest_xdist_make_scheduler(Config(), log=None)
-    assert sched._split_scope("notebooks/07_real_databases.ipynb::Cell 3") == "notebooks/07_real_databases.ipynb"
+    assert Config.option.loadscopereorder is False  # the scopes go out in the collection's order: the longest first
+    assert sched._split_scope("notebooks/08_your_own_stack.ipynb::Cell 3") == "notebooks/08_your_own_stack.ipynb"
+    # the two measured lessons are one unit: one after the other, never both beside their busy loops at once
+    assert sched._split_scope("notebooks/07_real_databases.ipynb::Cell 3") == sched._split_scope(
+        "notebooks/09_beyond_add_and_rename.ipynb::Cell 0")
     one = "tests/test_lifecycle_harness.py::test_lifecycle_under_a_rolling_deploy[rename-plain-sqlite-in-process]"
     assert sched._split_scope(one) == one
+    class Item:
+        def __init__(self, path: str) -> None:
+            self.path = ROOT / path
+
+    names = ["tests/test_plan.py", "notebooks/02_add_column.ipynb", "tests/browser/test_jupyterlab.py",
+             "notebooks/09_beyond_add_and_rename.ipynb", "notebooks/07_real_databases.ipynb"]  # fmt: skip
+    items = [Item(n) for n in names]
+    root.pytest_collection_modifyitems(Config(), items)  # the longest units first, each keeping its own order
+    assert [str(i.path.relative_to(ROOT)) for i in items] == [names[3], names[4], names[2], names[1], names[0]]
     Config.getvalue = lambda self, name: "load"  # type: ignore[method-assign]
     assert root.pytest_xdist_make_scheduler(Config(), log=None) is None
     plain = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-o",

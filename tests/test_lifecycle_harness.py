@@ -164,9 +164,8 @@ def _create(db: lk.Database, shape: Shape) -> lk.DbTable:
     seed = [f"c-{i}" if shape.unique else ["new", "paid", "shipped"][i % 3] for i in range(1, ROWS + 1)]
     if shape.kind == "int":
         seed = [[0, 1, 7, 42][i % 4] for i in range(ROWS)]
-    with db.transaction():
-        for i, value in enumerate(seed, start=1):
-            db.execute(f"INSERT INTO t (id, c, note) VALUES ({i}, {db.dialect.param}, 'old')", [value])
+    rows = ", ".join(f"({i}, {db.dialect.param}, 'old')" for i in range(1, len(seed) + 1))
+    db.execute(f"INSERT INTO t (id, c, note) VALUES {rows}", seed)  # one statement: 300 round trips cost 0.2 s
     if engine == "postgresql":
         db.execute("SELECT setval(pg_get_serial_sequence('t', 'id'), 100000)")  # the apps' rows come after
     for statement in shape.extra.get(engine, []):  # indexes, triggers, referencing rows: over the rows there
