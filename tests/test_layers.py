@@ -1,4 +1,4 @@
-"""The package's shape, checked: one module owns labkit's state table."""
+"""The package's shape, checked against docs/architecture.md (the one map): layers, one state module, errors."""
 
 from __future__ import annotations
 
@@ -79,17 +79,46 @@ def test_import_labkit_is_the_library_alone_and_the_course_helpers_are_lab():
     assert {"make_users", "simulate_traffic", "exercises", "notebook_setup", "progress_bar"} <= set(lab.__all__)
 
 
-# ---------------------------------------------------------------- imports flow one way (STYLE.md's layers)
-LAYERS = {
-    1: ["errors", "_common", "keys", "sqltext", "pgparse", "chunking", "throttle"],
-    2: ["dialect", "table", "plan", "apps", "catalog", "faults", "operations", "copy_column", "steps", "steps.*"],
-    3: ["backends.*", "state", "db", "planfile", "planref"],
-    4: ["backends", "engine"],
-    5: ["runner", "plan_sql", "observe", "safety", "safety.*", "verify"],
-    6: ["validate", "safety.squawk", "export_alembic", "traffic", "workload", "ledger", "builders", "data", "servers",
-        "progress"],
-    7: ["cli", "lifecycle", "convert", "views", "plots", "widgets", "exercises", "scenarios", "lab", "", "__main__"],
-}  # fmt: skip
+# ---------------------------------------------------------------- imports flow one way (docs/architecture.md's layers)
+ARCHITECTURE = LABKIT.parent / "docs" / "architecture.md"
+
+
+def read_layers(text: str) -> dict[int, list[str]]:
+    """The layer table of docs/architecture.md (the one map): its rows ``| N | name | `module`, ... | ... |``."""
+    layers: dict[int, list[str]] = {}
+    section = text.split("\n## Layers", 1)[1].split("\n## ", 1)[0]
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].isdigit():
+            layers[int(cells[0])] = [m.strip().strip("`") for m in cells[2].split(",")]
+    return layers
+
+
+LAYERS = read_layers(ARCHITECTURE.read_text(encoding="utf-8"))
+
+
+def test_the_map_places_every_module_and_only_real_ones():
+    assert sorted(LAYERS) == list(range(1, 8)), "docs/architecture.md's table lists layers 1 to 7"
+    modules = {_module(p) for p in LABKIT.rglob("*.py")}
+    named = [m for names in LAYERS.values() for m in names]
+    ghosts = [m for m in named if m not in modules and not (m.endswith(".*") and any(
+        x.startswith(m[:-1]) for x in modules))]  # fmt: skip
+    assert ghosts == [], f"docs/architecture.md names modules labkit does not have: {ghosts}"
+    assert len(named) == len(set(named)), "a module is in two layers of docs/architecture.md"
+    for module in modules:
+        _layer(module)  # every module has a layer (or the assertion names it)
+
+
+def test_the_readme_links_the_map_instead_of_keeping_a_copy():
+    readme = (LABKIT.parent / "README.md").read_text(encoding="utf-8")
+    assert "docs/architecture.md" in readme
+    assert "faces: cli, lifecycle" not in readme, "the README keeps a copy of the layers: link docs/architecture.md"
+
+
+def test_a_layer_table_is_read_as_written():
+    table = "## Layers\n\n| layer | name | modules | owns |\n|---|---|---|---|\n| 1 | base | `a`, `b.*` | x |\n" \
+            "| 2 | top | `c` | y |\n\n## Next\n| 3 | not | `d` | z |\n"  # fmt: skip
+    assert read_layers("intro\n" + table) == {1: ["a", "b.*"], 2: ["c"]}
 
 
 def _module(path: Path) -> str:
@@ -107,7 +136,7 @@ def _layer(module: str) -> int:
                 return layer
             if prefix:
                 best = layer
-    assert best is not None, f"labkit.{module} has no layer in tests/test_layers.py: give it one"
+    assert best is not None, f"labkit.{module} has no layer in docs/architecture.md: give it one"
     return best
 
 
