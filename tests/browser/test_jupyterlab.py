@@ -250,9 +250,9 @@ def test_every_notebook_opens_with_its_stored_outputs_drawn_and_the_page_logs_no
             page.page.evaluate(_OPEN, notebook)
             seen = page.page.wait_for_function(_OPENED, arg=notebook, timeout=60_000).json_value()
             assert seen["cells"] == cells and 0 < seen["outputs"] <= outputs, f"{notebook}: {seen}"
-            if widgets:  # its stored widgets drawn (their count still for a second)
-                deadline, still = time.monotonic() + 30, 0
-                while still < 4 and time.monotonic() < deadline:
+            if widgets:  # its stored widgets drawn: some (a loaded machine draws them late), then their count still
+                deadline, still = time.monotonic() + 60, 0
+                while (still < 4 or seen["widgets"] == 0) and time.monotonic() < deadline:
                     page.page.wait_for_timeout(250)
                     now = page.page.evaluate(_OPENED, notebook)
                     still, seen = (still + 1 if now["widgets"] == seen["widgets"] else 0), now
