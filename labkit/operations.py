@@ -15,16 +15,25 @@ it follows the method resolution order, so a subclass of a step runs with its pa
 registers its own. An operation that an engine cannot run simply registers nothing for it, and the backend
 refuses the plan before anything changes (``StepDoesNotFitError``, naming the engine).
 
-SQL that differs per dialect lives in the operation's module too (a function per dialect, picked by
-``run.dialect.name``); what the dialects offer every operation (quoting, literals, types) is ``Dialect``.
+SQL that differs per engine lives in the operation's module too, registered for that engine (Alembic's
+``DefaultImpl`` / ``PostgresqlImpl`` by ``__dialect__``, Django's schema editors), never chosen by a test of the
+engine's name inside an implementation::
+
+    @sql_statements.register                      # every SQL engine (the generic form)
+    def _(step: DropIndex, run: SqlRun) -> list[str]: ...
+
+    @sql_statements.register_for("postgresql")    # PostgreSQL's own (wins over the generic form there)
+    def _(step: DropIndex, run: SqlRun) -> list[str]: ...
+
+What the dialects offer every operation (quoting, literals, types) is ``Dialect``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import singledispatch
-from typing import TYPE_CHECKING, Any, Protocol
+from functools import singledispatch, update_wrapper
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .errors import NotImplementedHere, StepDoesNotFitError
 
@@ -110,26 +119,71 @@ def memory_check(step: Step, run: MemoryRun) -> None:
     return None
 
 
-@singledispatch
-def sql_statements(step: Step, run: SqlRun) -> list[str]:
+class PerEngine:
+    """A generic function of ``(step, run, ...)``: implementations registered per step class (``register``, for
+    every SQL engine) and per step class and engine (``register_for("postgresql")``); a call takes the engine's own
+    implementation for the step's class (or a parent's) where there is one, else the generic one."""
+
+    def __init__(self, default: Callable[..., Any]) -> None:
+        self._default = default
+        self._any: Any = singledispatch(default)
+        self._engines: dict[str, Any] = {}
+        update_wrapper(self, default)
+
+    def register(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        self._any.register(func)
+        return func
+
+    def register_for(self, engine: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def add(func: Callable[..., Any]) -> Callable[..., Any]:
+            self._engines.setdefault(engine, singledispatch(self._default)).register(func)
+            return func
+
+        return add
+
+    def dispatch(self, cls: type, engine: str | None = None) -> Callable[..., Any]:
+        """The implementation a step of class ``cls`` gets on ``engine``: the most specific class first (a subclass's
+        generic form wins over its parent's engine form), and for one class the engine's form over the generic."""
+        own = self._engines.get(engine) if engine is not None else None
+        for klass in cls.__mro__[:-1]:  # (object: the default)
+            if own is not None and klass in own.registry:
+                return cast("Callable[..., Any]", own.registry[klass])
+            if klass in self._any.registry:
+                return cast("Callable[..., Any]", self._any.registry[klass])
+        return cast("Callable[..., Any]", self._any.dispatch(object))
+
+    def implemented(self, cls: type, engine: str | None = None) -> bool:
+        return self.dispatch(cls, engine) is not self._any.dispatch(object)
+
+    def __call__(self, step: Step, run: SqlRun, *args: Any) -> Any:
+        return self.dispatch(type(step), run.dialect.name)(step, run, *args)
+
+
+def _sql_statements(step: Step, run: SqlRun) -> list[str]:
     """The statements that carry out a (non-batched) step, run in one transaction under the lock timeout."""
     raise NotImplementedHere
 
 
-@singledispatch
-def sql_batch(step: Step, run: SqlRun) -> str:
+def _sql_batch(step: Step, run: SqlRun) -> str:
     """The statement that carries out one batch of a batched step; it binds the batch's ``lo`` and ``hi`` ids."""
     raise NotImplementedHere
 
 
-@singledispatch
-def sql_check(step: Step, run: SqlRun) -> None:
+def _sql_check(step: Step, run: SqlRun) -> None:
     """Refuse, before anything changes, a step this database cannot run as given (default: accept)."""
     return None
 
 
-def implemented(generic: Callable[..., Any], step: Step) -> bool:
-    """Has an implementation been registered on ``generic`` for ``step``'s class (or one of its parents)?"""
+sql_statements = PerEngine(_sql_statements)
+sql_batch = PerEngine(_sql_batch)
+sql_check = PerEngine(_sql_check)
+
+
+def implemented(generic: Callable[..., Any], step: Step, engine: str | None = None) -> bool:
+    """Has an implementation been registered on ``generic`` for ``step``'s class (or one of its parents), for every
+    engine or for ``engine``?"""
+    if isinstance(generic, PerEngine):
+        return generic.implemented(type(step), engine)
     registry: Any = generic
     return bool(registry.dispatch(type(step)) is not registry.dispatch(object))
 
@@ -141,7 +195,7 @@ def require(step: Step, table: str, engine: str, *generics: Callable[..., Any]) 
         names = {"memory": "the in-memory table", "sqlite": "SQLite", "postgresql": "PostgreSQL"}
         can = " and ".join(names.get(e, e) for e in sorted(step.engines))
         raise step.refuse(f"{engine} cannot {step.elsewhere} on an existing table without rebuilding it ({can} can)")
-    if not any(implemented(g, step) for g in generics):
+    if not any(implemented(g, step, engine) for g in generics):
         where = "in-memory" if engine == "memory" else engine
         raise StepDoesNotFitError(step.name, table, f"the {where} backend cannot run {type(step).__name__}")
 
@@ -149,6 +203,7 @@ def require(step: Step, table: str, engine: str, *generics: Callable[..., Any]) 
 __all__ = [
     "MemoryRun",
     "NotImplementedHere",
+    "PerEngine",
     "SqlRun",
     "implemented",
     "memory_apply",

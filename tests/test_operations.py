@@ -108,3 +108,68 @@ def test_a_step_with_no_implementation_is_refused_before_anything_changes(users)
     with pytest.raises(lk.StepDoesNotFitError, match="in-memory backend cannot run Unknown"):
         lk.MigrationRunner(users).execute_plan(plan)
     assert users.snapshot() == before
+
+
+@dataclass(frozen=True)
+class _Parent(lk.AddColumn):
+    pass
+
+
+@dataclass(frozen=True)
+class _Child(_Parent):
+    pass
+
+
+def test_an_engines_own_form_wins_for_its_class_and_a_subclasss_generic_form_wins_over_it():
+    """operations.PerEngine (docs/architecture.md, per-engine SQL): for one class the engine's registration is taken
+    on that engine and the generic one elsewhere; the most specific class decides first."""
+    from labkit.operations import PerEngine
+
+    def default(step, run):
+        return "default"
+
+    generic = PerEngine(default)
+
+    @generic.register
+    def _parent(step: _Parent, run) -> str:
+        return "parent, any engine"
+
+    @generic.register_for("postgresql")
+    def _parent_pg(step: _Parent, run) -> str:
+        return "parent, postgresql"
+
+    class Run:
+        def __init__(self, engine: str) -> None:
+            self.dialect = type("D", (), {"name": engine})()
+
+    step = _Parent("users", "c")
+    assert generic(step, Run("postgresql")) == "parent, postgresql"
+    assert generic(step, Run("sqlite")) == "parent, any engine"
+    assert generic(_Child("users", "c"), Run("postgresql")) == "parent, postgresql"  # inherited, engine form
+
+    @generic.register
+    def _child(step: _Child, run) -> str:
+        return "child, any engine"
+
+    assert generic(_Child("users", "c"), Run("postgresql")) == "child, any engine"  # its own class first
+    assert generic(lk.AddColumn("users", "c"), Run("postgresql")) == "default"
+    assert generic.implemented(_Parent, "sqlite") and not generic.implemented(lk.AddColumn, "sqlite")
+
+
+def test_no_operation_branches_on_the_engines_name():
+    """An operation's SQL for an engine is registered for that engine (register_for), and what an engine can do is
+    its dialect's to say (check_expression, ...): no `if dialect.name == ...` inside labkit/steps/ (issue 31)."""
+    import ast
+    from pathlib import Path
+
+    engines = {"postgresql", "sqlite", "memory"}
+    found = []
+    for path in sorted((Path(lk.__file__).parent / "steps").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare):
+                sides = [node.left, *node.comparators]
+                named = any(isinstance(s, ast.Attribute) and s.attr == "name" for s in sides)
+                engine = any(isinstance(s, ast.Constant) and s.value in engines for s in sides)
+                if named and engine:
+                    found.append(f"{path.name}:{node.lineno}")
+    assert found == [], f"register the engine's own form with register_for instead: {found}"

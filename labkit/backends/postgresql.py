@@ -11,6 +11,7 @@ import random
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .. import pgparse
 from .._common import TRIGGER_PREFIX, mask_url
 from ..errors import DatabaseUnavailableError, InvalidArgumentError, InvalidNameError
 from ..throttle import Load
@@ -252,6 +253,9 @@ class PostgresDialect:
         if isinstance(value, Decimal):
             return "numeric"
         return "text"
+
+    def check_expression(self, expr: str) -> None:
+        pgparse.check_expression(expr)  # one expression, parsed by the server's grammar before it is sent
 
     def literal(self, value: Any) -> str:
         """A constant for DDL. A string holding a backslash is written E'...' with the backslash doubled: read

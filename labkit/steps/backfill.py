@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import pgparse
 from .._common import SqlByDialect, check_batch_size, sql_by_dialect, sql_for
 from ..chunking import check_chunk_ms
 from ..errors import IrreversibleStepError, UnsafeSqlError
@@ -139,11 +138,10 @@ def refuse_what_does_not_compile(step: Step, sql: SqlByDialect, run: SqlRun) -> 
     expr = sql_for(sql, run.dialect.name)
     if expr is None:
         return
-    if run.dialect.name == "postgresql":  # one expression, parsed by the server's grammar before it is sent
-        try:
-            pgparse.check_expression(expr)
-        except UnsafeSqlError as exc:
-            raise step.refuse(f"its SQL expression {expr!r} is not one expression: refused, nothing sent") from exc
+    try:  # one expression, by the engine's own grammar where it has one to hand (PostgreSQL's parser)
+        run.dialect.check_expression(expr)
+    except UnsafeSqlError as exc:
+        raise step.refuse(f"its SQL expression {expr!r} is not one expression: refused, nothing sent") from exc
     try:  # no row: the expression is compiled, never run (and SQLite's driver refuses a second statement)
         run.db.query(f"SELECT ({expr}) FROM {run.table.ref} WHERE 1 = 0")
     except Exception as exc:  # the driver's own words say what is wrong with it

@@ -100,9 +100,9 @@ def _index_ref(run: SqlRun, index: str) -> str:
     return f"{q(run.table.schema)}.{q(index)}" if run.table.schema else q(index)
 
 
-@sql_check.register
-def _check_sql(step: CreateIndex, run: SqlRun) -> None:
-    if run.dialect.name == "postgresql" and step.concurrently and _partitioned(run):
+@sql_check.register_for("postgresql")
+def _check_postgresql(step: CreateIndex, run: SqlRun) -> None:
+    if step.concurrently and _partitioned(run):
         raise step.refuse(
             f"{run.table.qualified} is partitioned: PostgreSQL cannot CREATE INDEX CONCURRENTLY on it. Create the "
             "index ON ONLY the parent, build it CONCURRENTLY on each partition, then ALTER INDEX ... ATTACH "
@@ -117,10 +117,14 @@ def _partitioned(run: SqlRun) -> bool:
 
 @sql_statements.register
 def _create_sql(step: CreateIndex, run: SqlRun) -> list[str]:
+    unique = "UNIQUE " if step.unique else ""
+    return [f"CREATE {unique}INDEX IF NOT EXISTS {run.dialect.quote(step.index)} ON {run.table.ref} {step.definition}"]
+
+
+@sql_statements.register_for("postgresql")
+def _create_postgresql(step: CreateIndex, run: SqlRun) -> list[str]:
     q, t = run.dialect.quote, run.table.ref
     unique = "UNIQUE " if step.unique else ""
-    if run.dialect.name != "postgresql":
-        return [f"CREATE {unique}INDEX IF NOT EXISTS {q(step.index)} ON {t} {step.definition}"]
     # an INVALID index of this name is a failed build (this run's or a cut-off one's): drop it, build again
     drop = [f"DROP INDEX CONCURRENTLY IF EXISTS {_index_ref(run, step.index)}"] if _invalid(run, step.index) else []
     how = "CONCURRENTLY " if step.concurrently else ""
@@ -129,5 +133,9 @@ def _create_sql(step: CreateIndex, run: SqlRun) -> list[str]:
 
 @sql_statements.register
 def _drop_sql(step: DropIndex, run: SqlRun) -> list[str]:
-    concurrently = "CONCURRENTLY " if run.dialect.name == "postgresql" else ""
-    return [f"DROP INDEX {concurrently}IF EXISTS {_index_ref(run, step.index)}"]
+    return [f"DROP INDEX IF EXISTS {_index_ref(run, step.index)}"]
+
+
+@sql_statements.register_for("postgresql")
+def _drop_postgresql(step: DropIndex, run: SqlRun) -> list[str]:
+    return [f"DROP INDEX CONCURRENTLY IF EXISTS {_index_ref(run, step.index)}"]

@@ -59,15 +59,25 @@ def _apply_in_memory(step: DropColumn, run: MemoryRun) -> None:
 
 @sql_statements.register
 def _sql(step: DropColumn, run: SqlRun) -> list[str]:
+    return _drop(step, run, [])  # PostgreSQL drops the column's indexes with it
+
+
+@sql_statements.register_for("sqlite")
+def _sql_sqlite(step: DropColumn, run: SqlRun) -> list[str]:
+    if not run.table.has_column(step.column):
+        return []
+    # SQLite refuses to drop an indexed column: its indexes go first
+    indexes = run.table.catalog().about(step.column).indexes
+    return _drop(step, run, [f"DROP INDEX IF EXISTS {run.dialect.quote(i.name)}" for i in indexes])
+
+
+def _drop(step: DropColumn, run: SqlRun, before: list[str]) -> list[str]:
     if not run.table.has_column(step.column):  # safe to re-run: a resumed run (or an undo) may meet it done
         return []
     d, t = run.dialect, run.table
     views = [v for v in t.views if step.column in run.view_columns(v)]  # a view naming it blocks the drop
     # SQLite rewrites the whole table here (see the rule drop-column-rewrites-table)
     drop = f"ALTER TABLE {t.ref} DROP COLUMN {d.quote(step.column)}"
-    before: list[str] = []
-    if d.name == "sqlite":  # SQLite refuses to drop an indexed column (PostgreSQL drops its indexes with it)
-        before = [f"DROP INDEX IF EXISTS {d.quote(i.name)}" for i in t.catalog().about(step.column).indexes]
     q = d.quote
 
     def qualified(name: str) -> str:  # each part quoted whole: a name may hold a dot
@@ -91,5 +101,10 @@ def _sql(step: DropColumn, run: SqlRun) -> list[str]:
 
 @sql_check.register
 def _check_sql(step: DropColumn, run: SqlRun) -> None:
-    if step.renames and run.dialect.name != "postgresql":
+    if step.renames:  # (PostgreSQL's check, below, accepts them)
         raise step.refuse(f"{run.dialect.name} cannot rename an index or a constraint (renames=...)")
+
+
+@sql_check.register_for("postgresql")
+def _check_postgresql(step: DropColumn, run: SqlRun) -> None:
+    return None

@@ -135,29 +135,44 @@ def _stop_in_memory(step: StopDualWrite, run: MemoryRun) -> None:
 
 @sql_check.register
 def _check_sql(step: _DualWrite, run: SqlRun) -> None:
-    refuse_python_only(step, step.compute, step.sql, run.dialect.name)
-    if step.back is not None and run.dialect.name != "postgresql":
+    _check_expression(step, run)
+    if step.back is not None:  # (PostgreSQL's check, below, takes it)
         raise step.refuse(f"back= (a conversion's way back) is PostgreSQL's; {run.dialect.name} has none")
+
+
+@sql_check.register_for("postgresql")
+def _check_postgresql(step: _DualWrite, run: SqlRun) -> None:
+    _check_expression(step, run)
+
+
+def _check_expression(step: _DualWrite, run: SqlRun) -> None:
+    refuse_python_only(step, step.compute, step.sql, run.dialect.name)
     if isinstance(step, StartDualWrite):  # stopping it runs no expression (nor is back= compiled here: it names
         refuse_what_does_not_compile(step, step.sql, run)  # the column the plan adds, not there before the run)
 
 
-@sql_statements.register
-def _start_sql(step: StartDualWrite, run: SqlRun) -> list[str]:
-    expr = sql_for(step.sql, run.dialect.name)
-    if run.dialect.name == "sqlite":
-        match = " AND ".join(f"{run.dialect.quote(k)} = NEW.{run.dialect.quote(k)}" for k in run.table.key or ("id",))
-        return _sqlite_triggers(run.dialect, run.table.name, step.source, step.target, expr, step.both_ways, match)
-    return _postgres_trigger(
-        run.dialect, run.table.qualified, step.source, step.target, expr, step.both_ways, step.back
-    )
+@sql_statements.register_for("sqlite")
+def _start_sqlite(step: StartDualWrite, run: SqlRun) -> list[str]:
+    match = " AND ".join(f"{run.dialect.quote(k)} = NEW.{run.dialect.quote(k)}" for k in run.table.key or ("id",))
+    return _sqlite_triggers(run.dialect, run.table.name, step.source, step.target,
+                            sql_for(step.sql, run.dialect.name), step.both_ways, match)  # fmt: skip
 
 
-@sql_statements.register
-def _stop_sql(step: StopDualWrite, run: SqlRun) -> list[str]:
+@sql_statements.register_for("postgresql")
+def _start_postgresql(step: StartDualWrite, run: SqlRun) -> list[str]:
+    return _postgres_trigger(run.dialect, run.table.qualified, step.source, step.target,
+                             sql_for(step.sql, run.dialect.name), step.both_ways, step.back)  # fmt: skip
+
+
+@sql_statements.register_for("sqlite")
+def _stop_sqlite(step: StopDualWrite, run: SqlRun) -> list[str]:
     d, t = run.dialect, run.table.name
-    if d.name == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {d.quote(n)}" for n in sqlite_trigger_names(t, step.source, step.target)]
+    return [f"DROP TRIGGER IF EXISTS {d.quote(n)}" for n in sqlite_trigger_names(t, step.source, step.target)]
+
+
+@sql_statements.register_for("postgresql")
+def _stop_postgresql(step: StopDualWrite, run: SqlRun) -> list[str]:
+    d = run.dialect
     name, function = postgres_trigger_names(d, run.table.qualified, step.source, step.target)
     return [f"DROP TRIGGER IF EXISTS {d.quote(name)} ON {run.table.ref}", f"DROP FUNCTION IF EXISTS {function}()"]
 

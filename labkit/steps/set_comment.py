@@ -63,8 +63,11 @@ def _refuse_in_memory(step: SetColumnComment, run: MemoryRun) -> None:
 
 @sql_check.register
 def _check_sql(step: SetColumnComment, run: SqlRun) -> None:
-    if run.dialect.name != "postgresql":
-        raise step.refuse(f"{run.dialect.name} {NO_COMMENTS}")
+    raise step.refuse(f"{run.dialect.name} {NO_COMMENTS}")
+
+
+@sql_check.register_for("postgresql")
+def _check_postgresql(step: SetColumnComment, run: SqlRun) -> None:
     if not run.table.has_column(step.column):  # a copy's column, added by an earlier step of the plan
         return
     now = run.table.catalog().column(step.column).comment
