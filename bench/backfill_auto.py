@@ -37,10 +37,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import labkit as lk
 from labkit.chunking import AUTO_START_ROWS, DEFAULT_CHUNK_MS
+from labkit.course.workload import AppWorkload
 from labkit.steps import AddColumn, Backfill
 from labkit.throttle import Throttle
 from labkit.verify import verify_copy
-from labkit.workload import AppWorkload
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WINDOW_S = 4.0  # seconds of the app's load measured with no migration (its baseline)

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import labkit as lk
 from labkit import lab
-from labkit.scenarios import long_reader, run_scenario
+from labkit.course.scenarios import long_reader, run_scenario
+from labkit.course.workload import AppWorkload
 from labkit.steps import AddColumn, Backfill
-from labkit.workload import AppWorkload
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROLLOUT = {"rollout_ticks": 5, "dwell": 0.2}  # the same one-second app rollout for Alembic and labkit

@@ -1,9 +1,12 @@
 """labkit: zero-downtime schema migrations, expand -> migrate -> contract, on a table you can watch.
 
 ``import labkit`` is the migration library. The course's helpers (generated tables, the traffic simulator, the
-exercises' self-checks, the Setup cell ...) are ``labkit.lab``, which this does not load."""
+exercises' self-checks, the Setup cell ...) are the package ``labkit.course``, which this does not load:
+``from labkit import lab`` (or ``plots``, ``views``, ``widgets`` ...) loads the course module asked for."""
 
+import importlib
 import logging
+from typing import Any
 
 from ._common import SQL
 from .apps import AppVersion
@@ -81,6 +84,18 @@ __version__ = "0.1.0"
 
 # A library logs; the application decides where logs go (no "No handler" noise on stderr by default).
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+# the course's modules, reached from the package as before they moved into labkit/course/ (issue 31)
+COURSE = ("data", "exercises", "lab", "ledger", "observe", "plots", "scenarios", "traffic", "views", "widgets",
+          "workload")  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """``from labkit import lab`` / ``labkit.lab``: the course's module, loaded when first asked for (PEP 562), so
+    ``import labkit`` alone loads none of pandas, matplotlib or ipywidgets."""
+    if name in COURSE:
+        return importlib.import_module(f"labkit.course.{name}")
+    raise AttributeError(f"module 'labkit' has no attribute {name!r}")
 
 __all__ = [
     "RULES",

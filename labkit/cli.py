@@ -31,7 +31,8 @@ from . import lifecycle
 from ._common import SQL
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .convert import alembic_sql, convert_sql, first_plan
-from .data import EMAIL_DOMAIN_SQL, email_domain, make_users
+from .course.data import EMAIL_DOMAIN_SQL, email_domain, make_users
+from .course.traffic import simulate_traffic
 from .engine import connect
 from .errors import InvalidArgumentError, LabkitError
 from .export_alembic import write_alembic
@@ -43,7 +44,6 @@ from .runner import MigrationRunner
 from .safety import has_sql, labkit_findings
 from .safety.squawk import IGNORE, annotated_sql, pg_version, squawk_path
 from .table import TableLike
-from .traffic import simulate_traffic
 from .validate import validate_migration_safety
 
 EXIT = {"completed": 0, "rolled_back": 1, "rollback_failed": 2}

@@ -2,7 +2,7 @@
 
 Observers for ``MigrationRunner(observers=[...])`` (and ``run_scenario`` / ``simulate_traffic``): they read the
 runner's events and draw; the core knows nothing of them. ``progress_bar()`` picks the right one for where the code
-runs: an ipywidgets bar in Jupyter (``labkit.widgets.NotebookProgress``), a one-line bar on a terminal.
+runs: an ipywidgets bar in Jupyter (``labkit.course.widgets.NotebookProgress``), a one-line bar on a terminal.
 
 While the run goes on, the line shows timings (rate, ETA). When it ends, it is replaced by a compact final line with
 no timings, so a notebook that stores its outputs stores the same thing every run.

@@ -114,7 +114,7 @@ class Observer(Protocol):
 
 
 class Traffic(Observer, Protocol):
-    """What the runner calls between ticks so simulated app traffic can run (see ``labkit.traffic``)."""
+    """What the runner calls between ticks so simulated app traffic can run (see ``labkit.course.traffic``)."""
 
     rollout_ticks: int
 

@@ -4,7 +4,7 @@ and people, whose e-mail column carries every property a rename by copy must kee
 from __future__ import annotations
 
 import labkit as lk
-from labkit.data import make_orders
+from labkit.course.data import make_orders
 
 # Finding 8: every property of the column the copy used to lose. {col} is the column, the object names stay.
 PROPERTIES = """

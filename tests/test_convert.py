@@ -14,7 +14,7 @@ from labkit import lab
 from labkit.catalog import TableCatalog
 from labkit.cli import main
 from labkit.convert import convert_sql, plans_by_table
-from labkit.workload import AppWorkload
+from labkit.course.workload import AppWorkload
 from tests.conftest import reset_database
 
 

@@ -15,7 +15,7 @@ import pytest
 
 import labkit as lk
 from labkit import lab
-from labkit.workload import AppWorkload
+from labkit.course.workload import AppWorkload
 from tests.conftest import db_add_plan, db_rename_plan
 
 BUILDERS = {"rename": db_rename_plan, "add_column": db_add_plan}

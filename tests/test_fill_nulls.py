@@ -86,7 +86,7 @@ def test_the_undo_keeps_what_the_app_wrote_after_the_fix(pg):
 
 def test_a_real_app_writing_through_it_loses_nothing(pg_url):
     """Two app threads on their own connections (AppWorkload): v1 writes NULLs until v2, which never does, is out."""
-    from labkit.scenarios import run_scenario
+    from labkit.course.scenarios import run_scenario
 
     run = run_scenario(pg_url, lambda t: _plan(t, batch_size=200), name="fill", rows=3000, rollout_ticks=2,
                        dwell=0.05, prepare=lambda db: db.execute("UPDATE users SET name = NULL WHERE id % 7 = 0"),

@@ -67,8 +67,10 @@ def test_import_labkit_is_the_library_alone_and_the_course_helpers_are_lab():
              "print(' '.join(sorted(m for m in sys.modules if m.startswith('labkit'))))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
     assert int(out[0]) <= 70
-    course = {"labkit.lab", "labkit.exercises", "labkit.data", "labkit.traffic", "labkit.observe", "labkit.views",
-              "labkit.plots", "labkit.widgets", "labkit.scenarios", "labkit.workload", "labkit.ledger"}  # fmt: skip
+    import labkit as lk
+
+    course = {f"labkit.course.{m}" for m in lk.COURSE} | {"labkit.course"}
+    assert len(course) == 12 and all((LABKIT / "course" / f"{m}.py").exists() for m in lk.COURSE)
     assert course.isdisjoint(out[1].split()), sorted(course & set(out[1].split()))
     heavy = ("pandas", "matplotlib", "ipywidgets")
     probe2 = f"import sys, labkit; print([m for m in {heavy!r} if m in sys.modules])"

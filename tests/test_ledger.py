@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import labkit as lk
 from labkit import lab
-from labkit.ledger import WriteLedger
-from labkit.workload import AppWorkload
+from labkit.course.ledger import WriteLedger
+from labkit.course.workload import AppWorkload
 
 
 def ledger() -> WriteLedger:

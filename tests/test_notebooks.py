@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit.exercises import FAIL_MARK, PASS_MARK
+from labkit.course.exercises import FAIL_MARK, PASS_MARK
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)

@@ -18,8 +18,8 @@ import pytest
 
 import labkit as lk
 from labkit import lab
+from labkit.course.workload import AppWorkload
 from labkit.planfile import operations
-from labkit.workload import AppWorkload
 from tests.conftest import reset_database
 from tests.shapes import make_people
 

@@ -9,9 +9,9 @@ import pytest
 import labkit as lk
 from labkit import lab
 from labkit.cli import main
+from labkit.course.widgets import NotebookProgress, failure_panel
 from labkit.progress import ProgressState, TerminalProgress
 from labkit.runner import Event
-from labkit.widgets import NotebookProgress, failure_panel
 
 
 class Tty(io.StringIO):

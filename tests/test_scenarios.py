@@ -7,7 +7,7 @@ import pytest
 
 import labkit as lk
 from labkit import lab, plots
-from labkit.scenarios import run_scenario
+from labkit.course.scenarios import run_scenario
 
 FAST = {"rows": 300, "rollout_ticks": 3, "dwell": 0.05, "warmup": 0.1, "cooldown": 0.1}
 
@@ -57,7 +57,7 @@ def test_latency_plot_has_a_panel_per_scenario_with_labels(renames):
 
 
 def test_workload_refuses_bad_settings(tmp_path):
-    from labkit.workload import AppWorkload
+    from labkit.course.workload import AppWorkload
 
     with lk.connect(f"sqlite:///{tmp_path}/w.db") as db:
         users = db.import_table(lab.make_users(5))

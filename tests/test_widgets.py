@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import labkit as lk
-from labkit.widgets import NO_FAILURE, failure_panel
+from labkit.course.widgets import NO_FAILURE, failure_panel
 
 
 def test_panel_lists_the_steps_of_the_chosen_plan():

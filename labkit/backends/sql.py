@@ -48,7 +48,10 @@ def _code_identity(code: types.CodeType) -> str:
 def callable_identity(fn: Callable[..., Any]) -> str:
     """What a function computes, as far as it can be told without running it: its name, its bytecode and
     constants, and the values it closes over. Two lambdas that compute different things differ here."""
-    parts = [getattr(fn, "__module__", "") or "", getattr(fn, "__qualname__", type(fn).__qualname__)]
+    module = getattr(fn, "__module__", "") or ""
+    if module.startswith("labkit.course."):  # the course's modules were labkit.<name> before they moved (issue 31):
+        module = "labkit." + module.removeprefix("labkit.course.")  # a run under way keeps its fingerprint
+    parts = [module, getattr(fn, "__qualname__", type(fn).__qualname__)]
     code = getattr(fn, "__code__", None)
     if isinstance(code, types.CodeType):
         parts.append(_code_identity(code))

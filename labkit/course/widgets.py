@@ -8,14 +8,14 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
+from ..errors import InvalidArgumentError, LabkitError
+from ..plan import MigrationPlan
+from ..progress import ProgressState
+from ..runner import Event
+from ..table import Table, TableSnapshot
 from . import plots, views
-from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .data import email_domain, make_users
-from .errors import InvalidArgumentError, LabkitError
-from .plan import MigrationPlan
-from .progress import ProgressState
-from .runner import Event
-from .table import Table, TableSnapshot
 from .traffic import TrafficReport, simulate_traffic
 
 

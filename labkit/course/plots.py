@@ -14,8 +14,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .errors import InvalidArgumentError
-from .runner import ROLLBACK_KINDS, Event
+from ..errors import InvalidArgumentError
+from ..runner import ROLLBACK_KINDS, Event
 from .traffic import TrafficReport
 
 if TYPE_CHECKING:

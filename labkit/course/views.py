@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .plan import MigrationPlan
-from .plan_sql import PlanSql
-from .runner import Event, MigrationRunner
-from .safety import Finding
-from .table import TableLike, TableSnapshot
+from ..plan import MigrationPlan
+from ..plan_sql import PlanSql
+from ..runner import Event, MigrationRunner
+from ..safety import Finding
+from ..table import TableLike, TableSnapshot
 
 if TYPE_CHECKING:
-    from .convert import Conversion
+    from ..convert import Conversion
 
 CHANGED_STYLE = "background-color: #fff3b0; font-weight: bold"
 NEW_COLUMN_STYLE = "background-color: #e8f4ff"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidArgumentError
-from .table import Table
+from ..errors import InvalidArgumentError
+from ..table import Table
 
 if TYPE_CHECKING:
-    from .db import Database, DbTable
+    from ..db import Database, DbTable
 
 _FIRST = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Linus"]
 _LAST = ["Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman", "Torvalds"]

@@ -2,7 +2,7 @@
 
 Each thread owns a disjoint set of rows (``id % threads == i``, plus the rows it inserts), so the last
 acknowledged write of every row is known exactly. Lost writes and stale reads are counted by a
-``labkit.ledger.WriteLedger``, as the in-memory simulator counts them. Every request's start, latency, app
+``labkit.course.ledger.WriteLedger``, as the in-memory simulator counts them. Every request's start, latency, app
 version and outcome is recorded.
 
 Pass the workload to the runner as ``traffic=``: it follows the rollouts (old and new versions share the
@@ -19,15 +19,15 @@ import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._common import check_ratios
-from .apps import AppVersion
-from .db import DbTable, VersionView
-from .engine import connect
-from .errors import InvalidArgumentError
+from .._common import check_ratios
+from ..apps import AppVersion
+from ..db import DbTable, VersionView
+from ..engine import connect
+from ..errors import InvalidArgumentError
+from ..plan import MigrationPlan
+from ..runner import Event
+from ..steps.fix_rows import FixRows, journaled
 from .ledger import WriteLedger
-from .plan import MigrationPlan
-from .runner import Event
-from .steps.fix_rows import FixRows, journaled
 from .traffic import EDGE_SHARE, column_meanings, edge_text
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """The truth of what the app wrote, and one definition of a lost write for every kind of traffic.
 
-The in-memory simulator (``labkit.traffic``) and the real-database workload (``labkit.workload``) both keep a
-``WriteLedger``, so they count the same things the same way:
+The in-memory simulator (``labkit.course.traffic``) and the real-database workload (``labkit.course.workload``)
+both keep a ``WriteLedger``, so they count the same things the same way:
 
 - a **lost write** is an acknowledged write whose value a later read of its row does not return. Each write
   counts once: a row that is written, found wrong, written again and found wrong again counts two;
@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from .steps.base import Meaning
+from ..steps.base import Meaning
 
 Verdict = Literal["ok", "lost", "stale"]
 

@@ -3,7 +3,7 @@
 It counts what users would notice:
 
 - a **failed request** names a column that is not there (or breaks a constraint): downtime;
-- a **lost write** and a **stale read**, as ``labkit.ledger`` defines them for every kind of traffic (a final
+- a **lost write** and a **stale read**, as ``labkit.course.ledger`` defines them for every kind of traffic (a final
   audit reads back every row's last write when the run ends).
 """
 
@@ -14,16 +14,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._common import check_ratios
-from .apps import AppVersion
-from .engine import backend_for
-from .errors import InvalidArgumentError
+from .._common import check_ratios
+from ..apps import AppVersion
+from ..engine import backend_for
+from ..errors import InvalidArgumentError
+from ..plan import MigrationPlan
+from ..runner import Event, MigrationResult, MigrationRunner, Observer
+from ..steps.base import Meaning
+from ..steps.fix_rows import FixRows, journaled
+from ..table import TableLike
 from .ledger import WriteLedger
-from .plan import MigrationPlan
-from .runner import Event, MigrationResult, MigrationRunner, Observer
-from .steps.base import Meaning
-from .steps.fix_rows import FixRows, journaled
-from .table import TableLike
 
 if TYPE_CHECKING:
     import pandas as pd

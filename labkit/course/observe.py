@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .runner import Event
-from .table import TableLike, TableSnapshot
+from ..runner import Event
+from ..table import TableLike, TableSnapshot
 
 
 class SnapshotRecorder:

@@ -3,8 +3,8 @@
 ``import labkit`` is the library (plans, builders, the runner, backends, safety, plan files, SQL, exports) and loads
 none of this: the generated tables and their computations, the traffic simulator, the snapshot recorder, the
 exercises' self-checks, the Setup cell, the SQL of a plan on both engines at once, and the progress bar that picks a
-widget in Jupyter. ``labkit.views``, ``labkit.plots``, ``labkit.widgets`` and ``labkit.scenarios`` are the course's
-presentation modules, imported by name.
+widget in Jupyter. ``views``, ``plots``, ``widgets`` and ``scenarios`` (beside it in ``labkit.course``) are the
+course's presentation modules, imported by name (``from labkit import plots``).
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ from typing import Any, TextIO
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import __version__, exercises
+from .. import __version__
+from ..db import DbTable
+from ..engine import connect
+from ..errors import InvalidArgumentError
+from ..plan import MigrationPlan
+from ..plan_sql import PlanSql, plan_sql
+from ..progress import TerminalProgress
+from ..servers import postgres_url, table_owner
+from ..table import Table
+from . import exercises
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_orders, make_products, make_users, split_name
-from .db import DbTable
-from .engine import connect
-from .errors import InvalidArgumentError
 from .observe import SnapshotRecorder
-from .plan import MigrationPlan
-from .plan_sql import PlanSql, plan_sql
-from .progress import TerminalProgress
-from .servers import postgres_url, table_owner
-from .table import Table
 from .traffic import TrafficReport, TrafficSimulator, simulate_traffic
 from .widgets import NotebookProgress
 
@@ -98,7 +99,7 @@ def in_notebook() -> bool:
 
 def progress_bar(stream: TextIO | None = None) -> Any:
     """The bar for where this runs: an ipywidgets bar shown in the cell's output in Jupyter
-    (``labkit.widgets.NotebookProgress``), else a line drawn on ``stream`` (stderr) when it is a terminal."""
+    (``labkit.course.widgets.NotebookProgress``), else a line drawn on ``stream`` (stderr) when it is a terminal."""
     if stream is None and in_notebook():
         return NotebookProgress().show()
     return TerminalProgress(stream)

@@ -16,12 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import state
+from .. import state
+from ..db import Database, DbTable
+from ..engine import connect
+from ..plan import MigrationPlan
+from ..runner import ROLLBACK_KINDS, MigrationResult, MigrationRunner
 from .data import make_users
-from .db import Database, DbTable
-from .engine import connect
-from .plan import MigrationPlan
-from .runner import ROLLBACK_KINDS, MigrationResult, MigrationRunner
 from .workload import AppWorkload
 
 
