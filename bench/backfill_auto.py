@@ -11,7 +11,7 @@ Per engine and size, each in a process of its own (so its peak memory is the run
    PostgreSQL's app is ``pgbench`` (a custom script reading and writing random users, ``--rate`` open loop: latency
    from the scheduled start, ``--latency-limit``, per-transaction log); SQLite's is labkit's ``AppWorkload`` (open
    loop, in this process: SQLite is embedded, its app always is);
-4. PostgreSQL: a real streaming standby (``labkit.servers.streaming_standby``): its peak lag (WAL bytes not
+4. PostgreSQL: a real streaming standby (``labkit.backends.servers.streaming_standby``): its peak lag (WAL bytes not
    replayed, ``replay_lag``) during one UPDATE and during the throttled auto backfill;
 5. ``verify_copy`` (every row compared, on the server) timed against the backfill.
 Every table is made fresh (server-side, ``generate_series`` / a recursive CTE) for every measurement. Writes
@@ -283,7 +283,7 @@ def _sample_lag(watch: lk.Database, peak: dict[str, float], stop: threading.Even
 
 def standby_figures(url: str, rows: int) -> dict[str, Any]:
     """Peak lag of a real standby during one UPDATE vs the throttled auto backfill."""
-    from labkit.servers import streaming_standby
+    from labkit.backends.servers import streaming_standby
 
     out: dict[str, Any] = {}
     with streaming_standby(url), lk.connect(url) as db, lk.connect(url) as watch:
@@ -395,7 +395,7 @@ def main() -> int:
             if engine == "sqlite":
                 res = one(engine, f"sqlite:///{tmp}/bench.db", rows, Path(tmp))
             else:
-                with lk.servers.postgres_url() as url:
+                with lk.backends.servers.postgres_url() as url:
                     res = one(engine, url, rows, Path(tmp))
         print(json.dumps(res))
         return 0

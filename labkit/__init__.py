@@ -10,6 +10,14 @@ from typing import Any
 
 from ._common import SQL
 from .apps import AppVersion
+from .backends import db as db  # the engines' modules moved into labkit/backends/ (issue 31): still labkit.<name>
+from .backends import dialect as dialect
+from .backends import engine as engine
+from .backends import servers as servers
+from .backends import state as state
+from .backends.db import Database, DbTable
+from .backends.engine import connect
+from .backends.servers import embedded_postgres
 from .builders import (
     build_add_column_migration,
     build_add_foreign_key_migration,
@@ -20,8 +28,6 @@ from .builders import (
     build_rename_column_migration,
     build_set_not_null_migration,
 )
-from .db import Database, DbTable
-from .engine import connect
 from .errors import (
     ColumnExistsError,
     ColumnNotFoundError,
@@ -54,7 +60,6 @@ from .planfile import load_plan, save_plan
 from .progress import TerminalProgress
 from .runner import Event, MigrationResult, MigrationRunner
 from .safety import RULES, Finding
-from .servers import embedded_postgres
 from .steps import (
     AddColumn,
     AddConstraint,

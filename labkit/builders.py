@@ -9,10 +9,10 @@ from typing import Any, Literal
 from ._common import SQL, check_batch_size, check_name, check_rename, short_name, sql_by_dialect
 from .apps import AppVersion
 from .backends.base import sql_literal
+from .backends.dialect import SqlTable
+from .backends.engine import backend_for
 from .chunking import AUTO_START_ROWS, DEFAULT_CHUNK_MS, check_chunk_ms
 from .copy_column import ColumnCopy, column_copy
-from .dialect import SqlTable
-from .engine import backend_for
 from .errors import (
     ColumnExistsError,
     ColumnNotFoundError,

@@ -29,11 +29,11 @@ from typing import Any, NoReturn
 
 from . import lifecycle
 from ._common import SQL
+from .backends.engine import connect
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .convert import alembic_sql, convert_sql, first_plan
 from .course.data import EMAIL_DOMAIN_SQL, email_domain, make_users
 from .course.traffic import simulate_traffic
-from .engine import connect
 from .errors import InvalidArgumentError, LabkitError
 from .export_alembic import write_alembic
 from .plan import MigrationPlan

@@ -38,6 +38,7 @@ from typing import Any
 
 from ._common import SQL, short_name
 from .apps import AppVersion
+from .backends.db import Database, DbTable
 from .builders import (
     build_add_column_migration,
     build_add_foreign_key_migration,
@@ -47,7 +48,6 @@ from .builders import (
     build_rename_column_migration,
     build_set_not_null_migration,
 )
-from .db import Database, DbTable
 from .errors import ColumnNotFoundError, InvalidArgumentError, LabkitError
 from .plan import MigrationPlan
 from .safety.squawk import run_squawk

@@ -27,13 +27,13 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import state
+from .backends import state
 from .chunking import MAX_ROWS, MIN_ROWS
 from .errors import ExportError, InvalidArgumentError, IrreversibleStepError
 from .plan_sql import PlanSql, SqlUnit, phase_sql, rollback_sql, script_of
 
 if TYPE_CHECKING:
-    from .db import DbTable
+    from .backends.db import DbTable
     from .plan import MigrationPlan
 
 

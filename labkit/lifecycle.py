@@ -27,11 +27,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
-from . import state
 from ._common import mask_url
+from .backends import state
+from .backends.db import Database, DbTable
+from .backends.engine import connect
 from .backends.sql import live_versions, migration_running
-from .db import Database, DbTable
-from .engine import connect
 from .errors import CommandRefusedError, ConnectionLostError, LabkitError, RollbackUnderWayError
 from .plan import MigrationPlan
 from .plan_sql import first_contract_step, plan_sql

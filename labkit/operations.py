@@ -39,7 +39,7 @@ from .errors import NotImplementedHere, StepDoesNotFitError
 
 if TYPE_CHECKING:
     from .apps import AppVersion
-    from .dialect import Dialect, Session, SqlTable
+    from .backends.dialect import Dialect, Session, SqlTable
     from .steps.base import Step
     from .table import Table
 

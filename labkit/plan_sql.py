@@ -32,7 +32,7 @@ from .runner import Event, MigrationRunner
 
 if TYPE_CHECKING:
     from .apps import AppVersion
-    from .db import DbTable
+    from .backends.db import DbTable
     from .steps import Step
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from .backends.base import Backend, BackendEventKind, Resume, Status
+from .backends.engine import backend_for
 from .chunking import ChunkSizer
-from .engine import backend_for
 from .errors import (
     ConnectionLostError,
     InjectedFault,

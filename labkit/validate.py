@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .db import DbTable
+from .backends.db import DbTable
 from .plan import MigrationPlan
 from .safety import Finding, has_sql, labkit_findings, squawk
 from .table import TableLike

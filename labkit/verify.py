@@ -17,7 +17,7 @@ from typing import Any
 
 from . import keys
 from ._common import sql_for
-from .db import DbTable
+from .backends.db import DbTable
 from .plan import MigrationPlan
 from .steps import AddColumn, Backfill, StartDualWrite
 

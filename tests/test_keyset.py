@@ -67,7 +67,7 @@ def test_the_executor_the_plpgsql_loop_and_the_alembic_revision_run_the_same_key
     users = pg.import_table(lab.make_users(20))
     plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=5)
     ks = users.keyset()
-    assert lk.engine.backend_for(users).batch_predicate() == ks.predicate
+    assert lk.backends.engine.backend_for(users).batch_predicate() == ks.predicate
     loop = next(s for s in runnable_sql(plan, users) if s.startswith("CREATE PROCEDURE"))
     for sql in (ks.first(), ks.first(desc=True), ks.boundary, ks.next):
         assert pg.dialect.literal(as_sent("postgresql", sql)) in loop

@@ -31,7 +31,7 @@ def test_only_the_state_module_names_the_state_table_in_code():
                 offenders.append(f"{path.relative_to(LABKIT)}:{node.lineno}")
             if isinstance(node, ast.Name) and node.id == "STATE_TABLE":
                 offenders.append(f"{path.relative_to(LABKIT)}:{node.lineno} STATE_TABLE")
-    assert offenders == [], f"labkit_migrations is labkit/state.py's alone: {offenders}"
+    assert offenders == [], f"labkit_migrations is labkit/backends/state.py's alone: {offenders}"
 
 
 def test_every_exception_class_is_in_errors_under_one_of_two_bases():

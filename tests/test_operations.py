@@ -173,3 +173,12 @@ def test_no_operation_branches_on_the_engines_name():
                 if named and engine:
                     found.append(f"{path.name}:{node.lineno}")
     assert found == [], f"register the engine's own form with register_for instead: {found}"
+
+
+def test_a_course_function_keeps_the_fingerprint_it_had_before_the_course_moved():
+    """Issue 31 moved the course's modules into labkit/course/: a plan whose backfill is lab.email_domain, started
+    before the move and resumed after it, must still be the same plan (its fingerprint names the old module)."""
+    from labkit.backends.sql import callable_identity
+
+    assert lab.email_domain.__module__ == "labkit.course.data"
+    assert callable_identity(lab.email_domain).startswith("labkit.data|email_domain|")

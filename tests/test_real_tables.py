@@ -253,7 +253,7 @@ def test_a_uuid_keyed_table_cut_off_mid_backfill_resumes_after_its_last_key(pg_u
 def test_batches_are_fixed_at_the_start_even_while_the_app_inserts(db, monkeypatch):
     """Rows inserted after the backfill starts are the dual write's: the ranges do not chase them."""
     users = db.import_table(lab.make_users(50))
-    backend = lk.engine.backend_for(users)
+    backend = lk.backends.engine.backend_for(users)
     step = lk.Backfill("users", "email", source="name", batch_size=10)
     real = backend._fetch_key
 

@@ -9,8 +9,8 @@ import pytest
 
 import labkit as lk
 from labkit import lab
+from labkit.backends.servers import streaming_standby
 from labkit.errors import InvalidArgumentError
-from labkit.servers import streaming_standby
 from labkit.throttle import Load, Throttle
 from tests.conftest import reset_database
 

@@ -1,5 +1,5 @@
 """Backends carry out steps. The runner, safety checks and views only talk to the ``Backend`` interface; which
-backend a table gets is ``labkit.engine.backend_for``'s to say."""
+backend a table gets is ``labkit.backends.engine.backend_for``'s to say."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 - ``Backend``: every hook the runner (and the safety checks) call on an engine. ``MemoryBackend`` and
   ``SQLBackend`` implement it; ``BaseBackend`` holds the defaults of an engine with nothing to lock or resume.
 - ``Dialect``: what the SQL backend, ``Database`` and the operations' SQL need from SQLite or PostgreSQL (written down
-  in ``labkit.dialect``, split by role, and re-exported here).
+  in ``labkit.backends.dialect``, split by role, and re-exported here).
 - ``EngineFacts``: what the safety rules may know about the engine, read once per check.
 """
 
@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .._common import SQL
-from ..dialect import Dialect, Session
 from ..throttle import Load
+from .dialect import Dialect, Session
 
 if TYPE_CHECKING:
     from ..apps import AppVersion

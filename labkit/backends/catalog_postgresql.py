@@ -21,7 +21,7 @@ from ..catalog import (
 from ..errors import TableNotFoundError
 
 if TYPE_CHECKING:
-    from ..dialect import Session
+    from .dialect import Session
 
 _KINDS: dict[str, ConstraintKind] = {
     "p": "primary_key",

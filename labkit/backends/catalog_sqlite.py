@@ -15,7 +15,7 @@ from ..catalog import ColumnInfo, ConstraintInfo, IndexInfo, TableCatalog, Trigg
 from ..errors import TableNotFoundError
 
 if TYPE_CHECKING:
-    from ..dialect import Session
+    from .dialect import Session
 
 _CONSTRAINT_NAME = re.compile(r'^\s*CONSTRAINT\s+("(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|\w+)\s*', re.I)
 _TABLE_CONSTRAINTS = ("PRIMARY", "UNIQUE", "CHECK", "FOREIGN")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from ..catalog import TableCatalog
-    from ..dialect import Session
+    from .dialect import Session
 
 LOCK_TIMEOUT_MS = 500
 MAX_ATTEMPTS = 6

@@ -22,18 +22,18 @@ from .._common import check_name
 from ..errors import MigrationLockedError, PlanFileError, PlanMismatchError, RollbackUnderWayError
 from ..operations import require, sql_batch, sql_check, sql_statements
 from ..planfile import plan_to_dict
-from ..state import RunState, missing_access
 from ..steps import RenameInView, SetDefault, StartDualWrite
 from ..throttle import Load
 from .base import BaseBackend, EngineFacts, Resume, Status
+from .state import RunState, missing_access
 
 if TYPE_CHECKING:
     from ..apps import AppVersion
     from ..catalog import TableCatalog
-    from ..db import DbTable
-    from ..dialect import Session
     from ..plan import MigrationPlan
     from ..steps import Step
+    from .db import DbTable
+    from .dialect import Session
 
 OPERATIONAL = ("batch_size", "pause", "chunk_ms")  # how fast to go, not what to do: a resumed run may change them
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -188,7 +188,7 @@ class SQLBackend(BaseBackend):
         sql_check(step, self)  # first: an operation may say why it cannot run here
         require(step, self.table.qualified, self.engine, sql_batch if step.batched else sql_statements)
 
-    # ---------------------------------------------------------------- state (labkit.state owns the table)
+    # ---------------------------------------------------------------- state (labkit.backends.state owns the table)
     def _cut_off(self, plan_name: str) -> dict[str, Any] | None:
         return self.state.cut_off(plan_name)
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
     from ..catalog import TableCatalog
-    from ..dialect import Session
+    from .dialect import Session
 
 try:  # POSIX: a lock the kernel drops when the process dies, even on SIGKILL
     import fcntl

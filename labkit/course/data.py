@@ -9,7 +9,7 @@ from ..errors import InvalidArgumentError
 from ..table import Table
 
 if TYPE_CHECKING:
-    from ..db import Database, DbTable
+    from ..backends.db import Database, DbTable
 
 _FIRST = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Linus"]
 _LAST = ["Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman", "Torvalds"]

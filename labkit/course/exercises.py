@@ -18,16 +18,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..backends.db import Database, DbTable
+from ..backends.engine import connect
 from ..backends.memory import MemoryBackend
+from ..backends.state import RunState
 from ..catalog import TableCatalog
 from ..convert import convert_sql, plans_by_table
-from ..db import Database, DbTable
-from ..engine import connect
 from ..errors import StepDoesNotFitError
 from ..faults import fault_matrix
 from ..plan import MigrationPlan
 from ..runner import MigrationRunner
-from ..state import RunState
 from ..table import Table, TableLike, TableSnapshot
 from ..validate import validate_migration_safety
 from .data import email_domain, make_products, make_users, split_name

@@ -19,13 +19,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import __version__
-from ..db import DbTable
-from ..engine import connect
+from ..backends.db import DbTable
+from ..backends.engine import connect
+from ..backends.servers import postgres_url, table_owner
 from ..errors import InvalidArgumentError
 from ..plan import MigrationPlan
 from ..plan_sql import PlanSql, plan_sql
 from ..progress import TerminalProgress
-from ..servers import postgres_url, table_owner
 from ..table import Table
 from . import exercises
 from .data import EMAIL_DOMAIN_SQL, email_domain, make_orders, make_products, make_users, split_name

@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from .. import state
-from ..db import Database, DbTable
-from ..engine import connect
+from ..backends import state
+from ..backends.db import Database, DbTable
+from ..backends.engine import connect
 from ..plan import MigrationPlan
 from ..runner import ROLLBACK_KINDS, MigrationResult, MigrationRunner
 from .data import make_users

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._common import check_ratios
 from ..apps import AppVersion
-from ..engine import backend_for
+from ..backends.engine import backend_for
 from ..errors import InvalidArgumentError
 from ..plan import MigrationPlan
 from ..runner import Event, MigrationResult, MigrationRunner, Observer

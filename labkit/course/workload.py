@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from .._common import check_ratios
 from ..apps import AppVersion
-from ..db import DbTable, VersionView
-from ..engine import connect
+from ..backends.db import DbTable, VersionView
+from ..backends.engine import connect
 from ..errors import InvalidArgumentError
 from ..plan import MigrationPlan
 from ..runner import Event

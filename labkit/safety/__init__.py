@@ -8,7 +8,7 @@ adds squawk's reading of the plan's SQL on top.
 
 from __future__ import annotations
 
-from ..engine import backend_for
+from ..backends.engine import backend_for
 from ..plan import MigrationPlan
 from ..table import TableLike
 from . import (

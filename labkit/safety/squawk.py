@@ -33,7 +33,7 @@ from ..steps import AddConstraint, DropColumn, DropJournals, DropNotNull, Rename
 from .finding import Finding
 
 if TYPE_CHECKING:
-    from ..db import DbTable
+    from ..backends.db import DbTable
     from ..plan import MigrationPlan
 
 DOCS = "https://squawkhq.com/docs/"

@@ -18,7 +18,7 @@ from .backfill import derive_copy, refuse_python_only, refuse_sql_only, refuse_w
 from .base import Meaning, Step
 
 if TYPE_CHECKING:
-    from ..dialect import Dialect
+    from ..backends.dialect import Dialect
     from .base import PlanWalk
 
 

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .backends.base import Backend, Dialect
-from .backends.memory import MemoryBackend
-from .backends.postgresql import PostgresDialect
-from .backends.sql import SQLBackend
-from .backends.sqlite import SQLiteDialect
+from ..errors import InvalidArgumentError
+from ..table import Table, TableLike
+from .base import Backend, Dialect
 from .db import Database, DbTable
-from .errors import InvalidArgumentError
-from .table import Table, TableLike
+from .memory import MemoryBackend
+from .postgresql import PostgresDialect
+from .sql import SQLBackend
+from .sqlite import SQLiteDialect
 
 
 def _sqlite(url: str, options: dict[str, int]) -> Dialect:

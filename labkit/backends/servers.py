@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..errors import DatabaseUnavailableError
 from .engine import connect
-from .errors import DatabaseUnavailableError
 
 PG_DSN_VARIABLE = "LABKIT_PG_DSN"
 

@@ -19,8 +19,8 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from .catalog import TableCatalog
-    from .throttle import Load
+    from ..catalog import TableCatalog
+    from ..throttle import Load
 
 
 class Session(Protocol):

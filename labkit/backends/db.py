@@ -12,15 +12,16 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import keys, state
-from ._common import check_name
-from .errors import ColumnNotFoundError, InvalidNameError, RowNotFoundError, TableNotFoundError
-from .table import Table, TableSnapshot
+from .. import keys
+from .._common import check_name
+from ..errors import ColumnNotFoundError, InvalidNameError, RowNotFoundError, TableNotFoundError
+from ..table import Table, TableSnapshot
+from . import state
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .catalog import TableCatalog
+    from ..catalog import TableCatalog
     from .dialect import Dialect
 
 

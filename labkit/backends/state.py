@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import keys
-from .errors import PrivilegeError
+from .. import keys
+from ..errors import PrivilegeError
 
 if TYPE_CHECKING:
     from .dialect import Session
