@@ -121,8 +121,9 @@ def memory_check(step: Step, run: MemoryRun) -> None:
 
 class PerEngine:
     """A generic function of ``(step, run, ...)``: implementations registered per step class (``register``, for
-    every SQL engine) and per step class and engine (``register_for("postgresql")``); a call takes the engine's own
-    implementation for the step's class (or a parent's) where there is one, else the generic one."""
+    every SQL engine) and per step class and engine (``register_for("postgresql")``); a call walks the step's class
+    and its parents, most specific first, and takes the first registered for it: the engine's own form, else the
+    generic one (see ``dispatch``)."""
 
     def __init__(self, default: Callable[..., Any]) -> None:
         self._default = default
