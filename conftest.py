@@ -57,10 +57,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return NotebookWhole(config, log)
 
 
-# the longest units of work first, so that no worker ends the run alone with a long one: the measured lessons (about
-# a minute beside their busy loops), the browser's tests (JupyterLab, Chromium), the other notebooks; then the rest
-
 def _rank(item: pytest.Item) -> int:
+    """The longest units of work first, so that no worker ends the run alone with a long one: the measured lessons
+    (about a minute beside their busy loops), the browser's tests (JupyterLab, Chromium), the other notebooks; then
+    the rest."""
     path = Path(str(item.path))
     if path.name in BUSY_NOTEBOOKS:
         return 0
