@@ -313,10 +313,10 @@ def test_an_open_loop_counts_every_request_that_fell_due_during_a_stall(tmp_path
         plan = lk.MigrationPlan("idle", [lk.AddColumn("users", "unused")], apps=[v1])
         load = AppWorkload(users, plan, threads=1, rate=200, open_loop=open_loop, read_ratio=0.0, insert_ratio=0.0)
         with load, lk.connect(db.url) as blocker:
-            time.sleep(0.2)
+            assert load.wait_for_writes(25)  # the app running before the stall (a count, not a window)
             with blocker.transaction():  # BEGIN IMMEDIATE, waiting its turn: the write lock, every app update waits
-                time.sleep(0.4)
-            time.sleep(0.2)
+                time.sleep(0.4)  # the stall itself: the lock held this long is what is measured
+            assert load.wait_for_writes(25)  # and after it
         frame = load.to_frame()
     slow = int((frame["latency"] > 0.1).sum())
     assert frame["ok"].all() and len(frame) > 40
