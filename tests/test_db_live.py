@@ -316,7 +316,7 @@ def test_an_open_loop_counts_every_request_that_fell_due_during_a_stall(tmp_path
             assert load.wait_for_writes(25)  # the app running before the stall (a count, not a window)
             with blocker.transaction():  # BEGIN IMMEDIATE, waiting its turn: the write lock, every app update waits
                 time.sleep(0.4)  # the stall itself: the lock held this long is what is measured
-            assert load.wait_for_writes(25)  # and after it
+            assert load.wait_for_writes(100)  # and after it: more than fell due in the stall (80), so all of those ran
         frame = load.to_frame()
     slow = int((frame["latency"] > 0.1).sum())
     assert frame["ok"].all() and len(frame) > 40
