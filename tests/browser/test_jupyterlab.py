@@ -171,6 +171,10 @@ _RUN_ALL = _js(
     "(path)",
     """
   window.jupyterapp.shell.activateById(nb.id);
+  // the stored execution counts cleared first: "every cell ran" is then a state to wait for, not a guess about
+  // when the first cell started (the stored counts would say so before anything ran)
+  const cells = nb.content.model.cells;
+  for (let i = 0; i < cells.length; i++) if (cells.get(i).type === 'code') cells.get(i).executionCount = null;
   return window.jupyterapp.commands.execute('notebook:run-all-cells');
 """,
 )
@@ -193,7 +197,6 @@ class Page:
 
     def run_all(self) -> list[dict[str, Any]]:
         self.page.evaluate(_RUN_ALL, self.path)
-        time.sleep(1)  # let the first cell start before asking whether all ran
         self.page.wait_for_function(_ALL_RAN, arg=self.path, timeout=RUN_ALL_TIMEOUT_S * 1000, polling=500)
         cells: list[dict[str, Any]] = self.page.evaluate(_CELLS, self.path)
         return cells
