@@ -165,7 +165,7 @@ class AppWorkload:
             if self.rollout_requests:
                 live = [v for v, share in apps.items() if share > 0]
                 with self._mutex:
-                    self._mutex.wait_for(lambda: all(self._served().get(v, 0) - served.get(v, 0)
+                    self._mutex.wait_for(lambda: all(self._per_version.get(v, 0) - served.get(v, 0)
                                                      >= self.rollout_requests for v in live)
                                          or self._stop.is_set(), timeout=60)  # fmt: skip
 
@@ -195,6 +195,8 @@ class AppWorkload:
 
     def stop(self) -> None:
         self._stop.set()
+        with self._mutex:  # a wait_for_writes or a rollout's wait learns at once that no more requests will come
+            self._mutex.notify_all()
         for worker in self._workers:
             worker.join(timeout=60)
 
