@@ -312,6 +312,21 @@ def standby_figures(url: str, rows: int) -> dict[str, Any]:
     return out
 
 
+MIN_TRANSACTIONS = 20  # fewer app transactions than this in a phase measure nothing: its figures are null
+
+
+def _measured(app: dict[str, Any], phase: str) -> bool:
+    """The app served enough transactions during ``phase`` for its latencies to be a figure (a tiny table's backfill
+    can be over before the app's next transaction is due: 0 transactions, whose "p99" would read 0 ms)."""
+    return app[phase]["transactions"] >= MIN_TRANSACTIONS
+
+
+def _ratio(app: dict[str, Any], top: str, bottom: str, key: str, digits: int) -> float | None:
+    if not (_measured(app, top) and _measured(app, bottom)):
+        return None
+    return round(app[top][key] / max(app[bottom][key], 0.001), digits)
+
+
 def one(engine: str, url: str, rows: int, folder: Path) -> dict[str, Any]:
     res: dict[str, Any] = {"rows": rows, "target_chunk_ms": DEFAULT_CHUNK_MS}
     with lk.connect(url) as db:
@@ -334,11 +349,10 @@ def one(engine: str, url: str, rows: int, folder: Path) -> dict[str, Any]:
     app = app_figures_pg(url, rows, rows / res["single_rows_per_s"], folder) if engine == "postgresql" \
         else app_figures_sqlite(url, rows)  # fmt: skip
     res["app"] = app
-    res["app_p99_ratio_vs_baseline"] = round(app["auto"]["p99_ms"] / max(app["baseline"]["p99_ms"], 0.001), 2)
-    res["app_max_ms"] = app["auto"]["max_ms"]
-    res["single_vs_labkit_app_max_ratio"] = round(app["single"]["max_ms"] / max(app["auto"]["max_ms"], 0.001), 1)
-    res["auto_50ms_app_p99_ratio_vs_baseline"] = round(app["auto_50ms"]["p99_ms"] / max(app["baseline"]["p99_ms"],
-                                                                                         0.001), 2)  # fmt: skip
+    res["app_p99_ratio_vs_baseline"] = _ratio(app, "auto", "baseline", "p99_ms", 2)
+    res["app_max_ms"] = app["auto"]["max_ms"] if _measured(app, "auto") else None
+    res["single_vs_labkit_app_max_ratio"] = _ratio(app, "single", "auto", "max_ms", 1)
+    res["auto_50ms_app_p99_ratio_vs_baseline"] = _ratio(app, "auto_50ms", "baseline", "p99_ms", 2)
     res["auto_50ms_backfill_vs_single_s"] = round(app["auto_50ms"]["backfill_s"] / max(app["single"]["backfill_s"],
                                                                                        0.001), 3)  # fmt: skip
     if engine == "postgresql":  # where the app's time went during the auto backfill, by the server's account
@@ -353,6 +367,15 @@ def one(engine: str, url: str, rows: int, folder: Path) -> dict[str, Any]:
             single = max(lag["single"]["peak_lag_bytes"], 1)
             res["replica_lag_peak_ratio"] = round(lag["auto"]["peak_lag_bytes"] / single, 3)
     return res
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    if key not in row:
+        return "—"
+    if row[key] is None:  # an app figure of a phase too short to measure: say how many transactions it had
+        tx = ", ".join(f"{p} {row['app'][p]['transactions']}" for p in ("baseline", "single", "auto", "auto_50ms"))
+        return f"too few app transactions ({tx})"
+    return str(row[key])
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -373,7 +396,7 @@ def markdown(results: dict[str, Any]) -> str:
              "| figure | target | " + " | ".join(f"{e} {int(r):,}" for e, r in cols) + " |",
              "|---|---|" + "---|" * len(cols)]  # fmt: skip
     for key, label, target in keys:
-        lines.append(f"| {label} | {target} | " + " | ".join(str(results[e][r].get(key, "—")) for e, r in cols) + " |")
+        lines.append(f"| {label} | {target} | " + " | ".join(_cell(results[e][r], key) for e, r in cols) + " |")
     return "\n".join(lines) + "\n"
 
 
