@@ -354,15 +354,8 @@ class _RecordingBackend(SQLBackend):
     def _empty_view_homes(self, kept: set[str]) -> list[str]:
         """PostgreSQL keeps each version's view in a schema of its own: the ones whose views this run dropped would
         be left empty (unless something else lives there now), besides those empty already."""
-        now_empty = self.d.empty_view_homes(self.table.db)
         schemas = {v.rpartition(".")[0] for v in self.dropped if "." in v} - {v.rpartition(".")[0] for v in kept}
-        if not schemas:
-            return now_empty
-        rows = self.table.db.query(
-            "SELECT n.nspname FROM pg_namespace n WHERE EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid)"
-        )
-        occupied = {self.d.quote(r[0]) for r in rows}
-        return sorted({*now_empty, *(f"DROP SCHEMA IF EXISTS {s}" for s in schemas if s not in occupied)})
+        return self.d.empty_view_homes(self.table.db, vacated=sorted(schemas))
 
 
 class _Recorded(Exception):

@@ -175,6 +175,22 @@ def test_no_operation_branches_on_the_engines_name():
     assert found == [], f"register the engine's own form with register_for instead: {found}"
 
 
+def test_no_operation_reads_the_engines_catalog_itself():
+    """Catalog facts an operation needs (is that index INVALID? is the table partitioned? is the constraint there?)
+    come from ``run.table.catalog()``, the engine's catalog reader, so ``plan_sql``'s recorder answers them with
+    the real catalog and imitates no query (issue 31): no pg_* / sqlite_master / information_schema in the
+    operations or the recorder."""
+    import re
+    from pathlib import Path
+
+    root = Path(lk.__file__).parent
+    catalog_names = re.compile(r"\b(pg_(class|index|constraint|namespace|attribute|trigger|views?|catalog)\b"
+                               r"|sqlite_master|sqlite_schema|information_schema)")  # fmt: skip
+    found = [f"{path.relative_to(root)}:{n}" for path in [*sorted((root / "steps").glob("*.py")), root / "plan_sql.py"]
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if catalog_names.search(line)]
+    assert found == [], f"read it through run.table.catalog() (labkit/backends/catalog_*.py): {found}"
+
+
 def test_a_course_function_keeps_the_fingerprint_it_had_before_the_course_moved():
     """Issue 31 moved the course's modules into labkit/course/: a plan whose backfill is lab.email_domain, started
     before the move and resumed after it, must still be the same plan (its fingerprint names the old module)."""

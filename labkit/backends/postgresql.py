@@ -378,14 +378,21 @@ class PostgresDialect:
         )
         return [f"{quote(r[0])}.{quote(r[1])}" for r in rows]
 
-    def empty_view_homes(self, db: Session) -> list[str]:
+    def empty_view_homes(self, db: Session, vacated: Sequence[str] = ()) -> list[str]:
         """``DROP SCHEMA`` for each ``labkit_<version>`` schema that holds nothing any more (no CASCADE: one that
-        another table's views still use is kept)."""
+        another table's views still use is kept), and for each of ``vacated`` (schemas, quoted, whose views are gone
+        by then: ``plan_sql``'s recording) that holds nothing now."""
         rows = db.query(
-            "SELECT n.nspname FROM pg_namespace n WHERE n.nspname LIKE 'labkit\\_%' "
-            "AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid) ORDER BY n.nspname"
+            "SELECT n.nspname FROM pg_namespace n WHERE (n.nspname LIKE 'labkit\\_%%' OR n.nspname = ANY(%s)) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid) ORDER BY n.nspname",
+            [[s[1:-1].replace('""', '"') if s.startswith('"') else s for s in vacated]],
         )
-        return [f"DROP SCHEMA IF EXISTS {quote(r[0])}" for r in rows]
+        homes = {quote(r[0]) for r in rows} | {s for s in vacated if not self._schema_exists(db, s)}
+        return [f"DROP SCHEMA IF EXISTS {s}" for s in sorted(homes)]
+
+    def _schema_exists(self, db: Session, quoted: str) -> bool:
+        name = quoted[1:-1].replace('""', '"') if quoted.startswith('"') else quoted
+        return bool(db.query("SELECT 1 FROM pg_namespace WHERE nspname = %s", [name]))
 
     def view_columns(self, db: Session, view: str) -> list[str]:
         schema, _, name = view.partition(".")

@@ -294,7 +294,7 @@ class SQLiteDialect:
                         [table.replace("_", "\\_") + "\\_\\_%"])  # fmt: skip
         return [r[0] for r in rows]
 
-    def empty_view_homes(self, db: Session) -> list[str]:
+    def empty_view_homes(self, db: Session, vacated: Sequence[str] = ()) -> list[str]:
         return []  # SQLite's views live beside the table: nothing else to tidy
 
     def view_columns(self, db: Session, view: str) -> list[str]:

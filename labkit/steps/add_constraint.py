@@ -88,11 +88,7 @@ class DropConstraint(Step):
 @sql_statements.register
 def _add_sql(step: AddConstraint, run: SqlRun) -> list[str]:
     q = run.dialect.quote
-    exists = run.db.query(
-        "SELECT 1 FROM pg_constraint WHERE conrelid = %s::regclass AND conname = %s",
-        [run.table.ref, step.constraint],
-    )
-    if exists:  # safe to re-run: a resumed run may meet it done
+    if any(c.name == step.constraint for c in run.table.catalog().constraints):  # a resumed run may meet it done
         return []
     later = " NOT VALID" if step.not_valid else ""
     return [f"ALTER TABLE {run.table.ref} ADD CONSTRAINT {q(step.constraint)} {step.definition}{later}"]

@@ -86,12 +86,8 @@ class DropIndex(Step):
 
 
 def _invalid(run: SqlRun, index: str) -> bool:
-    rows = run.db.query(
-        "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE c.relname = %s AND i.indrelid = to_regclass(%s)",
-        [index, run.table.ref],
-    )
-    return bool(rows and rows[0][0])
+    """An index of this name left INVALID by a failed CREATE INDEX CONCURRENTLY (the catalog reader's fact)."""
+    return any(i.name == index and not i.valid for i in run.table.catalog().indexes)
 
 
 def _index_ref(run: SqlRun, index: str) -> str:
@@ -102,17 +98,12 @@ def _index_ref(run: SqlRun, index: str) -> str:
 
 @sql_check.register_for("postgresql")
 def _check_postgresql(step: CreateIndex, run: SqlRun) -> None:
-    if step.concurrently and _partitioned(run):
+    if step.concurrently and run.table.catalog().partitioned:
         raise step.refuse(
             f"{run.table.qualified} is partitioned: PostgreSQL cannot CREATE INDEX CONCURRENTLY on it. Create the "
             "index ON ONLY the parent, build it CONCURRENTLY on each partition, then ALTER INDEX ... ATTACH "
             "PARTITION each one (labkit does not do this yet)"
         )
-
-
-def _partitioned(run: SqlRun) -> bool:
-    rows = run.db.query("SELECT relkind = 'p' FROM pg_class WHERE oid = to_regclass(%s)", [run.table.ref])
-    return bool(rows and rows[0][0])
 
 
 @sql_statements.register
