@@ -132,6 +132,39 @@ class StepProgress:
 
 
 @dataclass
+class _Batches:
+    """The batches of one backfill: how big the next one is (``ChunkSizer``, when the step sizes by time) and how
+    many there are in all (exact when the backend listed them, else those done plus an estimate of those left)."""
+
+    def __init__(self, step: Step, resumed: int, rows_at_start: int) -> None:
+        start = step.rows_per_batch()
+        self.sizer = ChunkSizer(start, getattr(step, "chunk_ms", None)) if start else None
+        self.resumed = resumed
+        self.exact: int | None = None  # set once the backend has listed them
+        self.rows_left = max(rows_at_start - resumed * (start or 0), 0)
+        self.next_size = self.sizer.next_size if self.sizer else None
+
+    def total(self, k: int) -> int:
+        if self.exact is not None:
+            return self.resumed + self.exact
+        return max(k, k + (self.sizer.batches_left(self.rows_left) if self.sizer else 0))
+
+    def record(self, rows: int, ms: float) -> None:
+        self.rows_left = max(self.rows_left - rows, 0)
+        if self.sizer is not None:
+            self.sizer.record(rows, ms / 1000)
+
+    def record_load(self, load: Load, wal_at: int | None, rows: int, throttle: Throttle) -> int | None:
+        """The WAL the last batch wrote sizes the next (under half the standby lag the throttle allows)."""
+        if self.sizer is None or load.wal_bytes is None:
+            return wal_at
+        if wal_at is not None:
+            self.sizer.record_bytes(rows, load.wal_bytes - wal_at)
+        if load.lag_bytes is not None and throttle.max_lag_bytes:  # a standby replays it
+            self.sizer.byte_budget = int(throttle.max_lag_bytes // 2)
+        return load.wal_bytes
+
+
 class _Cursor:
     """Where the walk is: the step being applied and, inside a backfill, the batch (for the failure report)."""
 
@@ -368,18 +401,23 @@ class MigrationRunner:
                 self._execute_step(plan.steps[index], index, faults, applied, run,
                                    resumed_batches=resumed, after_id=resume.last_id if resumed else None)  # fmt: skip
         except Exception as exc:  # a step, a backfill function or an injected fault failed: roll back
-            assert run.step is not None
-            if self.backend.lost():  # no undo can run over a dead connection; the database says how far it got
-                committed = run.committed
-                self._emit(run.step, run.batch, "fail", detail=f"connection lost: {type(exc).__name__}: {exc}")
-                raise ConnectionLostError(plan.name, run.step.name, committed, f"{type(exc).__name__}: {exc}") from exc
-            self._emit(run.step, run.batch, "fail", detail=f"{type(exc).__name__}: {exc}")
-            if self.on_failure == "stop" and self.resume != "rollback":
-                where = f"at {run.step.name}" + (f" batch {run.batch}" if run.batch else "")
-                raise _Stopped(where, exc, run.step, run.batch) from exc
-            return self._rollback_plan(plan, applied, run.step, run.batch, exc, faults)
+            return self._failed(plan, faults, applied, run, exc)
         self._emit(None, None, "completed", detail=plan.name)
         return self._result(plan, "completed")
+
+    def _failed(self, plan: MigrationPlan, faults: Faults, applied: list[_Applied], run: _Cursor,
+                exc: Exception) -> MigrationResult:  # fmt: skip
+        """A failure at ``run``'s step and batch: rolled back (``_rollback_plan``), or stopped there when the
+        runner was told to, or raised as ``ConnectionLostError`` when the connection itself is gone."""
+        assert run.step is not None
+        if self.backend.lost():  # no undo can run over a dead connection; the database says how far it got
+            self._emit(run.step, run.batch, "fail", detail=f"connection lost: {type(exc).__name__}: {exc}")
+            raise ConnectionLostError(plan.name, run.step.name, run.committed, f"{type(exc).__name__}: {exc}") from exc
+        self._emit(run.step, run.batch, "fail", detail=f"{type(exc).__name__}: {exc}")
+        if self.on_failure == "stop" and self.resume != "rollback":
+            where = f"at {run.step.name}" + (f" batch {run.batch}" if run.batch else "")
+            raise _Stopped(where, exc, run.step, run.batch) from exc
+        return self._rollback_plan(plan, applied, run.step, run.batch, exc, faults)
 
     def _execute_step(
         self,
@@ -408,46 +446,7 @@ class MigrationRunner:
         if step.deploy and step.deploy_timing == "before":
             record.deployed_from = self._rollout(step, step.deploy, "deploy")
         if step.batched:
-            start = step.rows_per_batch()
-            sizer = ChunkSizer(start, getattr(step, "chunk_ms", None)) if start else None
-            ranges = self.backend.backfill_ranges(step, after_id=after_id, size=sizer.next_size if sizer else None)
-            exact = len(ranges) if isinstance(ranges, list) else None  # a walk finds its batches as it goes
-            rows_left = max(self._rows_at_start - resumed_batches * (start or 0), 0)
-
-            def total(k: int) -> int:  # the batches in all: exact, or done + an estimate of those left
-                if exact is not None:
-                    return resumed_batches + exact
-                return max(k, k + (sizer.batches_left(rows_left) if sizer else 0))
-
-            self._set_progress(step, resumed_batches, total(resumed_batches))
-            k, rows_done, step_began, wal_at = resumed_batches, 0, time.perf_counter(), None
-            run.committed = resumed_batches or None
-            for k, (lo, hi) in enumerate(ranges, resumed_batches + 1):
-                run.batch = k
-                if faults.at(step.name, k):
-                    raise InjectedFault(step.name, k)
-                began = time.perf_counter()
-                rows = self.backend.backfill_batch(step, lo, hi, position=index, batch=k)
-                ms = (time.perf_counter() - began - getattr(step, "pause", 0.0)) * 1000
-                record.db_done = True
-                run.committed = k
-                rows_left, rows_done = max(rows_left - rows, 0), rows_done + rows
-                if sizer is not None:
-                    sizer.record(rows, ms / 1000)
-                self._set_progress(step, k, total(k))
-                self._emit(step, k, "batch", detail=f"{_span(lo, hi)}: {rows} rows", batches=total(k), rows=rows,
-                           ms=ms)  # fmt: skip
-                load = self._wait_if_throttled(step, k, rows, ms, rows_done, time.perf_counter() - step_began)
-                if sizer is not None and load.wal_bytes is not None:
-                    if wal_at is not None:
-                        sizer.record_bytes(rows, load.wal_bytes - wal_at)
-                    wal_at = load.wal_bytes
-                    if load.lag_bytes is not None and self.throttle.max_lag_bytes:  # a standby replays it
-                        sizer.byte_budget = int(self.throttle.max_lag_bytes // 2)
-                if self._stop_requested.is_set() and k < total(k):
-                    raise _Stopped(f"after {step.name} batch {k} of {total(k)}")
-            run.batch = run.committed = None
-            self._set_progress(step, k, k)  # 0 rows: nothing to do, complete
+            self._backfill(step, index, faults, record, run, resumed_batches, after_id)
         else:
             self.backend.apply(step, position=index)
             record.db_done = True
@@ -456,6 +455,36 @@ class MigrationRunner:
             record.deployed_from = self._rollout(step, step.deploy, "deploy")
         self.backend.step_done(step, position=index)
         self._emit(step, None, "complete")
+
+    def _backfill(self, step: Step, index: int, faults: Faults, record: _Applied, run: _Cursor, resumed: int,
+                  after_id: object) -> None:  # fmt: skip
+        """A batched step, batch by batch: each one committed, reported (its rows, its time) and counted in
+        ``run`` before the next, sized by the ``ChunkSizer`` from the batches before it, throttled between."""
+        batches = _Batches(step, resumed, self._rows_at_start)
+        ranges = self.backend.backfill_ranges(step, after_id=after_id, size=batches.next_size)
+        batches.exact = len(ranges) if isinstance(ranges, list) else None  # a walk finds its batches as it goes
+        self._set_progress(step, resumed, batches.total(resumed))
+        k, rows_done, step_began, wal_at = resumed, 0, time.perf_counter(), None
+        run.committed = resumed or None
+        for k, (lo, hi) in enumerate(ranges, resumed + 1):
+            run.batch = k
+            if faults.at(step.name, k):
+                raise InjectedFault(step.name, k)
+            began = time.perf_counter()
+            rows = self.backend.backfill_batch(step, lo, hi, position=index, batch=k)
+            ms = (time.perf_counter() - began - getattr(step, "pause", 0.0)) * 1000
+            record.db_done = True
+            run.committed, rows_done = k, rows_done + rows
+            batches.record(rows, ms)
+            self._set_progress(step, k, batches.total(k))
+            self._emit(step, k, "batch", detail=f"{_span(lo, hi)}: {rows} rows", batches=batches.total(k), rows=rows,
+                       ms=ms)  # fmt: skip
+            load = self._wait_if_throttled(step, k, rows, ms, rows_done, time.perf_counter() - step_began)
+            wal_at = batches.record_load(load, wal_at, rows, self.throttle)
+            if self._stop_requested.is_set() and k < batches.total(k):
+                raise _Stopped(f"after {step.name} batch {k} of {batches.total(k)}")
+        run.batch = run.committed = None
+        self._set_progress(step, k, k)  # 0 rows: nothing to do, complete
 
     def _wait_if_throttled(self, step: Step, k: int, rows: int, ms: float, rows_done: int, elapsed: float) -> Load:
         """Before the next batch: wait as long as ``self.throttle`` says (each spell one ``throttle`` event); a
