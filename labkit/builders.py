@@ -111,7 +111,7 @@ def build_add_column_migration(
     if not resuming:
         _free(table, column)
     data = [c for c in _columns(table) if c != column] if resuming else _columns(table)
-    add = AddColumn(table.name, column, default=default, sql_type=sql_type)
+    add = AddColumn(table.qualified, column, default=default, sql_type=sql_type)
     if not computed:
         apps = (AppVersion("v1", data, data),)
         return MigrationPlan(name, [add], apps=apps)
@@ -133,10 +133,10 @@ def build_add_column_migration(
     v2 = AppVersion("v2", [*data, column], [*data, column])
     steps = [
         add,
-        StartDualWrite(table.name, source, column, compute=backfill, sql=sql),
-        Backfill(table.name, column, compute=backfill, sql=sql, pause=pause, **sizing),
-        SwitchReads(table.name, source, column, deploy="v2"),
-        StopDualWrite(table.name, source, column, compute=backfill, sql=sql),
+        StartDualWrite(table.qualified, source, column, compute=backfill, sql=sql),
+        Backfill(table.qualified, column, compute=backfill, sql=sql, pause=pause, **sizing),
+        SwitchReads(table.qualified, source, column, deploy="v2"),
+        StopDualWrite(table.qualified, source, column, compute=backfill, sql=sql),
     ]
     if isinstance(table, SqlTable):  # backfill_sql is compiled against the table now, not when a trigger holds it
         backend_for(table).check_step(steps[1])
@@ -198,21 +198,21 @@ def build_rename_column_migration(
         _free(table, new)
         data = _columns(table)
     if isinstance(table, SqlTable):  # a real column: every property the catalog gives it is copied too
-        copy = column_copy(table.catalog(), old, new, table.db.dialect.name)
+        copy = column_copy(table.catalog(), old, new, table.db.dialect.name, table.qualified)
     else:
-        copy = ColumnCopy(AddColumn(table.name, new))
+        copy = ColumnCopy(AddColumn(table.qualified, new))
     steps = [
         copy.add,
         *copy.with_add,
-        StartDualWrite(table.name, old, new, both_ways=True),
+        StartDualWrite(table.qualified, old, new, both_ways=True),
         *copy.with_dual_write,
-        Backfill(table.name, new, source=old, pause=pause, **sizing),
+        Backfill(table.qualified, new, source=old, pause=pause, **sizing),
         *copy.after_backfill,
-        SwitchReads(table.name, old, new, deploy="v2"),
+        SwitchReads(table.qualified, old, new, deploy="v2"),
         *copy.after_switch,
-        StopDualWrite(table.name, old, new, both_ways=True),
+        StopDualWrite(table.qualified, old, new, both_ways=True),
         *copy.after_stop,
-        DropColumn(table.name, old, deploy="v3", renames=tuple(copy.renames)),
+        DropColumn(table.qualified, old, deploy="v3", renames=tuple(copy.renames)),
     ]
     return MigrationPlan(name, steps, apps=rename_apps(data, old, new))
 
@@ -229,8 +229,8 @@ def _rename_through_view(table: TableLike, old: str, new: str) -> MigrationPlan:
     v1, v2, _ = rename_apps(columns, old, new)
     v2 = AppVersion("v2", v2.reads, [c for c in v2.writes if c != old])  # v2 only knows the new name
     steps = [
-        RenameInView(table.name, old, new, version="v2", deploy="v2"),
-        RenameColumnInPlace(table.name, old, new),
+        RenameInView(table.qualified, old, new, version="v2", deploy="v2"),
+        RenameColumnInPlace(table.qualified, old, new),
     ]
     return MigrationPlan(name, steps, apps=(v1, v2))
 
@@ -243,7 +243,7 @@ def build_naive_rename_migration(table: TableLike, old: str, new: str) -> Migrat
     data = _columns(table)
     v1, v2, _ = rename_apps(data, old, new)
     v2_new_only = AppVersion("v2", v2.reads, [c for c in v2.writes if c != old])
-    steps = [RenameColumnInPlace(table.name, old, new, deploy="v2")]
+    steps = [RenameColumnInPlace(table.qualified, old, new, deploy="v2")]
     return MigrationPlan(f"naive rename {table.name}.{old} to {new}", steps, apps=(v1, v2_new_only))
 
 
@@ -267,7 +267,7 @@ def current_comment(table: TableLike, column: str) -> str | None:
 def build_comment_migration(table: TableLike, column: str, comment: str | None) -> MigrationPlan:
     """Set (or, with ``None``, remove) the comment of ``column`` (PostgreSQL); undone, it gets back the one it had."""
     previous = current_comment(table, column)  # refuses an engine with no comments before anything runs
-    step = SetColumnComment(table.name, column, comment, previous)
+    step = SetColumnComment(table.qualified, column, comment, previous)
     return MigrationPlan(f"comment on {table.name}.{column}", [step])
 
 
@@ -359,30 +359,30 @@ def build_change_type_migration(
     resuming, data = _copy_start(table, name, column, new_column)
     sql = sql_by_dialect(using if using is not None else f"CAST({column} AS {sql_type})")
     if isinstance(table, SqlTable):
-        copy = column_copy(table.catalog(), column, new_column, table.db.dialect.name)
-        copy.add = AddColumn(table.name, new_column, sql_type=sql_type, constraints=copy.add.constraints)
+        copy = column_copy(table.catalog(), column, new_column, table.db.dialect.name, table.qualified)
+        copy.add = AddColumn(table.qualified, new_column, sql_type=sql_type, constraints=copy.add.constraints)
         if table.db.dialect.name == "postgresql":
             _fit_to_type(table, copy, sql_type)
     else:
-        copy = ColumnCopy(AddColumn(table.name, new_column))
+        copy = ColumnCopy(AddColumn(table.qualified, new_column))
     pg = isinstance(table, SqlTable) and table.db.dialect.name == "postgresql"
     if isinstance(table, SqlTable) and pg and back is None and using is None and column in table.column_names:
         back = f"CAST({_pg_quote(new_column)} AS {table.catalog().column(column).type})"  # the plain cast's way back
     elif back is not None and not pg:
         raise InvalidArgumentError("back= (the conversion's way back) runs in a PostgreSQL trigger only")
-    dual = StartDualWrite(table.name, column, new_column, compute=convert, sql=sql, back=back)
+    dual = StartDualWrite(table.qualified, column, new_column, compute=convert, sql=sql, back=back)
     steps = [
         copy.add,
         *copy.with_add,
         dual,
         *copy.with_dual_write,
-        Backfill(table.name, new_column, compute=convert, sql=sql, pause=pause, **sizing),
+        Backfill(table.qualified, new_column, compute=convert, sql=sql, pause=pause, **sizing),
         *copy.after_backfill,
-        SwitchReads(table.name, column, new_column, deploy="v2"),
+        SwitchReads(table.qualified, column, new_column, deploy="v2"),
         *copy.after_switch,
-        StopDualWrite(table.name, column, new_column, compute=convert, sql=sql),
+        StopDualWrite(table.qualified, column, new_column, compute=convert, sql=sql),
         *copy.after_stop,
-        DropColumn(table.name, column, deploy="v3", renames=tuple(copy.renames)),
+        DropColumn(table.qualified, column, deploy="v3", renames=tuple(copy.renames)),
     ]
     if isinstance(table, SqlTable) and not resuming:  # the conversion compiles now, not when a trigger holds it
         backend_for(table).check_step(dual)
@@ -420,23 +420,23 @@ def _change_type_keeping_name(
             f"conversion's way back as SQL over the row ({copied!r} in it), so that a rollback keeps v2's writes"
         )
     sql = sql_by_dialect(using if using is not None else f"CAST({column} AS {sql_type})")
-    copy = column_copy(table.catalog(), column, copied, "postgresql")
-    copy.add = AddColumn(table.name, copied, sql_type=sql_type, constraints=copy.add.constraints)
+    copy = column_copy(table.catalog(), column, copied, "postgresql", table.qualified)
+    copy.add = AddColumn(table.qualified, copied, sql_type=sql_type, constraints=copy.add.constraints)
     _fit_to_type(table, copy, sql_type)
-    dual = StartDualWrite(table.name, column, copied, sql=sql, back=back)
+    dual = StartDualWrite(table.qualified, column, copied, sql=sql, back=back)
     steps = [
         copy.add,
         *copy.with_add,
         dual,
         *copy.with_dual_write,
-        Backfill(table.name, copied, sql=sql, pause=pause, **sizing),
+        Backfill(table.qualified, copied, sql=sql, pause=pause, **sizing),
         *copy.after_backfill,
-        RenameInView(table.name, copied, column, version="v2", deploy="v2", shadows=True),
+        RenameInView(table.qualified, copied, column, version="v2", deploy="v2", shadows=True),
         *copy.after_switch,
-        StopDualWrite(table.name, column, copied, sql=sql),
+        StopDualWrite(table.qualified, column, copied, sql=sql),
         *copy.after_stop,
-        DropColumn(table.name, column, renames=tuple(copy.renames)),
-        RenameColumnInPlace(table.name, copied, column),
+        DropColumn(table.qualified, column, renames=tuple(copy.renames)),
+        RenameColumnInPlace(table.qualified, copied, column),
     ]
     if not resuming:  # the conversion compiles now, not when a trigger holds it
         backend_for(table).check_step(dual)
@@ -467,9 +467,9 @@ def build_set_not_null_migration(
                                    "there is nothing to migrate")  # fmt: skip
     check = short_name(f"{table.name}_{column}_not_null")
     steps: list[Step] = [
-        AddConstraint(table.name, column, check, f"CHECK ({_pg_quote(column)} IS NOT NULL)"),
-        ValidateConstraint(table.name, column, check),
-        SetNotNull(table.name, column, check),
+        AddConstraint(table.qualified, column, check, f"CHECK ({_pg_quote(column)} IS NOT NULL)"),
+        ValidateConstraint(table.qualified, column, check),
+        SetNotNull(table.qualified, column, check),
     ]
     if fill is None:
         return MigrationPlan(f"make {table.name}.{column} NOT NULL", steps, apps=_one_app(table))
@@ -483,10 +483,10 @@ def build_set_not_null_migration(
         raise InvalidArgumentError("fill=None fills nothing: give the value the NULLs get")
     add = _journal(table, column, "was", deploy="v2", label=f"journal_{column}")
     apps = (AppVersion("v1", data, data), AppVersion("v2", data, data, never_null=[column]))
-    fix = FixRows(table.name, column, f"{_pg_quote(column)} IS NULL", value, add.column, label=f"fill_{column}",
+    fix = FixRows(table.qualified, column, f"{_pg_quote(column)} IS NULL", value, add.column, label=f"fill_{column}",
                   **_sizing(table, batch_size, chunk_ms))  # fmt: skip
     return MigrationPlan(f"make {table.name}.{column} NOT NULL, filling its NULLs",
-                         [add, fix, *steps, DropJournals(table.name, (add.column,))], apps=apps)  # fmt: skip
+                         [add, fix, *steps, DropJournals(table.qualified, (add.column,))], apps=apps)  # fmt: skip
 
 
 def _journal(table: TableLike, column: str, suffix: str, **step: Any) -> AddColumn:
@@ -496,7 +496,7 @@ def _journal(table: TableLike, column: str, suffix: str, **step: Any) -> AddColu
     _free(table, journal)
     postgres = isinstance(table, SqlTable) and table.db.dialect.name == "postgresql"
     sql_type = f"{table.catalog().column(column).type}[]" if postgres and isinstance(table, SqlTable) else None
-    return AddColumn(table.name, journal, sql_type=sql_type, **step)
+    return AddColumn(table.qualified, journal, sql_type=sql_type, **step)
 
 
 def build_add_index_migration(
@@ -518,7 +518,7 @@ def build_add_index_migration(
     unique index is built; a duplicate left in the column would fail the build, and the plan would roll back."""
     _need(table, column)
     name = index or short_name(f"{table.name}_{column}_{'key' if unique else 'idx'}")
-    step = CreateIndex(table.name, column, name, f"({_pg_quote(column)})", unique=unique)
+    step = CreateIndex(table.qualified, column, name, f"({_pg_quote(column)})", unique=unique)
     if dedupe is None:
         return MigrationPlan(f"index {table.name}.{column}", [step], apps=_one_app(table))
     if not unique or not isinstance(dedupe, SQL):
@@ -534,9 +534,9 @@ def build_add_index_migration(
     first = f"labkit_first.{c} = {t}.{c} AND labkit_first.{k} < {t}.{k}"  # a row before it holds its value
     where = f"EXISTS (SELECT 1 FROM {ref} AS labkit_first WHERE {first})"
     add = _journal(table, column, "dup", label=f"journal_{column}_dup")
-    fix = FixRows(table.name, column, where, f"({dedupe.text})", add.column, label=f"dedupe_{column}",
+    fix = FixRows(table.qualified, column, where, f"({dedupe.text})", add.column, label=f"dedupe_{column}",
                   **_sizing(table, batch_size, chunk_ms))  # fmt: skip
-    steps = [add, fix, step, DropJournals(table.name, (add.column,))]
+    steps = [add, fix, step, DropJournals(table.qualified, (add.column,))]
     return MigrationPlan(f"unique index on {table.name}.{column}, its duplicates fixed first", steps,
                          apps=_one_app(table))  # fmt: skip
 
@@ -552,5 +552,6 @@ def build_add_foreign_key_migration(
     name = constraint or short_name(f"{table.name}_{column}_fkey")
     action = f" ON DELETE {on_delete}" if on_delete else ""
     definition = f"FOREIGN KEY ({_pg_quote(column)}) REFERENCES {references}{action}"
-    steps = [AddConstraint(table.name, column, name, definition), ValidateConstraint(table.name, column, name)]
+    steps = [AddConstraint(table.qualified, column, name, definition),
+             ValidateConstraint(table.qualified, column, name)]  # fmt: skip
     return MigrationPlan(f"foreign key {table.name}.{column} -> {references}", steps, apps=_one_app(table))

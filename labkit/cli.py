@@ -31,7 +31,7 @@ from . import lifecycle
 from ._common import SQL
 from .backends.engine import connect
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
-from .convert import alembic_sql, convert_sql, first_plan
+from .convert import alembic_sql, as_sql, convert_sql, first_plan
 from .course.data import EMAIL_DOMAIN_SQL, email_domain, make_users
 from .course.traffic import simulate_traffic
 from .errors import InvalidArgumentError, LabkitError
@@ -276,11 +276,11 @@ def convert_main(argv: Sequence[str]) -> int:
         if rest:  # each was read against the catalog as it is now: after the first plan, convert them again
             later = args.out.removesuffix(".json") + ".rest.sql"
             with open(later, "w", encoding="utf-8") as f:
-                f.write("".join(f"{c.statement};\n" for c in rest))
+                f.write(as_sql(rest))
             print(f"wrote {later}: the {len(rest)} statement(s) after it, to convert once it has completed (each "
                   f"reads the catalog the plan before it leaves): labkit convert {shlex.quote(later)} "
                   "--db URL")  # fmt: skip
-    left = [c for c in conversions if c.plan is None]
+    left = [c for c in conversions if c.plan is None and not c.noted]
     if left:
         print(f"{len(left)} statement(s) not converted (asked for or refused above): nothing of theirs is in a plan",
               file=sys.stderr)  # fmt: skip

@@ -48,7 +48,7 @@ from .builders import (
     build_rename_column_migration,
     build_set_not_null_migration,
 )
-from .errors import ColumnNotFoundError, InvalidArgumentError, LabkitError
+from .errors import ColumnNotFoundError, InvalidArgumentError, LabkitError, TableNotFoundError
 from .plan import MigrationPlan
 from .safety.squawk import run_squawk
 from .steps import (
@@ -102,6 +102,8 @@ class Conversion:
     asked: tuple[str, ...] = ()
     refused: str | None = None
     engine: str = "postgresql"
+    noted: str | None = None  # understood, and nothing to run: what became of it (a SET search_path, a COMMIT ...)
+    search_path: tuple[str, ...] | None = None  # the migration's SET search_path in force for it (None: the session's)
 
     @property
     def naive_lock(self) -> str:
@@ -120,6 +122,8 @@ class Conversion:
             return "asks: " + "; ".join(self.asked)
         if self.refused:
             return f"refused: {self.refused}"
+        if self.noted:
+            return f"understood: {self.noted}"
         assert self.plan is not None
         return f"converted: {self.plan.name} ({', '.join(s.name for s in self.plan.steps)})"
 
@@ -159,10 +163,12 @@ def convert_sql(
         raise InvalidArgumentError(f"PostgreSQL's parser refuses the migration: {exc}") from None
     out: list[Conversion] = []
     answers = _Answers(dict(fill or {}), dict(dedupe or {}), dict(copy_as or {}), dict(back or {}))
+    names = _Names(db)
     for raw in statements:
         text = _text(sql, raw)
-        for c in _convert(raw.stmt, text, db, answers):
-            c = _on_this_engine(dataclasses.replace(c, engine=db.dialect.name))
+        for c in _convert(raw.stmt, text, names, answers):
+            path = tuple(names.search_path) if names.search_path is not None else None
+            c = _on_this_engine(dataclasses.replace(c, engine=db.dialect.name, search_path=path))
             earlier = [d for d in out if d.plan is not None and d.table == c.table]
             if c.refused and "does not exist" in c.refused and earlier:  # it names what an earlier one makes
                 c = dataclasses.replace(c, refused=f"{c.refused}; each statement is converted against the catalog "
@@ -205,10 +211,18 @@ def alembic_sql(project: str | Path, revision: str) -> str:
     kept = []
     for raw in parse_sql(sql):
         stmt, text = raw.stmt, _text(sql, raw)
-        if _is(stmt, "TransactionStmt") or "alembic_version" in text:
+        if _is(stmt, "TransactionStmt") or _alembics_own(stmt):
             continue
         kept.append(text + ";")
     return "\n".join(kept) + "\n"
+
+
+def _alembics_own(stmt: Any) -> bool:
+    """A statement on Alembic's version table (its CREATE, the INSERT / UPDATE / DELETE of the revision), by what it
+    acts on: a statement of the migration that only mentions the name (a comment, a string) is the migration's."""
+    relation = getattr(stmt, "relation", None)
+    return relation is not None and relation.relname == "alembic_version" and type(stmt).__name__ in (
+        "CreateStmt", "InsertStmt", "UpdateStmt", "DeleteStmt")
 
 
 def first_plan(conversions: list[Conversion]) -> tuple[MigrationPlan | None, list[Conversion]]:
@@ -260,9 +274,12 @@ def _relabel(plan: MigrationPlan, before: MigrationPlan) -> MigrationPlan:
 
 
 def _text(sql: str, raw: Any) -> str:
+    """The statement's own text. pglast gives its place in characters of ``sql`` (it maps PostgreSQL's byte
+    offsets back to the string's), so it is cut from the string: cut from its UTF-8 bytes, a comment with "é" or
+    "注文" before it shifted the cut (``DROP COLUMN price`` for ``DROP COLUMN price_v2``)."""
     start = raw.stmt_location or 0
     length = raw.stmt_len or len(sql) - start
-    return sql.encode()[start : start + length].decode().strip()
+    return sql[start : start + length].strip()
 
 
 def _deparse(node: Any) -> str:
@@ -271,9 +288,38 @@ def _deparse(node: Any) -> str:
     return str(RawStream()(node))
 
 
-def _table(db: Database, relation: Any) -> DbTable:
-    name = f"{relation.schemaname}.{relation.relname}" if relation.schemaname else relation.relname
-    return db.table(name)
+class _Names:
+    """How the migration's names resolve, as PostgreSQL resolves them: a schema-qualified name in its schema, a bare
+    one in the first schema of the search path that has it (the session's, or the one a ``SET search_path`` of the
+    migration set for the statements after it)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db, self.search_path = db, None  # type: tuple[Database, list[str] | None]
+
+    def table(self, relation: Any) -> DbTable:
+        schema = relation.schemaname or None
+        found = self._handle(schema, relation.relname, "table")
+        if found is None:
+            raise TableNotFoundError(f"{schema}.{relation.relname}" if schema else relation.relname,
+                                     [] if schema else self.db.tables())  # fmt: skip
+        return found
+
+    def index_table(self, schema: str | None, index: str) -> DbTable | None:
+        return self._handle(schema, index, "index")
+
+    def where(self, schema: str | None) -> str:
+        if schema:
+            return f"schema {schema!r}"
+        return "the search path " + (f"({', '.join(self.search_path)})" if self.search_path is not None
+                                     else "of the session")  # fmt: skip
+
+    def _handle(self, schema: str | None, name: str, kind: str) -> DbTable | None:
+        found = self.db.dialect.resolve(self.db, kind, name, schema, self.search_path)
+        if found is None:
+            return None
+        home, table = found
+        current = self.db.dialect.current_schema(self.db)
+        return self.db.table(table if home == current else f"{home}.{table}")
 
 
 def _apps(table: DbTable) -> tuple[AppVersion, ...]:
@@ -295,30 +341,69 @@ class _Answers:
         return answers.get(f"{t.name}.{column}", answers.get(column))
 
 
-def _convert(stmt: Any, text: str, db: Database, answers: _Answers) -> list[Conversion]:
+def _convert(stmt: Any, text: str, names: _Names, answers: _Answers) -> list[Conversion]:
     from pglast import enums
 
+    db = names.db
     try:
+        if _is(stmt, "TransactionStmt") or _is(stmt, "VariableSetStmt") or _is(stmt, "ConstraintsSetStmt"):
+            return [_session(stmt, text, names)]
         if _is(stmt, "RenameStmt") and stmt.renameType == enums.ObjectType.OBJECT_COLUMN:
-            t = _table(db, stmt.relation)
+            t = names.table(stmt.relation)
             plan = build_rename_column_migration(t, stmt.subname, stmt.newname)
             return [Conversion(text, "rename column", t.qualified, plan)]
         if _is(stmt, "AlterTableStmt"):
-            t = _table(db, stmt.relation)
+            t = names.table(stmt.relation)
             return [_alter(cmd, text, t, db, answers) for cmd in stmt.cmds]
         if _is(stmt, "IndexStmt"):
-            t = _table(db, stmt.relation)
+            t = names.table(stmt.relation)
             return [_create_index(stmt, text, t)]
         if _is(stmt, "DropStmt") and stmt.removeType == enums.ObjectType.OBJECT_INDEX:
-            return [_drop_index(stmt, text, db)]
+            return _drop_index(stmt, text, names)
         if _is(stmt, "CommentStmt") and stmt.objtype == enums.ObjectType.OBJECT_COLUMN:
-            names = [n.sval for n in stmt.object]
-            t = db.table(".".join(names[:-1]))
-            plan = build_comment_migration(t, names[-1], stmt.comment)
+            parts = [n.sval for n in stmt.object]
+            relation = type("Relation", (), {"schemaname": parts[-3] if len(parts) > 2 else None,
+                                             "relname": parts[-2]})  # fmt: skip
+            t = names.table(relation)
+            plan = build_comment_migration(t, parts[-1], stmt.comment)
             return [Conversion(text, "comment", t.qualified, plan)]
     except LabkitError as exc:
         return [Conversion(text, "?", refused=str(exc))]
     return [Conversion(text, type(stmt).__name__, refused=f"{type(stmt).__name__} is not a change labkit converts")]
+
+
+def _session(stmt: Any, text: str, names: _Names) -> Conversion:
+    """What a statement about the session (not a table) becomes: each is understood and said what became of it;
+    none is skipped in silence."""
+    from pglast import enums
+
+    if _is(stmt, "TransactionStmt"):
+        kind = enums.TransactionStmtKind(stmt.kind).name.removeprefix("TRANS_STMT_").lower()
+        if kind in ("begin", "start", "commit"):
+            return Conversion(text, kind, noted=(
+                "a plan runs each step in a transaction of its own (a CREATE INDEX CONCURRENTLY outside one), and "
+                "keeps the app up between them: the migration's own transaction is not needed"))  # fmt: skip
+        return Conversion(text, kind, refused=f"{kind.upper()} inside a migration: labkit converts the statements "
+                          "that change tables; run it as you would have")  # fmt: skip
+    if _is(stmt, "ConstraintsSetStmt"):
+        return Conversion(text, "set constraints", noted=(
+            "SET CONSTRAINTS acts within its transaction; each plan step runs in a transaction of its own, whose "
+            "constraints are checked as they are declared"))  # fmt: skip
+    name = (stmt.name or "").lower()
+    if name == "search_path" and stmt.kind == enums.VariableSetKind.VAR_SET_VALUE:
+        names.search_path = [str(getattr(a.val, "sval", "")) for a in stmt.args or ()]
+        return Conversion(text, "set search_path", noted=(
+            f"the statements after it name tables in {', '.join(names.search_path)} (in that order); the plans "
+            "name each table with its schema"))  # fmt: skip
+    if name == "search_path":
+        names.search_path = None
+        return Conversion(text, "set search_path", noted="the statements after it name tables in the session's path")
+    if name in ("lock_timeout", "statement_timeout"):
+        return Conversion(text, f"set {name}", noted=(
+            f"labkit sets its own {name} on each step (brief locks, retried: see docs/operations.md); the "
+            "migration's is not carried over"))  # fmt: skip
+    return Conversion(text, f"set {name}", refused=f"SET {name} is not a setting labkit carries into a plan: set it on "
+                      "the database or role if the app needs it")  # fmt: skip
 
 
 def _alter(cmd: Any, text: str, t: DbTable, db: Database, answers: _Answers) -> Conversion:
@@ -331,12 +416,16 @@ def _alter(cmd: Any, text: str, t: DbTable, db: Database, answers: _Answers) -> 
         if cmd.subtype == kind.AT_SetNotNull:
             return _set_not_null(cmd.name, text, t, db, answers.fill)
         if cmd.subtype == kind.AT_DropNotNull:
-            plan = MigrationPlan(f"let {t.name}.{cmd.name} hold NULL", [DropNotNull(t.name, cmd.name)], apps=_apps(t))
+            if not t.catalog().column(cmd.name).not_null:  # Alembic writes it for every nullable=True
+                return Conversion(text, "drop not null", t.qualified, noted=(
+                    f"{t.name}.{cmd.name} already takes NULL: nothing to do (PostgreSQL does nothing either)"))
+            plan = MigrationPlan(f"let {t.name}.{cmd.name} hold NULL", [DropNotNull(t.qualified, cmd.name)],
+                                 apps=_apps(t))  # fmt: skip
             return Conversion(text, "drop not null", t.qualified, plan)
         if cmd.subtype == kind.AT_ColumnDefault:
             default = _deparse(cmd.def_) if cmd.def_ is not None else None
             previous = t.catalog().column(cmd.name).default
-            step = SetDefault(t.name, cmd.name, default, previous)
+            step = SetDefault(t.qualified, cmd.name, default, previous)
             return Conversion(text, "set default", t.qualified, MigrationPlan(step.describe(), [step], apps=_apps(t)))
         if cmd.subtype == kind.AT_AddConstraint and _is(cmd.def_, "Constraint"):
             return _add_constraint(cmd.def_, text, t, db, answers.dedupe)
@@ -344,7 +433,8 @@ def _alter(cmd: Any, text: str, t: DbTable, db: Database, answers: _Answers) -> 
             data = t.data_columns
             keep = [c for c in data if c != cmd.name]
             apps = (AppVersion("v1", data, data), AppVersion("v2", keep, keep))
-            plan = MigrationPlan(f"drop {t.name}.{cmd.name}", [DropColumn(t.name, cmd.name, deploy="v2")], apps=apps)
+            plan = MigrationPlan(f"drop {t.name}.{cmd.name}", [DropColumn(t.qualified, cmd.name, deploy="v2")],
+                                 apps=apps)  # fmt: skip
             return Conversion(text, "drop column", t.qualified, plan)
         if cmd.subtype == kind.AT_AlterColumnType:
             return _change_type(cmd, text, t, answers)
@@ -406,7 +496,7 @@ def _add_column(col: Any, text: str, t: DbTable) -> Conversion:
             f"a NOT NULL column with no default: every row already there would break it. Add {col.colname!r} with "
             "a DEFAULT, or nullable, fill it, then SET NOT NULL"))  # fmt: skip
     if not_null:
-        step = AddColumn(t.name, col.colname, default=default, not_null=True, sql_type=sql_type)
+        step = AddColumn(t.qualified, col.colname, default=default, not_null=True, sql_type=sql_type)
         plan = MigrationPlan(f"add {t.name}.{col.colname}", [step], apps=_apps(t))
     else:
         plan = build_add_column_migration(t, col.colname, default=default, sql_type=sql_type)
@@ -438,8 +528,8 @@ def _add_constraint(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[st
         if not columns:
             return Conversion(text, "check", t.qualified, refused="a CHECK that names no column")
         name = c.conname or f"{t.name}_{columns[0]}_check"
-        steps: list[Step] = [AddConstraint(t.name, columns[0], name, f"CHECK ({expr})"),
-                             ValidateConstraint(t.name, columns[0], name)]  # fmt: skip
+        steps: list[Step] = [AddConstraint(t.qualified, columns[0], name, f"CHECK ({expr})"),
+                             ValidateConstraint(t.qualified, columns[0], name)]  # fmt: skip
         return Conversion(text, "check", t.qualified, MigrationPlan(f"check {name}", steps, apps=_apps(t)))
     if c.contype == enums.ConstrType.CONSTR_FOREIGN:
         fk = [a.sval for a in c.fk_attrs or ()]
@@ -455,7 +545,7 @@ def _add_constraint(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[st
         name = c.conname or short_name(f"{t.name}_{'_'.join(fk)}_fkey")
         c.conname = None  # (the name goes in AddConstraint's own field)
         definition = _deparse(c)
-        steps = [AddConstraint(t.name, fk[0], name, definition), ValidateConstraint(t.name, fk[0], name)]
+        steps = [AddConstraint(t.qualified, fk[0], name, definition), ValidateConstraint(t.qualified, fk[0], name)]
         return Conversion(text, "foreign key", t.qualified, MigrationPlan(f"foreign key {name}", steps, apps=_apps(t)))
     if c.contype == enums.ConstrType.CONSTR_UNIQUE:
         return _add_unique(c, text, t, db, dedupe)
@@ -495,10 +585,10 @@ def _add_unique(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[str, S
     if extra:
         plan = build_add_index_migration(t, columns[0], unique=True, index=name, dedupe=value)
     else:
-        index = CreateIndex(t.name, columns[0], name, f"({listed})", unique=True)
+        index = CreateIndex(t.qualified, columns[0], name, f"({listed})", unique=True)
         plan = MigrationPlan(f"unique {name}", [index], apps=_apps(t))
     at = next(i for i, s in enumerate(plan.steps) if isinstance(s, CreateIndex)) + 1
-    constraint = AddConstraint(t.name, columns[0], name, f"UNIQUE USING INDEX {q(name)}", not_valid=False)
+    constraint = AddConstraint(t.qualified, columns[0], name, f"UNIQUE USING INDEX {q(name)}", not_valid=False)
     steps = [*plan.steps[:at], constraint, *plan.steps[at:]]
     return Conversion(text, "unique", t.qualified, MigrationPlan(f"unique {name}", steps, apps=plan.apps))
 
@@ -512,24 +602,37 @@ def _create_index(stmt: Any, text: str, t: DbTable) -> Conversion:
         return Conversion(text, "create index", t.qualified, refused="name the index, on a column of the table")
     full = _deparse(stmt)
     definition = full.split(" ON ", 1)[1].split(" ", 1)[1] if " ON " in full else full
-    step = CreateIndex(t.name, columns[0], stmt.idxname, definition, unique=bool(stmt.unique))
+    step = CreateIndex(t.qualified, columns[0], stmt.idxname, definition, unique=bool(stmt.unique))
     return Conversion(text, "create index", t.qualified, MigrationPlan(f"index {stmt.idxname}", [step],
                                                                         apps=_apps(t)))  # fmt: skip
 
 
-def _drop_index(stmt: Any, text: str, db: Database) -> Conversion:
-
-    names = [n.sval for obj in stmt.objects for n in (obj if isinstance(obj, (list, tuple)) else [obj])
-             if _is(n, "String")]  # fmt: skip
-    index = names[-1] if names else ""
-    for table_name in db.tables():
-        t = db.table(table_name)
-        found = next((i for i in t.catalog().indexes if i.name == index), None)
-        if found is not None and found.columns:
-            step = DropIndex(t.name, found.columns[0], index)
-            return Conversion(text, "drop index", t.qualified, MigrationPlan(f"drop index {index}", [step],
-                                                                              apps=_apps(t)))  # fmt: skip
-    return Conversion(text, "drop index", refused=f"no index {index!r} on a table of this database")
+def _drop_index(stmt: Any, text: str, names: _Names) -> list[Conversion]:
+    """``DROP INDEX [IF EXISTS] a, s.b``: one conversion per index, each in the schema it names (else the first
+    of the search path that has it); ``CONCURRENTLY`` on PostgreSQL either way."""
+    out = []
+    for obj in stmt.objects:
+        parts = [n.sval for n in (obj if isinstance(obj, (list, tuple)) else [obj]) if _is(n, "String")]
+        schema, index = (parts[-2] if len(parts) > 1 else None), parts[-1]
+        t = names.index_table(schema, index)
+        found = next((i for i in t.catalog().indexes if i.name == index), None) if t is not None else None
+        if t is None or found is None:
+            missing = f"no index {index!r} in {names.where(schema)}"
+            if stmt.missing_ok:
+                out.append(Conversion(text, "drop index", noted=f"{missing}: IF EXISTS, so nothing to do"))
+            else:
+                out.append(Conversion(text, "drop index", refused=f"{missing} (the statement as written fails too)"))
+            continue
+        if found.constraint:
+            out.append(Conversion(text, "drop index", t.qualified, refused=(
+                f"index {index!r} backs the constraint {found.constraint!r}: drop the constraint (PostgreSQL refuses "
+                "the statement as written)")))  # fmt: skip
+            continue
+        column = found.columns[0] if found.columns else t.data_columns[0]
+        step = DropIndex(t.qualified, column, index)
+        out.append(Conversion(text, "drop index", t.qualified, MigrationPlan(f"drop index {index}", [step],
+                                                                             apps=_apps(t))))  # fmt: skip
+    return out
 
 
 def _is(node: Any, name: str) -> bool:
@@ -553,4 +656,21 @@ def _walk(node: Any) -> list[Any]:
     return out
 
 
-__all__ = ["Conversion", "alembic_sql", "convert_sql", "first_plan", "plans_by_table"]
+def as_sql(conversions: list[Conversion]) -> str:
+    """The statements again, as a file to convert later (``PLAN.rest.sql``): each under the ``SET search_path`` it
+    was read under, so its bare names still name the same tables."""
+    def quote(schema: str) -> str:
+        return '"' + schema.replace('"', '""') + '"'
+
+    lines: list[str] = []
+    path: tuple[str, ...] | None = None
+    for c in conversions:
+        if c.search_path != path:
+            lines.append("RESET search_path;" if c.search_path is None else
+                         f"SET search_path TO {', '.join(quote(s) for s in c.search_path)};")  # fmt: skip
+            path = c.search_path
+        lines.append(f"{c.statement};")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["Conversion", "alembic_sql", "as_sql", "convert_sql", "first_plan", "plans_by_table"]

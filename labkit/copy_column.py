@@ -78,12 +78,13 @@ class ColumnCopy:
                 *self.after_stop]  # fmt: skip
 
 
-def column_copy(catalog: TableCatalog, old: str, new: str, engine: str) -> ColumnCopy:
-    """The steps copying ``old`` into a new column ``new`` on ``engine``, read from ``catalog``."""
+def column_copy(catalog: TableCatalog, old: str, new: str, engine: str, owner: str | None = None) -> ColumnCopy:
+    """The steps copying ``old`` into a new column ``new`` on ``engine``, read from ``catalog``; ``owner``: the
+    table as plans name it (``schema.table`` outside the current schema; default: its bare name)."""
     props = catalog.about(old)
     col = props.column
-    table = catalog.table
-    helper = short_name(f"{table}_{new}_not_null")
+    table = owner or catalog.table
+    helper = short_name(f"{catalog.table}_{new}_not_null")
     not_null = col.not_null
     if new in catalog.column_names:  # a cut-off run of this copy: it may have relaxed old's NOT NULL already
         not_null = not_null or catalog.column(new).not_null or any(c.name == helper for c in catalog.constraints)

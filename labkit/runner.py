@@ -131,7 +131,23 @@ class StepProgress:
         return 100.0 * self.done / self.total if self.total else 100.0
 
 
-@dataclass
+def _names(planned: str, table: TableLike) -> bool:
+    """Is ``table`` the one a plan names ``planned``? ``schema.table`` names that schema's table only (its current
+    schema's included, by the bare name the table goes by there); a bare name, the table of that name the caller
+    chose (``--table``)."""
+    schema, _, name = planned.rpartition(".")
+    if name != table.name:
+        return False
+    if not schema:
+        return True
+    return planned == table.qualified or (table.qualified == name and schema == _current_schema(table))
+
+
+def _current_schema(table: TableLike) -> str | None:
+    db = getattr(table, "db", None)
+    return db.dialect.current_schema(db) if db is not None and db.dialect.has_schemas else None
+
+
 class _Batches:
     """The batches of one backfill: how big the next one is (``ChunkSizer``, when the step sizes by time) and how
     many there are in all (exact when the backend listed them, else those done plus an estimate of those left)."""
@@ -165,6 +181,7 @@ class _Batches:
         return load.wal_bytes
 
 
+@dataclass
 class _Cursor:
     """Where the walk is: the step being applied and, inside a backfill, the batch (for the failure report)."""
 
@@ -323,9 +340,8 @@ class MigrationRunner:
         """Refuse a plan that cannot run here, and a bad ``fail_at``; change nothing."""
         if self._plan is not None:
             raise PlanAlreadyExecutedError(self._plan.name)
-        name = self.table.name
-        if plan.table != name:
-            raise StepDoesNotFitError(plan.steps[0].name, name, f"the plan is for table {plan.table!r}")
+        if not _names(plan.table, self.table):
+            raise StepDoesNotFitError(plan.steps[0].name, self.table.qualified, f"the plan is for table {plan.table!r}")
         if self.resume == "rollback" and not self.backend.in_progress(plan.name):
             raise NothingToResumeError(plan.name)
         start = self.backend.resume_point(plan)  # steps a cut-off run already did are not checked again

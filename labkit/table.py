@@ -63,6 +63,10 @@ class TableLike(Protocol):
     @property
     def name(self) -> str: ...
     @property
+    def qualified(self) -> str:
+        """What a plan names it by: ``schema.table`` outside the current schema, else its name."""
+        ...
+    @property
     def column_names(self) -> list[str]: ...
     @property
     def data_columns(self) -> list[str]: ...
@@ -125,6 +129,10 @@ class Table:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def qualified(self) -> str:
+        return self._name  # a table in memory has no schema
 
     @property
     def row_count(self) -> int:

@@ -87,7 +87,7 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
             "pg_get_expr(d.adbin, d.adrelid), col_description(a.attrelid, a.attnum), a.attidentity, "
             "a.attgenerated <> '', (SELECT s.relname FROM pg_class s WHERE s.oid = "
-            "pg_get_serial_sequence(a.attrelid::regclass::text, quote_ident(a.attname))::regclass), "
+            "pg_get_serial_sequence(a.attrelid::regclass::text, a.attname)::regclass), "
             "CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END, "
             "a.attstattarget::int, CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END, "
             "a.attcompression::text, a.attoptions::text[], "

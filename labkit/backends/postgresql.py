@@ -211,6 +211,33 @@ class PostgresDialect:
         rows = db.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
         return [r[0] for r in rows]
 
+    def resolve(self, db: Session, kind: str, name: str, schema: str | None,
+                search_path: Sequence[str] | None = None) -> tuple[str, str] | None:  # fmt: skip
+        """(schema, table) of the table named ``name`` (``kind="table"``), or of the table an index named ``name``
+        is on (``kind="index"``), as PostgreSQL resolves the name: in ``schema`` when given, else the first schema
+        of ``search_path`` (a ``SET search_path`` the migration ran; None: the session's own) that has it."""
+        wanted = "('r', 'p')" if kind == "table" else "('i', 'I')"
+        path = [schema] if schema else list(search_path) if search_path is not None else None
+        if path is None:
+            path = [r[0] for r in db.query("SELECT unnest(current_schemas(false))")]
+        path = [str(db.query("SELECT current_user")[0][0]) if s == "$user" else s for s in path]
+        rows = db.query(
+            "SELECT n.nspname, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE c.relname = %s AND c.relkind IN {wanted} AND n.nspname = ANY(%s) "
+            "ORDER BY array_position(%s, n.nspname::text) LIMIT 1",
+            [name, path, path],
+        )
+        if not rows:
+            return None
+        if kind == "table":
+            return str(rows[0][0]), name
+        owner = db.query(
+            "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.indexrelid = %s",
+            [rows[0][1]],
+        )
+        return (str(owner[0][0]), str(owner[0][1])) if owner else None
+
     def columns(self, db: Session, table: str) -> list[tuple[str, str]]:
         """Each column with its type exactly as declared (``numeric(12,2)``, ``character varying(20)``,
         ``integer[]``, an enum's or a domain's name ...), as ``format_type`` writes it."""

@@ -168,6 +168,14 @@ class SQLiteDialect:
     def table_exists(self, db: Session, qualified: str) -> bool:
         return qualified in self.tables(db)
 
+    def resolve(self, db: Session, kind: str, name: str, schema: str | None,
+                search_path: Sequence[str] | None = None) -> tuple[str, str] | None:  # fmt: skip
+        """(``"main"``, table) of the table ``name``, or of the table index ``name`` is on (SQLite: one schema)."""
+        if schema not in (None, "main"):
+            return None
+        rows = db.query("SELECT tbl_name FROM sqlite_master WHERE type = ? AND name = ?", [kind, name])
+        return ("main", str(rows[0][0])) if rows else None
+
     def tables(self, db: Session) -> list[str]:
         """The user's tables (not SQLite's own, such as sqlite_sequence, which cannot be dropped)."""
         rows = db.query(

@@ -38,7 +38,7 @@ def _check(states: list[StepState], facts: EngineFacts | None) -> Iterator[Findi
     for source, backfill, drop in copies(states):
         if source not in facts.catalog.column_names:
             continue  # a cut-off run already dropped it: nothing left to lose
-        needed = column_copy(facts.catalog, source, backfill.target, facts.engine)
+        needed = column_copy(facts.catalog, source, backfill.target, facts.engine, backfill.table)
         for reason in needed.cannot:
             yield RULE.finding(drop.name, f"Copying {source!r} into {backfill.target!r}: {reason}.",
                                "Rename it through views (approach B), or change the schema first.")  # fmt: skip

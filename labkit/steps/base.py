@@ -57,7 +57,10 @@ class Step:
     deploy: str | None = None
 
     def __post_init__(self) -> None:
-        check_name(self.table, kind="table")
+        schema, _, table = self.table.rpartition(".")  # "schema.table": a table outside the current schema
+        check_name(table, kind="table")
+        if schema:
+            check_name(schema, kind="schema")
         for f in self.column_fields:
             value = getattr(self, f)
             if value is not None:

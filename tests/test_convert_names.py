@@ -1,0 +1,143 @@
+"""``labkit convert`` on the names and text real migrations have (issue 32): the table a statement names, in the schema
+it names or its search path resolves to, is the table the plan changes, whatever the file's comments hold; a column
+named like a keyword does not crash the catalog; statements about the session are said what became of them.
+
+Each test compares the table the statement names with its twin in another schema: every row and the catalog of the
+twin are unchanged, the named one is changed as the statement says."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import labkit as lk
+from labkit.cli import main
+from labkit.convert import as_sql, convert_sql, plans_by_table
+
+
+def _twins(db: lk.Database) -> None:
+    """public.users and app.users, the same shape and rows: a reserved-word column, a serial named ``timestamp``, an
+    index of the same name in each schema (PostgreSQL names indexes per schema)."""
+    db.execute("DROP SCHEMA IF EXISTS app CASCADE")
+    db.execute("CREATE SCHEMA app")
+    for schema in ("public", "app"):
+        db.execute(f'CREATE TABLE {schema}.users (id bigint PRIMARY KEY, email text, price_v2 numeric(10,2), '
+                   f'price numeric(10,2), "offset" integer, "timestamp" serial, "limit" text, note text)')  # fmt: skip
+        db.execute(f"INSERT INTO {schema}.users (id, email, price_v2, price, \"offset\", \"limit\", note) "
+                   f"SELECT g, 'u' || g || '@{schema}.example', g, g * 2, g, 'l', 'n' FROM generate_series(1, 40) g")
+        db.execute(f"CREATE INDEX users_note_idx ON {schema}.users (note)")
+        db.execute(f"CREATE INDEX users_email_idx ON {schema}.users (email)")
+
+
+def _rows(db: lk.Database, ref: str) -> list[tuple]:
+    return db.query(f"SELECT * FROM {ref} ORDER BY id")
+
+
+def test_a_table_with_keyword_and_serial_columns_reads_and_converts(pg):
+    """pg_get_serial_sequence takes the column's name as it is (quoted, "timestamp" named no column: a traceback
+    from every command that reads the catalog)."""
+    _twins(pg)
+    catalog = pg.table("users").catalog()
+    assert catalog.column("timestamp").sequence == "users_timestamp_seq", catalog.column("timestamp")
+    (conversion,) = convert_sql("ALTER TABLE users ADD COLUMN seen integer DEFAULT 0", pg)
+    assert conversion.plan is not None, str(conversion)
+
+
+@pytest.mark.parametrize("how", ["qualified", "search_path"])
+def test_a_statement_on_another_schemas_table_changes_that_table_through_the_plan_file(pg, pg_url, tmp_path, how,
+                                                                                        capsys):  # fmt: skip
+    """``ALTER TABLE app.users DROP COLUMN email`` (or the bare name after ``SET search_path TO app``), converted,
+    saved, started and completed from the plan file alone: app.users loses email, public.users keeps every row and
+    column (the plan file dropped the schema once, and public.users.email with its data went)."""
+    _twins(pg)
+    public_before, public_catalog = _rows(pg, "public.users"), pg.table("users").catalog()
+    sql = ("ALTER TABLE app.users DROP COLUMN email;\n" if how == "qualified"
+           else "SET search_path TO app, public;\nALTER TABLE users DROP COLUMN email;\n")  # fmt: skip
+    (tmp_path / "m.sql").write_text(sql)
+    assert main(["convert", str(tmp_path / "m.sql"), "--db", pg_url, "-o", str(tmp_path / "p.json")]) == 0
+    assert json.loads((tmp_path / "p.json").read_text())["steps"][0]["table"] == "app.users"
+    assert main(["start", str(tmp_path / "p.json"), "--db", pg_url]) == 0
+    assert main(["complete", "--db", pg_url, "--table", "app.users"]) == 0
+    capsys.readouterr()
+    assert "email" not in pg.table("app.users").column_names
+    assert _rows(pg, "public.users") == public_before and pg.table("users").catalog() == public_catalog
+    assert pg.query("SELECT count(*) FROM app.users")[0][0] == 40
+
+
+def test_a_plan_for_one_schemas_table_is_refused_on_another(pg):
+    _twins(pg)
+    (conversion,) = convert_sql("ALTER TABLE app.users DROP COLUMN note", pg)
+    with pytest.raises(lk.StepDoesNotFitError, match=r"app\.users"):
+        lk.MigrationRunner(pg.table("users")).execute_plan(conversion.plan)
+    assert "note" in pg.table("users").column_names
+
+
+def test_drop_index_finds_the_index_in_the_schema_it_names_and_drops_each_one_listed(pg):
+    _twins(pg)
+    drops = convert_sql("DROP INDEX app.users_note_idx, users_email_idx;\nDROP INDEX IF EXISTS app.nope", pg)
+    assert [(c.table, c.plan is not None) for c in drops[:2]] == [("app.users", True), ("users", True)]
+    assert drops[2].plan is None and drops[2].noted and "IF EXISTS" in drops[2].noted
+    for plan in plans_by_table(drops):
+        table = pg.table(plan.table)
+        assert lk.MigrationRunner(table).execute_plan(plan).status == "completed"
+    indexes = {s: {i.name for i in pg.table(t).catalog().indexes} for s, t in (("public", "users"),
+                                                                               ("app", "app.users"))}  # fmt: skip
+    assert indexes == {"public": {"users_pkey", "users_note_idx"}, "app": {"users_pkey", "users_email_idx"}}
+    (missing,) = convert_sql("DROP INDEX app.nope", pg)
+    assert missing.refused and "no index 'nope' in schema 'app'" in missing.refused
+
+
+def test_statements_are_cut_from_the_text_after_any_comment(pg, pg_url, tmp_path, capsys):
+    """pglast's positions are characters of the string: cut from its UTF-8 bytes, "é", "—" and "注文" before a
+    statement shifted it onto the next column's name (``DROP COLUMN price`` for ``price_v2``: data lost)."""
+    _twins(pg)
+    sql = ("-- Prix révisé — 注文の価格 (second version)\n/* éèà — 価格 */\n"
+           "ALTER TABLE users DROP COLUMN price_v2;\n-- ünïcödé\nALTER TABLE users RENAME COLUMN note TO remark;\n")
+    first, second = convert_sql(sql, pg)
+    assert first.statement == "ALTER TABLE users DROP COLUMN price_v2"
+    assert second.statement == "ALTER TABLE users RENAME COLUMN note TO remark"
+    assert [s.kind for s in first.plan.steps] == ["drop_column"] and first.plan.steps[0].column == "price_v2"
+    (tmp_path / "m.sql").write_text(sql, encoding="utf-8")
+    assert main(["convert", str(tmp_path / "m.sql"), "--db", pg_url, "-o", str(tmp_path / "p.json")]) == 0
+    capsys.readouterr()
+
+
+def test_the_statements_left_for_later_keep_the_search_path_they_were_read_under(pg, pg_url, tmp_path, capsys):
+    _twins(pg)
+    (tmp_path / "m.sql").write_text("SET search_path TO app;\nALTER TABLE users RENAME COLUMN note TO remark;\n"
+                                    "ALTER TABLE users ADD COLUMN seen integer DEFAULT 0;\n")  # fmt: skip
+    conversions = convert_sql((tmp_path / "m.sql").read_text(), pg)
+    assert as_sql(conversions[1:]).startswith('SET search_path TO "app";\nALTER TABLE users RENAME')
+    assert main(["convert", str(tmp_path / "m.sql"), "--db", pg_url, "-o", str(tmp_path / "p.json")]) == 0
+    capsys.readouterr()
+    rest = tmp_path / "p.rest.sql"
+    if rest.exists():  # the two became two plans: what is left names app.users still
+        assert rest.read_text().startswith('SET search_path TO "app";')
+        (later,) = [c for c in convert_sql(rest.read_text(), pg) if c.plan is not None]
+        assert later.table == "app.users"
+
+
+def test_session_statements_are_each_said_what_became_of_them(pg):
+    _twins(pg)
+    sql = ("BEGIN;\nSET lock_timeout = '2s';\nSET statement_timeout TO 0;\nSET CONSTRAINTS ALL DEFERRED;\n"
+           "ALTER TABLE users ALTER COLUMN note DROP NOT NULL;\nCOMMIT;\nSET work_mem = '64MB'")
+    out = convert_sql(sql, pg)
+    assert [c.kind for c in out] == ["begin", "set lock_timeout", "set statement_timeout", "set constraints",
+                                     "drop not null", "commit", "set work_mem"]  # fmt: skip
+    assert all(c.noted for c in out[:6]), [str(c) for c in out]  # note takes NULL already: nothing to do
+    assert "already takes NULL" in out[4].noted and out[4].plan is None
+    assert out[6].refused and "work_mem" in out[6].refused
+
+
+def test_alembics_own_bookkeeping_is_left_out_by_what_it_acts_on_not_by_its_text(pg):
+    from pglast import parse_sql
+
+    from labkit.convert import _alembics_own
+
+    kept = "COMMENT ON COLUMN users.note IS 'see alembic_version for the revision'"
+    dropped = ["CREATE TABLE alembic_version (version_num varchar(32) NOT NULL)",
+               "INSERT INTO alembic_version (version_num) VALUES ('a1')",
+               "UPDATE alembic_version SET version_num='a2' WHERE alembic_version.version_num = 'a1'"]  # fmt: skip
+    assert not _alembics_own(parse_sql(kept)[0].stmt)
+    assert all(_alembics_own(parse_sql(s)[0].stmt) for s in dropped)
