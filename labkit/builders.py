@@ -31,6 +31,7 @@ from .steps import (
     FixRows,
     RenameColumnInPlace,
     RenameInView,
+    SetDefault,
     SetNotNull,
     StartDualWrite,
     Step,
@@ -441,6 +442,39 @@ def _change_type_keeping_name(
     if not resuming:  # the conversion compiles now, not when a trigger holds it
         backend_for(table).check_step(dual)
     return MigrationPlan(name, steps, apps=(AppVersion("v1", data, data), AppVersion("v2", data, data)))
+
+
+def build_add_volatile_default_migration(
+    table: TableLike,
+    column: str,
+    default: SQL,
+    *,
+    sql_type: str | None = None,
+    not_null: bool = False,
+    constraints: tuple[str, ...] = (),
+    batch_size: int | Literal["auto"] = "auto",
+    chunk_ms: float = DEFAULT_CHUNK_MS,
+) -> MigrationPlan:
+    """Add ``column`` whose default calls a VOLATILE function (``gen_random_uuid()``, ``clock_timestamp()``): as
+    written, ``ADD COLUMN ... DEFAULT`` evaluates it for every row, rewriting the table under ACCESS EXCLUSIVE. Instead
+    (PostgreSQL): add it nullable, with no default (instant), set the default (new rows get their value from then
+    on), fill the rows already there in batches (``WHERE column IS NULL``: each its own value, as the statement would
+    have given it), then, for ``not_null``, ``CHECK (column IS NOT NULL) NOT VALID``, ``VALIDATE``, ``SET NOT NULL``.
+    No app version reads or writes the column before the plan ends."""
+    _free(table, column)
+    if isinstance(table, SqlTable) and sql_type is not None:
+        table.db.dialect.check_type(table.db, sql_type)
+    sizing = _sizing(table, batch_size, chunk_ms)
+    steps: list[Step] = [
+        AddColumn(table.qualified, column, sql_type=sql_type, constraints=constraints),
+        SetDefault(table.qualified, column, default.text, None),
+        Backfill(table.qualified, column, sql=default.text, **sizing),
+    ]
+    if not_null:
+        check = short_name(f"{table.name}_{column}_not_null")
+        steps += [AddConstraint(table.qualified, column, check, f"CHECK ({_pg_quote(column)} IS NOT NULL)"),
+                  ValidateConstraint(table.qualified, column, check), SetNotNull(table.qualified, column, check)]
+    return MigrationPlan(f"add {table.name}.{column} filled by {default.text}", steps, apps=_one_app(table))
 
 
 def build_set_not_null_migration(

@@ -41,8 +41,8 @@ from .apps import AppVersion
 from .backends.db import Database, DbTable
 from .builders import (
     build_add_column_migration,
-    build_add_foreign_key_migration,
     build_add_index_migration,
+    build_add_volatile_default_migration,
     build_change_type_migration,
     build_comment_migration,
     build_rename_column_migration,
@@ -469,12 +469,27 @@ def _change_type(cmd: Any, text: str, t: DbTable, answers: _Answers) -> Conversi
     return Conversion(text, "change type", t.qualified, plan)
 
 
-def _add_column(col: Any, text: str, t: DbTable) -> Conversion:
+def _attributes() -> dict[Any, tuple[str, bool]]:
     from pglast import enums
 
+    c = enums.ConstrType
+    return {c.CONSTR_ATTR_DEFERRABLE: ("deferrable", True), c.CONSTR_ATTR_NOT_DEFERRABLE: ("deferrable", False),
+            c.CONSTR_ATTR_DEFERRED: ("initdeferred", True), c.CONSTR_ATTR_IMMEDIATE: ("initdeferred", False)}
+
+
+def _add_column(col: Any, text: str, t: DbTable) -> Conversion:
+    """``ADD COLUMN``: with its type (modifiers, ``COLLATE``), its default (a constant's is stored in the catalog:
+    instant; a volatile one's is evaluated for every row: ``build_add_volatile_default_migration``), ``NOT NULL``
+    with a default, ``NULL`` (what every added column takes); an inline ``CHECK`` or ``REFERENCES``: the column, then
+    the constraint ``NOT VALID``, then ``VALIDATE``."""
+    from pglast import ast, enums
+
+    attributes = _attributes()
     sql_type = _deparse(col.typeName)
     default: Any = None
     not_null = False
+    inline = [_deparse(col.collClause)] if col.collClause else []  # 'COLLATE "C"
+    later: list[Any] = []
     for c in col.constraints or ():
         if c.contype == enums.ConstrType.CONSTR_DEFAULT:
             expr = c.raw_expr
@@ -487,6 +502,12 @@ def _add_column(col: Any, text: str, t: DbTable) -> Conversion:
                 default = SQL(_deparse(expr))
         elif c.contype == enums.ConstrType.CONSTR_NOTNULL:
             not_null = True
+        elif c.contype == enums.ConstrType.CONSTR_NULL:
+            continue  # NULL: the column takes NULL, as every column added without NOT NULL does
+        elif c.contype in (enums.ConstrType.CONSTR_CHECK, enums.ConstrType.CONSTR_FOREIGN):
+            later.append(c)
+        elif c.contype in attributes and later and later[-1].contype == enums.ConstrType.CONSTR_FOREIGN:
+            setattr(later[-1], *attributes[c.contype])  # DEFERRABLE ... after a REFERENCES: its own clauses
         else:
             return Conversion(text, "add column", t.qualified, refused=(
                 f"ADD COLUMN ... {enums.ConstrType(c.contype).name.removeprefix('CONSTR_')} is not converted yet: "
@@ -495,11 +516,26 @@ def _add_column(col: Any, text: str, t: DbTable) -> Conversion:
         return Conversion(text, "add column", t.qualified, refused=(
             f"a NOT NULL column with no default: every row already there would break it. Add {col.colname!r} with "
             "a DEFAULT, or nullable, fill it, then SET NOT NULL"))  # fmt: skip
-    if not_null:
-        step = AddColumn(t.qualified, col.colname, default=default, not_null=True, sql_type=sql_type)
+    db = t.db
+    if isinstance(default, SQL) and db.dialect.volatile(db, default.text):
+        plan = build_add_volatile_default_migration(t, col.colname, default, sql_type=sql_type, not_null=not_null,
+                                                    constraints=tuple(inline))  # fmt: skip
+    elif not_null or inline:
+        step = AddColumn(t.qualified, col.colname, default=default, not_null=not_null, sql_type=sql_type,
+                         constraints=tuple(inline))  # fmt: skip
         plan = MigrationPlan(f"add {t.name}.{col.colname}", [step], apps=_apps(t))
     else:
         plan = build_add_column_migration(t, col.colname, default=default, sql_type=sql_type)
+    for c in later:  # the constraint after the column, NOT VALID then VALIDATE (unless the statement says NOT VALID)
+        kind = "check" if c.contype == enums.ConstrType.CONSTR_CHECK else "fkey"
+        if kind == "fkey":
+            c.fk_attrs = (ast.String(sval=col.colname),)
+        name = c.conname or short_name(f"{t.name}_{col.colname}_{kind}")
+        keep = not c.skip_validation
+        c.conname, c.skip_validation, c.initially_valid = None, False, True
+        steps: list[Step] = [AddConstraint(t.qualified, col.colname, name, _deparse(c))]
+        steps += [ValidateConstraint(t.qualified, col.colname, name)] if keep else []
+        plan = MigrationPlan(plan.name, [*plan.steps, *steps], apps=plan.apps)
     return Conversion(text, "add column", t.qualified, plan)
 
 
@@ -519,38 +555,36 @@ def _set_not_null(column: str, text: str, t: DbTable, db: Database, fill: dict[s
 
 
 def _add_constraint(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[str, SQL]) -> Conversion:
+    """``CHECK`` and ``FOREIGN KEY``: added ``NOT VALID`` (instant: new writes are checked at once), then
+    ``VALIDATE`` (the old rows, while reads and writes go on), unless the statement says ``NOT VALID`` itself: then
+    it stays not validated, as the statement leaves it. The definition is the statement's own, as PostgreSQL's
+    parser reads it back: every option (ON DELETE / ON UPDATE, MATCH, DEFERRABLE / INITIALLY, NO INHERIT, quoted
+    names) reaches the plan."""
     from pglast import enums
 
     if c.contype == enums.ConstrType.CONSTR_CHECK:
-        expr = _deparse(c.raw_expr)
         columns = [f.sval for node in _walk(c.raw_expr) if _is(node, "ColumnRef")
                    for f in node.fields if _is(f, "String")]  # fmt: skip
         if not columns:
             return Conversion(text, "check", t.qualified, refused="a CHECK that names no column")
-        name = c.conname or f"{t.name}_{columns[0]}_check"
-        steps: list[Step] = [AddConstraint(t.qualified, columns[0], name, f"CHECK ({expr})"),
-                             ValidateConstraint(t.qualified, columns[0], name)]  # fmt: skip
-        return Conversion(text, "check", t.qualified, MigrationPlan(f"check {name}", steps, apps=_apps(t)))
-    if c.contype == enums.ConstrType.CONSTR_FOREIGN:
-        fk = [a.sval for a in c.fk_attrs or ()]
-        pk = [a.sval for a in c.pk_attrs or ()]
-        target = c.pktable.relname if not c.pktable.schemaname else f"{c.pktable.schemaname}.{c.pktable.relname}"
-        references = f"{target} ({', '.join(pk)})" if pk else target
-        actions = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT", "r": "RESTRICT"}
-        if len(fk) == 1:
-            plan = build_add_foreign_key_migration(t, fk[0], references, constraint=c.conname,
-                                                   on_delete=actions.get(c.fk_del_action or "a"))  # fmt: skip
-            return Conversion(text, "foreign key", t.qualified, plan)
-        # several columns: the same two steps, the definition as PostgreSQL's parser reads it back
-        name = c.conname or short_name(f"{t.name}_{'_'.join(fk)}_fkey")
-        c.conname = None  # (the name goes in AddConstraint's own field)
-        definition = _deparse(c)
-        steps = [AddConstraint(t.qualified, fk[0], name, definition), ValidateConstraint(t.qualified, fk[0], name)]
-        return Conversion(text, "foreign key", t.qualified, MigrationPlan(f"foreign key {name}", steps, apps=_apps(t)))
-    if c.contype == enums.ConstrType.CONSTR_UNIQUE:
+        kind, name = "check", c.conname or short_name(f"{t.name}_{columns[0]}_check")
+    elif c.contype == enums.ConstrType.CONSTR_FOREIGN:
+        columns = [a.sval for a in c.fk_attrs or ()]
+        kind, name = "foreign key", c.conname or short_name(f"{t.name}_{'_'.join(columns)}_fkey")
+    elif c.contype == enums.ConstrType.CONSTR_UNIQUE:
         return _add_unique(c, text, t, db, dedupe)
-    what = enums.ConstrType(c.contype).name.removeprefix("CONSTR_")
-    return Conversion(text, what.lower(), t.qualified, refused=f"ADD CONSTRAINT ... {what} is not converted yet")
+    else:
+        what = enums.ConstrType(c.contype).name.removeprefix("CONSTR_")
+        return Conversion(text, what.lower(), t.qualified, refused=f"ADD CONSTRAINT ... {what} is not converted yet")
+    for column in columns:
+        if column not in t.column_names:
+            raise ColumnNotFoundError(t.name, column, t.column_names)
+    stays_not_valid = bool(c.skip_validation)
+    c.conname, c.skip_validation, c.initially_valid = None, False, True  # the name and NOT VALID: the step's own
+    steps: list[Step] = [AddConstraint(t.qualified, columns[0], name, _deparse(c))]
+    if not stays_not_valid:
+        steps.append(ValidateConstraint(t.qualified, columns[0], name))
+    return Conversion(text, kind, t.qualified, MigrationPlan(f"{kind} {name}", steps, apps=_apps(t)))
 
 
 def _add_unique(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[str, SQL]) -> Conversion:

@@ -48,6 +48,38 @@ def check_expression(expr: str) -> None:
         raise UnsafeSqlError(expr, "it is not one SQL expression")
 
 
+def names_columns(expr: str) -> bool:
+    """Does ``expr`` name a column (a ``ColumnRef`` anywhere in it)? ``gen_random_uuid()`` does not."""
+    from pglast import ast
+    from pglast.visitors import Visitor
+
+    found: list[bool] = []
+
+    class Refs(Visitor):
+        def visit_ColumnRef(self, ancestors: Any, node: Any) -> None:
+            found.append(True)
+
+    tree = _parse(f"SELECT ({expr})")
+    Refs()(tree[0] if isinstance(tree[0], ast.Node) else tree)
+    return bool(found)
+
+
+def functions(expr: str) -> list[str]:
+    """The names of the functions ``expr`` calls (``gen_random_uuid``, ``nextval``; schema left out)."""
+    from pglast import ast
+    from pglast.visitors import Visitor
+
+    found: list[str] = []
+
+    class Calls(Visitor):
+        def visit_FuncCall(self, ancestors: Any, node: Any) -> None:
+            found.append(str(node.funcname[-1].sval))
+
+    tree = _parse(f"SELECT ({expr})")
+    Calls()(tree[0] if isinstance(tree[0], ast.Node) else tree)
+    return sorted(set(found))
+
+
 def proves_not_null(definition: str, column: str) -> bool:
     """Does the constraint ``definition`` (``CHECK (...)``) imply that ``column`` IS NOT NULL, the way PostgreSQL's
     ``SET NOT NULL`` looks for a proof to skip its scan? True for ``CHECK (column IS NOT NULL)``, alone or ANDed

@@ -141,3 +141,60 @@ def test_alembics_own_bookkeeping_is_left_out_by_what_it_acts_on_not_by_its_text
                "UPDATE alembic_version SET version_num='a2' WHERE alembic_version.version_num = 'a1'"]  # fmt: skip
     assert not _alembics_own(parse_sql(kept)[0].stmt)
     assert all(_alembics_own(parse_sql(s)[0].stmt) for s in dropped)
+
+
+# Each option of a statement, converted: the plan's end catalog is the statement's own (column order aside), under
+# the app's writes (issue 32, part 3). ext."Accounts"/"Id": a referenced table whose names need their quotes.
+OPTIONS = {
+    "fk: ON UPDATE, ON DELETE, MATCH FULL, DEFERRABLE": 'ALTER TABLE users ADD CONSTRAINT users_acc_fk FOREIGN KEY '
+    '(account_id) REFERENCES ext."Accounts" ("Id") MATCH FULL ON UPDATE CASCADE ON DELETE SET NULL DEFERRABLE '
+    "INITIALLY DEFERRED",
+    "fk: NOT VALID stays not validated": "ALTER TABLE users ADD CONSTRAINT users_acc_fk FOREIGN KEY (account_id) "
+    'REFERENCES ext."Accounts" ("Id") NOT VALID',
+    "fk: unnamed": 'ALTER TABLE users ADD FOREIGN KEY (account_id) REFERENCES ext."Accounts" ("Id") ON DELETE CASCADE',
+    "check: NO INHERIT": "ALTER TABLE users ADD CONSTRAINT visits_cap CHECK (visits < 1000000) NO INHERIT",
+    "check: NOT VALID": "ALTER TABLE users ADD CONSTRAINT visits_cap CHECK (visits < 1000000) NOT VALID",
+    "add column: COLLATE": 'ALTER TABLE users ADD COLUMN code text COLLATE "C"',
+    "add column: NULL": "ALTER TABLE users ADD COLUMN code varchar(12) NULL",
+    "add column: numeric(14,2) DEFAULT": "ALTER TABLE users ADD COLUMN credit numeric(14,2) DEFAULT 0.00",
+    "add column: inline REFERENCES DEFERRABLE": "ALTER TABLE users ADD COLUMN acc bigint NULL REFERENCES "
+    'ext."Accounts" ("Id") ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED',
+    "add column: inline CHECK": "ALTER TABLE users ADD COLUMN score integer DEFAULT 0 CHECK (score >= 0)",
+    "add column: volatile default, NOT NULL": "ALTER TABLE users ADD COLUMN token uuid NOT NULL "
+    "DEFAULT gen_random_uuid()",
+    "add column: volatile default": "ALTER TABLE users ADD COLUMN seen_at timestamptz DEFAULT clock_timestamp()",
+    "index: USING hash": "CREATE INDEX users_email_hash ON users USING hash (email)",
+    "index: INCLUDE, WHERE": "CREATE INDEX users_visits_inc ON users (visits) INCLUDE (email) WHERE visits > 10",
+    "index: opclass, collation": 'CREATE INDEX users_email_pat ON users (email COLLATE "C" text_pattern_ops)',
+    "index: UNIQUE NULLS NOT DISTINCT": "CREATE UNIQUE INDEX users_note_uq ON users (note) NULLS NOT DISTINCT",
+}
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_each_option_of_a_statement_reaches_the_plan(pg, option):
+    from tests.test_convert import _make, _under_writes, _unordered
+
+    def make() -> lk.DbTable:
+        pg.execute("DROP SCHEMA IF EXISTS ext CASCADE")
+        users = _make(pg)
+        pg.execute('CREATE SCHEMA ext; CREATE TABLE ext."Accounts" ("Id" bigint PRIMARY KEY)')
+        pg.execute('INSERT INTO ext."Accounts" SELECT g FROM generate_series(1, 3) g')
+        return users
+
+    sql = OPTIONS[option]
+    try:
+        twin = make()
+        pg.execute(sql)
+        expected = _unordered(twin.catalog())
+        users = make()
+        conversions = convert_sql(sql, pg)
+        assert all(c.plan is not None for c in conversions), [str(c) for c in conversions]
+        (plan,) = plans_by_table(conversions)
+        _under_writes(users, plan)
+        assert _unordered(users.catalog()) == expected
+        if "volatile" in option:  # each row its own value, as the statement gives it; none left NULL
+            column = "token" if "token" in sql else "seen_at"
+            assert pg.query(f"SELECT count(*) FILTER (WHERE {column} IS NULL), count(DISTINCT {column}) > 1 "
+                            "FROM users")[0] == (0, True)  # fmt: skip
+    finally:  # the schema goes with the test (reset_database empties the current one only)
+        pg.execute("DROP SCHEMA IF EXISTS ext CASCADE")

@@ -217,3 +217,17 @@ def test_findings_come_in_step_order_with_a_readable_str():
 def test_validate_refuses_something_that_is_not_a_plan():
     with pytest.raises(TypeError):
         lk.validate_migration_safety([lk.AddColumn(T, "a")])
+
+
+def test_a_backfill_of_a_value_no_column_gives_needs_no_dual_write():
+    """gen_random_uuid() per row (a volatile default's fill): an app write to the row leaves the value as right as
+    it was; a backfill computed from the row's columns still needs its dual write."""
+    t = lab.make_users(20)
+
+    def backfilling(sql):
+        return lk.MigrationPlan("p", [lk.AddColumn(T, "token"), lk.Backfill(T, "token", sql=sql, batch_size=5)])
+
+    rules = {f.rule for f in lk.validate_migration_safety(backfilling("gen_random_uuid()"), t)}
+    assert "backfill-without-dual-write" not in rules
+    rules = {f.rule for f in lk.validate_migration_safety(backfilling("lower(email) || random()"), t)}
+    assert "backfill-without-dual-write" in rules

@@ -211,6 +211,18 @@ class PostgresDialect:
         rows = db.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
         return [r[0] for r in rows]
 
+    def volatile(self, db: Session, expr: str) -> bool:
+        """Does ``expr`` call a VOLATILE function (``gen_random_uuid()``, ``random()``, ``nextval(...)``,
+        ``clock_timestamp()``)? A column added with such a default is filled row by row: the table is rewritten
+        under ACCESS EXCLUSIVE (a non-volatile one is stored once in the catalog). A function the catalog does not
+        know, or any of whose overloads is volatile, counts as volatile."""
+        names = pgparse.functions(expr)
+        if not names:
+            return False
+        rows = db.query("SELECT proname, bool_or(provolatile = 'v') FROM pg_proc WHERE proname = ANY(%s) "
+                        "GROUP BY proname", [names])  # fmt: skip
+        return len(rows) < len(names) or any(r[1] for r in rows)
+
     def resolve(self, db: Session, kind: str, name: str, schema: str | None,
                 search_path: Sequence[str] | None = None) -> tuple[str, str] | None:  # fmt: skip
         """(schema, table) of the table named ``name`` (``kind="table"``), or of the table an index named ``name``

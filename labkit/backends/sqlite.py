@@ -176,6 +176,9 @@ class SQLiteDialect:
         rows = db.query("SELECT tbl_name FROM sqlite_master WHERE type = ? AND name = ?", [kind, name])
         return ("main", str(rows[0][0])) if rows else None
 
+    def volatile(self, db: Session, expr: str) -> bool:
+        return False  # SQLite refuses a non-constant default in ADD COLUMN itself
+
     def tables(self, db: Session) -> list[str]:
         """The user's tables (not SQLite's own, such as sqlite_sequence, which cannot be dropped)."""
         rows = db.query(
