@@ -243,6 +243,10 @@ def convert_main(argv: Sequence[str]) -> int:
                    "it, as asked): the new version writes only the new type, a rollback keeps its writes through it")
     p.add_argument("--copy-as", action="append", default=[], metavar="COLUMN=NEW",
                    help="instead of keeping COLUMN's name, a type change copies into NEW, which the app moves to")
+    p.add_argument("--in-catalog", action="append", default=[], metavar="COLUMN",
+                   help="a type change PostgreSQL makes in the catalog alone (varchar(50) -> text, a wider varchar or "
+                   "numeric): run it as written, instantly, instead of a copy (an app's prepared statements returning "
+                   "the column then fail once each)")  # fmt: skip
     p.add_argument("--explain", action="store_true", help="also squawk's finding on each statement as written")
     args = p.parse_args(argv)
     try:
@@ -257,7 +261,7 @@ def convert_main(argv: Sequence[str]) -> int:
                 sql = f.read()
         with connect(args.db, existing=True) as db:
             conversions = convert_sql(sql, db, fill=fill, dedupe=dedupe, copy_as=copy_as,
-                                      back=_column_sql(args.back, "--back"))
+                                      back=_column_sql(args.back, "--back"), in_catalog=args.in_catalog)
             for c in conversions:
                 print(c)
                 if args.explain and db.dialect.name != "postgresql":

@@ -31,7 +31,7 @@ import dataclasses
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ from .safety.squawk import run_squawk
 from .steps import (
     AddColumn,
     AddConstraint,
+    ChangeTypeInPlace,
     CreateIndex,
     DropColumn,
     DropIndex,
@@ -77,6 +78,8 @@ NAIVE_LOCK = {
     "drop column": "ACCESS EXCLUSIVE for an instant, then every query naming the column fails",
     "comment": "SHARE UPDATE EXCLUSIVE for an instant",
     "change type": "ACCESS EXCLUSIVE while it rewrites the table: reads and writes wait",
+    "change type in the catalog": "ACCESS EXCLUSIVE for an instant (a binary-coercible cast, no length to check: "
+    "the catalog only, no rewrite), then each server-side prepared statement returning the column fails once",
     "unique": "ACCESS EXCLUSIVE while it builds the unique index: reads and writes wait",
 }
 
@@ -104,6 +107,8 @@ class Conversion:
     engine: str = "postgresql"
     noted: str | None = None  # understood, and nothing to run: what became of it (a SET search_path, a COMMIT ...)
     search_path: tuple[str, ...] | None = None  # the migration's SET search_path in force for it (None: the session's)
+    how: str | None = None  # a plan that runs the statement as written: why that is safe
+    advice: str | None = None  # a cheaper way the user may choose, and what it costs
 
     @property
     def naive_lock(self) -> str:
@@ -125,7 +130,10 @@ class Conversion:
         if self.noted:
             return f"understood: {self.noted}"
         assert self.plan is not None
-        return f"converted: {self.plan.name} ({', '.join(s.name for s in self.plan.steps)})"
+        if self.how:
+            return f"run {self.how} ({self.plan.name})"
+        done = f"converted: {self.plan.name} ({', '.join(s.name for s in self.plan.steps)})"
+        return f"{done}\n  note: {self.advice}" if self.advice else done
 
     def __str__(self) -> str:
         head = f"{self.statement.strip()}\n  as written: {self.naive_lock or 'a change labkit does not convert'}"
@@ -140,6 +148,7 @@ def convert_sql(
     dedupe: Mapping[str, SQL] | None = None,
     copy_as: Mapping[str, str] | None = None,
     back: Mapping[str, SQL] | None = None,
+    in_catalog: Iterable[str] = (),
 ) -> list[Conversion]:
     """Each statement of ``sql`` as a ``Conversion`` against the tables of ``db`` (PostgreSQL or SQLite).
 
@@ -162,7 +171,8 @@ def convert_sql(
     except ParseError as exc:
         raise InvalidArgumentError(f"PostgreSQL's parser refuses the migration: {exc}") from None
     out: list[Conversion] = []
-    answers = _Answers(dict(fill or {}), dict(dedupe or {}), dict(copy_as or {}), dict(back or {}))
+    answers = _Answers(dict(fill or {}), dict(dedupe or {}), dict(copy_as or {}), dict(back or {}),
+                       {c: True for c in in_catalog})  # fmt: skip
     names = _Names(db)
     for raw in statements:
         text = _text(sql, raw)
@@ -335,6 +345,7 @@ class _Answers:
     dedupe: dict[str, SQL]
     copy_as: dict[str, str]
     back: dict[str, SQL]
+    in_catalog: dict[str, bool] = dataclasses.field(default_factory=dict)
 
     @staticmethod
     def of(answers: dict[str, Any], t: DbTable, column: str) -> Any:
@@ -453,9 +464,25 @@ def _change_type(cmd: Any, text: str, t: DbTable, answers: _Answers) -> Conversi
     if cmd.name not in t.column_names:
         raise ColumnNotFoundError(t.name, cmd.name, t.column_names)
     col = cmd.def_
-    sql_type = _deparse(col.typeName)
+    sql_type = _deparse(col.typeName) + (f" {_deparse(col.collClause)}" if col.collClause else "")
     new = _Answers.of(answers.copy_as, t, cmd.name) or cmd.name
     using = _deparse(col.raw_default) if col.raw_default is not None else None
+    db = t.db
+    in_catalog = using is None and new == cmd.name and not col.collClause and \
+        not db.dialect.type_change_rewrites(db, t.qualified, cmd.name, sql_type)  # fmt: skip
+    kind = "change type in the catalog" if in_catalog else "change type"
+    if in_catalog and _Answers.of(answers.in_catalog, t, cmd.name):
+        previous = t.catalog().column(cmd.name).type
+        step = ChangeTypeInPlace(t.qualified, cmd.name, sql_type, previous=previous, in_catalog=True)
+        return Conversion(text, kind, t.qualified, MigrationPlan(step.describe(), [step], apps=_apps(t)),
+                          how="as written: PostgreSQL changes the catalog only (no rewrite), under labkit's "
+                          "lock_timeout with retries")  # fmt: skip
+    advice = None
+    if in_catalog:
+        advice = (f"PostgreSQL would change the catalog only here (no rewrite, an instant lock), but after it an app's "
+                  f"server-side prepared statements that return {cmd.name} fail once each ('cached plan must not "
+                  "change result type': psycopg 3 after five runs, JDBC, asyncpg); the copy fails none. If your app "
+                  f"prepares none, or retries that error (Rails does): --in-catalog {cmd.name} runs it as written")
     way_back = _Answers.of(answers.back, t, cmd.name)
     if new == cmd.name and using is not None and way_back is None:
         copied = short_name(f"{cmd.name}_labkit_new")
@@ -466,7 +493,7 @@ def _change_type(cmd: Any, text: str, t: DbTable, answers: _Answers) -> Conversi
             f"or give the copy a name of its own the app moves to (--copy-as {cmd.name}=NEW_NAME)",))  # fmt: skip
     plan = build_change_type_migration(t, cmd.name, new, sql_type, using=using,
                                        back=way_back.text if way_back is not None else None)  # fmt: skip
-    return Conversion(text, "change type", t.qualified, plan)
+    return Conversion(text, kind, t.qualified, plan, advice=advice)
 
 
 def _attributes() -> dict[Any, tuple[str, bool]]:

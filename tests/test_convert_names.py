@@ -198,3 +198,92 @@ def test_each_option_of_a_statement_reaches_the_plan(pg, option):
                             "FROM users")[0] == (0, True)  # fmt: skip
     finally:  # the schema goes with the test (reset_database empties the current one only)
         pg.execute("DROP SCHEMA IF EXISTS ext CASCADE")
+
+
+TYPE_CHANGES = [  # (old, new, PostgreSQL rewrites the table): each claim is checked against the server below
+    ("varchar(500)", "varchar(6000)", False),
+    ("varchar(500)", "text", False),
+    ("varchar(500)", "varchar", False),
+    ("text", "varchar", False),
+    ("numeric(10,2)", "numeric(14,2)", False),
+    ("numeric(10,2)", "numeric", False),
+    ("cidr", "inet", False),
+    ("varchar(500)", "varchar(20)", True),
+    ("text", "varchar(20)", True),
+    ("numeric(10,2)", "numeric(14,4)", True),
+    ("numeric(10,2)", "numeric(8,2)", True),
+    ("integer", "bigint", True),
+    ("char(5)", "char(10)", True),
+    ("timestamp", "timestamptz", True),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "rewrites"), TYPE_CHANGES)
+def test_a_type_change_is_called_catalog_only_exactly_when_the_server_keeps_the_tables_file(pg, old, new, rewrites):
+    """labkit's rule (binary-coercible casts, typmod widening) against the server's own act: the table's relfilenode
+    is unchanged by ALTER COLUMN TYPE exactly when labkit says the catalog alone changes."""
+    pg.execute(f"CREATE TABLE probe (id bigint PRIMARY KEY, c {old})")
+    pg.execute("INSERT INTO probe SELECT g, NULL FROM generate_series(1, 10) g")
+    said = pg.dialect.type_change_rewrites(pg, "probe", "c", new)
+    before = pg.query("SELECT relfilenode FROM pg_class WHERE oid = 'probe'::regclass")[0][0]
+    pg.execute(f"ALTER TABLE probe ALTER COLUMN c TYPE {new}")
+    after = pg.query("SELECT relfilenode FROM pg_class WHERE oid = 'probe'::regclass")[0][0]
+    if said:  # a rewrite said may be a conservative call (timestamp -> timestamptz under UTC): never the reverse
+        assert rewrites, (old, new, "labkit said rewrite where it expected none")
+    else:
+        assert before == after, (old, new, "labkit said catalog-only, the server rewrote the table")
+    assert said == rewrites, (old, new)
+
+
+def test_a_catalog_only_type_change_is_said_instant_and_runs_as_written_only_when_asked(pg, pg_url, tmp_path,
+                                                                                       capsys):  # fmt: skip
+    """varchar(500) -> varchar(6000): PostgreSQL changes the catalog alone, and convert says so. But an app's
+    server-side prepared statements that return the column then fail once each ("cached plan must not change result
+    type"): the default stays the copy, under which the preparing app fails nothing; --in-catalog runs it as written,
+    the table's file unchanged, and an app that prepares no statement fails nothing either. The app that prepares
+    does fail under it: what the conversion's note says is what the server does."""
+    from tests.test_convert import _make, _unordered
+
+    sql = "ALTER TABLE users ALTER COLUMN note TYPE varchar(6000)"
+
+    def make() -> lk.DbTable:
+        users = _make(pg)
+        pg.execute("ALTER TABLE users ALTER COLUMN note TYPE varchar(500)")
+        return users
+
+    twin = make()
+    pg.execute(sql)
+    expected = _unordered(twin.catalog())
+
+    def run(plan: lk.MigrationPlan, table: lk.DbTable, *, prepared: bool) -> list[str]:
+        from labkit.course.workload import AppWorkload
+
+        with AppWorkload(table, plan, threads=2, seed=7, rollout_requests=3, prepared=prepared,
+                         read_ratio=0.8) as load:  # fmt: skip
+            assert load.wait_for_writes(40)  # past psycopg's five runs: its statements are prepared by now
+            assert lk.MigrationRunner(table, observers=[load]).execute_plan(plan).status == "completed"
+            assert load.wait_for_writes(20)
+        assert load.audit(table) == 0 and load.lost_writes == 0
+        return sorted({r.error.split(":")[1].strip() for r in load.failed if r.error})
+
+    users = make()
+    (copy,) = convert_sql(sql, pg)
+    assert copy.kind == "change type in the catalog" and "instant" in copy.naive_lock
+    assert "--in-catalog note" in copy.instead and len(copy.plan.steps) > 3
+    assert run(copy.plan, users, prepared=True) == []
+    assert _unordered(users.catalog()) == expected
+
+    for prepared, failures in ((False, []), (True, ["cached plan must not change result type"])):
+        users = make()
+        (written,) = convert_sql(sql, pg, in_catalog=["note"])
+        assert [s.kind for s in written.plan.steps] == ["change_type_in_place"] and "as written" in written.instead
+        file_before = pg.query("SELECT relfilenode FROM pg_class WHERE oid = 'users'::regclass")[0][0]
+        assert run(written.plan, users, prepared=prepared) == failures
+        assert pg.query("SELECT relfilenode FROM pg_class WHERE oid = 'users'::regclass")[0][0] == file_before
+        assert _unordered(users.catalog()) == expected
+    make()
+    (tmp_path / "m.sql").write_text(sql + ";\n")
+    assert main(["convert", str(tmp_path / "m.sql"), "--db", pg_url, "--in-catalog", "note", "-o",
+                 str(tmp_path / "p.json")]) == 0  # fmt: skip
+    assert "run as written" in capsys.readouterr().out
+    assert [s.kind for s in lk.load_plan(tmp_path / "p.json").steps] == ["change_type_in_place"]

@@ -211,6 +211,38 @@ class PostgresDialect:
         rows = db.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
         return [r[0] for r in rows]
 
+    def type_change_rewrites(self, db: Session, table: str, column: str, sql_type: str) -> bool:
+        """Would ``ALTER COLUMN column TYPE sql_type`` (no USING) rewrite the table? PostgreSQL's own rule
+        (``ATColumnChangeRequiresRewrite``), as far as labkit trusts it: not when the cast from the old type is
+        binary-coercible (``pg_cast.castmethod = 'b'``, or the same type) and the new type has no length to check
+        (typmod -1: ``varchar(500)`` -> ``text``, ``text`` -> ``varchar``), or the same ``varchar`` / ``varbit``
+        with a longer limit, or the same ``numeric`` scale with a larger precision. Anything else counts as a
+        rewrite (``timestamp`` -> ``timestamptz`` under UTC included: PostgreSQL may skip it, labkit does not
+        bet on the session's time zone)."""
+        rows = db.query("SELECT a.atttypid, a.atttypmod FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) "
+                        "AND a.attname = %s AND NOT a.attisdropped", [self.quote_table(table), column])  # fmt: skip
+        if not rows:
+            return True
+        old_type, old_mod = int(rows[0][0]), int(rows[0][1])
+        with db.transaction():  # the new type as the server reads it: a probe table, dropped at commit
+            db.execute(f"CREATE TEMP TABLE labkit_type_probe (c {sql_type}) ON COMMIT DROP")
+            new_type, new_mod = db.query("SELECT atttypid, atttypmod FROM pg_attribute WHERE attrelid = "
+                                         "'labkit_type_probe'::regclass AND attname = 'c'")[0]  # fmt: skip
+        new_type, new_mod = int(new_type), int(new_mod)
+        if new_type != old_type:
+            coercible = db.query("SELECT 1 FROM pg_cast WHERE castsource = %s AND casttarget = %s "
+                                 "AND castmethod = 'b'", [old_type, new_type])  # fmt: skip
+            return not (coercible and new_mod == -1)
+        if new_mod == -1 or new_mod == old_mod:
+            return False
+        name = db.query("SELECT typname FROM pg_type WHERE oid = %s", [new_type])[0][0]
+        if name in ("varchar", "varbit"):
+            return old_mod == -1 or new_mod < old_mod
+        if name == "numeric" and old_mod != -1:  # typmod - 4 = precision << 16 | scale
+            (op, os), (np, ns) = divmod(old_mod - 4, 65536), divmod(new_mod - 4, 65536)
+            return not (ns == os and np >= op)
+        return True
+
     def volatile(self, db: Session, expr: str) -> bool:
         """Does ``expr`` call a VOLATILE function (``gen_random_uuid()``, ``random()``, ``nextval(...)``,
         ``clock_timestamp()``)? A column added with such a default is filled row by row: the table is rewritten

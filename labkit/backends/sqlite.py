@@ -176,6 +176,9 @@ class SQLiteDialect:
         rows = db.query("SELECT tbl_name FROM sqlite_master WHERE type = ? AND name = ?", [kind, name])
         return ("main", str(rows[0][0])) if rows else None
 
+    def type_change_rewrites(self, db: Session, table: str, column: str, sql_type: str) -> bool:
+        return True  # SQLite has no ALTER COLUMN: a type change copies the column, whatever the types
+
     def volatile(self, db: Session, expr: str) -> bool:
         return False  # SQLite refuses a non-constant default in ADD COLUMN itself
 

@@ -89,6 +89,7 @@ class AppWorkload:
         insert_ratio: float = 0.1,
         use_views: bool = True,
         rollout_requests: int = 0,
+        prepared: bool = True,
     ) -> None:
         if threads < 1:
             raise InvalidArgumentError("threads must be >= 1")
@@ -98,7 +99,8 @@ class AppWorkload:
             raise InvalidArgumentError("open_loop needs a rate: requests are due on its schedule")
         check_ratios(read_ratio, insert_ratio)
         self.url = table.db.url
-        self.table_name = table.name
+        self.prepared = prepared  # PostgreSQL: statements prepared on the server after 5 runs (psycopg 3's default)
+        self.table_name = table.qualified  # another schema's table is that one, not the current schema's namesake
         self.plan = plan
         self.threads = threads
         self.seed = seed
@@ -214,6 +216,8 @@ class AppWorkload:
             return
         interval = 1.0 / self.rate if self.rate else 0.0
         with connect(self.url) as db:
+            if not self.prepared and db.dialect.name == "postgresql":
+                db.conn.prepare_threshold = None  # each statement sent as text, as Django's default cursor does
             table = db.table(self.table_name)
             n = 0
             next_at = time.perf_counter()

@@ -34,6 +34,7 @@ class ChangeTypeInPlace(Step):
     sql_type: str  # the new type, as SQL spells it: "bigint", "numeric(12,2)"
     using: str | None = None  # the conversion, an SQL expression over the column (ALTER ... TYPE ... USING)
     previous: str | None = None  # the type to change back to on undo; without it the step cannot be undone
+    in_catalog: bool = False  # the server changes the catalog only (varchar(50) -> text): no rewrite, an instant lock
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -52,6 +53,9 @@ class ChangeTypeInPlace(Step):
         return list(columns)
 
     def describe(self) -> str:
+        if self.in_catalog:
+            return (f"change {self.column}'s type to {self.sql_type} in place (the catalog only: no rewrite, "
+                    "an exclusive lock for an instant)")  # fmt: skip
         return f"change {self.column}'s type to {self.sql_type} in place (rewrites the table under an exclusive lock)"
 
 
