@@ -57,6 +57,7 @@ from .steps import (
     ChangeTypeInPlace,
     CreateIndex,
     DropColumn,
+    DropConstraint,
     DropIndex,
     DropNotNull,
     SetDefault,
@@ -81,6 +82,8 @@ NAIVE_LOCK = {
     "change type in the catalog": "ACCESS EXCLUSIVE for an instant (a binary-coercible cast, no length to check: "
     "the catalog only, no rewrite), then each server-side prepared statement returning the column fails once",
     "unique": "ACCESS EXCLUSIVE while it builds the unique index: reads and writes wait",
+    "primary key": "ACCESS EXCLUSIVE while it builds the unique index (and scans for NULLs): reads and writes wait",
+    "drop constraint": "ACCESS EXCLUSIVE for an instant (a foreign key's: on the referenced table too)",
 }
 
 
@@ -440,6 +443,8 @@ def _alter(cmd: Any, text: str, t: DbTable, db: Database, answers: _Answers) -> 
             return Conversion(text, "set default", t.qualified, MigrationPlan(step.describe(), [step], apps=_apps(t)))
         if cmd.subtype == kind.AT_AddConstraint and _is(cmd.def_, "Constraint"):
             return _add_constraint(cmd.def_, text, t, db, answers.dedupe)
+        if cmd.subtype == kind.AT_DropConstraint:
+            return _drop_constraint(cmd, text, t)
         if cmd.subtype == kind.AT_DropColumn:
             data = t.data_columns
             keep = [c for c in data if c != cmd.name]
@@ -600,6 +605,8 @@ def _add_constraint(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[st
         kind, name = "foreign key", c.conname or short_name(f"{t.name}_{'_'.join(columns)}_fkey")
     elif c.contype == enums.ConstrType.CONSTR_UNIQUE:
         return _add_unique(c, text, t, db, dedupe)
+    elif c.contype == enums.ConstrType.CONSTR_PRIMARY:
+        return _add_primary_key(c, text, t)
     else:
         what = enums.ConstrType(c.contype).name.removeprefix("CONSTR_")
         return Conversion(text, what.lower(), t.qualified, refused=f"ADD CONSTRAINT ... {what} is not converted yet")
@@ -612,6 +619,63 @@ def _add_constraint(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[st
     if not stays_not_valid:
         steps.append(ValidateConstraint(t.qualified, columns[0], name))
     return Conversion(text, kind, t.qualified, MigrationPlan(f"{kind} {name}", steps, apps=_apps(t)))
+
+
+def _drop_constraint(cmd: Any, text: str, t: DbTable) -> Conversion:
+    """``DROP CONSTRAINT [IF EXISTS] c``: instant as PostgreSQL does it (a brief ACCESS EXCLUSIVE; a foreign key's
+    referenced table too), so the plan runs it as written, at ``complete`` (the contract phase: until then a
+    rollback has nothing to undo), under labkit's lock_timeout with retries."""
+    found = next((c for c in t.catalog().constraints if c.name == cmd.name), None)
+    if found is None:
+        if cmd.missing_ok:
+            return Conversion(text, "drop constraint", t.qualified, noted=(
+                f"{t.name} has no constraint {cmd.name!r}: IF EXISTS, so nothing to do"))  # fmt: skip
+        return Conversion(text, "drop constraint", t.qualified, refused=(
+            f"{t.name} has no constraint {cmd.name!r} (the statement as written fails too)"))  # fmt: skip
+    if cmd.behavior == 1:  # DROP_CASCADE
+        return Conversion(text, "drop constraint", t.qualified, refused=(
+            "DROP CONSTRAINT ... CASCADE drops the foreign keys of other tables that need it too: drop those in "
+            "statements of their own first"))  # fmt: skip
+    needing = [f"{fk.table}.{fk.name}" for fk in t.catalog().incoming if found.kind in ("primary_key", "unique")
+               and set(fk.ref_columns) == set(found.columns)]  # fmt: skip
+    if needing:
+        return Conversion(text, "drop constraint", t.qualified, refused=(
+            f"{', '.join(needing)} reference(s) the key {cmd.name!r} backs: PostgreSQL refuses the drop; drop those "
+            "foreign keys first"))  # fmt: skip
+    step = DropConstraint(t.qualified, _involved(t, list(found.columns)), cmd.name)
+    return Conversion(text, "drop constraint", t.qualified, MigrationPlan(step.describe(), [step], apps=_apps(t)),
+                      how="as written, at complete: PostgreSQL drops a constraint in the catalog, under a brief "
+                      "lock (labkit's lock_timeout, with retries)")  # fmt: skip
+
+
+def _add_primary_key(c: Any, text: str, t: DbTable) -> Conversion:
+    """``ADD PRIMARY KEY (cols)``: as written it builds the unique index under ACCESS EXCLUSIVE (and scans for NULLs
+    if a column takes them). Instead: each nullable column made NOT NULL without a scan under lock (a validated
+    CHECK), the unique index built CONCURRENTLY, then ``ADD PRIMARY KEY USING INDEX`` (instant)."""
+    columns = [k.sval for k in c.keys or ()]
+    if c.indexname or not columns or c.including or c.options or c.indexspace or c.deferrable:
+        return Conversion(text, "primary key", t.qualified, refused=(
+            "a PRIMARY KEY USING INDEX, INCLUDE, WITH, a tablespace or DEFERRABLE is not converted yet: build the "
+            "index with CREATE UNIQUE INDEX CONCURRENTLY, then ADD PRIMARY KEY USING INDEX"))  # fmt: skip
+    if t.key:
+        return Conversion(text, "primary key", t.qualified, refused=(
+            f"{t.name} has a primary key already ({', '.join(t.key)}): PostgreSQL refuses a second"))  # fmt: skip
+    for column in columns:
+        if column not in t.column_names:
+            raise ColumnNotFoundError(t.name, column, t.column_names)
+    q = t.db.dialect.quote
+    name = c.conname or short_name(f"{t.name}_pkey")
+    steps: list[Step] = []
+    catalog = t.catalog()
+    for column in columns:
+        if not catalog.column(column).not_null:
+            steps += [dataclasses.replace(s, label=f"{s.kind}_{column}")
+                      for s in build_set_not_null_migration(t, column).steps]  # fmt: skip
+    steps.append(CreateIndex(t.qualified, _involved(t, columns), name, f"({', '.join(q(x) for x in columns)})",
+                             unique=True))  # fmt: skip
+    steps.append(AddConstraint(t.qualified, _involved(t, columns), name, f"PRIMARY KEY USING INDEX {q(name)}",
+                               not_valid=False))  # fmt: skip
+    return Conversion(text, "primary key", t.qualified, MigrationPlan(f"primary key {name}", steps, apps=_apps(t)))
 
 
 def _add_unique(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[str, SQL]) -> Conversion:
@@ -654,6 +718,23 @@ def _add_unique(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[str, S
     return Conversion(text, "unique", t.qualified, MigrationPlan(f"unique {name}", steps, apps=plan.apps))
 
 
+def _index_definition(stmt: Any) -> str:
+    """What follows ``ON table`` in the statement (method, columns with their opclass and collation, INCLUDE,
+    NULLS NOT DISTINCT, WITH, WHERE), as PostgreSQL's parser reads it back: cut after a stand-in for the table, so
+    a table name with spaces or quotes cannot move the cut."""
+    from pglast import ast
+
+    stmt.relation = ast.RangeVar(relname="labkit_index_table", inh=True, relpersistence="p")
+    full = _deparse(stmt)
+    return full.split(" ON labkit_index_table ", 1)[1]
+
+
+def _involved(t: DbTable, columns: list[str]) -> str:
+    """The data column a step on these columns says it involves (``column``): the first of them that is one; an
+    index on key columns only (a composite key's) involves none of them, and names the table's first."""
+    return next((c for c in columns if c in t.data_columns), t.data_columns[0] if t.data_columns else columns[0])
+
+
 def _create_index(stmt: Any, text: str, t: DbTable) -> Conversion:
 
     columns = [p.name for p in stmt.indexParams if _is(p, "IndexElem") and p.name]
@@ -661,9 +742,8 @@ def _create_index(stmt: Any, text: str, t: DbTable) -> Conversion:
                 for f in node.fields if _is(f, "String")]  # fmt: skip
     if not stmt.idxname or not columns:
         return Conversion(text, "create index", t.qualified, refused="name the index, on a column of the table")
-    full = _deparse(stmt)
-    definition = full.split(" ON ", 1)[1].split(" ", 1)[1] if " ON " in full else full
-    step = CreateIndex(t.qualified, columns[0], stmt.idxname, definition, unique=bool(stmt.unique))
+    definition = _index_definition(stmt)
+    step = CreateIndex(t.qualified, _involved(t, columns), stmt.idxname, definition, unique=bool(stmt.unique))
     return Conversion(text, "create index", t.qualified, MigrationPlan(f"index {stmt.idxname}", [step],
                                                                         apps=_apps(t)))  # fmt: skip
 
@@ -689,8 +769,7 @@ def _drop_index(stmt: Any, text: str, names: _Names) -> list[Conversion]:
                 f"index {index!r} backs the constraint {found.constraint!r}: drop the constraint (PostgreSQL refuses "
                 "the statement as written)")))  # fmt: skip
             continue
-        column = found.columns[0] if found.columns else t.data_columns[0]
-        step = DropIndex(t.qualified, column, index)
+        step = DropIndex(t.qualified, _involved(t, list(found.columns)), index)
         out.append(Conversion(text, "drop index", t.qualified, MigrationPlan(f"drop index {index}", [step],
                                                                              apps=_apps(t))))  # fmt: skip
     return out

@@ -287,3 +287,65 @@ def test_a_catalog_only_type_change_is_said_instant_and_runs_as_written_only_whe
                  str(tmp_path / "p.json")]) == 0  # fmt: skip
     assert "run as written" in capsys.readouterr().out
     assert [s.kind for s in lk.load_plan(tmp_path / "p.json").steps] == ["change_type_in_place"]
+
+
+KEPT_AS_THE_STATEMENT = {  # (what the table has first, the statement): converted, run, the end catalog the same
+    "drop constraint: a CHECK": ("", "ALTER TABLE users DROP CONSTRAINT users_visits_check"),
+    "drop constraint IF EXISTS: a foreign key": (
+        "ALTER TABLE users ADD CONSTRAINT users_account_fk FOREIGN KEY (account_id) REFERENCES accounts (id)",
+        "ALTER TABLE users DROP CONSTRAINT IF EXISTS users_account_fk"),
+    "drop constraint: a UNIQUE and its index": (
+        "ALTER TABLE users ADD CONSTRAINT users_note_key UNIQUE (note)",
+        "ALTER TABLE users DROP CONSTRAINT users_note_key"),
+    "add primary key: nullable columns made NOT NULL first": (
+        "CREATE TABLE memberships (org bigint, member bigint, role text); "
+        "INSERT INTO memberships SELECT g % 7, g, 'r' FROM generate_series(1, 300) g",
+        "ALTER TABLE memberships ADD CONSTRAINT memberships_pkey PRIMARY KEY (org, member)"),
+    "create index on a column of a composite key": (
+        "CREATE TABLE memberships (org bigint, member bigint, role text, PRIMARY KEY (org, member)); "
+        "INSERT INTO memberships SELECT g % 7, g, 'r' FROM generate_series(1, 300) g",
+        "CREATE INDEX memberships_member_idx ON memberships (member)"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(KEPT_AS_THE_STATEMENT))
+def test_what_real_projects_ship_converts_to_the_statements_end_state(pg, case):
+    from tests.test_convert import _make, _unordered, _under_writes
+
+    first, sql = KEPT_AS_THE_STATEMENT[case]
+    target = "memberships" if "memberships" in sql else "users"
+
+    def make() -> lk.DbTable:
+        _make(pg)
+        pg.execute("DROP TABLE IF EXISTS memberships")
+        for statement in filter(None, first.split("; ")):
+            pg.execute(statement)
+        return pg.table(target)
+
+    twin = make()
+    pg.execute(sql)
+    expected = _unordered(pg.table(target).catalog())
+    assert twin.name == target
+    table = make()
+    (conversion,) = convert_sql(sql, pg)
+    assert conversion.plan is not None, str(conversion)
+    if target == "users":
+        _under_writes(table, conversion.plan)
+    else:  # memberships has no key the app model writes by before the plan: the plan alone, its SQL checked
+        assert lk.MigrationRunner(table).execute_plan(conversion.plan).status == "completed"
+    assert _unordered(pg.table(target).catalog()) == expected
+
+
+def test_a_drop_constraint_that_cannot_run_is_refused_saying_what_to_do(pg):
+    from tests.test_convert import _make
+
+    _make(pg)
+    pg.execute("ALTER TABLE accounts ADD COLUMN owner bigint")
+    pg.execute("ALTER TABLE users ADD CONSTRAINT users_account_fk FOREIGN KEY (account_id) REFERENCES accounts (id)")
+    missing, cascade, needed, absent = convert_sql(
+        "ALTER TABLE users DROP CONSTRAINT nope; ALTER TABLE users DROP CONSTRAINT users_account_fk CASCADE; "
+        "ALTER TABLE accounts DROP CONSTRAINT accounts_pkey; ALTER TABLE users DROP CONSTRAINT IF EXISTS nope", pg)
+    assert missing.refused and "no constraint 'nope'" in missing.refused
+    assert cascade.refused and "CASCADE" in cascade.refused
+    assert needed.refused and "users.users_account_fk" in needed.refused
+    assert absent.noted and "IF EXISTS" in absent.noted
