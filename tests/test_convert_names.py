@@ -310,7 +310,7 @@ KEPT_AS_THE_STATEMENT = {  # (what the table has first, the statement): converte
 
 @pytest.mark.parametrize("case", list(KEPT_AS_THE_STATEMENT))
 def test_what_real_projects_ship_converts_to_the_statements_end_state(pg, case):
-    from tests.test_convert import _make, _unordered, _under_writes
+    from tests.test_convert import _make, _under_writes, _unordered
 
     first, sql = KEPT_AS_THE_STATEMENT[case]
     target = "memberships" if "memberships" in sql else "users"
