@@ -254,15 +254,7 @@ def current_comment(table: TableLike, column: str) -> str | None:
     if not isinstance(table, SqlTable) or engine != "postgresql":
         where = "the in-memory table" if engine == "memory" else engine
         raise StepDoesNotFitError(SetColumnComment.kind, table.name, f"{where} {NO_COMMENTS}")
-    rows = table.db.query(
-        "SELECT col_description(a.attrelid, a.attnum) FROM pg_attribute a "
-        "WHERE a.attrelid = %s::regclass AND a.attname = %s AND NOT a.attisdropped",
-        [table.ref, column],
-    )
-    if not rows:
-        raise ColumnNotFoundError(table.name, column, table.column_names)
-    comment = rows[0][0]
-    return None if comment is None else str(comment)
+    return table.catalog().column(column).comment  # (ColumnNotFoundError if it has no such column)
 
 
 def build_comment_migration(table: TableLike, column: str, comment: str | None) -> MigrationPlan:

@@ -48,6 +48,7 @@ from .builders import (
     build_rename_column_migration,
     build_set_not_null_migration,
 )
+from .catalog import ColumnInfo, TableCatalog
 from .errors import ColumnNotFoundError, InvalidArgumentError, LabkitError, TableNotFoundError
 from .plan import MigrationPlan
 from .safety.squawk import run_squawk
@@ -186,6 +187,7 @@ def convert_sql(
             if c.refused and "does not exist" in c.refused and earlier:  # it names what an earlier one makes
                 c = dataclasses.replace(c, refused=f"{c.refused}; each statement is converted against the catalog "
                                         "as it is now: convert and run the statements before it first")  # fmt: skip
+            names.took(c)
             out.append(c)
     return out
 
@@ -308,6 +310,7 @@ class _Names:
 
     def __init__(self, db: Database) -> None:
         self.db, self.search_path = db, None  # type: tuple[Database, list[str] | None]
+        self.added: dict[str, dict[str, ColumnInfo]] = {}  # table -> the columns earlier statements' plans add
 
     def table(self, relation: Any) -> DbTable:
         schema = relation.schemaname or None
@@ -315,7 +318,18 @@ class _Names:
         if found is None:
             raise TableNotFoundError(f"{schema}.{relation.relname}" if schema else relation.relname,
                                      [] if schema else self.db.tables())  # fmt: skip
-        return found
+        added = self.added.get(found.qualified)
+        return _Planned(found, added) if added else found  # type: ignore[return-value]
+
+    def took(self, c: Conversion) -> None:
+        """The columns ``c``'s plan adds (an ``ADD COLUMN``'s): the statements after it may name them."""
+        if c.plan is None or c.table is None or c.kind != "add column":
+            return
+        for step in c.plan.steps:
+            if isinstance(step, AddColumn) and "_labkit_" not in step.column:
+                default = step.default.text if isinstance(step.default, SQL) else step.default
+                self.added.setdefault(c.table, {})[step.column] = ColumnInfo(
+                    step.column, step.sql_type or "text", step.not_null, None if default is None else str(default))
 
     def index_table(self, schema: str | None, index: str) -> DbTable | None:
         return self._handle(schema, index, "index")
@@ -335,8 +349,46 @@ class _Names:
         return self.db.table(table if home == current else f"{home}.{table}")
 
 
+class _Planned:
+    """A table as the statements before this one leave it: the real one, with the columns their plans add (no
+    index or constraint on them yet). What only the real rows can say (NULLs to fill, duplicates) is asked of the
+    real table, which does not have them: a statement that needs it is refused with the advice to run the earlier
+    plan first (``_real``)."""
+
+    def __init__(self, table: DbTable, added: dict[str, ColumnInfo]) -> None:
+        self._table, self.added = table, added
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [*self._table.column_names, *self.added]
+
+    @property
+    def data_columns(self) -> list[str]:
+        return [*self._table.data_columns, *self.added]
+
+    @property
+    def real_data_columns(self) -> list[str]:
+        return self._table.data_columns
+
+    def has_column(self, column: str) -> bool:
+        return column in self.column_names
+
+    def catalog(self) -> TableCatalog:
+        real = self._table.catalog()
+        return dataclasses.replace(real, columns=(*real.columns, *self.added.values()))
+
+
+def _real(t: DbTable, column: str) -> None:
+    """Refuse what needs ``column``'s rows when an earlier statement's plan adds it (no row has it yet)."""
+    if isinstance(t, _Planned) and column in t.added:
+        raise ColumnNotFoundError(t.name, column, t.real_data_columns)
+
+
 def _apps(table: DbTable) -> tuple[AppVersion, ...]:
-    data = table.data_columns
+    data = table.real_data_columns if isinstance(table, _Planned) else table.data_columns
     return (AppVersion("v1", data, data),)
 
 
@@ -364,6 +416,7 @@ def _convert(stmt: Any, text: str, names: _Names, answers: _Answers) -> list[Con
             return [_session(stmt, text, names)]
         if _is(stmt, "RenameStmt") and stmt.renameType == enums.ObjectType.OBJECT_COLUMN:
             t = names.table(stmt.relation)
+            _real(t, stmt.subname)
             plan = build_rename_column_migration(t, stmt.subname, stmt.newname)
             return [Conversion(text, "rename column", t.qualified, plan)]
         if _is(stmt, "AlterTableStmt"):
@@ -446,6 +499,7 @@ def _alter(cmd: Any, text: str, t: DbTable, db: Database, answers: _Answers) -> 
         if cmd.subtype == kind.AT_DropConstraint:
             return _drop_constraint(cmd, text, t)
         if cmd.subtype == kind.AT_DropColumn:
+            _real(t, cmd.name)
             data = t.data_columns
             keep = [c for c in data if c != cmd.name]
             apps = (AppVersion("v1", data, data), AppVersion("v2", keep, keep))
@@ -466,6 +520,7 @@ def _change_type(cmd: Any, text: str, t: DbTable, answers: _Answers) -> Conversi
     drops ``c`` and renames the copy to it; v2 writes the new type only, so a ``USING`` needs its way back (asked
     for), for a rollback to keep v2's writes. With ``copy_as`` the copy keeps a name of its own, which the app moves
     to (v2 reads it and writes both columns, v3 only it)."""
+    _real(t, cmd.name)
     if cmd.name not in t.column_names:
         raise ColumnNotFoundError(t.name, cmd.name, t.column_names)
     col = cmd.def_
@@ -572,6 +627,7 @@ def _add_column(col: Any, text: str, t: DbTable) -> Conversion:
 
 
 def _set_not_null(column: str, text: str, t: DbTable, db: Database, fill: dict[str, Any]) -> Conversion:
+    _real(t, column)
     if column not in t.column_names:
         raise ColumnNotFoundError(t.name, column, t.column_names)
     q = db.dialect.quote
@@ -690,6 +746,7 @@ def _add_unique(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[str, S
                           "INCLUDE, WITH or a tablespace is not converted yet: build the index yourself with "
                           "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX")  # fmt: skip
     for column in columns:
+        _real(t, column)
         if column not in t.column_names:
             raise ColumnNotFoundError(t.name, column, t.column_names)
     q = db.dialect.quote

@@ -349,3 +349,34 @@ def test_a_drop_constraint_that_cannot_run_is_refused_saying_what_to_do(pg):
     assert cascade.refused and "CASCADE" in cascade.refused
     assert needed.refused and "users.users_account_fk" in needed.refused
     assert absent.noted and "IF EXISTS" in absent.noted
+
+
+def test_statements_naming_what_an_earlier_one_adds_become_one_plan(pg, pg_url, tmp_path, capsys):
+    """What Django's sqlmigrate prints for a ForeignKey added to a model (PostgreSQL backend, Django 4.2/5.x): the
+    column with its key inline DEFERRABLE, SET CONSTRAINTS ... IMMEDIATE, then the index on the new column. One
+    plan, one start and complete, the end catalog the statements' own, under the app's writes."""
+    from tests.test_convert import _make, _unordered, _under_writes
+
+    sql = ('ALTER TABLE "users" ADD COLUMN "account_ref_id" bigint NULL CONSTRAINT '
+           '"users_account_ref_id_4f3a_fk_accounts_id" REFERENCES "accounts"("id") DEFERRABLE INITIALLY DEFERRED; '
+           'SET CONSTRAINTS "users_account_ref_id_4f3a_fk_accounts_id" IMMEDIATE; '
+           'CREATE INDEX "users_account_ref_id_4f3a" ON "users" ("account_ref_id"); '
+           "COMMENT ON COLUMN users.account_ref_id IS 'the account it bills'")  # fmt: skip
+    twin = _make(pg)
+    for statement in sql.split("; "):
+        pg.execute(statement)
+    expected = _unordered(twin.catalog())
+    users = _make(pg)
+    conversions = convert_sql(sql, pg)
+    assert [c.plan is not None or bool(c.noted) for c in conversions] == [True] * 4, [str(c) for c in conversions]
+    (plan,) = plans_by_table(conversions)
+    _under_writes(users, plan)
+    assert _unordered(users.catalog()) == expected
+    users = _make(pg)
+    (tmp_path / "m.sql").write_text(sql + ";\n")
+    assert main(["convert", str(tmp_path / "m.sql"), "--db", pg_url, "-o", str(tmp_path / "p.json")]) == 0
+    assert not (tmp_path / "p.rest.sql").exists()
+    needs_rows = convert_sql("ALTER TABLE users ADD COLUMN seen integer; ALTER TABLE users ALTER seen SET NOT NULL",
+                             pg)  # fmt: skip
+    assert needs_rows[1].refused and "convert and run the statements before it first" in needs_rows[1].refused
+    capsys.readouterr()
