@@ -544,6 +544,8 @@ def _change_type(cmd: Any, text: str, t: DbTable, answers: _Answers) -> Conversi
                   "change result type': psycopg 3 after five runs, JDBC, asyncpg); the copy fails none. If your app "
                   f"prepares none, or retries that error (Rails does): --in-catalog {cmd.name} runs it as written")
     way_back = _Answers.of(answers.back, t, cmd.name)
+    if using is not None:
+        _check_using(t, cmd.name, using, sql_type, way_back, new)
     if new == cmd.name and using is not None and way_back is None:
         copied = short_name(f"{cmd.name}_labkit_new")
         return Conversion(text, "change type", t.qualified, asked=(
@@ -562,6 +564,38 @@ def _attributes() -> dict[Any, tuple[str, bool]]:
     c = enums.ConstrType
     return {c.CONSTR_ATTR_DEFERRABLE: ("deferrable", True), c.CONSTR_ATTR_NOT_DEFERRABLE: ("deferrable", False),
             c.CONSTR_ATTR_DEFERRED: ("initdeferred", True), c.CONSTR_ATTR_IMMEDIATE: ("initdeferred", False)}
+
+
+def _check_using(t: DbTable, column: str, using: str, sql_type: str, back: SQL | None, new: str) -> None:
+    """Refuse, before any change, a ``USING`` whose copy ``complete`` could never verify: one with a subquery
+    (PostgreSQL refuses it too), one naming another column (a write to that column would leave the copy stale: the
+    dual write fires on ``column``), a volatile one (each evaluation differs), and a way back that does not undo
+    it on the table's own values (a rollback would write other values back)."""
+    from . import pgparse
+
+    why = None
+    others = [c for c in pgparse.columns(using) if c != column]
+    if pgparse.has_subquery(using):
+        why = "it holds a subquery (PostgreSQL refuses one in a transform expression too)"
+    elif others:
+        why = (f"it names {', '.join(others)} besides {column}: the copy is kept up to date from writes to {column} "
+               "only, so a write to the other would leave it stale")
+    elif t.db.dialect.volatile(t.db, using):
+        why = "it calls a volatile function: the copy would differ from the statement's result, row by row"
+    if why:
+        raise InvalidArgumentError(f"USING {using} cannot be copied and verified: {why}. Change the type in "
+                                   "steps of your own (a new column the app fills), or make USING a function of "
+                                   f"{column} alone")  # fmt: skip
+    if back is None or new != column:
+        return
+    q, copied = t.db.dialect.quote, short_name(f"{column}_labkit_new")
+    wrong = t.db.query(f"SELECT count(*), min({q(column)}::text) FROM (SELECT *, CAST(({using}) AS {sql_type}) "
+                       f"AS {q(copied)} FROM {t.ref}) AS r WHERE ({back.text}) IS DISTINCT FROM r.{q(column)}")[0]
+    if int(wrong[0]):
+        raise InvalidArgumentError(f"the way back {back.text} does not undo USING {using} on {int(wrong[0]):,} "
+                                   f"row(s) of {t.name} (e.g. {column} = {wrong[1]}): a rollback would write other "
+                                   "values back, and complete could not verify the copy. Give a way back that "
+                                   "undoes it, or --copy-as a column of its own")  # fmt: skip
 
 
 def _add_column(col: Any, text: str, t: DbTable) -> Conversion:

@@ -48,19 +48,40 @@ def check_expression(expr: str) -> None:
         raise UnsafeSqlError(expr, "it is not one SQL expression")
 
 
+def columns(expr: str) -> list[str]:
+    """The columns ``expr`` names (each ``ColumnRef``'s last part), sorted."""
+    from pglast import ast
+    from pglast.visitors import Visitor
+
+    found: set[str] = set()
+
+    class Refs(Visitor):
+        def visit_ColumnRef(self, ancestors: Any, node: Any) -> None:
+            found.add(str(getattr(node.fields[-1], "sval", "*")))
+
+    tree = _parse(f"SELECT ({expr})")
+    Refs()(tree[0] if isinstance(tree[0], ast.Node) else tree)
+    return sorted(found)
+
+
 def names_columns(expr: str) -> bool:
     """Does ``expr`` name a column (a ``ColumnRef`` anywhere in it)? ``gen_random_uuid()`` does not."""
+    return bool(columns(expr))
+
+
+def has_subquery(expr: str) -> bool:
+    """Does ``expr`` hold a subquery (``(SELECT ...)``, ``EXISTS``, ``IN (SELECT ...)``)?"""
     from pglast import ast
     from pglast.visitors import Visitor
 
     found: list[bool] = []
 
-    class Refs(Visitor):
-        def visit_ColumnRef(self, ancestors: Any, node: Any) -> None:
+    class Subs(Visitor):
+        def visit_SubLink(self, ancestors: Any, node: Any) -> None:
             found.append(True)
 
     tree = _parse(f"SELECT ({expr})")
-    Refs()(tree[0] if isinstance(tree[0], ast.Node) else tree)
+    Subs()(tree[0] if isinstance(tree[0], ast.Node) else tree)
     return bool(found)
 
 

@@ -380,3 +380,31 @@ def test_statements_naming_what_an_earlier_one_adds_become_one_plan(pg, pg_url, 
                              pg)  # fmt: skip
     assert needs_rows[1].refused and "convert and run the statements before it first" in needs_rows[1].refused
     capsys.readouterr()
+
+
+def test_a_type_change_complete_could_never_verify_is_refused_before_any_change(pg):
+    """A USING with a subquery, over another column, or volatile, and a way back that does not undo it on the table's
+    own rows: each refused at convert, saying why (complete could never verify the copy, or a rollback would write
+    other values back); a way back that undoes it converts."""
+    from tests.test_convert import _make
+
+    _make(pg)
+    before = pg.query("SELECT * FROM users ORDER BY id")
+
+    def refused(sql: str, **kw) -> str:
+        (c,) = convert_sql(sql, pg, **kw)
+        assert c.plan is None and c.refused, str(c)
+        return c.refused
+
+    assert "subquery" in refused("ALTER TABLE users ALTER COLUMN visits TYPE bigint USING (SELECT max(id) FROM "
+                                 "accounts)", back={"visits": lk.SQL("visits_labkit_new")})  # fmt: skip
+    assert "names account_id besides visits" in refused("ALTER TABLE users ALTER COLUMN visits TYPE bigint USING "
+                                                        "visits + account_id", copy_as={"visits": "v2"})  # fmt: skip
+    assert "volatile" in refused("ALTER TABLE users ALTER COLUMN visits TYPE bigint USING visits + "
+                                 "(random() * 0)::int", copy_as={"visits": "v2"})  # fmt: skip
+    assert "does not undo" in refused("ALTER TABLE users ALTER COLUMN visits TYPE bigint USING visits * 2",
+                                      back={"visits": lk.SQL("visits_labkit_new / 3")})  # fmt: skip
+    (good,) = convert_sql("ALTER TABLE users ALTER COLUMN visits TYPE bigint USING visits * 2",
+                          pg, back={"visits": lk.SQL("visits_labkit_new / 2")})  # fmt: skip
+    assert good.plan is not None, str(good)
+    assert pg.query("SELECT * FROM users ORDER BY id") == before  # convert changed nothing
