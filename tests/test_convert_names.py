@@ -355,7 +355,7 @@ def test_statements_naming_what_an_earlier_one_adds_become_one_plan(pg, pg_url, 
     """What Django's sqlmigrate prints for a ForeignKey added to a model (PostgreSQL backend, Django 4.2/5.x): the
     column with its key inline DEFERRABLE, SET CONSTRAINTS ... IMMEDIATE, then the index on the new column. One
     plan, one start and complete, the end catalog the statements' own, under the app's writes."""
-    from tests.test_convert import _make, _unordered, _under_writes
+    from tests.test_convert import _make, _under_writes, _unordered
 
     sql = ('ALTER TABLE "users" ADD COLUMN "account_ref_id" bigint NULL CONSTRAINT '
            '"users_account_ref_id_4f3a_fk_accounts_id" REFERENCES "accounts"("id") DEFERRABLE INITIALLY DEFERRED; '
