@@ -273,6 +273,14 @@ def convert_main(argv: Sequence[str]) -> int:
         print(f"labkit: error: {exc}", file=sys.stderr)
         return EX_USAGE
     first, rest = first_plan(conversions)
+    written = [c for c in conversions if c.written]
+    if args.out and written:  # new tables and what goes on them: as written, first, each lock brief
+        before = args.out.removesuffix(".json") + ".before.sql"
+        with open(before, "w", encoding="utf-8") as f:
+            f.write("-- run as written, before the plan (new tables: nothing uses them yet)\n"
+                    "SET lock_timeout = '2s';\n" + as_sql(written))  # fmt: skip
+        print(f"wrote {before}: the {len(written)} statement(s) to run as written first (psql -v ON_ERROR_STOP=1 "
+              f"-f {shlex.quote(before)}; a lock timeout: run it again)")  # fmt: skip
     if args.out and first is not None:
         save_plan(first, args.out)
         print(f"wrote {args.out}: {first.name} ({len(first.steps)} steps); run it: labkit start "
@@ -284,7 +292,7 @@ def convert_main(argv: Sequence[str]) -> int:
             print(f"wrote {later}: the {len(rest)} statement(s) after it, to convert once it has completed (each "
                   f"reads the catalog the plan before it leaves): labkit convert {shlex.quote(later)} "
                   "--db URL")  # fmt: skip
-    left = [c for c in conversions if c.plan is None and not c.noted]
+    left = [c for c in conversions if c.plan is None and not c.noted and not c.written]
     if left:
         print(f"{len(left)} statement(s) not converted (asked for or refused above): nothing of theirs is in a plan",
               file=sys.stderr)  # fmt: skip

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import pgparse
 from ._common import SQL, short_name
 from .apps import AppVersion
 from .backends.db import Database, DbTable
@@ -112,6 +113,7 @@ class Conversion:
     noted: str | None = None  # understood, and nothing to run: what became of it (a SET search_path, a COMMIT ...)
     search_path: tuple[str, ...] | None = None  # the migration's SET search_path in force for it (None: the session's)
     how: str | None = None  # a plan that runs the statement as written: why that is safe
+    written: str | None = None  # no plan: the statement runs as written, before the plans (why that is safe)
     advice: str | None = None  # a cheaper way the user may choose, and what it costs
 
     @property
@@ -133,6 +135,8 @@ class Conversion:
             return f"refused: {self.refused}"
         if self.noted:
             return f"understood: {self.noted}"
+        if self.written:
+            return f"run as written, before the plans: {self.written}"
         assert self.plan is not None
         if self.how:
             return f"run {self.how} ({self.plan.name})"
@@ -189,7 +193,50 @@ def convert_sql(
                                         "as it is now: convert and run the statements before it first")  # fmt: skip
             names.took(c)
             out.append(c)
+    return _put_back(out, db)
+
+
+def _put_back(conversions: list[Conversion], db: Database) -> list[Conversion]:
+    """A constraint dropped, then added again as it was (Django's AlterField does so around a column change: the
+    foreign key dropped, DROP NOT NULL, the same key added back): both are nothing to do, and are said so. Run as
+    two steps, the add (migrate phase) would come before the drop (contract) and the key would end dropped."""
+    out = list(conversions)
+    for i, c in enumerate(out):
+        drop = c.plan.steps[0] if c.plan is not None and c.kind == "drop constraint" else None
+        if not isinstance(drop, DropConstraint):
+            continue
+        had = next((k for k in db.table(drop.table).catalog().constraints if k.name == drop.constraint), None)
+        for j in range(i + 1, len(out)):
+            later = out[j]
+            add = next((s for s in later.plan.steps if isinstance(s, AddConstraint)), None) if later.plan else None
+            if add is None or add.table != drop.table or add.constraint != drop.constraint:
+                continue
+            steps = later.plan.steps if later.plan is not None else []
+            validated = any(isinstance(s, ValidateConstraint) for s in steps)
+            if had is not None and len(steps) <= 2 and validated == had.validated and \
+                    _same_definition(had.definition, add.definition):  # fmt: skip
+                same = f"{drop.constraint} is dropped, then added back as it was"
+                out[i] = dataclasses.replace(c, plan=None, how=None,
+                                             noted=f"{same} (by a statement below): nothing to do")  # fmt: skip
+                out[j] = dataclasses.replace(later, plan=None, noted=f"{same} (by a statement above): nothing to do")
+            break
     return out
+
+
+def _same_definition(one: str, other: str) -> bool:
+    """Two constraint definitions PostgreSQL's parser reads as the same (spacing, quoting, NOT VALID aside)."""
+    from pglast import parse_sql
+
+    def tree(definition: str) -> str:
+        stmt: Any = parse_sql(f"ALTER TABLE t ADD CONSTRAINT c {definition}")[0].stmt
+        c = stmt.cmds[0].def_
+        c.skip_validation, c.initially_valid, c.location = False, True, 0
+        return _deparse(c)
+
+    try:
+        return tree(one) == tree(other)
+    except Exception:
+        return False
 
 
 def _on_this_engine(c: Conversion) -> Conversion:
@@ -311,6 +358,12 @@ class _Names:
     def __init__(self, db: Database) -> None:
         self.db, self.search_path = db, None  # type: tuple[Database, list[str] | None]
         self.added: dict[str, dict[str, ColumnInfo]] = {}  # table -> the columns earlier statements' plans add
+        self.created: set[tuple[str | None, str]] = set()  # (schema, table) the migration's CREATE TABLEs make
+
+    def new(self, relation: Any) -> bool:
+        """Is ``relation`` a table an earlier statement of this migration creates (and no table there yet)?"""
+        key = (relation.schemaname or None, relation.relname)
+        return key in self.created and self._handle(key[0], key[1], "table") is None
 
     def table(self, relation: Any) -> DbTable:
         schema = relation.schemaname or None
@@ -319,7 +372,7 @@ class _Names:
             raise TableNotFoundError(f"{schema}.{relation.relname}" if schema else relation.relname,
                                      [] if schema else self.db.tables())  # fmt: skip
         added = self.added.get(found.qualified)
-        return _Planned(found, added) if added else found  # type: ignore[return-value]
+        return _Planned(found, added) if added else found
 
     def took(self, c: Conversion) -> None:
         """The columns ``c``'s plan adds (an ``ADD COLUMN``'s): the statements after it may name them."""
@@ -327,9 +380,10 @@ class _Names:
             return
         for step in c.plan.steps:
             if isinstance(step, AddColumn) and "_labkit_" not in step.column:
-                default = step.default.text if isinstance(step.default, SQL) else step.default
+                default = None if step.default is None else step.default.text if isinstance(step.default, SQL) \
+                    else self.db.dialect.literal(step.default)  # fmt: skip
                 self.added.setdefault(c.table, {})[step.column] = ColumnInfo(
-                    step.column, step.sql_type or "text", step.not_null, None if default is None else str(default))
+                    step.column, step.sql_type or "text", step.not_null, default)
 
     def index_table(self, schema: str | None, index: str) -> DbTable | None:
         return self._handle(schema, index, "index")
@@ -349,17 +403,15 @@ class _Names:
         return self.db.table(table if home == current else f"{home}.{table}")
 
 
-class _Planned:
+class _Planned(DbTable):
     """A table as the statements before this one leave it: the real one, with the columns their plans add (no
     index or constraint on them yet). What only the real rows can say (NULLs to fill, duplicates) is asked of the
     real table, which does not have them: a statement that needs it is refused with the advice to run the earlier
     plan first (``_real``)."""
 
     def __init__(self, table: DbTable, added: dict[str, ColumnInfo]) -> None:
+        super().__init__(table.db, table.name, table.schema)
         self._table, self.added = table, added
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._table, name)
 
     @property
     def column_names(self) -> list[str]:
@@ -414,6 +466,15 @@ def _convert(stmt: Any, text: str, names: _Names, answers: _Answers) -> list[Con
     try:
         if _is(stmt, "TransactionStmt") or _is(stmt, "VariableSetStmt") or _is(stmt, "ConstraintsSetStmt"):
             return [_session(stmt, text, names)]
+        relation: Any = getattr(stmt, "relation", None)
+        if _is(stmt, "CreateStmt") and not stmt.ofTypename and not stmt.partbound:
+            names.created.add((relation.schemaname or None, relation.relname))
+            return [Conversion(text, "create table", relation.relname, written=(
+                "a new table: no app reads or writes it yet, and nothing waits on it"))]  # fmt: skip
+        if relation is not None and _is(stmt, ("AlterTableStmt", "IndexStmt")) and names.new(relation):
+            return [Conversion(text, "on a new table", relation.relname, written=(
+                "the table this migration creates: empty, and no app uses it yet (a foreign key to a table in use "
+                "takes its lock for an instant: nothing to check)"))]  # fmt: skip
         if _is(stmt, "RenameStmt") and stmt.renameType == enums.ObjectType.OBJECT_COLUMN:
             t = names.table(stmt.relation)
             _real(t, stmt.subname)
@@ -571,8 +632,6 @@ def _check_using(t: DbTable, column: str, using: str, sql_type: str, back: SQL |
     (PostgreSQL refuses it too), one naming another column (a write to that column would leave the copy stale: the
     dual write fires on ``column``), a volatile one (each evaluation differs), and a way back that does not undo
     it on the table's own values (a rollback would write other values back)."""
-    from . import pgparse
-
     why = None
     others = [c for c in pgparse.columns(using) if c != column]
     if pgparse.has_subquery(using):
@@ -866,10 +925,10 @@ def _drop_index(stmt: Any, text: str, names: _Names) -> list[Conversion]:
     return out
 
 
-def _is(node: Any, name: str) -> bool:
-    """Is ``node`` pglast's ``name`` node? (By name: the nodes stay ``Any`` to the type checker, as they are to
-    the parser's callers.)"""
-    return type(node).__name__ == name
+def _is(node: Any, name: str | tuple[str, ...]) -> bool:
+    """Is ``node`` pglast's ``name`` node (one of them)? (By name: the nodes stay ``Any`` to the type checker, as
+    they are to the parser's callers.)"""
+    return type(node).__name__ in ((name,) if isinstance(name, str) else name)
 
 
 def _walk(node: Any) -> list[Any]:

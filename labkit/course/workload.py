@@ -14,6 +14,7 @@ its old instances).
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -118,6 +119,15 @@ class AppWorkload:
         catalog = table.catalog()
         self.nullable = frozenset(c.name for c in catalog.columns if not c.not_null)
         self.defaulted = frozenset(c.name for c in catalog.columns if c.default is not None)
+        # a column a UNIQUE constraint or index covers gets this request's own value, never a shared edge value
+        self.unique = frozenset(c for con in catalog.constraints if con.kind in ("unique", "primary_key")
+                                for c in con.columns) | frozenset(c for ix in catalog.indexes if ix.unique
+                                                                  for c in ix.columns)  # fmt: skip
+        # a json / jsonb column's value is sent as JSON (a list sent bare is a PostgreSQL array: [] would land as {})
+        self.json = frozenset(c.name for c in catalog.columns if c.type in ("json", "jsonb"))
+        # the length a varchar(n) / char(n) column holds: the app writes what its column takes (a real form does)
+        self.lengths = {c.name: int(m.group(1)) for c in catalog.columns
+                        if (m := re.match(r"(?:character varying|varchar|character|char)\((\d+)\)", c.type))}
         self.meanings = column_meanings(plan, self.originals)
         # the columns whose values are emails: a row that holds NULL or an edge value there gets an email too (an app
         # writes emails into its email column; a repeated edge value would be a duplicate a unique index refuses)
@@ -307,9 +317,14 @@ class AppWorkload:
         if old is not None and not isinstance(old, str):
             return old
         if "@" in str(old) or column in self.emails:  # an email column gets emails, even in a row that holds none
-            return f"{value}@{rng.choice(['a.io', 'b.org'])}"
+            return f"{value}@{rng.choice(['a.io', 'b.org'])}"[: self.lengths.get(column)]
         nullable = column in self.nullable and column not in app.never_null
-        return edge_text(rng, nullable) if rng.random() < EDGE_SHARE else value
+        if column in self.unique:  # the request's own value, and the workload's seed: two workloads never meet
+            value = f"{value}s{self.seed}"
+        new = edge_text(rng, nullable) if rng.random() < EDGE_SHARE and column not in self.unique else value
+        if new is None or column not in self.lengths:
+            return new
+        return new[-self.lengths[column] :] if column in self.unique else new[: self.lengths[column]]
 
     def _update(self, table: DbTable, app: AppVersion, row_id: int, value: str, rng: random.Random) -> None:
         if self.fixes:
@@ -323,9 +338,17 @@ class AppWorkload:
             if c in logical and logical[c] is None:
                 shape = next((t[c] for t in self.ledger.truth.values() if t.get(c) is not None), value)
                 logical[c] = value if isinstance(shape, str) else shape  # text gets this write's, a number one seen
-        values = self.ledger.values(logical, app.writes)
+        values = self._typed(self.ledger.values(logical, app.writes))
         self._target(table, app, values).update(row_id, values)  # raises RowNotFoundError if it touched nothing
         self.ledger.acknowledge(row_id, logical)  # the commit returned
+
+    def _typed(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The values as the app's driver sends them: JSON columns' as JSON, as an ORM's JSONField does."""
+        if not self.json:
+            return values
+        from psycopg.types.json import Json
+
+        return {c: Json(v) if c in self.json and v is not None else v for c, v in values.items()}
 
     def _may_leave_out(self, logical: dict[str, Any], values: dict[str, Any]) -> list[str]:
         """The original columns with a DEFAULT that an INSERT may leave out: those no other column it sends is a
@@ -350,7 +373,7 @@ class AppWorkload:
         RETURNING would, and are what the app then holds."""
         sample = next(iter(self.ledger.truth.values()))
         logical = {c: self._new_value(c, v, value, rng, app) for c, v in sample.items()}
-        values = self.ledger.values(logical, app.writes)
+        values = self._typed(self.ledger.values(logical, app.writes))
         left_out = self._may_leave_out(logical, values) if rng.random() < 0.5 else []
         sent = {c: v for c, v in values.items() if c not in left_out}
         # and what this version cannot name at all is the table's to fill (NULL, a DEFAULT; nothing once dropped)

@@ -1,0 +1,1 @@
+-- corpus: auth 0006_require_contenttypes_0002 (Django 5.1.15)

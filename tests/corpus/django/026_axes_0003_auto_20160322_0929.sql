@@ -1,0 +1,39 @@
+-- corpus: axes 0003_auto_20160322_0929 (django-axes 8.3.1)
+BEGIN;
+--
+-- Alter field failures_since_start on accessattempt
+--
+-- (no-op)
+--
+-- Alter field get_data on accessattempt
+--
+-- (no-op)
+--
+-- Alter field http_accept on accessattempt
+--
+-- (no-op)
+--
+-- Alter field ip_address on accessattempt
+--
+-- (no-op)
+--
+-- Alter field path_info on accessattempt
+--
+-- (no-op)
+--
+-- Alter field post_data on accessattempt
+--
+-- (no-op)
+--
+-- Alter field http_accept on accesslog
+--
+-- (no-op)
+--
+-- Alter field ip_address on accesslog
+--
+-- (no-op)
+--
+-- Alter field path_info on accesslog
+--
+-- (no-op)
+COMMIT;

@@ -1,0 +1,39 @@
+-- corpus: axes 0004_auto_20181024_1538 (django-axes 8.3.1)
+BEGIN;
+--
+-- Change Meta options on accessattempt
+--
+-- (no-op)
+--
+-- Change Meta options on accesslog
+--
+-- (no-op)
+--
+-- Alter field attempt_time on accessattempt
+--
+-- (no-op)
+--
+-- Alter field user_agent on accessattempt
+--
+-- (no-op)
+--
+-- Alter field username on accessattempt
+--
+-- (no-op)
+--
+-- Alter field attempt_time on accesslog
+--
+-- (no-op)
+--
+-- Alter field logout_time on accesslog
+--
+-- (no-op)
+--
+-- Alter field user_agent on accesslog
+--
+-- (no-op)
+--
+-- Alter field username on accesslog
+--
+-- (no-op)
+COMMIT;

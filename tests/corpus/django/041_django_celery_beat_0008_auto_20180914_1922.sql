@@ -1,0 +1,23 @@
+-- corpus: django_celery_beat 0008_auto_20180914_1922 (django-celery-beat 2.9.0)
+BEGIN;
+--
+-- Alter field day_of_month on crontabschedule
+--
+-- (no-op)
+--
+-- Alter field day_of_week on crontabschedule
+--
+-- (no-op)
+--
+-- Alter field hour on crontabschedule
+--
+-- (no-op)
+--
+-- Alter field minute on crontabschedule
+--
+-- (no-op)
+--
+-- Alter field month_of_year on crontabschedule
+--
+-- (no-op)
+COMMIT;

@@ -1,0 +1,127 @@
+-- corpus: django_celery_beat 0010_auto_20190429_0326 (django-celery-beat 2.9.0)
+BEGIN;
+--
+-- Alter field day_of_month on crontabschedule
+--
+-- (no-op)
+--
+-- Alter field day_of_week on crontabschedule
+--
+-- (no-op)
+--
+-- Alter field hour on crontabschedule
+--
+-- (no-op)
+--
+-- Alter field minute on crontabschedule
+--
+-- (no-op)
+--
+-- Alter field month_of_year on crontabschedule
+--
+-- (no-op)
+--
+-- Alter field timezone on crontabschedule
+--
+-- (no-op)
+--
+-- Alter field every on intervalschedule
+--
+-- (no-op)
+--
+-- Alter field period on intervalschedule
+--
+-- (no-op)
+--
+-- Alter field args on periodictask
+--
+-- (no-op)
+--
+-- Alter field crontab on periodictask
+--
+-- (no-op)
+--
+-- Alter field date_changed on periodictask
+--
+-- (no-op)
+--
+-- Alter field description on periodictask
+--
+-- (no-op)
+--
+-- Alter field enabled on periodictask
+--
+-- (no-op)
+--
+-- Alter field exchange on periodictask
+--
+-- (no-op)
+--
+-- Alter field expires on periodictask
+--
+-- (no-op)
+--
+-- Alter field headers on periodictask
+--
+-- (no-op)
+--
+-- Alter field interval on periodictask
+--
+-- (no-op)
+--
+-- Alter field kwargs on periodictask
+--
+-- (no-op)
+--
+-- Alter field last_run_at on periodictask
+--
+-- (no-op)
+--
+-- Alter field name on periodictask
+--
+-- (no-op)
+--
+-- Alter field one_off on periodictask
+--
+-- (no-op)
+--
+-- Alter field priority on periodictask
+--
+-- (no-op)
+--
+-- Alter field queue on periodictask
+--
+-- (no-op)
+--
+-- Alter field routing_key on periodictask
+--
+-- (no-op)
+--
+-- Alter field solar on periodictask
+--
+-- (no-op)
+--
+-- Alter field start_time on periodictask
+--
+-- (no-op)
+--
+-- Alter field task on periodictask
+--
+-- (no-op)
+--
+-- Alter field total_run_count on periodictask
+--
+-- (no-op)
+--
+-- Alter field event on solarschedule
+--
+-- (no-op)
+--
+-- Alter field latitude on solarschedule
+--
+-- (no-op)
+--
+-- Alter field longitude on solarschedule
+--
+-- (no-op)
+COMMIT;

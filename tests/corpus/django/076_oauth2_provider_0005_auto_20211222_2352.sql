@@ -1,0 +1,23 @@
+-- corpus: oauth2_provider 0005_auto_20211222_2352 (django-oauth-toolkit 3.4.1)
+BEGIN;
+--
+-- Alter field user on accesstoken
+--
+-- (no-op)
+--
+-- Alter field user on application
+--
+-- (no-op)
+--
+-- Alter field user on grant
+--
+-- (no-op)
+--
+-- Alter field user on idtoken
+--
+-- (no-op)
+--
+-- Alter field user on refreshtoken
+--
+-- (no-op)
+COMMIT;

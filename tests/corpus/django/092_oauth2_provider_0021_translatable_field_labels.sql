@@ -1,0 +1,263 @@
+-- corpus: oauth2_provider 0021_translatable_field_labels (django-oauth-toolkit 3.4.1)
+BEGIN;
+--
+-- Alter field application on accesstoken
+--
+-- (no-op)
+--
+-- Alter field created on accesstoken
+--
+-- (no-op)
+--
+-- Alter field expires on accesstoken
+--
+-- (no-op)
+--
+-- Alter field id_token on accesstoken
+--
+-- (no-op)
+--
+-- Alter field resource on accesstoken
+--
+-- (no-op)
+--
+-- Alter field scope on accesstoken
+--
+-- (no-op)
+--
+-- Alter field source_refresh_token on accesstoken
+--
+-- (no-op)
+--
+-- Alter field token on accesstoken
+--
+-- (no-op)
+--
+-- Alter field token_checksum on accesstoken
+--
+-- (no-op)
+--
+-- Alter field updated on accesstoken
+--
+-- (no-op)
+--
+-- Alter field user on accesstoken
+--
+-- (no-op)
+--
+-- Alter field algorithm on application
+--
+-- (no-op)
+--
+-- Alter field allowed_origins on application
+--
+-- (no-op)
+--
+-- Alter field authorization_grant_type on application
+--
+-- (no-op)
+--
+-- Alter field cimd_expires_at on application
+--
+-- (no-op)
+--
+-- Alter field client_id on application
+--
+-- (no-op)
+--
+-- Alter field client_secret on application
+--
+-- (no-op)
+--
+-- Alter field client_type on application
+--
+-- (no-op)
+--
+-- Alter field created on application
+--
+-- (no-op)
+--
+-- Alter field hash_client_secret on application
+--
+-- (no-op)
+--
+-- Alter field name on application
+--
+-- (no-op)
+--
+-- Alter field post_logout_redirect_uris on application
+--
+-- (no-op)
+--
+-- Alter field redirect_uris on application
+--
+-- (no-op)
+--
+-- Alter field registration_source on application
+--
+-- (no-op)
+--
+-- Alter field skip_authorization on application
+--
+-- (no-op)
+--
+-- Alter field updated on application
+--
+-- (no-op)
+--
+-- Alter field user on application
+--
+-- (no-op)
+--
+-- Alter field client_id on devicegrant
+--
+-- (no-op)
+--
+-- Alter field device_code on devicegrant
+--
+-- (no-op)
+--
+-- Alter field expires on devicegrant
+--
+-- (no-op)
+--
+-- Alter field interval on devicegrant
+--
+-- (no-op)
+--
+-- Alter field last_checked on devicegrant
+--
+-- (no-op)
+--
+-- Alter field scope on devicegrant
+--
+-- (no-op)
+--
+-- Alter field status on devicegrant
+--
+-- (no-op)
+--
+-- Alter field user on devicegrant
+--
+-- (no-op)
+--
+-- Alter field user_code on devicegrant
+--
+-- (no-op)
+--
+-- Alter field application on grant
+--
+-- (no-op)
+--
+-- Alter field claims on grant
+--
+-- (no-op)
+--
+-- Alter field code on grant
+--
+-- (no-op)
+--
+-- Alter field code_challenge on grant
+--
+-- (no-op)
+--
+-- Alter field code_challenge_method on grant
+--
+-- (no-op)
+--
+-- Alter field created on grant
+--
+-- (no-op)
+--
+-- Alter field expires on grant
+--
+-- (no-op)
+--
+-- Alter field nonce on grant
+--
+-- (no-op)
+--
+-- Alter field redirect_uri on grant
+--
+-- (no-op)
+--
+-- Alter field resource on grant
+--
+-- (no-op)
+--
+-- Alter field scope on grant
+--
+-- (no-op)
+--
+-- Alter field updated on grant
+--
+-- (no-op)
+--
+-- Alter field user on grant
+--
+-- (no-op)
+--
+-- Alter field application on idtoken
+--
+-- (no-op)
+--
+-- Alter field created on idtoken
+--
+-- (no-op)
+--
+-- Alter field expires on idtoken
+--
+-- (no-op)
+--
+-- Alter field scope on idtoken
+--
+-- (no-op)
+--
+-- Alter field updated on idtoken
+--
+-- (no-op)
+--
+-- Alter field user on idtoken
+--
+-- (no-op)
+--
+-- Alter field access_token on refreshtoken
+--
+-- (no-op)
+--
+-- Alter field application on refreshtoken
+--
+-- (no-op)
+--
+-- Alter field created on refreshtoken
+--
+-- (no-op)
+--
+-- Alter field resource on refreshtoken
+--
+-- (no-op)
+--
+-- Alter field revoked on refreshtoken
+--
+-- (no-op)
+--
+-- Alter field token on refreshtoken
+--
+-- (no-op)
+--
+-- Alter field token_checksum on refreshtoken
+--
+-- (no-op)
+--
+-- Alter field token_family on refreshtoken
+--
+-- (no-op)
+--
+-- Alter field updated on refreshtoken
+--
+-- (no-op)
+--
+-- Alter field user on refreshtoken
+--
+-- (no-op)
+COMMIT;
