@@ -78,6 +78,16 @@ class ScenarioResult:
         overlapping: pd.DataFrame = r[(r["start"] <= end) & (r["start"] + r["latency"] >= start)]
         return overlapping
 
+    def waited_on(self, step: str) -> int:
+        """How many requests that overlapped ``step`` waited on it: took at least half as long as the slowest of
+        them (a stall's waiters cluster near its length; the others took a fraction of a millisecond). A
+        closed-loop client has at most one of them per stall (it sends its next request only when the last one
+        returns); an open-loop one has every request that fell due behind the one that waited."""
+        overlapping = self.in_step(step)
+        if not len(overlapping):
+            return 0
+        return int((overlapping["latency"] >= overlapping["latency"].max() / 2).sum())
+
     def max_latency_in_step(self, step: str) -> float:
         """The slowest request that overlapped ``step`` (e.g. the backfill), in seconds."""
         overlapping = self.in_step(step)
