@@ -515,6 +515,31 @@ def build_set_not_null_migration(
                          [add, fix, *steps, DropJournals(table.qualified, (add.column,))], apps=apps)  # fmt: skip
 
 
+def build_update_migration(
+    table: TableLike,
+    column: str,
+    value: SQL,
+    *,
+    where: SQL | None = None,
+    batch_size: int | Literal["auto"] = "auto",
+    chunk_ms: float = DEFAULT_CHUNK_MS,
+) -> MigrationPlan:
+    """A data migration's ``UPDATE table SET column = value [WHERE where]`` (PostgreSQL), in batches while the app
+    writes: as written, one statement holds a row lock on every row it updates until it commits, so every app write
+    to those rows waits for the whole of it. Each batch is its own short transaction (``FixRows``), each updated row's
+    old value journaled in a column the plan adds, so a rollback puts back the old value of every row still holding
+    what the update wrote (a row the app wrote since keeps the app's write). Not one atomic statement any more:
+    a row the app writes between two batches is updated by its batch after, as the statement would have updated it
+    had it run then."""
+    _need(table, column)
+    add = _journal(table, column, "upd", label=f"journal_{column}")
+    fix = FixRows(table.qualified, column, where.text if where is not None else "TRUE", value.text, add.column,
+                  label=f"update_{column}", **_sizing(table, batch_size, chunk_ms))  # fmt: skip
+    return MigrationPlan(f"update {table.name}.{column} in batches", [add, fix, DropJournals(table.qualified,
+                                                                                          (add.column,))],
+                         apps=_one_app(table))  # fmt: skip
+
+
 def _journal(table: TableLike, column: str, suffix: str, **step: Any) -> AddColumn:
     """The step that adds a data fix's journal: a column of ``column``'s own type as an array (each fixed row's
     [old, new]). PostgreSQL's type; elsewhere no type, and the runner refuses the fix before any change."""

@@ -48,6 +48,7 @@ from .builders import (
     build_comment_migration,
     build_rename_column_migration,
     build_set_not_null_migration,
+    build_update_migration,
 )
 from .catalog import ColumnInfo, TableCatalog
 from .errors import ColumnNotFoundError, InvalidArgumentError, LabkitError, TableNotFoundError
@@ -86,6 +87,7 @@ NAIVE_LOCK = {
     "unique": "ACCESS EXCLUSIVE while it builds the unique index: reads and writes wait",
     "primary key": "ACCESS EXCLUSIVE while it builds the unique index (and scans for NULLs): reads and writes wait",
     "drop constraint": "ACCESS EXCLUSIVE for an instant (a foreign key's: on the referenced table too)",
+    "update": "a row lock on every row it updates until it commits: every app write to those rows waits for all of it",
 }
 
 
@@ -486,6 +488,8 @@ def _convert(stmt: Any, text: str, names: _Names, answers: _Answers) -> list[Con
         if _is(stmt, "IndexStmt"):
             t = names.table(stmt.relation)
             return [_create_index(stmt, text, t)]
+        if _is(stmt, "UpdateStmt"):
+            return [_update(stmt, text, names.table(stmt.relation))]
         if _is(stmt, "DropStmt") and stmt.removeType == enums.ObjectType.OBJECT_INDEX:
             return _drop_index(stmt, text, names)
         if _is(stmt, "CommentStmt") and stmt.objtype == enums.ObjectType.OBJECT_COLUMN:
@@ -768,6 +772,25 @@ def _add_constraint(c: Any, text: str, t: DbTable, db: Database, dedupe: dict[st
     if not stays_not_valid:
         steps.append(ValidateConstraint(t.qualified, columns[0], name))
     return Conversion(text, kind, t.qualified, MigrationPlan(f"{kind} {name}", steps, apps=_apps(t)))
+
+
+def _update(stmt: Any, text: str, t: DbTable) -> Conversion:
+    """A data migration's ``UPDATE t SET column = value [WHERE ...]``: ``build_update_migration``, in batches, each
+    row's old value journaled. One column, no ``FROM`` / ``RETURNING`` / ``WITH``: anything else is refused."""
+    targets = list(stmt.targetList or ())
+    if stmt.fromClause or getattr(stmt, "returningClause", None) or stmt.withClause:
+        return Conversion(text, "update", t.qualified, refused=(
+            "an UPDATE with FROM, RETURNING or WITH is not converted yet: write the new value as an expression over "
+            "the row (a subquery in it is fine)"))  # fmt: skip
+    if len(targets) != 1 or targets[0].indirection or _is(targets[0].val, "SetToDefault"):
+        return Conversion(text, "update", t.qualified, refused=(
+            "an UPDATE of several columns (or of a part of one, or to DEFAULT) is not converted yet: one statement "
+            "per column, each SET column = an expression over the row"))  # fmt: skip
+    column = targets[0].name
+    _real(t, column)
+    where = SQL(_deparse(stmt.whereClause)) if stmt.whereClause is not None else None
+    plan = build_update_migration(t, column, SQL(_deparse(targets[0].val)), where=where)
+    return Conversion(text, "update", t.qualified, plan)
 
 
 def _drop_constraint(cmd: Any, text: str, t: DbTable) -> Conversion:
