@@ -374,7 +374,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
             raise InvalidArgumentError(f"--rows must be >= 0, got {args.rows}")
         table = make_users(args.rows, seed=args.seed)
         plan = _build(args.migration, table, args.batch_size)
-        MigrationRunner(table, fail_at=args.fail_at).check(plan)  # refuse a bad --fail-at before printing
+        MigrationRunner(table, fail_at=args.fail_at).admit(plan)  # refuse a bad --fail-at before printing
         before = table.snapshot()
         print(plan)
         print()

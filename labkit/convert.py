@@ -532,7 +532,7 @@ def _session(stmt: Any, text: str, names: _Names) -> Conversion:
         return Conversion(text, "set search_path", noted="the statements after it name tables in the session's path")
     if name in ("lock_timeout", "statement_timeout"):
         return Conversion(text, f"set {name}", noted=(
-            f"labkit sets its own {name} on each step (brief locks, retried: see docs/operations.md); the "
+            f"labkit sets its own {name} on each step (brief locks, retried with backoff); the "
             "migration's is not carried over"))  # fmt: skip
     return Conversion(text, f"set {name}", refused=f"SET {name} is not a setting labkit carries into a plan: set it on "
                       "the database or role if the app needs it")  # fmt: skip

@@ -347,5 +347,5 @@ class CommandRefusedError(RefusedError):
 
 
 class NotImplementedHere(LabkitError):
-    """The default of every generic function of ``labkit.operations``: no implementation is registered for this
+    """The default of every generic function of ``labkit.dispatch``: no implementation is registered for this
     step on this engine (backends turn it into ``StepDoesNotFitError`` before a run)."""

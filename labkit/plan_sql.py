@@ -25,8 +25,8 @@ from .backends.base import Resume, Status
 from .backends.sql import SQLBackend
 from .catalog import ColumnInfo, TableCatalog
 from .chunking import GROWTH, MAX_ROWS, MIN_ROWS
+from .dispatch import sql_batch
 from .errors import InvalidArgumentError, StepNotFoundError
-from .operations import sql_batch
 from .plan import MigrationPlan
 from .runner import Event, MigrationRunner
 

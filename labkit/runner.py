@@ -336,7 +336,7 @@ class MigrationRunner:
         self._progress[step.name] = StepProgress(done, total)
 
     # ---------------------------------------------------------------- checks before anything changes
-    def check(self, plan: MigrationPlan) -> Faults:
+    def admit(self, plan: MigrationPlan) -> Faults:
         """Refuse a plan that cannot run here, and a bad ``fail_at``; change nothing."""
         if self._plan is not None:
             raise PlanAlreadyExecutedError(self._plan.name)
@@ -368,13 +368,13 @@ class MigrationRunner:
     def execute_plan(self, plan: MigrationPlan) -> MigrationResult:
         """Run ``plan`` on the table: every step in order, or, when one fails, undo what was applied.
 
-        WHY: the one entry point. It refuses what cannot run before anything changes (``check``), takes the
+        WHY: the one entry point. It refuses what cannot run before anything changes (``admit``), takes the
         migration's lock (``backend.begin``: a second runner on the same table is refused), runs the steps through
         ``_execute_step`` and, on the first failure, hands what was applied to ``_rollback_plan``, so every run ends
         in exactly one of ``completed``, ``rolled_back``, ``rollback_failed`` or ``stopped`` and never half-way
         with nobody told.
         """
-        faults = self.check(plan)
+        faults = self.admit(plan)
         self._plan = plan
         self._apps = {plan.apps[0].name: 1.0} if plan.apps else {}
         self.backend.on_event = self._backend_event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..operations import MemoryRun, memory_apply, memory_batch, memory_check, require
+from ..dispatch import MemoryRun, memory_apply, memory_batch, memory_check, require
 from .base import BaseBackend, EngineFacts, Resume
 
 if TYPE_CHECKING:

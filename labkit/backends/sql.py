@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import keys, pgparse, sqltext
 from .._common import check_name
+from ..dispatch import require, sql_batch, sql_check, sql_statements
 from ..errors import MigrationLockedError, PlanFileError, PlanMismatchError, RollbackUnderWayError
-from ..operations import require, sql_batch, sql_check, sql_statements
 from ..planfile import plan_to_dict
 from ..steps import RenameInView, SetDefault, StartDualWrite
 from ..throttle import Load

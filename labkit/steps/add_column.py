@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._common import SQL, check_definition
-from ..operations import MemoryRun, SqlRun, memory_apply, memory_check, sql_check, sql_statements
+from ..dispatch import MemoryRun, SqlRun, memory_apply, memory_check, sql_check, sql_statements
 from .base import Step
 from .drop_column import DropColumn
 

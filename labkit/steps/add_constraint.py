@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._common import check_definition, check_object_name
+from ..dispatch import SqlRun, sql_statements
 from ..errors import IrreversibleStepError
-from ..operations import SqlRun, sql_statements
 from .base import Step
 
 

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._common import SqlByDialect, check_batch_size, sql_by_dialect, sql_for
 from ..chunking import check_chunk_ms
-from ..errors import IrreversibleStepError, UnsafeSqlError
-from ..operations import (
+from ..dispatch import (
     MemoryRun,
     SqlRun,
     memory_apply,
@@ -19,6 +18,7 @@ from ..operations import (
     sql_check,
     sql_statements,
 )
+from ..errors import IrreversibleStepError, UnsafeSqlError
 from .add_column import AddColumn
 from .base import Meaning, Step
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._common import check_definition
+from ..dispatch import SqlRun, sql_statements
 from ..errors import IrreversibleStepError
-from ..operations import SqlRun, sql_statements
 from .base import Step
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..operations import SqlRun, sql_statements
+from ..dispatch import SqlRun, sql_statements
 from .base import Step
 
 STORAGES = ("PLAIN", "EXTERNAL", "MAIN", "EXTENDED")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._common import check_definition, check_object_name
-from ..operations import SqlRun, sql_statements
+from ..dispatch import SqlRun, sql_statements
 from .base import Step
 
 KINDS = ("ndistinct", "dependencies", "mcv")

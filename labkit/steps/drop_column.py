@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._common import check_object_name
+from ..dispatch import MemoryRun, SqlRun, memory_apply, sql_check, sql_statements
 from ..errors import IrreversibleStepError
-from ..operations import MemoryRun, SqlRun, memory_apply, sql_check, sql_statements
 from .base import Step
 
 RENAMED = ("index", "constraint", "statistics", "sequence", "cluster")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._common import TRIGGER_PREFIX, SqlByDialect, sql_by_dialect, sql_for
-from ..operations import MemoryRun, SqlRun, memory_apply, memory_check, sql_check, sql_statements
+from ..dispatch import MemoryRun, SqlRun, memory_apply, memory_check, sql_check, sql_statements
 from ..table import DualWriteTrigger
 from .backfill import derive_copy, refuse_python_only, refuse_sql_only, refuse_what_does_not_compile
 from .base import Meaning, Step

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from .. import pgparse
 from .._common import check_batch_size, check_name
 from ..chunking import check_chunk_ms
+from ..dispatch import SqlRun, sql_batch, sql_check, sql_statements
 from ..errors import IrreversibleStepError, UnsafeSqlError
-from ..operations import SqlRun, sql_batch, sql_check, sql_statements
 from .base import Step
 
 if TYPE_CHECKING:

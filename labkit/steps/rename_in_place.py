@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._common import check_rename
-from ..operations import MemoryRun, SqlRun, memory_apply, sql_statements
+from ..dispatch import MemoryRun, SqlRun, memory_apply, sql_statements
 from .base import Meaning, Step
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._common import check_name, check_rename, short_name
+from ..dispatch import MemoryRun, SqlRun, memory_check, sql_statements
 from ..errors import IrreversibleStepError
-from ..operations import MemoryRun, SqlRun, memory_check, sql_statements
 from .base import Step
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..operations import MemoryRun, SqlRun, memory_check, sql_check, sql_statements
+from ..dispatch import MemoryRun, SqlRun, memory_check, sql_check, sql_statements
 from .base import Step
 
 if TYPE_CHECKING:

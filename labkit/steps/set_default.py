@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from .._common import check_definition
-from ..operations import SqlRun, sql_statements
+from ..dispatch import SqlRun, sql_statements
 from .base import Phase, Step
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..operations import MemoryRun, SqlRun, memory_apply, sql_statements
+from ..dispatch import MemoryRun, SqlRun, memory_apply, sql_statements
 from .base import Step
 
 if TYPE_CHECKING:

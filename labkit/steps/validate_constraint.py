@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._common import check_object_name
-from ..operations import SqlRun, sql_statements
+from ..dispatch import SqlRun, sql_statements
 from .base import Step
 
 

@@ -10,7 +10,7 @@ import pytest
 import labkit as lk
 from labkit import lab
 from labkit.backends.sql import fingerprint
-from labkit.operations import implemented, memory_apply, sql_statements
+from labkit.dispatch import implemented, memory_apply, sql_statements
 from tests.conftest import add_plan, rename_plan
 
 
@@ -123,7 +123,7 @@ class _Child(_Parent):
 def test_an_engines_own_form_wins_for_its_class_and_a_subclasss_generic_form_wins_over_it():
     """operations.PerEngine (docs/architecture.md, per-engine SQL): for one class the engine's registration is taken
     on that engine and the generic one elsewhere; the most specific class decides first."""
-    from labkit.operations import PerEngine
+    from labkit.dispatch import PerEngine
 
     def default(step, run):
         return "default"
