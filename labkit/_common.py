@@ -12,6 +12,10 @@ from .sqltext import tokens
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED = frozenset({"id"})
+# a column name labkit quotes: any PostgreSQL takes quoted (mixed case, spaces, dots, non-ASCII, reserved words), up
+# to 63 bytes (checked below), but no quote character of either engine ('"', '`'), no NUL or control character,
+# and not blank at either end
+_QUOTED_OK = re.compile(r"^(?=.{1,63}$)[^\x00-\x1f\s\"`](?:[^\x00-\x1f\"`]*[^\x00-\x1f\s\"`])?$")
 
 
 _USERINFO = re.compile(r"(//[^:@/?#]*:)[^@/?#]+(@)")  # a password of one character or more (none: nothing to hide)
@@ -25,12 +29,16 @@ def mask_url(url: str) -> str:
 
 
 def check_name(name: object, *, kind: str = "column") -> str:
-    """Return ``name`` if it is a plain lower-case identifier, else raise ``InvalidNameError``.
+    """Return ``name`` if labkit takes it, else raise ``InvalidNameError``.
 
-    Plain identifiers need no quoting in SQLite or PostgreSQL, so the same plan can later run on both.
+    A column may have any name PostgreSQL and SQLite take quoted (``"CreatedAt"``, ``"user"``, ``"naïve"``,
+    ``"with space"``: labkit quotes every name it sends), but none holding a quote character, a NUL or a control
+    character. Tables, schemas and labkit's own objects keep plain lower-case identifiers for now (issue 32).
     """
     if not isinstance(name, str) or not name:
         raise InvalidNameError(name, kind=kind, reason="a name must be a non-empty string")
+    if kind == "column" and _QUOTED_OK.match(name) and len(name.encode()) <= 63 and name not in RESERVED:
+        return name  # any column name PostgreSQL takes quoted: mixed case, spaces, non-ASCII (labkit quotes them all)
     if not _IDENT.match(name):
         raise InvalidNameError(
             name,

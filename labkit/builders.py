@@ -350,7 +350,7 @@ def build_change_type_migration(
     name = f"change {table.name}.{column} to {sql_type} as {new_column}"
     check_rename(table.name, column, new_column)
     resuming, data = _copy_start(table, name, column, new_column)
-    sql = sql_by_dialect(using if using is not None else f"CAST({column} AS {sql_type})")
+    sql = sql_by_dialect(using if using is not None else f"CAST({_pg_quote(column)} AS {sql_type})")
     if isinstance(table, SqlTable):
         copy = column_copy(table.catalog(), column, new_column, table.db.dialect.name, table.qualified)
         copy.add = AddColumn(table.qualified, new_column, sql_type=sql_type, constraints=copy.add.constraints)
@@ -412,7 +412,7 @@ def _change_type_keeping_name(
             f"keeping the name {column!r}, app v2 writes only the new type (through its view): give back=, the "
             f"conversion's way back as SQL over the row ({copied!r} in it), so that a rollback keeps v2's writes"
         )
-    sql = sql_by_dialect(using if using is not None else f"CAST({column} AS {sql_type})")
+    sql = sql_by_dialect(using if using is not None else f"CAST({_pg_quote(column)} AS {sql_type})")
     copy = column_copy(table.catalog(), column, copied, "postgresql", table.qualified)
     copy.add = AddColumn(table.qualified, copied, sql_type=sql_type, constraints=copy.add.constraints)
     _fit_to_type(table, copy, sql_type)

@@ -70,7 +70,7 @@ def test_naive_rename_is_one_unsafe_step(users):
         (lambda t: lk.build_rename_column_migration(t, "name", ""), lk.InvalidNameError),
         (lambda t: lk.build_rename_column_migration(t, "name", "x", batch_size=0), lk.InvalidBatchSizeError),
         (lambda t: lk.build_add_column_migration(t, "email"), lk.ColumnExistsError),
-        (lambda t: lk.build_add_column_migration(t, "9x"), lk.InvalidNameError),
+        (lambda t: lk.build_add_column_migration(t, "9x`"), lk.InvalidNameError),
         (lambda t: lk.build_add_column_migration(t, "d", backfill=len, source="nope"), lk.ColumnNotFoundError),
         (lambda t: lk.build_naive_rename_migration(t, "name", "email"), lk.ColumnExistsError),
     ],

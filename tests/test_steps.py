@@ -93,7 +93,7 @@ def test_fit_refuses_a_step_that_does_not_fit(step, columns, reason):
         (lambda: lk.Backfill(T, "x", source="a", batch_size=True), lk.InvalidBatchSizeError),
         (lambda: lk.Backfill(T, "x"), lk.StepDoesNotFitError),
         (lambda: lk.Backfill(T, "x", source="a", compute=len), lk.StepDoesNotFitError),
-        (lambda: lk.AddColumn(T, "Bad"), lk.InvalidNameError),
+        (lambda: lk.AddColumn(T, 'Bad"Name'), lk.InvalidNameError),
         (lambda: lk.AddColumn(T, 'x"; DROP TABLE users; --'), lk.InvalidNameError),
         (lambda: lk.RenameColumnInPlace(T, "a", "a"), lk.SameNameError),
         (lambda: lk.SwitchReads(T, "a", "a"), lk.StepDoesNotFitError),

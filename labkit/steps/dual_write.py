@@ -227,7 +227,7 @@ def postgres_trigger_names(d: Dialect, qualified: str, source: str, target: str)
     """The trigger's name, and its function's, quoted in the table's schema."""
     schema, _, table = qualified.rpartition(".")
     name = postgres_trigger_name(table, source, target)
-    return name, d.quote_table(f"{schema}.{name}" if schema else name)
+    return name, f"{d.quote(schema)}.{d.quote(name)}" if schema else d.quote(name)  # a column's dot stays in its name
 
 
 def _postgres_trigger(
