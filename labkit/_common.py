@@ -13,9 +13,10 @@ from .sqltext import tokens
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED = frozenset({"id"})
 # a column name labkit quotes: any PostgreSQL takes quoted (mixed case, spaces, dots, non-ASCII, reserved words), up
-# to 63 bytes (checked below), but no quote character of either engine ('"', '`'), no NUL or control character,
+# to 63 bytes (checked below), but no quote character of either engine ('"', '`'), no '%' (psycopg would read it,
+# in a statement sent with parameters, as a placeholder: found by the property test), no NUL or control character,
 # and not blank at either end
-_QUOTED_OK = re.compile(r"^(?=.{1,63}$)[^\x00-\x1f\s\"`](?:[^\x00-\x1f\"`]*[^\x00-\x1f\s\"`])?$")
+_QUOTED_OK = re.compile(r"^(?=.{1,63}$)[^\x00-\x1f\s\"`%](?:[^\x00-\x1f\"`%]*[^\x00-\x1f\s\"`%])?$")
 
 
 _USERINFO = re.compile(r"(//[^:@/?#]*:)[^@/?#]+(@)")  # a password of one character or more (none: nothing to hide)
