@@ -278,3 +278,18 @@ def test_a_column_may_take_any_name_the_engine_takes_quoted(db, new):
     assert result.status == "completed", result.summary()
     assert new in users.column_names and "name" not in users.column_names
     assert {r["id"]: r[new] for r in users.rows()} == before and users.row_count == 12
+
+
+def test_the_app_writes_a_sqlite_json_column_as_the_text_it_is(tmp_path):
+    """AppWorkload sends a PostgreSQL json/jsonb value as JSON (a bare [] would land as {}); SQLite's json is text,
+    sent as it is (psycopg's JSON wrapper means nothing to sqlite3)."""
+    from labkit.course.workload import AppWorkload
+
+    db = lk.connect(f"sqlite:///{tmp_path}/x.db")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, doc json, name TEXT)")
+    db.execute("""INSERT INTO t (doc, name) VALUES ('{"a": 1}', 'x'), ('[]', 'y')""")
+    t = db.table("t")
+    with AppWorkload(t, lk.build_add_column_migration(t, "seen", default=0), threads=1, seed=1) as load:
+        assert load.wait_for_writes(10)
+    assert [r.error for r in load.failed] == [] and load.audit(t) == 0
+    db.close()

@@ -124,7 +124,8 @@ class AppWorkload:
                                 for c in con.columns) | frozenset(c for ix in catalog.indexes if ix.unique
                                                                   for c in ix.columns)  # fmt: skip
         # a json / jsonb column's value is sent as JSON (a list sent bare is a PostgreSQL array: [] would land as {})
-        self.json = frozenset(c.name for c in catalog.columns if c.type in ("json", "jsonb"))
+        self.json = frozenset(c.name for c in catalog.columns if c.type in ("json", "jsonb")
+                              and table.db.dialect.name == "postgresql")  # SQLite's JSON is text: sent as it is
         # the length a varchar(n) / char(n) column holds: the app writes what its column takes (a real form does)
         self.lengths = {c.name: int(m.group(1)) for c in catalog.columns
                         if (m := re.match(r"(?:character varying|varchar|character|char)\((\d+)\)", c.type))}
