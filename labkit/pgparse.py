@@ -48,57 +48,41 @@ def check_expression(expr: str) -> None:
         raise UnsafeSqlError(expr, "it is not one SQL expression")
 
 
-def columns(expr: str) -> list[str]:
-    """The columns ``expr`` names (each ``ColumnRef``'s last part), sorted."""
+def _nodes(expr: str, kind: str) -> list[Any]:
+    """Every node of pglast's class ``kind`` in the expression ``expr`` (``ColumnRef``, ``FuncCall``, ``SubLink``)."""
     from pglast import ast
     from pglast.visitors import Visitor
 
-    found: set[str] = set()
+    found: list[Any] = []
 
-    class Refs(Visitor):
-        def visit_ColumnRef(self, ancestors: Any, node: Any) -> None:
-            found.add(str(getattr(node.fields[-1], "sval", "*")))
+    class Collect(Visitor):
+        def visit(self, ancestors: Any, node: Any) -> None:
+            if type(node).__name__ == kind:
+                found.append(node)
 
     tree = _parse(f"SELECT ({expr})")
-    Refs()(tree[0] if isinstance(tree[0], ast.Node) else tree)
-    return sorted(found)
+    Collect()(tree[0] if isinstance(tree[0], ast.Node) else tree)
+    return found
+
+
+def columns(expr: str) -> list[str]:
+    """The columns ``expr`` names (each ``ColumnRef``'s last part), sorted."""
+    return sorted({str(getattr(n.fields[-1], "sval", "*")) for n in _nodes(expr, "ColumnRef")})
 
 
 def names_columns(expr: str) -> bool:
     """Does ``expr`` name a column (a ``ColumnRef`` anywhere in it)? ``gen_random_uuid()`` does not."""
-    return bool(columns(expr))
+    return bool(_nodes(expr, "ColumnRef"))
 
 
 def has_subquery(expr: str) -> bool:
     """Does ``expr`` hold a subquery (``(SELECT ...)``, ``EXISTS``, ``IN (SELECT ...)``)?"""
-    from pglast import ast
-    from pglast.visitors import Visitor
-
-    found: list[bool] = []
-
-    class Subs(Visitor):
-        def visit_SubLink(self, ancestors: Any, node: Any) -> None:
-            found.append(True)
-
-    tree = _parse(f"SELECT ({expr})")
-    Subs()(tree[0] if isinstance(tree[0], ast.Node) else tree)
-    return bool(found)
+    return bool(_nodes(expr, "SubLink"))
 
 
 def functions(expr: str) -> list[str]:
     """The names of the functions ``expr`` calls (``gen_random_uuid``, ``nextval``; schema left out)."""
-    from pglast import ast
-    from pglast.visitors import Visitor
-
-    found: list[str] = []
-
-    class Calls(Visitor):
-        def visit_FuncCall(self, ancestors: Any, node: Any) -> None:
-            found.append(str(node.funcname[-1].sval))
-
-    tree = _parse(f"SELECT ({expr})")
-    Calls()(tree[0] if isinstance(tree[0], ast.Node) else tree)
-    return sorted(set(found))
+    return sorted({str(n.funcname[-1].sval) for n in _nodes(expr, "FuncCall")})
 
 
 def proves_not_null(definition: str, column: str) -> bool:

@@ -453,17 +453,15 @@ class PostgresDialect:
         """``DROP SCHEMA`` for each ``labkit_<version>`` schema that holds nothing any more (no CASCADE: one that
         another table's views still use is kept), and for each of ``vacated`` (schemas, quoted, whose views are gone
         by then: ``plan_sql``'s recording) that holds nothing now."""
+        names = [s[1:-1].replace('""', '"') if s.startswith('"') else s for s in vacated]  # as the catalog has them
         rows = db.query(
             "SELECT n.nspname FROM pg_namespace n WHERE (n.nspname LIKE 'labkit\\_%%' OR n.nspname = ANY(%s)) "
             "AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid) ORDER BY n.nspname",
-            [[s[1:-1].replace('""', '"') if s.startswith('"') else s for s in vacated]],
+            [names],
         )
-        homes = {quote(r[0]) for r in rows} | {s for s in vacated if not self._schema_exists(db, s)}
+        there = {r[0] for r in db.query("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", [names])}
+        homes = {quote(r[0]) for r in rows} | {quote(n) for n in names if n not in there}  # vacated, never made
         return [f"DROP SCHEMA IF EXISTS {s}" for s in sorted(homes)]
-
-    def _schema_exists(self, db: Session, quoted: str) -> bool:
-        name = quoted[1:-1].replace('""', '"') if quoted.startswith('"') else quoted
-        return bool(db.query("SELECT 1 FROM pg_namespace WHERE nspname = %s", [name]))
 
     def view_columns(self, db: Session, view: str) -> list[str]:
         schema, _, name = view.partition(".")
