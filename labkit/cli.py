@@ -5,6 +5,7 @@
     python -m labkit sql rename --db postgresql://... --table users   # ... on that table of a real database
     python -m labkit sql plan.json --db URL          # a plan file's SQL (PostgreSQL: with squawk's ignore comments)
     python -m labkit lint plan.json --db URL         # labkit's rules, then squawk over that SQL (exit 1: fix it)
+    python -m labkit lint migration.sql --db URL     # the same over a SQL migration as written
     python -m labkit convert migration.sql --db URL -o plan.json   # plain ALTER TABLEs as a labkit plan
     python -m labkit start plan.json --db URL        # a plan file on a real database: start, complete,
                                                      # rollback, status (labkit.lifecycle, exit codes there)
@@ -42,7 +43,7 @@ from .planfile import load_plan, save_plan
 from .progress import TerminalProgress
 from .runner import MigrationRunner
 from .safety import has_sql, labkit_findings
-from .safety.squawk import IGNORE, annotated_sql, pg_version, squawk_path
+from .safety.squawk import CHOICES, IGNORE, annotated_sql, pg_version, run_squawk, squawk_path
 from .table import TableLike
 from .validate import validate_migration_safety
 
@@ -54,8 +55,8 @@ COMMANDS = {  # what `labkit --help` lists: every command, each with `labkit COM
     "add-column": "Demo: add users.email_domain and backfill it, on a generated table in memory.",
     "naive-rename": "Demo: the in-place rename, for contrast (the safety checks flag it).",
     "sql": "Print the SQL of a demo migration or of a plan file on its database, changing nothing.",
-    "lint": "labkit's rules over a plan file, then squawk over its SQL (what the plan answers by design passed "
-    "through squawk's ignore comments, with the reason).",
+    "lint": "labkit's rules and squawk over a plan file (what the plan answers by design passed through squawk's "
+    "ignore comments, with the reason) or over a SQL migration as written; exit 1 when something needs a fix.",
     **lifecycle.SUMMARY,
     "export": "Write a plan file as two Alembic revisions (start, complete).",
     "convert": "Turn a plain SQL migration (ALTER TABLE ..., CREATE INDEX ...) into labkit plans that keep the app "
@@ -168,21 +169,30 @@ def sql_main(argv: Sequence[str]) -> int:
 
 
 def lint_main(argv: Sequence[str]) -> int:
-    """``labkit lint PLAN --db URL``: labkit's rules over the plan, then plain squawk over its SQL, as a CI job runs it.
+    """``labkit lint PLAN.json | MIGRATION.sql --db URL``: labkit's rules, then squawk, as a CI job runs them.
 
-    The SQL squawk reads is ``labkit sql``'s: each finding the plan answers by design carries squawk's own
-    ``-- squawk-ignore RULE -- expected: reason`` comment, so squawk itself passes it over and every other finding
-    stands. Exit 0 when neither finds anything to fix, 1 when either does, 64 for bad arguments or plan file."""
-
+    A plan: labkit's rules over it, then plain squawk over ``labkit sql``'s SQL, where each finding the plan
+    answers by design carries squawk's own ``-- squawk-ignore RULE -- expected: reason`` comment, so squawk itself
+    passes it over and every other finding stands. A SQL file: what labkit makes of each statement (safe as
+    written, brief under a lock timeout, or one that needs a plan: ``labkit convert``), then squawk over the file as
+    written. squawk's findings about the schema the user chose (``prefer-text-field``, ``prefer-bigint-over-int``
+    ...: ``squawk.CHOICES``) are warnings; ``--strict`` makes them failures. Exit 0 when nothing is left to fix, 1
+    when something is, 64 for bad arguments, a plan file or SQL that does not read."""
     p = _Parser(prog="labkit lint", description=COMMANDS["lint"])
-    p.add_argument("plan", help="the plan file (JSON)")
-    p.add_argument("--db", required=True, help="the database the plan is for (the SQL depends on its catalog)")
-    p.add_argument("--table", default=None, help="the table (default: the plan file's)")
+    p.add_argument("file", help="a plan file (JSON) or a SQL migration (.sql)")
+    p.add_argument("--db", required=True, help="the database it is for (the SQL depends on its catalog)")
+    p.add_argument("--table", default=None, help="a plan's table (default: the plan file's)")
     p.add_argument("--sql-out", default=None, metavar="FILE",
-                   help="also keep the SQL squawk read, ignore comments and all, in FILE")  # fmt: skip
+                   help="a plan: also keep the SQL squawk read, ignore comments and all, in FILE")  # fmt: skip
+    p.add_argument("--strict", action="store_true",
+                   help="squawk's findings about the schema you chose (a type, a key's kind) fail too")  # fmt: skip
     args = p.parse_args(argv)
     try:
-        plan = load_plan(args.plan)
+        with open(args.file, encoding="utf-8") as given:
+            text = given.read()
+        if not _is_plan_file(args.file, text):
+            return _lint_sql(args, text)
+        plan = load_plan(args.file)
         with connect(args.db, existing=True) as db:
             table = db.table(args.table or plan.table)
             ours, engine = labkit_findings(plan, table)
@@ -197,26 +207,89 @@ def lint_main(argv: Sequence[str]) -> int:
                 print("squawk: not run (labkit refuses this plan before it has any SQL)")
                 return 1
             sql, version = annotated_sql(plan, table, ours), pg_version(table)
-        with contextlib.ExitStack() as stack:
-            folder = "." if args.sql_out else stack.enter_context(tempfile.TemporaryDirectory())
-            path = args.sql_out or "plan.sql"  # squawk names it as given: plan.sql, not a scratch folder's path
-            with open(os.path.join(folder, path), "w", encoding="utf-8") as out:
-                out.write(sql)
-            kept = "" if args.sql_out is None else f", kept in {args.sql_out}"
-            print(f"squawk (the SQL has {sql.count(IGNORE)} ignore comment(s), each with the reason the plan answers "
-                  f"that finding by design{kept}):", flush=True)  # fmt: skip
-            reporter = [] if sys.stdout.isatty() else ["--reporter", "gcc"]  # a log or a pipe: a line a finding
-            done = subprocess.run([squawk_path(), f"--pg-version={version}", *reporter, path], cwd=folder,
-                                  check=False)  # fmt: skip
+        kept = "" if args.sql_out is None else f", kept in {args.sql_out}"
+        print(f"squawk (the SQL has {sql.count(IGNORE)} ignore comment(s), each with the reason the plan answers "
+              f"that finding by design{kept}):", flush=True)  # fmt: skip
+        left = _squawk(sql, version, args.sql_out or "plan.sql", keep=args.sql_out is not None)
     except (LabkitError, ValueError, OSError) as exc:
         print(f"labkit: error: {exc}", file=sys.stderr)
         return EX_USAGE
+    return 1 if failed or _squawk_fails(left, args.strict) else 0
+
+
+def _is_plan_file(path: str, text: str) -> bool:
+    if path.endswith(".json"):
+        return True
+    return not path.endswith(".sql") and text.lstrip().startswith("{")
+
+
+def _squawk(sql: str, version: str | None, name: str, *, keep: bool = False) -> list[dict[str, Any]]:
+    """Plain squawk over ``sql`` as a file called ``name`` (kept there with ``keep``), its own report printed (a
+    terminal: squawk's; a log or a pipe: a line a finding); the findings, from its JSON reporter."""
+    with contextlib.ExitStack() as stack:
+        folder = "." if keep else stack.enter_context(tempfile.TemporaryDirectory())
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as out:
+            out.write(sql)
+        reporter = [] if sys.stdout.isatty() else ["--reporter", "gcc"]
+        pinned = [f"--pg-version={version}"] if version else []
+        done = subprocess.run([squawk_path(), *pinned, *reporter, name], cwd=folder, check=False)  # fmt: skip
     if done.returncode not in (0, 1):
-        print(f"labkit: error: squawk exited {done.returncode}", file=sys.stderr)
-        return EX_USAGE
-    if done.returncode == 0:
+        raise ValueError(f"squawk exited {done.returncode}")
+    return run_squawk(sql, pg_version=version)
+
+
+def _squawk_fails(found: list[dict[str, Any]], strict: bool) -> bool:
+    """Print what of squawk's findings are warnings (the user's own choice of schema) and say if the rest fail."""
+    chosen = sorted({str(r["rule_name"]) for r in found if r["rule_name"] in CHOICES})
+    needs = [r for r in found if strict or r["rule_name"] not in CHOICES]
+    if chosen:
+        kind = "failures (--strict)" if strict else "warnings (--strict makes them failures)"
+        print(f"  {kind}: {', '.join(chosen)}: about the schema you chose, not about how it changes")
+    if not found:
         print("  no finding left to fix")
-    return 1 if failed or done.returncode else 0
+    return bool(needs)
+
+
+def _lint_sql(args: argparse.Namespace, sql: str) -> int:
+    """``labkit lint MIGRATION.sql``: each statement as labkit reads it, then squawk over the file as written."""
+    with connect(args.db, existing=True) as db:
+        conversions = convert_sql(sql, db)
+        engine = db.dialect.name
+        version = pg_version(db) if engine == "postgresql" else None
+    print(f"labkit, statement by statement ({len(conversions)}):")
+    needs = []
+    for c in conversions:
+        verdict, why = _verdict(c)
+        print(f"  {' '.join(c.statement.split())[:100]}\n    {verdict}: {why}")
+        if verdict in ("needs a plan", "asked", "refused"):
+            needs.append(c)
+    if needs:
+        print(f"  {len(needs)} statement(s) would lock the table or break the app as written: labkit convert "
+              f"{shlex.quote(args.file)} --db URL makes a plan that keeps the app up (or says what it needs)")
+    if engine != "postgresql":
+        print(f"squawk: not run (it reads PostgreSQL's SQL; this database is {engine})")
+        return 1 if needs else 0
+    print("squawk, on the file as written:", flush=True)
+    left = _squawk(sql, version, os.path.basename(args.file))
+    return 1 if _squawk_fails(left, args.strict) or needs else 0
+
+
+def _verdict(c: Any) -> tuple[str, str]:
+    """A statement's verdict for lint: ``ok``, ``brief``, ``needs a plan``, ``asked``, ``refused``, and why."""
+    if c.refused:
+        return "refused", c.refused
+    if c.asked:
+        return "asked", "; ".join(c.asked)
+    if c.noted:
+        return "ok", c.noted
+    if c.written:
+        return "ok", c.written
+    if c.how:
+        return "brief", f"as written, under a lock timeout with retries ({c.how}); labkit convert runs it so"
+    lock = c.naive_lock or ""
+    if c.plan is not None and len(c.plan.steps) == 1 and "for an instant" in lock and "fails" not in lock:
+        return "brief", f"{lock}: safe as written under a lock timeout (squawk checks the file sets one)"
+    return "needs a plan", f"as written: {c.naive_lock or 'it changes what a running app uses'}"
 
 
 def convert_main(argv: Sequence[str]) -> int:

@@ -31,14 +31,17 @@ from ._common import mask_url
 from .backends import state
 from .backends.db import Database, DbTable
 from .backends.engine import connect
+from .backends.sql import fingerprint as plan_fingerprint
 from .backends.sql import live_versions, migration_running
+from .backends.state import UNFINISHED
 from .errors import CommandRefusedError, ConnectionLostError, LabkitError, RollbackUnderWayError
 from .plan import MigrationPlan
-from .plan_sql import first_contract_step, plan_sql
+from .plan_sql import plan_sql
 from .planfile import load_plan, plan_from_dict
 from .progress import TerminalProgress
 from .runner import MigrationResult, MigrationRunner
 from .steps import RenameInView
+from .stops import DeployStop, deploy_stops, first_contract_step, next_stop
 from .validate import validate_migration_safety
 from .verify import verify_copy
 
@@ -72,10 +75,21 @@ def _parser(command: str) -> argparse.ArgumentParser:
     elif command in ("complete", "rollback", "verify"):
         p.add_argument("plan", nargs="?", help="the plan file (default: the one start kept in the database)")
     p.add_argument("--db", required=True, help="the database URL: sqlite:///file.db or postgresql://...")
+    if command == "status":
+        p.add_argument(
+            "--json",
+            action="store_true",
+            help="one JSON document for a script or a CI job (its schema: docs/status.schema.json)",
+        )
     if command == "retire":
         p.add_argument("--table", required=True, help="the table whose versioned views to drop")
-        p.add_argument("--keep", action="append", default=[], metavar="VERSION",
-                       help="an app version whose view stays (repeat for several); by default every view goes")
+        p.add_argument(
+            "--keep",
+            action="append",
+            default=[],
+            metavar="VERSION",
+            help="an app version whose view stays (repeat for several); by default every view goes",
+        )
     elif command != "start":
         p.add_argument("--table", help="the table (needed when plans on several tables are under way)")
     return p
@@ -99,26 +113,37 @@ def _ctrl_c_stops(runner: MigrationRunner) -> Iterator[None]:
 
 def _under_way(db: Database, table: str | None) -> list[dict[str, Any]]:
     rows = state.unfinished(db)
-    return [m for m in rows if table is None or m["table_name"] in (table, f"{db.dialect.current_schema(db)}.{table}")]
+    return [m for m in rows if table is None or m["table_name"] in _spellings(db, table)]
 
 
-def _started_plan(db: Database, table: str | None, plan_path: str | None) -> tuple[MigrationPlan, DbTable]:
+def _started_plan(db: Database, table: str | None, plan_path: str | None
+                  ) -> tuple[MigrationPlan, DbTable, dict[str, Any] | None]:  # fmt: skip
+    """The plan a command acts on, its table and its newest run there: the plan file given, else the one kept with
+    the run under way (``--table`` says which of several), else the newest run's (to say it is done already)."""
     if plan_path is not None:
         plan = load_plan(plan_path)
-        return plan, db.table(table or plan.table)
+        handle = db.table(table or plan.table)
+        return plan, handle, _row(db, handle.qualified, plan.name)
     rows = _under_way(db, table)
     if not rows:
-        where = f" on table {table!r}" if table else ""
-        raise CommandRefusedError(
-            f"no plan is under way{where} in {db.dialect.display}: start one with labkit start PLAN"
-        )
+        rows = [m for m in db.migrations() if table is None or m["table_name"] in _spellings(db, table)]
+        rows = [max(rows, key=lambda m: (str(m["updated_at"]), m["plan"]))] if rows else []
+        if not rows or not rows[0].get("plan_json") or rows[0]["status"] in UNFINISHED:
+            where = f" on table {table!r}" if table else ""
+            raise CommandRefusedError(
+                f"no plan is under way{where} in {db.dialect.display}: start one with labkit start PLAN"
+            )
     if len(rows) > 1:
         listed = ", ".join(f"{m['table_name']} ({m['plan']!r})" for m in rows)
         raise CommandRefusedError(f"several plans are under way ({listed}): say which with --table")
     row = rows[0]
     if not row.get("plan_json"):
         raise CommandRefusedError(f"plan {row['plan']!r} was started from Python, not from a file: give its plan file")
-    return plan_from_dict(json.loads(row["plan_json"])), db.table(row["table_name"])
+    return plan_from_dict(json.loads(row["plan_json"])), db.table(row["table_name"]), row
+
+
+def _spellings(db: Database, table: str) -> tuple[str, ...]:
+    return (table, f"{db.dialect.current_schema(db)}.{table}")
 
 
 def _run(runner: MigrationRunner, plan: MigrationPlan) -> MigrationResult:
@@ -126,21 +151,31 @@ def _run(runner: MigrationRunner, plan: MigrationPlan) -> MigrationResult:
         return runner.execute_plan(plan)
 
 
-def _report(result: MigrationResult, command: str, args: argparse.Namespace, table: DbTable, plan: MigrationPlan
-            ) -> int:  # fmt: skip
-    again = f"--db {args.shown} --table {shlex.quote(table.qualified)}"
-    at_contract = result.status == "stopped" and command == "start" and "contract" in (result.stopped_at or "")
-    print(f"{plan.name}: expand and migrate done; stopped {result.stopped_at}" if at_contract else result.summary())
-    if result.status == "completed" and command == "complete" and table.views:
+def _report(result: MigrationResult, command: str, args: argparse.Namespace, table: DbTable, plan: MigrationPlan,
+            stop: DeployStop | None) -> int:  # fmt: skip
+    """What a run ended in, and the one next command: at a deploy stop, the versions to roll out and how each
+    reaches its schema; after a failure, carry on or undo; at the end, what views may go."""
+    again = _again(args, table)
+    if result.status == "stopped" and result.error is None and stop is not None and not _asked_to_stop(result, stop):
+        print(
+            f"{plan.name}: {_done_so_far(plan, stop)}; stopped {result.stopped_at}"
+            + (f", for {_versions(stop)} to roll out first ({stop.reason})" if stop.versions else f" ({stop.reason})")
+        )
+        for version in stop.versions:
+            print(_deploy_advice(plan, table, version))
+        undo = f"    To undo instead: labkit rollback {again}" if _undoable(plan, stop.index) else ""
+        print(f"Then: labkit complete {again}{undo}")
+        return 0
+    print(result.summary())
+    if result.status == "completed" and table.views:
         print(f"The views of the app versions that may still run stay: {', '.join(table.views)} (the one deployed "
               f"after start no longer shows the dropped column). Deploy the newest everywhere; once no app uses "
               f"the others: labkit retire {again} --keep {live_versions(plan)[-1]}")  # fmt: skip
-    if at_contract:
-        deployed = [s.deploy for s in plan.steps if s.deploy and s.phase != "contract"]
-        if deployed:
-            print(_deploy_advice(plan, table, deployed[-1]))
-        print(f"Then: labkit complete {again}    To undo instead: labkit rollback {again}")
-        return 0
+    if result.status == "completed":
+        last = deploy_stops(plan)
+        if last and last[-1].index == len(plan.steps):
+            for version in last[-1].versions:
+                print(_deploy_advice(plan, table, version))
     if result.status == "stopped" and result.error is not None:
         print(f"Nothing was undone: what the deployed app version uses is still there. Fix the cause and carry on: "
               f"labkit {command} {again}    Undo instead: labkit rollback {again}")  # fmt: skip
@@ -151,6 +186,32 @@ def _report(result: MigrationResult, command: str, args: argparse.Namespace, tab
         print(f"Still applied: {', '.join(result.left_behind)}. The rollback stays under way: once the cause is "
               f"fixed (a lock released, the server back), run it again: labkit rollback {again}")  # fmt: skip
     return EXIT[result.status]
+
+
+def _again(args: argparse.Namespace, table: DbTable) -> str:
+    return f"--db {args.shown} --table {shlex.quote(table.qualified)}"
+
+
+def _asked_to_stop(result: MigrationResult, stop: DeployStop) -> bool:
+    """Did the run stop short of ``stop`` (Ctrl-C), rather than at it?"""
+    return result.stopped_at is not None and result.stopped_at.split(" batch ")[0] != f"before {stop.step_name}"
+
+
+def _versions(stop: DeployStop) -> str:
+    names = [f"app {v}" for v in stop.versions]
+    return names[0] if len(names) == 1 else ", then ".join(names) + " (each everywhere before the next)"
+
+
+def _done_so_far(plan: MigrationPlan, stop: DeployStop) -> str:
+    phases = list(dict.fromkeys(s.phase for s in plan.steps[: stop.index]))
+    if not phases:
+        return "nothing to run before the deploy"
+    return (" and ".join(phases) + " done") if stop.index <= first_contract_step(plan) else "contract under way"
+
+
+def _undoable(plan: MigrationPlan, position: int) -> bool:
+    """Can a rollback from ``position`` undo every step before it (no dropped data among them)?"""
+    return all(s.reversible for s in plan.steps[:position])
 
 
 def _deploy_advice(plan: MigrationPlan, table: DbTable, version: str) -> str:
@@ -185,7 +246,6 @@ def _sqlite_view_route(plan: MigrationPlan, table: DbTable) -> None:
 
 
 def _start(args: argparse.Namespace, db: Database) -> int:
-
     plan = load_plan(args.plan)
     table = db.table(plan.table)
     if args.dry_run:
@@ -194,10 +254,18 @@ def _start(args: argparse.Namespace, db: Database) -> int:
     denied = state.missing_access(db)  # another role's state table: all this run needs of it, in one line
     if denied is not None:
         raise denied
-    mine = [m for m in _under_way(db, table.qualified) if m["plan"] == plan.name]
-    if mine and mine[0]["status"] == "rolling_back":
-        raise RollbackUnderWayError(plan.name, mine[0]["step"])
-    if mine:
+    row = _row(db, table.qualified, plan.name)
+    first = next_stop(plan, 0, fresh=True)
+    status = row["status"] if row is not None and row["fingerprint"] == plan_fingerprint(plan) else None
+    if status == "rolling_back":
+        raise RollbackUnderWayError(plan.name, row["step"])  # type: ignore[index]
+    if status == "completed" or (status == "running" and first is not None and _past(row, first.index)):
+        how = "and the plan completed" if status == "completed" else "up to its deploy stop"
+        print(
+            f"{plan.name}: already done: start ran {how} on {table.qualified}; {_next_command(plan, row, args, table)}"
+        )
+        return 0
+    if status == "running":
         print(f"{plan.name}: under way already; carrying on where it stopped", file=sys.stderr)  # checked then
     else:
         _sqlite_view_route(plan, table)
@@ -207,77 +275,90 @@ def _start(args: argparse.Namespace, db: Database) -> int:
         errors = [f for f in findings if f.severity == "error"]
         if errors:
             raise CommandRefusedError(f"{len(errors)} safety error(s) above: nothing changed")
-    first = _DeployFirst(plan)
-    runner = MigrationRunner(table, observers=[TerminalProgress(), first], until_phase="contract")
-    first.runner = runner
-    result = _run(runner, plan)
-    if first.version is not None and result.status == "stopped" and result.error is None:
-        print(f"{plan.name}: stopped {result.stopped_at}, for app {first.version} to roll out first")
-        print(_deploy_advice(plan, table, first.version))
-        print(f"Then carry on: labkit start {shlex.quote(args.plan)} --db {args.shown}    To undo instead: "
-              f"labkit rollback --db {args.shown} --table {shlex.quote(table.qualified)}")  # fmt: skip
-        return 0
-    return _report(result, "start", args, table, plan)
+    runner = MigrationRunner(table, observers=[TerminalProgress()], until_step=first.index if first else None)
+    return _report(_run(runner, plan), "start", args, table, plan, first)
 
 
-class _DeployFirst:
-    """Stops ``start`` once an app version deploys that the steps after it need live everywhere: a version that
-    never writes NULL into a column, before later steps fix that column's NULLs and add its check. From Python the
-    runner rolls it out itself; from a terminal the roll-out is the user's, so the run stops there, and ``start``
-    again carries on."""
+def _row(db: Database, table: str, plan: str | None = None) -> dict[str, Any] | None:
+    """The newest run on ``table`` (of ``plan``, if given), whatever its status."""
+    rows = [m for m in db.migrations() if m["table_name"] == table and plan in (None, m["plan"])]
+    return max(rows, key=lambda m: (str(m["updated_at"]), m["plan"])) if rows else None
 
-    def __init__(self, plan: MigrationPlan) -> None:
-        before = [s for s in plan.steps if s.phase != "contract"]
-        never = {a.name: set(a.never_null) for a in plan.apps}
-        self.early = {s.name: s.deploy for i, s in enumerate(before) if s.deploy and never.get(s.deploy)
-                      and any(getattr(t, "column", None) in never[s.deploy] for t in before[i + 1:])}  # fmt: skip
-        self.runner: MigrationRunner | None = None
-        self.version: str | None = None
 
-    def on_tick(self, event: Any, apps: Any) -> None:
-        if event.kind == "deploy" and event.step in self.early and self.runner is not None:
-            self.version = self.early[event.step]
-            self.runner.request_stop()  # after this step: the next one needs the version out
+def _past(row: dict[str, Any] | None, index: int) -> bool:
+    """Has the run in ``row`` got to position ``index`` (or beyond)?"""
+    return row is not None and (row["step_index"] > index or (row["step_index"] == index and not row["batch"]))
+
+
+def _next_command(plan: MigrationPlan, row: dict[str, Any] | None, args: argparse.Namespace, table: DbTable) -> str:
+    """What to do next with the run in ``row``, as one sentence."""
+    again = _again(args, table)
+    if row is None or row["status"] == "rolled_back":
+        return f"nothing is under way: labkit start PLAN {again.split(' --table')[0]}"
+    if row["status"] == "completed":
+        return "nothing is left to run"
+    stop = next_stop(plan, row["step_index"]) if _past(row, row["step_index"]) else None
+    at = next((s for s in deploy_stops(plan) if s.index == row["step_index"] and not row["batch"]), None)
+    deploy = f"deploy {_versions(at)} if not yet done, then " if at is not None and at.versions else ""
+    then = f" (it runs up to {stop.step_name})" if stop is not None else " (it runs to the end)"
+    return f"next: {deploy}labkit complete {again}{then}"
 
 
 def _complete(args: argparse.Namespace, db: Database) -> int:
-    plan, table = _started_plan(db, args.table, args.plan)
-    rows = [m for m in _under_way(db, table.qualified) if m["plan"] == plan.name]
-    if not rows:
-        raise CommandRefusedError(f"plan {plan.name!r} is not under way on {table.qualified}: start it first")
-    if rows[0]["status"] == "rolling_back":
-        raise RollbackUnderWayError(plan.name, rows[0]["step"])
-    if rows[0]["step_index"] < first_contract_step(plan):  # start was cut off: finish it, stop for the deploy
+    plan, table, row = _started_plan(db, args.table, args.plan)
+    if row is None:
+        raise CommandRefusedError(f"plan {plan.name!r} has not run on {table.qualified}: start it first")
+    if row["status"] == "completed":
+        print(f"{plan.name}: already done: completed on {table.qualified}; nothing is left to run")
+        return 0
+    if row["status"] == "rolled_back":
+        raise CommandRefusedError(f"plan {plan.name!r} was rolled back on {table.qualified}: nothing to complete; "
+                                  f"start it again with labkit start PLAN")  # fmt: skip
+    if row["status"] == "rolling_back":
+        raise RollbackUnderWayError(plan.name, row["step"])
+    first, position = next_stop(plan, 0, fresh=True), row["step_index"]
+    if first is not None and not _past(row, first.index):  # start was cut off: finish it, stop for the deploy
         print(f"{plan.name}: start did not finish; carrying it on up to the deploy first", file=sys.stderr)
-        runner = MigrationRunner(table, observers=[TerminalProgress()], until_phase="contract")
-        return _report(_run(runner, plan), "start", args, table, plan)
-    checked = verify_copy(table, plan)  # before the contract drops the source: is the copy right?
-    if not checked.ok:
-        raise CommandRefusedError(f"the copy is not what its source says, so nothing is dropped: {checked.summary()}. "
-                                  "Find the cause (a trigger of the app's, a write around the dual write), put the "
-                                  "rows right, and run labkit verify; or labkit rollback")  # fmt: skip
-    if checked.columns:
-        print(f"{plan.name}: {checked.summary()}", file=sys.stderr)
+        runner = MigrationRunner(table, observers=[TerminalProgress()], until_step=first.index)
+        return _report(_run(runner, plan), "start", args, table, plan, first)
+    stop = next_stop(plan, position)
+    contract = first_contract_step(plan)
+    if position <= contract < (stop.index if stop else len(plan.steps)):  # this leg drops the source: a right copy?
+        checked = verify_copy(table, plan)
+        if not checked.ok:
+            raise CommandRefusedError(
+                f"the copy is not what its source says, so nothing is dropped: {checked.summary()}. Find the cause "
+                "(a trigger of the app's, a write around the dual write), put the rows right, and run labkit verify; "
+                "or labkit rollback")  # fmt: skip
+        if checked.columns:
+            print(f"{plan.name}: {checked.summary()}", file=sys.stderr)
     # the new app version is deployed on what start built: a failure stops here, it never takes that away
-    runner = MigrationRunner(table, observers=[TerminalProgress()], on_failure="stop")
-    return _report(_run(runner, plan), "complete", args, table, plan)
+    runner = MigrationRunner(table, observers=[TerminalProgress()], on_failure="stop",
+                             until_step=stop.index if stop else None)  # fmt: skip
+    return _report(_run(runner, plan), "complete", args, table, plan, stop)
 
 
 def _verify(args: argparse.Namespace, db: Database) -> int:
-    plan, table = _started_plan(db, args.table, args.plan)
+    plan, table, _ = _started_plan(db, args.table, args.plan)
     checked = verify_copy(table, plan)
     print(f"{plan.name}: {checked.summary()}")
     return 0 if checked.ok else EX_REFUSED
 
 
 def _rollback(args: argparse.Namespace, db: Database) -> int:
-    plan, table = _started_plan(db, args.table, args.plan)
+    plan, table, row = _started_plan(db, args.table, args.plan)
+    if row is not None and row["status"] == "rolled_back":
+        print(f"{plan.name}: already done: rolled back on {table.qualified}; nothing is left to undo")
+        return 0
+    if row is not None and row["status"] == "completed":
+        raise CommandRefusedError(f"plan {plan.name!r} completed on {table.qualified}: its contract cannot be undone "
+                                  "(what it dropped is gone); write a plan that changes it back")  # fmt: skip
     runner = MigrationRunner(table, observers=[TerminalProgress()], resume="rollback")
     result = _run(runner, plan)
     if result.status == "rolled_back":  # asked for: the "failure" it reports is the request itself
         print(f"{plan.name}: rolled back; {table.qualified} is as it was before the plan")
         return 0
-    return _report(result, "rollback", args, table, plan)
+    return _report(result, "rollback", args, table, plan, None)
 
 
 def _retire(args: argparse.Namespace, db: Database) -> int:
@@ -302,7 +383,10 @@ def _retire(args: argparse.Namespace, db: Database) -> int:
 def _status(args: argparse.Namespace, db: Database) -> int:
     rows = db.migrations()
     if args.table:
-        rows = [m for m in rows if m["table_name"] in (args.table, f"{db.dialect.current_schema(db)}.{args.table}")]
+        rows = [m for m in rows if m["table_name"] in _spellings(db, args.table)]
+    if args.json:
+        print(json.dumps(status_document(db, rows, args), indent=2))
+        return 0
     if not rows:
         print(f"no labkit plan has run on {db.dialect.display}" + (f" for {args.table}" if args.table else ""))
         return 0
@@ -319,6 +403,69 @@ def _status(args: argparse.Namespace, db: Database) -> int:
             views = _plan_views(db, m)
             print(f"  app versions' views: {', '.join(views) if views else 'none'}")
     return 0
+
+
+def status_document(db: Database, rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    """``labkit status --json``: every run on record, each with where it stands and the one next thing to do, for a
+    script to act on (its JSON Schema: ``docs/status.schema.json``; ``format`` changes only with that file)."""
+    return {"format": 1, "database": mask_url(args.db), "engine": db.dialect.name,
+            "plans": [_plan_status(db, m, args) for m in rows]}  # fmt: skip
+
+
+def _plan_status(db: Database, row: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    status, position, batch = row["status"], int(row["step_index"]), int(row["batch"] or 0)
+    out: dict[str, Any] = {
+        "table": row["table_name"], "plan": row["plan"], "status": status,
+        "process_running": status in UNFINISHED and migration_running(db, row["table_name"]),
+        "started_at": str(row["started_at"]), "updated_at": str(row["updated_at"]),
+        "phase": None, "step": None, "next": None, "versions": [],
+    }  # fmt: skip
+    if not row.get("plan_json"):  # run from Python: its steps are not on record
+        return out
+    plan = plan_from_dict(json.loads(row["plan_json"]))
+    steps = plan.steps
+    done = status == "completed"
+    at = min(position, len(steps) - 1)
+    out["phase"] = "done" if done else ("rolled back" if status == "rolled_back" else steps[at].phase)
+    out["step"] = {"index": position, "of": len(steps), "name": None if done else steps[at].name, "batch": batch}
+    stops = deploy_stops(plan)
+    waiting = None if status != "running" else next((s for s in stops if s.index == position and not batch), None)
+    passed = [s for s in stops if s.index < position or done]
+    live = ([plan.apps[0].name] if plan.apps else []) + [v for s in passed for v in s.versions]
+    table = db.table(row["table_name"]) if db.dialect.table_exists(db, row["table_name"]) else None
+    out["versions"] = [_version(db, table, a.name, a.name == (live[-1] if live else None)) for a in plan.apps]
+
+    def shell(command: str) -> str:
+        return f"labkit {command} --db {args.shown} --table {shlex.quote(row['table_name'])}"
+
+    if status == "running" and not out["process_running"]:
+        first = next_stop(plan, 0, fresh=True)
+        command = "start" if first is not None and not _past(row, first.index) else "complete"
+        run_to = next_stop(plan, position, fresh=command == "start")
+        out["next"] = {
+            "deploy": list(waiting.versions) if waiting else [],
+            "reason": waiting.reason if waiting else None,
+            "command": command,
+            "shell": shell(command if command == "complete" else "start PLAN.json"),
+            "runs_until": run_to.step_name if run_to else None,
+            "can_roll_back": _undoable(plan, position),
+        }  # fmt: skip
+    elif status == "rolling_back" and not out["process_running"]:
+        out["next"] = {"deploy": [], "reason": "a rollback was cut off: run it again", "command": "rollback",
+                       "shell": shell("rollback"), "runs_until": None, "can_roll_back": True}  # fmt: skip
+    return out
+
+
+def _version(db: Database, table: DbTable | None, name: str, live: bool) -> dict[str, Any]:
+    """An app version: its view if it exists (PostgreSQL: and the search_path that finds it), and whether the
+    plan expects it to be the one running everywhere now."""
+    view = db.dialect.view_name(table.qualified, name) if table is not None else None
+    view = view if table is not None and view in table.views else None
+    path = None
+    if view is not None and db.dialect.name == "postgresql":
+        path = f"{view.split('.')[0].strip(chr(34))}, {table.schema or db.dialect.current_schema(db)}"  # type: ignore[union-attr]
+    use = "view" if path is not None else "table"  # SQLite: the table itself (see _deploy_advice)
+    return {"name": name, "use": use, "view": view, "search_path": path, "live": live}
 
 
 def _plan_views(db: Database, row: dict[str, Any]) -> list[str]:

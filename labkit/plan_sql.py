@@ -29,6 +29,7 @@ from .dispatch import sql_batch
 from .errors import InvalidArgumentError, StepNotFoundError
 from .plan import MigrationPlan
 from .runner import Event, MigrationRunner
+from .stops import first_contract_step
 
 if TYPE_CHECKING:
     from .apps import AppVersion
@@ -363,11 +364,6 @@ class _Recorded(Exception):
 
     def __init__(self, steps: int) -> None:
         super().__init__(f"recorded the first {steps} steps; now their undo")
-
-
-def first_contract_step(plan: MigrationPlan) -> int:
-    """How many steps come before the contract phase (where ``labkit start`` stops)."""
-    return next((i for i, s in enumerate(plan.steps) if s.phase == "contract"), len(plan.steps))
 
 
 def plan_sql(plan: MigrationPlan, table: DbTable) -> PlanSql:

@@ -51,7 +51,8 @@ def operations() -> dict[str, type[Step]]:
     while todo:
         cls = todo.pop()
         todo += cls.__subclasses__()
-        if dataclasses.is_dataclass(cls) and cls.kind != "step" and not cls.__name__.startswith("_"):
+        ours = cls.__module__.startswith("labkit.")  # (a subclass a test or a user defines is not an op of plan files)
+        if ours and dataclasses.is_dataclass(cls) and cls.kind != "step" and not cls.__name__.startswith("_"):
             found.setdefault(cls.kind, cls)
     return dict(sorted(found.items()))
 

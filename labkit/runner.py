@@ -212,6 +212,8 @@ class MigrationRunner:
         until_phase: stop before the first step of this phase (``"contract"``: expand and migrate now, contract
             later, as pgroll's start and complete). The run ends ``"stopped"``; on a database, running the same
             plan again carries on from there.
+        until_step: stop before the step at this position (``labkit.stops``: where a run from a terminal waits
+            for a deploy); as ``until_phase``, the run ends ``"stopped"`` and the same plan again carries on.
         on_failure: what a failed step leads to: undo everything (``"rollback"``), or (``"stop"``) end the run
             ``"stopped"`` where it failed, undoing nothing, resumable by running the same plan again. ``labkit
             complete`` stops: once a new app version is deployed on what ``start`` built, only the user may decide to
@@ -235,6 +237,7 @@ class MigrationRunner:
         observers: Sequence[Observer] = (),
         resume: Literal["continue", "rollback"] = "continue",
         until_phase: Phase | None = None,
+        until_step: int | None = None,
         on_failure: Literal["rollback", "stop"] = "rollback",
         backend: Backend | None = None,
         throttle: Throttle | None = None,
@@ -255,6 +258,9 @@ class MigrationRunner:
         if until_phase is not None and until_phase not in PHASES:
             raise InvalidArgumentError(f"until_phase must be one of {', '.join(PHASES)}, got {until_phase!r}")
         self.until_phase = until_phase
+        if until_step is not None and (not isinstance(until_step, int) or until_step < 0):
+            raise InvalidArgumentError(f"until_step must be a step's position (0 or more), got {until_step!r}")
+        self.until_step = until_step
         self._stop_requested = threading.Event()
         self._rows_at_start = 0
         self.throttle = throttle if throttle is not None else Throttle()
@@ -392,9 +398,11 @@ class MigrationRunner:
             self._status = status
             self.backend.finish(status)
 
-    def _stop_here(self, step: Step) -> None:
-        """Stop before ``step`` if asked to, or if it belongs to ``until_phase``."""
+    def _stop_here(self, index: int, step: Step) -> None:
+        """Stop before ``step`` if asked to, if it belongs to ``until_phase``, or if it is at ``until_step``."""
         if self._stop_requested.is_set():
+            raise _Stopped(f"before {step.name}")
+        if self.until_step is not None and index >= self.until_step:
             raise _Stopped(f"before {step.name}")
         if self.until_phase is not None and step.phase == self.until_phase:
             raise _Stopped(f"before {step.name}, the first step of the {step.phase} phase")
@@ -411,7 +419,7 @@ class MigrationRunner:
             if resume.step_index or resume.batch:
                 self._resume(plan, resume, applied)
             for index in range(resume.step_index, len(plan.steps)):
-                self._stop_here(plan.steps[index])
+                self._stop_here(index, plan.steps[index])
                 run.step = plan.steps[index]
                 resumed = resume.batch if index == resume.step_index else 0
                 self._execute_step(plan.steps[index], index, faults, applied, run,

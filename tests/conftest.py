@@ -134,6 +134,35 @@ def labkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           timeout=300, check=False)  # fmt: skip
 
 
+def waiting(url: str) -> list[dict]:
+    """The plans ``labkit status --json`` says wait for the user (a deploy stop, a cut-off run): their ``next``."""
+    import contextlib
+    import io
+    import json
+
+    from labkit.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["status", "--json", "--db", url]) == 0
+    return [p["next"] for p in json.loads(out.getvalue())["plans"] if p["next"] is not None]
+
+
+def complete_plan(url: str, *extra: str, deploy=None) -> int:
+    """``labkit complete`` (in this process) until the plan is done, as a deploy script reading ``labkit status
+    --json`` would: at each deploy stop ``deploy(versions)`` (the roll-out; nothing by default), then complete
+    again. The last exit status."""
+    from labkit.cli import main
+
+    while True:
+        code = main(["complete", "--db", url, *extra])
+        left = [n for n in waiting(url) if n["command"] == "complete"]
+        if code != 0 or not left:
+            return code
+        if deploy is not None:
+            deploy(left[0]["deploy"])
+
+
 def alembic(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``alembic ARGS`` in an Alembic project, as a real process."""
     return subprocess.run([sys.executable, "-m", "alembic", *args], cwd=project, capture_output=True, text=True,

@@ -196,6 +196,60 @@ def test_lint_runs_labkits_rules_then_squawk_and_exits_1_only_for_a_plan_to_fix(
     assert "squawk: not run (it reads PostgreSQL's SQL; this database is sqlite)" in capfd.readouterr().out
 
 
+DJANGO_ADD_FIELD = """BEGIN;
+--
+-- Add field visits to user; alter field title on user (Django 5.1's sqlmigrate)
+--
+ALTER TABLE "users" ADD COLUMN "visits" integer DEFAULT 0 NOT NULL;
+ALTER TABLE "users" ALTER COLUMN "visits" DROP DEFAULT;
+CREATE INDEX "users_email_idx" ON "users" ("email");
+ALTER TABLE "users" RENAME COLUMN "name" TO "full_name";
+COMMIT;
+"""
+
+
+def test_lint_reads_a_sql_migration_as_written_and_says_what_needs_a_plan(pg, pg_url, tmp_path, capfd):
+    pg.import_table(lab.make_users(30, seed=2))
+    (tmp_path / "0002_django.sql").write_text(DJANGO_ADD_FIELD)
+    assert main(["lint", str(tmp_path / "0002_django.sql"), "--db", pg_url]) == 1
+    out = capfd.readouterr().out
+    said = dict(zip(out.splitlines()[1::2], out.splitlines()[2::2]))  # statement -> its verdict
+    verdicts = {k.strip().split(" ")[0] + " " + k.strip().split(" ")[-1]: v.strip().split(":")[0]
+                for k, v in said.items() if k.startswith("  ") and v.startswith("    ")}  # fmt: skip
+    assert verdicts == {"BEGIN BEGIN": "ok", 'ALTER NULL': "brief", 'ALTER DEFAULT': "brief",
+                        'CREATE ("email")': "needs a plan", 'ALTER "full_name"': "needs a plan",
+                        "COMMIT COMMIT": "ok"}, out  # fmt: skip
+    assert "2 statement(s) would lock the table or break the app as written: labkit convert" in out
+    assert "require-concurrent-index-creation" in out and "renaming-column" in out  # squawk, on the file itself
+    assert "warnings (--strict makes them failures): prefer-bigint-over-int" in out
+    # the same change, safe as written: a lock timeout, a statement timeout, a nullable text column
+    (tmp_path / "safe.sql").write_text("SET lock_timeout = '2s';\nSET statement_timeout = '5s';\n"
+                                       "ALTER TABLE users ADD COLUMN IF NOT EXISTS title text NULL;\n")  # fmt: skip
+    assert main(["lint", str(tmp_path / "safe.sql"), "--db", pg_url]) == 0, capfd.readouterr().out
+    url = f"sqlite:///{tmp_path}/app.db"
+    with lk.connect(url) as db:
+        db.import_table(lab.make_users(5, seed=1))
+    (tmp_path / "rename.sql").write_text('ALTER TABLE users RENAME COLUMN "name" TO full_name;\n')
+    assert main(["lint", str(tmp_path / "rename.sql"), "--db", url]) == 1
+    assert "squawk: not run (it reads PostgreSQL's SQL; this database is sqlite)" in capfd.readouterr().out
+    (tmp_path / "broken.sql").write_text("ALTER TABLE users RENAM COLUMN a TO b;\n")
+    assert main(["lint", str(tmp_path / "broken.sql"), "--db", url]) == 64
+
+
+def test_lint_warns_of_the_schema_a_converted_plan_keeps_and_fails_on_it_only_when_strict(pg, pg_url, tmp_path,
+                                                                                        capfd):  # fmt: skip
+    pg.import_table(lab.make_users(30, seed=2))
+    (tmp_path / "add.sql").write_text('ALTER TABLE "users" ADD COLUMN "visits" integer DEFAULT 0 NOT NULL;\n')
+    assert main(["convert", str(tmp_path / "add.sql"), "--db", pg_url, "-o", str(tmp_path / "add.json")]) == 0
+    capfd.readouterr()
+    assert main(["lint", str(tmp_path / "add.json"), "--db", pg_url]) == 0  # integer is the user's choice
+    out = capfd.readouterr().out
+    assert "warnings (--strict makes them failures): prefer-bigint-over-int" in out
+    assert "adding-field-with-default" not in out  # a constant default: answered (PostgreSQL 11+, no rewrite)
+    assert main(["lint", str(tmp_path / "add.json"), "--db", pg_url, "--strict"]) == 1
+    assert "failures (--strict): prefer-bigint-over-int" in capfd.readouterr().out
+
+
 def test_the_commands_a_lifecycle_suggests_can_be_pasted_back(pg, pg_url, tmp_path, capsys):
     """A URL with ? and & (a query string), a path with a space: one shell word in every command labkit prints."""
     import shlex
@@ -207,7 +261,11 @@ def test_the_commands_a_lifecycle_suggests_can_be_pasted_back(pg, pg_url, tmp_pa
         db.import_table(lab.make_users(8, seed=1))
     for db_url in (url, f"sqlite:///{tmp_path}/a b.db"):
         assert main(["start", str(tmp_path / "p.json"), "--db", db_url]) == 0
-        line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Then: labkit complete"))
-        command = shlex.split(line.split("Then: ", 1)[1].split("    To undo")[0])
-        assert command[:3] == ["labkit", "complete", "--db"] and command[3] == db_url, line
-        assert main(command[1:]) == 0
+        said, legs = capsys.readouterr().out, 0
+        while "Then: labkit complete" in said:  # each deploy stop names the command that carries on
+            line = next(x for x in said.splitlines() if x.startswith("Then: labkit complete"))
+            command = shlex.split(line.split("Then: ", 1)[1].split("    To undo")[0])
+            assert command[:3] == ["labkit", "complete", "--db"] and command[3] == db_url, line
+            assert main(command[1:]) == 0
+            said, legs = capsys.readouterr().out, legs + 1
+        assert legs == 2 and "completed" in said  # v2 rolls out, then v3 before the drop

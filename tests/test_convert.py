@@ -15,7 +15,7 @@ from labkit.catalog import TableCatalog
 from labkit.cli import main
 from labkit.convert import convert_sql, plans_by_table
 from labkit.course.workload import AppWorkload
-from tests.conftest import reset_database
+from tests.conftest import complete_plan, reset_database
 
 
 def _make(db: lk.Database) -> lk.DbTable:
@@ -123,7 +123,7 @@ def test_labkit_convert_writes_a_plan_that_labkit_start_runs(pg, pg_url, tmp_pat
     out = capsys.readouterr().out
     assert "squawk on it as written: " in out and "renaming-column" in out and "wrote " in out
     assert main(["start", str(tmp_path / "plan.json"), "--db", pg_url]) == 0
-    assert main(["complete", "--db", pg_url]) == 0
+    assert complete_plan(pg_url) == 0
     names = pg.table("users").column_names
     assert "full_name" in names and "name" not in names
     assert any(c.name == "account_positive" for c in pg.table("users").catalog().constraints)
@@ -260,7 +260,7 @@ def test_labkit_convert_on_sqlite_writes_the_plan_and_says_squawk_does_not_apply
     out = capsys.readouterr().out
     assert "the write lock for an instant" in out and "squawk lints PostgreSQL's migrations only" in out
     assert main(["start", str(tmp_path / "p.json"), "--db", url]) == 0
-    assert main(["complete", "--db", url]) == 0
+    assert complete_plan(url) == 0
     with lk.connect(url) as db:
         assert "full_name" in db.table("users").column_names and "name" not in db.table("users").column_names
 

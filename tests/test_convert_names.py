@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import labkit as lk
 from labkit.cli import main
 from labkit.convert import as_sql, convert_sql, plans_by_table
+from tests.conftest import complete_plan
 
 
 def _twins(db: lk.Database) -> None:
@@ -62,7 +63,7 @@ def test_a_statement_on_another_schemas_table_changes_that_table_through_the_pla
     assert main(["convert", str(tmp_path / "m.sql"), "--db", pg_url, "-o", str(tmp_path / "p.json")]) == 0
     assert json.loads((tmp_path / "p.json").read_text())["steps"][0]["table"] == "app.users"
     assert main(["start", str(tmp_path / "p.json"), "--db", pg_url]) == 0
-    assert main(["complete", "--db", pg_url, "--table", "app.users"]) == 0
+    assert complete_plan(pg_url, "--table", "app.users") == 0
     capsys.readouterr()
     assert "email" not in pg.table("app.users").column_names
     assert _rows(pg, "public.users") == public_before and pg.table("users").catalog() == public_catalog

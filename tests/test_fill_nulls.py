@@ -101,11 +101,12 @@ def test_labkit_start_stops_for_the_version_that_never_writes_null(pg, pg_url, t
     assert main(["start", str(tmp_path / "fill.json"), "--db", pg_url]) == 0
     out = capsys.readouterr().out
     assert "stopped before fill_name, for app v2 to roll out first" in out and "Now deploy app v2" in out
-    assert "Then carry on: labkit start" in out
+    assert "Then: labkit complete" in out
     assert pg.query("SELECT count(*) FROM users WHERE name IS NULL")[0][0] > 0  # nothing fixed before the deploy
-    assert main(["start", str(tmp_path / "fill.json"), "--db", pg_url]) == 0
-    assert "expand and migrate done" in capsys.readouterr().out
-    assert main(["complete", "--db", pg_url]) == 0
+    assert main(["start", str(tmp_path / "fill.json"), "--db", pg_url]) == 0  # again: nothing more, said so
+    assert "already done" in capsys.readouterr().out
+    assert main(["complete", "--db", pg_url]) == 0  # no other deploy: the fill, the check and the contract
+    assert "completed" in capsys.readouterr().out
     users = pg.table("users")
     assert users.catalog().column("name").not_null and "name_labkit_was" not in users.column_names
 
@@ -200,9 +201,7 @@ def test_the_cli_path_with_an_old_version_writing_nulls_and_a_new_one_that_never
         v2 = writer("v2", ref, 1, "orm", nulls=False)
         v1.wrote(), v2.wrote()  # both at once: the rolling deploy
         v1.finish()  # the deploy is done: no version that writes NULL is left
-        assert "expand and migrate done" in run.start()
-        v2.wrote()
-        run.complete()
+        assert "completed" in run.complete()  # the fill, the check, the contract: no other deploy is needed
         v2.wrote()
         v2.finish()
     finally:

@@ -65,6 +65,17 @@ def test_start_then_complete_renames_every_row_with_the_new_version_deployable_i
     assert busy.returncode == 3 and "its views are in use" in busy.stderr  # nothing retired mid-plan
     status = labkit("status", "--db", url, cwd=tmp_path)
     assert "under way at step 5 (stop_dual_write); no process is running it" in status.stdout
+    again = labkit("start", "plan.json", "--db", url, cwd=tmp_path)  # run twice: nothing more, said so
+    assert again.returncode == 0 and "already done: start ran up to its deploy stop" in again.stdout, again.stderr
+    assert "next: deploy app v2 if not yet done, then labkit complete" in again.stdout
+    # v2 still writes name (and full_name): the first complete stops the dual write and stops before the drop,
+    # for v3 (which writes full_name alone) to roll out everywhere first
+    leg = labkit("complete", "--db", url, cwd=tmp_path)
+    assert leg.returncode == 0, leg.stderr
+    assert "stopped before drop_column, for app v3 to roll out first" in leg.stdout
+    assert "Now deploy app v3" in leg.stdout
+    with lk.connect(url) as db:
+        assert "name" in db.table("users").column_names  # nothing v2 writes is gone yet
     done = labkit("complete", "--db", url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "completed" in done.stdout
@@ -80,8 +91,11 @@ def test_start_then_complete_renames_every_row_with_the_new_version_deployable_i
         assert db.table("users").views == (v3,)  # v2's went; v3's, which the app uses, stayed
     assert _rows(url, "full_name") == names
     assert "completed" in labkit("status", "--db", url, cwd=tmp_path).stdout
-    again = labkit("complete", "--db", url, cwd=tmp_path)
-    assert again.returncode == 3 and "no plan is under way" in again.stderr
+    for command in ("complete", "start"):  # run again after it succeeded: exit 0, and said so
+        again = labkit(command, *(["plan.json"] if command == "start" else []), "--db", url, cwd=tmp_path)
+        assert again.returncode == 0 and "already done" in again.stdout, again.stderr
+    undo = labkit("rollback", "--db", url, cwd=tmp_path)
+    assert undo.returncode == 3 and "its contract cannot be undone" in undo.stderr
 
 
 def test_start_then_rollback_leaves_the_table_as_it_was(url, tmp_path):
@@ -92,6 +106,10 @@ def test_start_then_rollback_leaves_the_table_as_it_was(url, tmp_path):
     undone = labkit("rollback", "--db", url, cwd=tmp_path)
     assert undone.returncode == 0, undone.stderr
     assert "rolled back" in undone.stdout
+    twice = labkit("rollback", "--db", url, cwd=tmp_path)
+    assert twice.returncode == 0 and "already done: rolled back" in twice.stdout, twice.stderr
+    nothing = labkit("complete", "--db", url, cwd=tmp_path)
+    assert nothing.returncode == 3 and "was rolled back" in nothing.stderr
     with lk.connect(url) as db:
         users = db.table("users")
         assert users.catalog() == before and users.views == ()
@@ -145,7 +163,8 @@ def test_ctrl_c_mid_backfill_stops_after_the_batch_and_start_carries_on(url, tmp
     carried = labkit("start", "plan.json", "--db", url, cwd=tmp_path)
     assert carried.returncode == 0, carried.stderr
     assert "expand and migrate done" in carried.stdout
-    assert labkit("complete", "--db", url, cwd=tmp_path).returncode == 0
+    for _ in range(2):  # up to v3's deploy, then the drop
+        assert labkit("complete", "--db", url, cwd=tmp_path).returncode == 0
     assert _rows(url, "full_name") == names
 
 

@@ -33,7 +33,7 @@ from ..steps import AddConstraint, DropColumn, DropJournals, DropNotNull, Rename
 from .finding import Finding
 
 if TYPE_CHECKING:
-    from ..backends.db import DbTable
+    from ..backends.db import Database, DbTable
     from ..plan import MigrationPlan
 
 DOCS = "https://squawkhq.com/docs/"
@@ -174,7 +174,10 @@ _CALL = re.compile(r"([a-z_][a-z0-9_]*)\s*\(", re.I)
 
 def _non_volatile_default(seen: Seen) -> str | None:
     """squawk flags every default it cannot tell is constant; PostgreSQL's catalog can tell (pg_proc)."""
-    called = sorted({m.lower() for m in _CALL.findall(seen.sql.partition(" DEFAULT ")[2])})
+    default = seen.sql.partition(" DEFAULT ")[2]
+    called = sorted({m.lower() for m in _CALL.findall(default)})
+    if default and not called:  # a literal, or a cast of one: nothing is evaluated per row
+        return "a constant default: PostgreSQL 11+ stores it in the catalog, with no rewrite of the table"
     if not called:
         return None
     rows = seen.table.db.query("SELECT proname, provolatile FROM pg_proc WHERE proname = ANY(%s)", [called])
@@ -203,9 +206,19 @@ ANSWERED: dict[str, Answer] = {
 }
 
 
-def pg_version(table: DbTable) -> str:
-    """The server's version as squawk's ``--pg-version`` takes it (``18.1``)."""
-    num = int(table.db.query("SHOW server_version_num")[0][0])
+# squawk's rules about the schema a migration arrives at (a type, a key's kind), not about how it changes it: on a
+# plan, the user's own choice, carried over from the statement; ``labkit lint`` reports them as warnings (--strict:
+# failures), since no plan labkit writes can answer them without changing what the user asked for
+CHOICES = frozenset({
+    "prefer-bigint-over-int", "prefer-bigint-over-smallint", "prefer-identity", "prefer-text-field",
+    "prefer-timestamptz", "ban-char-field",
+})  # fmt: skip
+
+
+def pg_version(where: DbTable | Database) -> str:
+    """The server's version (of a table's database, or of a database) as squawk's ``--pg-version`` takes it."""
+    db = where.db if hasattr(where, "db") else where
+    num = int(db.query("SHOW server_version_num")[0][0])
     return f"{num // 10000}.{num % 10000}"
 
 
