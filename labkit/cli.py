@@ -10,6 +10,7 @@
     python -m labkit start plan.json --db URL        # a plan file on a real database: start, complete,
                                                      # rollback, status (labkit.lifecycle, exit codes there)
     python -m labkit export alembic plan.json --db URL --dir migrations/versions   # as two Alembic revisions
+    python -m labkit db [--standby]                  # a PostgreSQL for your own app, until Ctrl-C
 
 Exit status: 0 completed (or SQL printed), 1 rolled back, 2 rollback failed, 64 bad arguments or a plan the
 database refuses (one line on stderr).
@@ -22,20 +23,24 @@ import contextlib
 import logging
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from . import lifecycle
 from ._common import SQL
 from .backends.engine import connect
+from .backends.servers import embedded_postgres, streaming_standby
 from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
 from .convert import alembic_sql, as_sql, convert_sql, first_plan
 from .course.data import EMAIL_DOMAIN_SQL, email_domain, make_users
 from .course.traffic import simulate_traffic
-from .errors import InvalidArgumentError, LabkitError
+from .errors import DatabaseUnavailableError, InvalidArgumentError, LabkitError
 from .export_alembic import write_alembic
 from .plan import MigrationPlan
 from .plan_sql import plan_sql, runnable_sql
@@ -59,6 +64,8 @@ COMMANDS = {  # what `labkit --help` lists: every command, each with `labkit COM
     "ignore comments, with the reason) or over a SQL migration as written; exit 1 when something needs a fix.",
     **lifecycle.SUMMARY,
     "export": "Write a plan file as two Alembic revisions (start, complete).",
+    "db": "Run a PostgreSQL for your own app (the lab's embedded one) in the foreground, its URL printed, until "
+    "Ctrl-C; with --standby, a streaming standby beside it.",
     "convert": "Turn a plain SQL migration (ALTER TABLE ..., CREATE INDEX ...) into labkit plans that keep the app "
     "up; say what it cannot infer.",
 }
@@ -292,6 +299,48 @@ def _verdict(c: Any) -> tuple[str, str]:
     return "needs a plan", f"as written: {c.naive_lock or 'it changes what a running app uses'}"
 
 
+def db_main(argv: Sequence[str]) -> int:
+    """``labkit db [--data DIR] [--standby]``: the embedded PostgreSQL in the foreground for an app of your own (a
+    Django or SQLAlchemy project to try labkit on), its URL printed, until Ctrl-C (or SIGTERM), which stops it and
+    everything it started. A ``--data`` folder keeps the data between runs; by default it is a temporary one.
+
+    Exit 0 once stopped, 69 when the server cannot start (what it said is printed), 64 for bad arguments."""
+    p = _Parser(prog="labkit db", description=COMMANDS["db"])
+    p.add_argument("--data", default=None, metavar="DIR", help="keep the server's files here (default: a temporary "
+                   "folder, deleted when it stops)")  # fmt: skip
+    p.add_argument("--standby", action="store_true", help="also a streaming standby of it (pg_basebackup -R), to "
+                   "watch replication lag while a backfill runs")  # fmt: skip
+    args = p.parse_args(argv)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with contextlib.ExitStack() as stack:
+            url = stack.enter_context(embedded_postgres(args.data))
+            print(f"PostgreSQL is running: {url}")
+            print(f"  SQLAlchemy / Alembic: {url.replace('postgresql://', 'postgresql+psycopg://', 1)}")
+            host = urlsplit(url).query.partition("host=")[2].split("&")[0]
+            print(f"  Django: DATABASES['default'] = {{'ENGINE': 'django.db.backends.postgresql', 'NAME': "
+                  f"'postgres', 'USER': 'postgres', 'HOST': '{host}'}}")  # fmt: skip
+            if args.standby:
+                print(f"  its streaming standby (read-only): {stack.enter_context(streaming_standby(url))}")
+            kept = f"its files stay in {args.data}" if args.data else "its files are deleted"
+            print(f"Ctrl-C stops it ({kept}).", flush=True)
+            stop.wait()
+            print("labkit db: stopping", flush=True)
+    except DatabaseUnavailableError as exc:
+        print(f"labkit: error: {exc}", file=sys.stderr)
+        return 69
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    print("labkit db: stopped")
+    return 0
+
+
 def convert_main(argv: Sequence[str]) -> int:
     """``labkit convert MIGRATION.sql --db URL [-o PLAN.json]``: the plain SQL migration as labkit plans.
 
@@ -435,8 +484,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
         print(f"labkit: error: unknown command {argv[0]!r}; the commands: {', '.join(COMMANDS)} (labkit --help)",
               file=sys.stderr)  # fmt: skip
         return EX_USAGE
-    if argv[0] in ("sql", "lint", "export", "convert"):
-        return {"sql": sql_main, "lint": lint_main, "export": export_main, "convert": convert_main}[argv[0]](argv[1:])
+    if argv[0] in ("sql", "lint", "export", "convert", "db"):
+        return {"sql": sql_main, "lint": lint_main, "export": export_main, "convert": convert_main,
+                "db": db_main}[argv[0]](argv[1:])  # fmt: skip
     if argv[:1] and argv[0] in lifecycle.COMMANDS:  # a plan file against a real database: start, complete ...
         return lifecycle.main(argv[0], argv[1:])
     args = _parser().parse_args(argv)

@@ -269,3 +269,48 @@ def test_the_commands_a_lifecycle_suggests_can_be_pasted_back(pg, pg_url, tmp_pa
             assert main(command[1:]) == 0
             said, legs = capsys.readouterr().out, legs + 1
         assert legs == 2 and "completed" in said  # v2 rolls out, then v3 before the drop
+
+
+def test_labkit_db_runs_a_postgresql_and_a_standby_until_ctrl_c_then_leaves_nothing(tmp_path):
+    """`labkit db --standby` for an app of one's own: the URLs it prints work (a write on the primary reaches the
+    read-only standby), and Ctrl-C stops both servers and deletes their files."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "labkit", "db", "--standby"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 180
+        while not any(line.startswith("Ctrl-C stops it") for line in lines):
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            assert line and time.monotonic() < deadline, (lines, proc.stderr.read())  # type: ignore[union-attr]
+            lines.append(line)
+        said = "".join(lines)
+        primary = re.search(r"PostgreSQL is running: (\S+)", said)[1]  # type: ignore[index]
+        standby = re.search(r"its streaming standby \(read-only\): (\S+)", said)[1]  # type: ignore[index]
+        assert "postgresql+psycopg://" in said and "'ENGINE': 'django.db.backends.postgresql'" in said
+        with lk.connect(primary) as db:
+            db.execute("CREATE TABLE seen (id bigint PRIMARY KEY)")
+            db.execute("INSERT INTO seen VALUES (42)")
+        with lk.connect(standby) as replica:
+            assert replica.query("SELECT pg_is_in_recovery()") == [(True,)]
+            while ("seen",) not in replica.query("SELECT relname::text FROM pg_class WHERE relname = 'seen'") or (
+                    replica.query("SELECT count(*) FROM seen") != [(1,)]):  # fmt: skip
+                assert time.monotonic() < deadline, "the standby never replayed the write"
+                time.sleep(0.1)
+        folders = [re.search(r"host=(\S+)", u)[1] for u in (primary, standby)]  # type: ignore[index]
+        assert all(os.path.isdir(f) for f in folders)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, out + err
+    assert "labkit db: stopped" in out and "Traceback" not in err
+    assert not any(os.path.exists(f) for f in folders)  # both servers' files are gone
