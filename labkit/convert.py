@@ -51,6 +51,7 @@ from .builders import (
     build_update_migration,
 )
 from .catalog import ColumnInfo, TableCatalog
+from .compose import compose
 from .errors import ColumnNotFoundError, InvalidArgumentError, LabkitError, TableNotFoundError
 from .plan import MigrationPlan
 from .safety.squawk import run_squawk
@@ -64,6 +65,7 @@ from .steps import (
     DropIndex,
     DropNotNull,
     SetDefault,
+    SetDefaultAtContract,
     Step,
     ValidateConstraint,
 )
@@ -290,26 +292,34 @@ def _alembics_own(stmt: Any) -> bool:
 
 
 def first_plan(conversions: list[Conversion]) -> tuple[MigrationPlan | None, list[Conversion]]:
-    """The plan to run first (the first converted statement, with those after it on the same table whose app
-    versions agree, merged phase by phase), and the converted statements left: convert those again once it has run,
-    since each reads the catalog the one before it leaves (a rename's plan names the column the next plan's app
-    versions would no longer find)."""
+    """The plan to run first: the first converted statement's, composed with every one after it on the same table
+    that can share it (``labkit.compose``: one expand, one migrate, one contract, app versions that know every
+    change), and the converted statements left: convert those again once it has run (one that changes a column an
+    earlier one changes too, and a statement on another table). A statement on another table in between is passed
+    over when it adds or renames nothing (an index of its own), so the table's statements around it still join."""
     done = [c for c in conversions if c.plan is not None]
     if not done:
         return None, []
-    plan = done[0].plan
-    assert plan is not None
-    taken = 1
+    first = done[0].plan
+    assert first is not None
+    plans, taken = [first], [done[0]]
+    base = list(first.apps[0].reads) if first.apps else None
     for c in done[1:]:
         assert c.plan is not None
-        if c.plan.table != plan.table:
+        if c.plan.table != first.table:
+            if any(s.kind in ("add_column", "rename_column_in_place", "drop_column") for s in c.plan.steps):
+                break  # what comes after may build on it
+            continue
+        if base is None:
             break
         try:
-            plan = plan.combined_with(_relabel(c.plan, plan), f"{plan.name}; {c.plan.name}")
+            compose([*plans, c.plan], base)
         except LabkitError:
             break
-        taken += 1
-    return plan, done[taken:]
+        plans.append(c.plan)
+        taken.append(c)
+    plan = compose(plans, base) if base is not None else first
+    return plan, [c for c in done if all(c is not t for t in taken)]
 
 
 def plans_by_table(conversions: list[Conversion]) -> list[MigrationPlan]:
@@ -377,8 +387,9 @@ class _Names:
         return _Planned(found, added) if added else found
 
     def took(self, c: Conversion) -> None:
-        """The columns ``c``'s plan adds (an ``ADD COLUMN``'s): the statements after it may name them."""
-        if c.plan is None or c.table is None or c.kind != "add column":
+        """The columns ``c``'s plan adds (an ``ADD COLUMN``'s, a rename's new name): the statements after it may
+        name them."""
+        if c.plan is None or c.table is None or c.kind not in ("add column", "rename column"):
             return
         for step in c.plan.steps:
             if isinstance(step, AddColumn) and "_labkit_" not in step.column:
@@ -557,6 +568,9 @@ def _alter(cmd: Any, text: str, t: DbTable, db: Database, answers: _Answers) -> 
         if cmd.subtype == kind.AT_ColumnDefault:
             default = _deparse(cmd.def_) if cmd.def_ is not None else None
             previous = t.catalog().column(cmd.name).default
+            info = t.catalog().column(cmd.name)
+            if default is None and isinstance(t, _Planned) and cmd.name in t.added and info.not_null:
+                return _drop_default_later(text, t, cmd.name, previous)
             step = SetDefault(t.qualified, cmd.name, default, previous)
             return Conversion(text, "set default", t.qualified, MigrationPlan(step.describe(), [step], apps=_apps(t)))
         if cmd.subtype == kind.AT_AddConstraint and _is(cmd.def_, "Constraint"):
@@ -721,6 +735,18 @@ def _add_column(col: Any, text: str, t: DbTable) -> Conversion:
         steps += [ValidateConstraint(t.qualified, col.colname, name)] if keep else []
         plan = MigrationPlan(plan.name, [*plan.steps, *steps], apps=plan.apps)
     return Conversion(text, "add column", t.qualified, plan)
+
+
+def _drop_default_later(text: str, t: _Planned, column: str, previous: str | None) -> Conversion:
+    """``DROP DEFAULT`` of a NOT NULL column the same migration adds (Django writes the pair for every field with a
+    default): the app live now does not name the column, so once the default goes each of its INSERTs fails the NOT
+    NULL. The default goes in the contract, once the version that writes the column (the migration's new code) is
+    out everywhere."""
+    old = _apps(t)[0]
+    new = AppVersion("v2", [*old.reads, column], [*old.writes, column])
+    step = SetDefaultAtContract(t.qualified, column, None, previous, deploy="v2")
+    return Conversion(text, "set default", t.qualified, MigrationPlan(
+        f"remove the default of {column} once every app version writes it", [step], apps=[old, new]))
 
 
 def _set_not_null(column: str, text: str, t: DbTable, db: Database, fill: dict[str, Any]) -> Conversion:

@@ -12,6 +12,16 @@ from .steps import PHASES, DropJournals, Step
 MAX_PLAN_NAME = 200  # characters: a plan's name keys its row in labkit_migrations
 
 
+def one_copy_taking_its_name_back(plans: Sequence[MigrationPlan], name: str) -> None:
+    """Refuse plans that would share one contract where more than one column copy takes back its column's name."""
+    renames = [p for p in plans if any(s.kind == "rename_column_in_place" for s in p.steps)]
+    if len(renames) > 1:  # each copy's contract drops its column and renames the copy under the live views
+        raise InvalidPlanError(name, "two column copies that each take back their column's name at complete cannot "
+                               "share one contract yet (the views of the app version in between are rebuilt twice: "
+                               "its prepared statements fail, and for an instant it has no view): run one plan, then "
+                               "the other")  # fmt: skip
+
+
 @dataclass(frozen=True, eq=True)
 class MigrationPlan:
     """Plain data: can be printed, compared and built by hand before anything runs.
@@ -81,12 +91,7 @@ class MigrationPlan:
         WHY: two safe plans in a row are not a safe plan: the first one's contract (a drop) would run before the
         second one's steps, and a failure in those could not be rolled back. Phases are what make a plan safe, so
         the plans are merged by phase."""
-        renames = [p for p in (self, other) if any(s.kind == "rename_column_in_place" for s in p.steps)]
-        if len(renames) == 2:  # each copy's contract drops its column and renames the copy under the live views
-            raise InvalidPlanError(name or self.name, "two column copies that each take back their column's name at "
-                                   "complete cannot share one contract yet (the views of the app version in between "
-                                   "are rebuilt twice: its prepared statements fail, and for an instant it has no "
-                                   "view): run one plan, then the other")  # fmt: skip
+        one_copy_taking_its_name_back((self, other), name or self.name)
         apps = list(self.apps)
         for a in other.apps:
             mine = next((b for b in apps if b.name == a.name), None)

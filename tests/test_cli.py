@@ -115,7 +115,7 @@ def test_help_lists_every_command_and_each_has_its_own_help(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
     listed = {line.split()[0] for line in out.split("commands:\n")[1].splitlines() if line.startswith("  ")}
-    dispatched = {*MIGRATIONS, "sql", "lint", "export", "convert", *lifecycle.COMMANDS}
+    dispatched = {*MIGRATIONS, "sql", "lint", "export", "convert", "db", *lifecycle.COMMANDS}
     assert listed == dispatched == set(COMMANDS)
     assert "docs/plan-file.md" in out
     for command in sorted(dispatched):

@@ -144,6 +144,9 @@ def _outcome(c: Conversion) -> str:
     return "asked" if c.asked else "refused"
 
 
+SHAPES: list[tuple[str, int, int]] = []  # (migration, statements converted on one table, plans they became)
+
+
 def _replay(db: lk.Database, project: str) -> list[tuple[str, Conversion]]:
     """The project's history (after contrib's), each migration converted and run as the module says."""
     reset_database(db)
@@ -161,12 +164,16 @@ def _replay(db: lk.Database, project: str) -> list[tuple[str, Conversion]]:
         if all(c.plan is not None or c.noted or c.written for c in conversions) and \
                 any(c.plan or c.written for c in conversions):  # fmt: skip
             plans = plans_by_table(conversions)
+            for t in {p.table for p in plans}:  # (migration, table) -> converted statements, plans
+                SHAPES.append((f"{app} {name}", sum(c.plan is not None and c.table == t for c in conversions),
+                               sum(p.table == t for p in plans)))  # fmt: skip
             written = [c for c in conversions if c.written]
             expected = _naive_catalogs(db, sql, {p.table for p in plans} | {c.table for c in written if c.table})
             if written:  # new tables first, as written (labkit convert writes them to PLAN.before.sql)
                 _as_written(db, as_sql(written))
             for plan in plans:
                 _run_under_writes(db.table(plan.table), plan, f"{app} {name}", seed=len(seen))
+                _knows_every_column(db.table(plan.table), plan, f"{app} {name}")
                 with contextlib.redirect_stdout(io.StringIO()):  # every app instance moved on: its views go
                     assert main(["retire", "--db", db.url, "--table", plan.table]) == 0
             for table, catalog in expected.items():
@@ -189,6 +196,18 @@ def _as_written(db: lk.Database, sql: str) -> None:
         db.execute(f"TRUNCATE {tables} CASCADE")
         with db.transaction():
             db.execute(sql)
+
+
+def _knows_every_column(table: lk.DbTable, plan: lk.MigrationPlan, where: str) -> None:
+    """The version a plan ends on (the new code) reads and writes every data column the table has after it, and its
+    view, which start and complete name to it, shows each one (a plan of one version: the app uses the table)."""
+    if len(plan.apps) < 2:
+        return
+    last, end = plan.apps[-1], set(table.data_columns)
+    assert end <= set(last.reads) and end <= set(last.writes), (where, last.describe(), sorted(end))
+    view = table.db.dialect.view_name(table.qualified, last.name)
+    if view in table.views:
+        assert end <= set(table.db.dialect.view_columns(table.db, view)), (where, view)
 
 
 def _run_under_writes(table: lk.DbTable, plan: lk.MigrationPlan, where: str, seed: int) -> None:
@@ -233,6 +252,9 @@ def counts() -> Counter[str]:
                     reasons[(c.refused or c.asked[0]).split(":")[0][:70]] += 1
     for reason, n in reasons.most_common():
         print(f"  {n:3d}  {reason}")
+    several = [(where, n, plans) for where, n, plans in SHAPES if n > 1]
+    print(f"  a table changed by several statements of one migration: {len(several)} times; one plan: "
+          f"{sum(p == 1 for _, _, p in several)}; more: {[(w, n, p) for w, n, p in several if p > 1]}")
     return total
 
 

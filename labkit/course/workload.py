@@ -17,16 +17,18 @@ import random
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._common import check_ratios
+from .._common import SQL, check_ratios
 from ..apps import AppVersion
 from ..backends.db import DbTable, VersionView
 from ..backends.engine import connect
 from ..errors import InvalidArgumentError
 from ..plan import MigrationPlan
 from ..runner import Event
+from ..steps import AddColumn
 from ..steps.fix_rows import FixRows, journaled
 from .ledger import WriteLedger
 from .traffic import EDGE_SHARE, column_meanings, edge_text
@@ -135,6 +137,7 @@ class AppWorkload:
         rows = table.rows()
         self.emails = frozenset(c for c in self.originals if any("@" in str(r[c]) for r in rows[:50]))
         self.fixes = [s for s in plan.steps if isinstance(s, FixRows)]  # the plan's own writes to the data
+        self._field_values: dict[str, Any] = {}  # a field the plan adds for the new code -> what an INSERT sends
         # a plan with no app versions (a comment, an index) runs under the app as it is: every column, read and written
         apps = plan.apps or (AppVersion("app", self.originals, self.originals),)
         self.apps = {a.name: a for a in apps}
@@ -309,7 +312,32 @@ class AppWorkload:
         d = table.db.dialect
         cols = ", ".join(d.quote(c) for c in app.reads)
         values = table.db.query(f"SELECT {cols} FROM {self._source(table, app)} WHERE id = {d.param}", [row_id])[0]
-        self.ledger.check(row_id, dict(zip(app.reads, values)), app.reads)
+        self.ledger.check(row_id, dict(zip(app.reads, values)), self._known(app.reads))
+
+    def _fields(self, table: DbTable, app: AppVersion) -> dict[str, Any]:
+        """What an INSERT of ``app`` sends for the fields the plan adds for the new code: the value the migration
+        gives them (an ORM model's field default, which Django sends in every INSERT and keeps out of the table
+        once the migration ends); nothing for a field added without one."""
+        out = {}
+        for c in app.writes:
+            if c in self.meanings:
+                continue
+            if c not in self._field_values:
+                add = next((s for s in self.plan.steps if isinstance(s, AddColumn) and s.column == c), None)
+                value = None
+                if add is not None and add.default is not None:
+                    expr = add.default.text if isinstance(add.default, SQL) else table.db.dialect.literal(add.default)
+                    value = table.db.query(f"SELECT {expr}")[0][0]
+                self._field_values[c] = value
+            if self._field_values[c] is not None:
+                out[c] = self._field_values[c]
+        return out
+
+    def _known(self, columns: Sequence[str]) -> list[str]:
+        """The columns whose values the ledger models: the original ones and what the plan fills from them. A field
+        the plan adds for the new code (named by its app versions alone) is read and found there, not checked, and
+        left to the table to fill when written (the workload knows no value of it)."""
+        return [c for c in columns if c in self.meanings]
 
     def _new_value(self, column: str, old: Any, value: str, rng: random.Random, app: AppVersion) -> Any:
         """A value for a write: text shaped like the column's own (an email stays an email), now and then an edge
@@ -331,7 +359,8 @@ class AppWorkload:
         if self.fixes:
             self._adopt_fixes(table, row_id)
         truth = self.ledger.truth[row_id]
-        mine = [c for c in self.originals if self.ledger.carries(truth, app.writes, c)] or self.originals
+        writes = self._known(app.writes)
+        mine = [c for c in self.originals if self.ledger.carries(truth, writes, c)] or self.originals
         column = rng.choice([c for c in mine if isinstance(truth[c], str)] or mine)  # one this version writes
         logical = dict(truth)
         logical[column] = self._new_value(column, logical[column], value, rng, app)
@@ -339,7 +368,7 @@ class AppWorkload:
             if c in logical and logical[c] is None:
                 shape = next((t[c] for t in self.ledger.truth.values() if t.get(c) is not None), value)
                 logical[c] = value if isinstance(shape, str) else shape  # text gets this write's, a number one seen
-        values = self._typed(self.ledger.values(logical, app.writes))
+        values = self._typed(self.ledger.values(logical, writes))
         self._target(table, app, values).update(row_id, values)  # raises RowNotFoundError if it touched nothing
         self.ledger.acknowledge(row_id, logical)  # the commit returned
 
@@ -374,9 +403,10 @@ class AppWorkload:
         RETURNING would, and are what the app then holds."""
         sample = next(iter(self.ledger.truth.values()))
         logical = {c: self._new_value(c, v, value, rng, app) for c, v in sample.items()}
-        values = self._typed(self.ledger.values(logical, app.writes))
+        values = self._typed(self.ledger.values(logical, self._known(app.writes)))
         left_out = self._may_leave_out(logical, values) if rng.random() < 0.5 else []
         sent = {c: v for c, v in values.items() if c not in left_out}
+        sent.update(self._fields(table, app))
         # and what this version cannot name at all is the table's to fill (NULL, a DEFAULT; nothing once dropped)
         filled = [*left_out, *(c for c in self.originals if c not in values
                                and not self.ledger.carries(logical, list(values), c))]  # fmt: skip
@@ -405,7 +435,7 @@ class AppWorkload:
         """Read back every row the app wrote, as ``app`` (the live one) reads it; return how many more writes
         were found lost (``lost_writes`` is the total)."""
         app = app or self.apps[self.version]
-        return self.ledger.audit(table.get, app.reads)
+        return self.ledger.audit(table.get, self._known(app.reads))
 
     @property
     def lost_writes(self) -> int:

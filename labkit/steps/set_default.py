@@ -68,6 +68,7 @@ class SetDefaultAtContract(SetDefault):
 
     kind = "set_default_at_contract"
     phase = "contract"
+    deploy_timing = "before"  # the version that writes the column rolls out before its default goes
 
 
 @sql_statements.register
