@@ -9,7 +9,8 @@
     python -m labkit convert migration.sql --db URL -o plan.json   # plain ALTER TABLEs as a labkit plan
     python -m labkit start plan.json --db URL        # a plan file on a real database: start, complete,
                                                      # rollback, status (labkit.lifecycle, exit codes there)
-    python -m labkit export alembic plan.json --db URL --dir migrations/versions   # as two Alembic revisions
+    python -m labkit export alembic plan.json --db URL --dir migrations/versions   # Alembic revisions, a deploy
+                                                     # between each two
     python -m labkit db [--standby]                  # a PostgreSQL for your own app, until Ctrl-C
 
 Exit status: 0 completed (or SQL printed), 1 rolled back, 2 rollback failed, 64 bad arguments or a plan the
@@ -63,7 +64,7 @@ COMMANDS = {  # what `labkit --help` lists: every command, each with `labkit COM
     "lint": "labkit's rules and squawk over a plan file (what the plan answers by design passed through squawk's "
     "ignore comments, with the reason) or over a SQL migration as written; exit 1 when something needs a fix.",
     **lifecycle.SUMMARY,
-    "export": "Write a plan file as two Alembic revisions (start, complete).",
+    "export": "Write a plan file as Alembic revisions: start, then one per deploy stop (complete).",
     "db": "Run a PostgreSQL for your own app (the lab's embedded one) in the foreground, its URL printed, until "
     "Ctrl-C; with --standby, a streaming standby beside it.",
     "convert": "Turn a plain SQL migration (ALTER TABLE ..., CREATE INDEX ...) into labkit plans that keep the app "
@@ -434,10 +435,12 @@ def _column_sql(items: list[str], option: str) -> dict[str, SQL]:
 
 
 def export_main(argv: Sequence[str]) -> int:
-    """``labkit export alembic PLAN --db URL --dir VERSIONS``: the plan as two Alembic revisions."""
+    """``labkit export alembic PLAN --db URL --dir VERSIONS``: the plan as Alembic revisions, one per run from a
+    terminal (start, then each complete up to the next deploy stop)."""
 
     p = _Parser(prog="labkit export", description=COMMANDS["export"])
-    p.add_argument("tool", choices=["alembic"], help="the migration tool (alembic: two revisions, start/complete)")
+    p.add_argument("tool", choices=["alembic"],
+                   help="the migration tool (alembic: start, then a revision per deploy stop)")  # fmt: skip
     p.add_argument("plan", help="the plan file (JSON)")
     p.add_argument("--db", required=True, help="the database the plan is for (the SQL depends on its catalog)")
     p.add_argument("--dir", required=True, help="the versions/ folder of the Alembic project")

@@ -29,7 +29,7 @@ from .dispatch import sql_batch
 from .errors import InvalidArgumentError, StepNotFoundError
 from .plan import MigrationPlan
 from .runner import Event, MigrationRunner
-from .stops import first_contract_step
+from .stops import deploy_stops, first_contract_step
 
 if TYPE_CHECKING:
     from .apps import AppVersion
@@ -61,6 +61,7 @@ class SqlUnit:
     batch_size: int | None = None
     part: str = "start"  # "start": expand and migrate (labkit start); "complete": the contract phase and tidy-up
     chunk_ms: float | None = None  # batch_size="auto": each batch sized to take about this long (the first: batch_size)
+    leg: int = 0  # which run from a terminal runs it: 0 start, 1 the first complete, ... (``labkit.stops``)
 
     def executed(self, batches: int = 1, engine: str = "sqlite") -> list[str]:
         """The statements in the order the server gets them (a batched step with ``batches`` batches)."""
@@ -214,6 +215,9 @@ class _RecordingBackend(SQLBackend):
         self.dropped: list[str] = []  # the plan's views dropped so far
         self.columns_before: dict[int, list[str]] = {}  # the table's columns before each step applied
         self.contract = first_contract_step(plan)
+        # where a run from a terminal stops for a deploy: a unit before the first is start's, and so on
+        self.bounds = [s.index for s in deploy_stops(plan) if 0 < s.index < len(plan.steps)]
+        self.leg = 0
         self.stop_after = stop_after
         self.part = "start"
         self._doing: tuple[int, Step, bool] | None = None  # the step in hand: (position, step, applied yet)
@@ -245,7 +249,13 @@ class _RecordingBackend(SQLBackend):
             _, step, applied = self._doing
             why = f"after {step.name}, before it rolls out" if applied else f"before it rolls out with {step.name}"
         self._title, self._unit_step = f"the view of app {app.name} ({why})", None
-        super().expose(app)
+        leg = self.leg
+        if self._doing is not None and not self._doing[2] and self._doing[0] in self.bounds:
+            self.leg -= 1  # a version that rolls out before a step where a run stops: its view comes before the stop
+        try:
+            super().expose(app)
+        finally:
+            self.leg = leg
 
     def on_tick(self, event: Event, apps: dict[str, float]) -> None:
         """The runner's events (the recorder watches the run as an observer): a step starts before its rollout."""
@@ -253,6 +263,7 @@ class _RecordingBackend(SQLBackend):
             position = [s.name for s in self.plan.steps].index(event.step)
             self._doing = (position, self.plan.steps[position], False)
             self.part = "complete" if position >= self.contract else "start"
+            self.leg = sum(b <= position for b in self.bounds)
 
     def _start(self, step: Step, position: int) -> None:
         self.columns_before[position] = list(self.table.columns)
@@ -300,7 +311,7 @@ class _RecordingBackend(SQLBackend):
         name, phase = (step.name, step.phase) if step else (None, None)
         chunk_ms = getattr(step, "chunk_ms", None) if batch is not None else None
         unit = SqlUnit(self._title, name, phase, transaction, settings, statements, reset, batch, size, self.part,
-                       chunk_ms)  # fmt: skip
+                       chunk_ms, 0 if self.part == "rollback" else self.leg)  # fmt: skip
         self.units.append(unit)
         self._see(list(statements))
 
@@ -399,6 +410,14 @@ def phase_sql(plan: MigrationPlan, table: DbTable, part: Literal["start", "compl
     what = "expand and migrate" if part == "start" else "contract"
     return dataclasses.replace(whole, units=tuple(u for u in whole.units if u.part == part),
                                plan=f"{plan.name} ({what})")  # fmt: skip
+
+
+def leg_sql(plan: MigrationPlan, table: DbTable, leg: int) -> PlanSql:
+    """The SQL of one run from a terminal: ``leg`` 0 is ``labkit start``'s (up to the plan's first deploy stop),
+    1 the first ``labkit complete``'s, and so on (``labkit.stops``)."""
+    whole = plan_sql(plan, table)
+    return dataclasses.replace(whole, units=tuple(u for u in whole.units if u.leg == leg),
+                               plan=f"{plan.name} (run {leg + 1})")  # fmt: skip
 
 
 def rollback_sql(plan: MigrationPlan, table: DbTable, steps: int | None = None) -> PlanSql:

@@ -403,6 +403,10 @@ class MigrationRunner:
         if self._stop_requested.is_set():
             raise _Stopped(f"before {step.name}")
         if self.until_step is not None and index >= self.until_step:
+            if index == self.until_step and step.deploy and step.deploy_timing == "before" and self._plan is not None:
+                app = next((a for a in self._plan.apps if a.name == step.deploy), None)
+                if app is not None:  # the version the user rolls out at this stop: its view is there first
+                    self.backend.expose(app)
             raise _Stopped(f"before {step.name}")
         if self.until_phase is not None and step.phase == self.until_phase:
             raise _Stopped(f"before {step.name}, the first step of the {step.phase} phase")

@@ -4,6 +4,7 @@ run leaves."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from labkit import lab
 from labkit.cli import main
 from labkit.errors import ExportError
 from labkit.export_alembic import write_alembic
+from labkit.stops import deploy_stops
 from tests.conftest import alembic, alembic_project, reset_database
 
 
@@ -44,8 +46,11 @@ def test_alembic_runs_the_exported_revisions_as_labkit_runs_the_plan(url, which,
         reset_database(db)
         table, plan = _make(db, which)
         initial = _state(table)
-        lk.MigrationRunner(table, until_phase="contract").execute_plan(plan)
+        stops = [s.index for s in deploy_stops(plan)]  # v2 before the contract, v3 before the drop
+        lk.MigrationRunner(table, until_step=stops[0]).execute_plan(plan)
         started = _state(table)
+        lk.MigrationRunner(table, until_step=stops[1]).execute_plan(plan)
+        stopped = _state(table)  # the dual write stopped, v3's view made for its deploy; the old column still there
         lk.MigrationRunner(table).execute_plan(plan)
         completed = _state(table)
         # the same plan as Alembic revisions, on the same fresh table
@@ -54,7 +59,8 @@ def test_alembic_runs_the_exported_revisions_as_labkit_runs_the_plan(url, which,
         assert _state(table) == initial
         project = alembic_project(tmp_path, url)
         written = write_alembic(plan, table, project / "migrations" / "versions")
-        assert [p.name.rsplit("_", 1)[1] for p in written] == ["start.py", "complete.py"]
+        parts = [re.search(r"_(start|complete(?:_\d+)?)\.py$", p.name)[1] for p in written]  # type: ignore[index]
+        assert parts == ["start", "complete", "complete_2"]
 
     def after(*args: str) -> tuple[Any, list[dict[str, Any]]]:
         ran = alembic(project, *args)
@@ -65,7 +71,8 @@ def test_alembic_runs_the_exported_revisions_as_labkit_runs_the_plan(url, which,
     assert after("upgrade", "+1") == started  # expand and migrate: both columns, dual write, views v1 and v2
     assert after("downgrade", "-1") == initial  # undone: the catalog and every row as before
     assert after("upgrade", "+1") == started
-    assert after("upgrade", "head") == completed  # contract
+    assert after("upgrade", "+1") == stopped  # up to v3's deploy, as labkit complete stops
+    assert after("upgrade", "head") == completed  # the drop
     refused = alembic(project, "downgrade", "-1")
     assert refused.returncode != 0 and "the contract cannot be undone" in refused.stderr
     with lk.connect(url) as db:
@@ -85,7 +92,7 @@ def test_the_cli_writes_the_revisions_and_refuses_a_folder_that_is_not_there(tmp
     export = ["export", "alembic", str(tmp_path / "plan.json"), "--db", url, "--dir"]
     assert main([*export, str(tmp_path / "versions")]) == 0
     out = capsys.readouterr().out
-    assert "start.py" in out and "complete.py" in out and len(list((tmp_path / "versions").glob("*.py"))) == 2
+    assert "start.py" in out and "complete.py" in out and len(list((tmp_path / "versions").glob("*.py"))) == 3
     text = next((tmp_path / "versions").glob("*_start.py")).read_text()
     compile(text, "revision", "exec")  # valid Python
     assert 'def downgrade() -> None:\n    _run(DOWNGRADE, "down", DOWNGRADE_OFFLINE)' in text
@@ -193,4 +200,28 @@ def test_include_object_keeps_labkits_own_objects_out_of_autogenerate(pg_url):
             engine.dispose()
         assert any(d[0] == "remove_table" and d[1].name == "labkit_migrations" for d in plain if isinstance(d, tuple))
         assert hooked == []
+        reset_database(db)
+
+
+def test_a_not_null_plan_exports_a_revision_boundary_where_the_version_that_writes_no_null_deploys(pg_url, tmp_path):
+    """The fill and SET NOT NULL wait in the next revision: `alembic upgrade +1` stops where labkit start stops,
+    for app v2 (which never writes NULL) to roll out before the NULLs are filled (issue 33: the old app, still
+    writing NULLs, got NotNullViolations when one revision ran it all)."""
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        users = db.import_table(lab.make_users(40, seed=2))
+        db.execute("UPDATE users SET name = NULL WHERE id % 5 = 0")
+        plan = lk.build_set_not_null_migration(users, "name", fill="unknown", batch_size=7)
+        project = alembic_project(tmp_path, pg_url)
+        first, second = write_alembic(plan, users, project / "migrations" / "versions")
+    assert "After it, deploy app v2 everywhere (app v2 writes no NULL" in first.read_text()
+    assert alembic(project, "upgrade", "+1").returncode == 0
+    with lk.connect(pg_url) as db:
+        assert db.query("SELECT count(*) FROM users WHERE name IS NULL") == [(8,)]  # nothing filled before v2
+        assert not db.table("users").catalog().column("name").not_null
+    ran = alembic(project, "upgrade", "head")
+    assert ran.returncode == 0, ran.stderr
+    with lk.connect(pg_url) as db:
+        assert db.table("users").catalog().column("name").not_null
+        assert db.query("SELECT count(*) FROM users WHERE name = 'unknown'") == [(8,)]
         reset_database(db)

@@ -75,7 +75,10 @@ def test_start_then_complete_renames_every_row_with_the_new_version_deployable_i
     assert "stopped before drop_column, for app v3 to roll out first" in leg.stdout
     assert "Now deploy app v3" in leg.stdout
     with lk.connect(url) as db:
-        assert "name" in db.table("users").column_names  # nothing v2 writes is gone yet
+        users = db.table("users")
+        assert "name" in users.column_names  # nothing v2 writes is gone yet
+        v3 = db.dialect.view_name(users.qualified, "v3")
+        assert v3 in users.views and "name" not in db.dialect.view_columns(db, v3)  # v3's, before its deploy
     done = labkit("complete", "--db", url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "completed" in done.stdout
