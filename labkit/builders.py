@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Literal
@@ -12,6 +13,7 @@ from .backends.base import sql_literal
 from .backends.dialect import SqlTable
 from .backends.engine import backend_for
 from .chunking import AUTO_START_ROWS, DEFAULT_CHUNK_MS, check_chunk_ms
+from .compose import renumbered
 from .copy_column import ColumnCopy, column_copy
 from .errors import (
     ColumnExistsError,
@@ -44,6 +46,31 @@ from .steps.set_comment import NO_COMMENTS, SetColumnComment
 from .table import TableLike
 
 
+def continue_versions(plan: MigrationPlan, table: TableLike) -> MigrationPlan:
+    """``plan`` with its app versions numbered after those whose views an earlier plan left on ``table`` (the
+    versions that may still run): a second plan on a table needs no ``labkit retire`` first. Its first version is
+    the app as it runs now, under a new name (v4 after a plan that ended on v3)."""
+    if not isinstance(table, SqlTable) or not plan.apps or _resuming(table, plan.name):
+        return plan  # (a run of this very plan under way: its views are its own, and its fingerprint stays)
+    d = table.db.dialect
+    left = set(table.views)
+    taken = [n for n in range(1, 100) if d.view_name(table.qualified, f"v{n}") in left]
+    mine = [a.name for a in plan.apps]
+    if not any(d.view_name(table.qualified, v) in left for v in mine):
+        return plan
+    return renumbered(plan, max(taken))
+
+
+def _continuing(build: Callable[..., MigrationPlan]) -> Callable[..., MigrationPlan]:
+    """A builder whose plan's versions continue those an earlier plan left on the table (``continue_versions``)."""
+
+    @functools.wraps(build)
+    def wrapper(table: TableLike, *args: Any, **kwargs: Any) -> MigrationPlan:
+        return continue_versions(build(table, *args, **kwargs), table)
+
+    return wrapper
+
+
 def _columns(table: TableLike) -> list[str]:
     return backend_for(table).data_columns()
 
@@ -69,6 +96,7 @@ def _free(table: TableLike, column: str) -> None:
         raise ColumnExistsError(table.name, column)
 
 
+@_continuing
 def build_add_column_migration(
     table: TableLike,
     column: str,
@@ -154,6 +182,7 @@ def rename_apps(data: list[str], old: str, new: str) -> tuple[AppVersion, AppVer
     )
 
 
+@_continuing
 def build_rename_column_migration(
     table: TableLike,
     old: str,
@@ -236,6 +265,7 @@ def _rename_through_view(table: TableLike, old: str, new: str) -> MigrationPlan:
     return MigrationPlan(name, steps, apps=(v1, v2))
 
 
+@_continuing
 def build_naive_rename_migration(table: TableLike, old: str, new: str) -> MigrationPlan:
     """The unsafe baseline: rename in place, then roll out the app that uses the new name."""
     _need(table, old)
@@ -257,6 +287,7 @@ def current_comment(table: TableLike, column: str) -> str | None:
     return table.catalog().column(column).comment  # (ColumnNotFoundError if it has no such column)
 
 
+@_continuing
 def build_comment_migration(table: TableLike, column: str, comment: str | None) -> MigrationPlan:
     """Set (or, with ``None``, remove) the comment of ``column`` (PostgreSQL); undone, it gets back the one it had."""
     previous = current_comment(table, column)  # refuses an engine with no comments before anything runs
@@ -307,6 +338,7 @@ def _pg_quote(name: str) -> str:
     return '"' + check_name(name).replace('"', '""') + '"'
 
 
+@_continuing
 def build_change_type_migration(
     table: TableLike,
     column: str,
@@ -436,6 +468,7 @@ def _change_type_keeping_name(
     return MigrationPlan(name, steps, apps=(AppVersion("v1", data, data), AppVersion("v2", data, data)))
 
 
+@_continuing
 def build_add_volatile_default_migration(
     table: TableLike,
     column: str,
@@ -469,6 +502,7 @@ def build_add_volatile_default_migration(
     return MigrationPlan(f"add {table.name}.{column} filled by {default.text}", steps, apps=_one_app(table))
 
 
+@_continuing
 def build_set_not_null_migration(
     table: TableLike,
     column: str,
@@ -515,6 +549,7 @@ def build_set_not_null_migration(
                          [add, fix, *steps, DropJournals(table.qualified, (add.column,))], apps=apps)  # fmt: skip
 
 
+@_continuing
 def build_update_migration(
     table: TableLike,
     column: str,
@@ -550,6 +585,7 @@ def _journal(table: TableLike, column: str, suffix: str, **step: Any) -> AddColu
     return AddColumn(table.qualified, journal, sql_type=sql_type, **step)
 
 
+@_continuing
 def build_add_index_migration(
     table: TableLike,
     column: str,
@@ -592,6 +628,7 @@ def build_add_index_migration(
                          apps=_one_app(table))  # fmt: skip
 
 
+@_continuing
 def build_add_foreign_key_migration(
     table: TableLike, column: str, references: str, *, constraint: str | None = None, on_delete: str | None = None
 ) -> MigrationPlan:

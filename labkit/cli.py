@@ -37,7 +37,12 @@ from . import lifecycle
 from ._common import SQL
 from .backends.engine import connect
 from .backends.servers import embedded_postgres, streaming_standby
-from .builders import build_add_column_migration, build_naive_rename_migration, build_rename_column_migration
+from .builders import (
+    build_add_column_migration,
+    build_naive_rename_migration,
+    build_rename_column_migration,
+    continue_versions,
+)
 from .convert import alembic_sql, as_sql, convert_sql, first_plan
 from .course.data import EMAIL_DOMAIN_SQL, email_domain, make_users
 from .course.traffic import simulate_traffic
@@ -392,10 +397,12 @@ def convert_main(argv: Sequence[str]) -> int:
                 elif args.explain:
                     print(f"  squawk on it as written: {', '.join(c.squawk_rules()) or 'nothing'}")
                 print()
+            first, rest = first_plan(conversions)
+            if first is not None:  # its versions numbered after those an earlier plan left on the table
+                first = continue_versions(first, db.table(first.table))
     except (LabkitError, ValueError, OSError) as exc:
         print(f"labkit: error: {exc}", file=sys.stderr)
         return EX_USAGE
-    first, rest = first_plan(conversions)
     written = [c for c in conversions if c.written]
     if args.out and written:  # new tables and what goes on them: as written, first, each lock brief
         before = args.out.removesuffix(".json") + ".before.sql"

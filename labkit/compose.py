@@ -192,3 +192,27 @@ def _merged_steps(plans: Sequence[MigrationPlan]) -> list[tuple[int, Step]]:
         merged = DropJournals(first.table, tuple(c for _, s in journals for c in s.columns))
         out = [(i, merged) if s is first else (i, s) for i, s in out if s is first or (i, s) not in journals]
     return out
+
+
+def renumbered(plan: MigrationPlan, offset: int) -> MigrationPlan:
+    """``plan`` with each app version named ``vK`` renamed ``v(K + offset)``, in its apps and in the steps that name
+    a version (what each deploys, the version a view is made for): a table's versions continue across plans, so
+    the views an earlier plan left for the app still running are never the new plan's."""
+    if offset == 0 or not plan.apps:
+        return plan
+
+    def new(name: str | None) -> str | None:
+        if name is None or not (name.startswith("v") and name[1:].isdigit()):
+            return name
+        return f"v{int(name[1:]) + offset}"
+
+    apps = [AppVersion(str(new(a.name)), a.reads, a.writes, a.never_null) for a in plan.apps]
+    steps = []
+    for s in plan.steps:
+        changes: dict[str, object] = {}
+        if s.deploy:
+            changes["deploy"] = new(s.deploy)
+        if isinstance(getattr(s, "version", None), str):
+            changes["version"] = new(s.version)  # type: ignore[attr-defined]
+        steps.append(dataclasses.replace(s, **changes) if changes else s)  # type: ignore[arg-type]
+    return MigrationPlan(plan.name, steps, apps=apps)

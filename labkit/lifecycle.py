@@ -369,6 +369,10 @@ def _retire(args: argparse.Namespace, db: Database) -> int:
         raise CommandRefusedError(f"a plan is under way on {table.qualified}: its views are in use; complete it or "
                                   "roll it back first")  # fmt: skip
     keep = {db.dialect.view_name(table.qualified, v) for v in args.keep}
+    unknown = [v for v in args.keep if db.dialect.view_name(table.qualified, v) not in table.views]
+    if unknown:  # a typo would drop the view the app runs on
+        raise CommandRefusedError(f"--keep {', '.join(unknown)}: no such app version has a view on {table.qualified} "
+                                  f"(its views: {', '.join(table.views) or 'none'}); nothing dropped")  # fmt: skip
     gone = [v for v in table.views if v not in keep]
     kept = [v for v in table.views if v in keep]
     with db.transaction():

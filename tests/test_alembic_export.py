@@ -213,7 +213,7 @@ def test_a_not_null_plan_exports_a_revision_boundary_where_the_version_that_writ
         db.execute("UPDATE users SET name = NULL WHERE id % 5 = 0")
         plan = lk.build_set_not_null_migration(users, "name", fill="unknown", batch_size=7)
         project = alembic_project(tmp_path, pg_url)
-        first, second = write_alembic(plan, users, project / "migrations" / "versions")
+        first, _ = write_alembic(plan, users, project / "migrations" / "versions")
     assert "After it, deploy app v2 everywhere (app v2 writes no NULL" in first.read_text()
     assert alembic(project, "upgrade", "+1").returncode == 0
     with lk.connect(pg_url) as db:

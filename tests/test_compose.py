@@ -130,3 +130,28 @@ def test_two_changes_of_one_column_stay_two_plans_and_say_why(pg):
     with pytest.raises(lk.InvalidPlanError, match="run one plan, then the other"):
         compose([a, b], pg.table("shop_order").data_columns)
     reset_database(pg)
+
+
+def test_two_migrations_in_a_row_on_one_table_need_no_retire(pg, pg_url, tmp_path):
+    """The second migration's plan numbers its versions after the views the first one left (for its app, which
+    may still run): it starts, deploys and completes with no `labkit retire` between."""
+    reset_database(pg)
+    _orders(pg, rows=100)
+    (tmp_path / "0002.sql").write_text('ALTER TABLE "shop_order" RENAME COLUMN "status" TO "state";\n')
+    (tmp_path / "0003.sql").write_text('ALTER TABLE "shop_order" ADD COLUMN "priority" integer NULL;\n'
+                                       'ALTER TABLE "shop_order" RENAME COLUMN "note" TO "remark";\n')  # fmt: skip
+    out = io.StringIO()
+    for name in ("0002", "0003"):
+        with contextlib.redirect_stdout(out):
+            assert main(["convert", str(tmp_path / f"{name}.sql"), "--db", pg_url, "-o", str(tmp_path / f"{name}.json")
+                         ]) == 0, out.getvalue()  # fmt: skip
+            assert main(["start", str(tmp_path / f"{name}.json"), "--db", pg_url]) == 0, out.getvalue()
+            assert complete_plan(pg_url) == 0, out.getvalue()
+        if name == "0002":
+            left = pg.table("shop_order").views
+            assert left == ('"labkit_v2"."shop_order"', '"labkit_v3"."shop_order"')
+    second = lk.load_plan(tmp_path / "0003.json")
+    assert [a.name for a in second.apps] == ["v4", "v5", "v6"]
+    assert {"priority", "state", "remark"} <= second.apps[-1].columns
+    assert {"state", "remark", "priority"} <= set(pg.table("shop_order").column_names)
+    reset_database(pg)

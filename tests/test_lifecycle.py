@@ -88,6 +88,8 @@ def test_start_then_complete_renames_every_row_with_the_new_version_deployable_i
         assert "name" not in users.column_names and len(users.views) == 2  # v2's, without name, and v3's
         assert all("name" not in db.dialect.view_columns(db, v) for v in users.views)
         v3 = db.dialect.view_name(users.qualified, "v3")
+    typo = labkit("retire", "--db", url, "--table", "users", "--keep", "V3", cwd=tmp_path)
+    assert typo.returncode == 3 and "no such app version has a view" in typo.stderr, typo.stderr
     retired = labkit("retire", "--db", url, "--table", "users", "--keep", "v3", cwd=tmp_path)
     assert retired.returncode == 0, retired.stderr
     with lk.connect(url) as db:

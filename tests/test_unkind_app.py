@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import labkit as lk
+from labkit.compose import renumbered
 from tests.apps import TEXTS, Driver, Writer, lost, stop_all
 from tests.conftest import labkit, reset_database
 
@@ -184,18 +185,35 @@ def test_a_user_trigger_whose_function_names_the_column_is_found_before_any_chan
         db.execute("DROP FUNCTION orders_stamp()")
 
 
-def test_a_second_plan_never_takes_over_the_views_a_finished_one_left(orders, pg_url, tmp_path):
-    """complete keeps labkit_v2 / labkit_v3.orders for the app that may still run on them; a second plan whose
-    versions share their names is refused before any change, and runs once the user retires them."""
+def test_a_second_plan_on_the_table_runs_without_retire_and_never_takes_over_the_views_a_finished_one_left(
+    orders, pg_url, tmp_path
+):
+    """complete keeps labkit_v2 / labkit_v3.orders for the app that may still run on them. A second plan built on
+    the table numbers its versions after them (v4, the app as it runs now; v5; v6), so it starts, deploys and
+    completes with v3's instances still writing through their view, which it never touches; a plan file that
+    names v2 anyway is refused before any change."""
     run = Driver("cli", pg_url, tmp_path)
     run.start()
     run.complete()
     with lk.connect(pg_url) as db:
-        second = lk.build_rename_column_migration(db.table("orders"), "note", "remark", batch_size=500)
-    lk.save_plan(second, tmp_path / "second.json")
-    _refused_before_any_change(pg_url, tmp_path, "second.json", "version-view-taken", '"labkit_v2"."orders"')
+        stale = lk.build_rename_column_migration(db.table("orders"), "note", "remark", batch_size=500)
+        left = db.table("orders").views
+    assert left == ('"labkit_v2"."orders"', '"labkit_v3"."orders"')
+    assert [a.name for a in stale.apps] == ["v4", "v5", "v6"]
+    lk.save_plan(stale, tmp_path / "second.json")
+    lk.save_plan(renumbered(stale, -3), tmp_path / "named_v1.json")  # as if written by hand
+    _refused_before_any_change(pg_url, tmp_path, "named_v1.json", "version-view-taken", '"labkit_v2"."orders"')
+    v3 = writer(pg_url, "v3", '"labkit_v3"."orders"', "state", 7).wrote(10)  # the first plan's app, still running
+    assert labkit("start", "second.json", "--db", pg_url, cwd=tmp_path).returncode == 0  # no retire first
+    v3.wrote(10)
+    assert labkit("complete", "--db", pg_url, cwd=tmp_path).returncode == 0  # up to v6's deploy, before the drop
+    v3.wrote(10)
+    v3.finish()  # v6 is out everywhere: no instance of v3 is left
+    assert labkit("complete", "--db", pg_url, cwd=tmp_path).returncode == 0
+    assert v3.failed == []
     with lk.connect(pg_url) as db:
-        assert db.table("orders").views == ('"labkit_v2"."orders"', '"labkit_v3"."orders"')
-    retired = labkit("retire", "--db", pg_url, "--table", "orders", cwd=tmp_path)
-    assert retired.returncode == 0, retired.stderr
-    assert labkit("start", "second.json", "--db", pg_url, cwd=tmp_path).returncode == 0
+        orders = db.table("orders")
+        assert "remark" in orders.column_names and "note" not in orders.column_names
+        # v3 wrote through its view until the end (0 failed); the first plan's views showed note, so they went with
+        # it (no instance of v3 was left to use them); the second plan's own: its newest versions'
+        assert orders.views == ('"labkit_v5"."orders"', '"labkit_v6"."orders"')
