@@ -453,14 +453,23 @@ def export_main(argv: Sequence[str]) -> int:
     p.add_argument("--dir", required=True, help="the versions/ folder of the Alembic project")
     p.add_argument("--down-revision", default=None,
                    help="the revision the first one follows (default: the project head, read by Alembic)")  # fmt: skip
+    p.add_argument("--replaces", default=None, metavar="REVISION",
+                   help="the naive revision the plan was converted from (labkit convert --alembic): it leaves the "
+                   "chain (its file renamed .replaced-by-labkit) and the exported revisions follow what it followed")
     args = p.parse_args(argv)
     try:
+        if args.replaces and args.down_revision:
+            raise InvalidArgumentError("--replaces takes the naive revision's place: give it or --down-revision")
         plan = load_plan(args.plan)
         with connect(args.db, existing=True) as db:
-            paths = write_alembic(plan, db.table(plan.table), args.dir, down_revision=args.down_revision)
+            paths = write_alembic(plan, db.table(plan.table), args.dir, down_revision=args.down_revision,
+                                  replaces=args.replaces)  # fmt: skip
     except (LabkitError, ValueError) as exc:
         print(f"labkit: error: {exc}", file=sys.stderr)
         return EX_USAGE
+    if args.replaces:
+        print(f"revision {args.replaces} left the chain (its file renamed .replaced-by-labkit, which Alembic does not "
+              f"read): the revisions below take its place; a database already at {args.replaces} ran it as written")
     for path in paths:
         print(path)
     return 0

@@ -207,6 +207,44 @@ def project_head(directory: Path, first: str) -> str | None:
     return heads[0] if heads else None
 
 
+def replace_revision(directory: Path, naive: str) -> tuple[str | None, Path]:
+    """Take the naive revision ``naive`` (the one ``labkit convert --alembic`` converted) out of the project's chain,
+    for the exported revisions to take its place: return the revision it followed (theirs to follow) and where its
+    file went (renamed ``.replaced-by-labkit``, which Alembic does not read). Refused while another revision follows
+    it: that one would have to follow the exported ones instead, which is the project's to decide."""
+    down = _replaced(directory, naive)
+    path = Path(str(_revisions(directory)[naive].path))
+    moved = path.with_name(path.name + ".replaced-by-labkit")
+    path.rename(moved)
+    return down, moved
+
+
+def _revisions(directory: Path) -> dict[str, Any]:
+    """The project's revisions by id, as Alembic reads the versions folder."""
+    try:
+        from alembic.script import ScriptDirectory  # Alembic is the project's dependency, not labkit's
+    except ImportError:
+        raise ExportError("Alembic is not installed here, so the project cannot be read: install alembic") from None
+    script = ScriptDirectory(str(directory.parent), version_locations=[str(directory)])
+    return {r.revision: r for r in script.walk_revisions()}
+
+
+def _replaced(directory: Path, naive: str) -> str | None:
+    """What the naive revision follows, checked (the head, no merge), changing nothing."""
+    found = _revisions(directory)
+    if naive not in found:
+        raise ExportError(f"no revision {naive!r} in {directory}: give the id of the revision the plan replaces")
+    after = [r.revision for r in found.values() if r.down_revision == naive or (
+        isinstance(r.down_revision, tuple) and naive in r.down_revision)]  # fmt: skip
+    if after:
+        raise ExportError(f"revision {naive} has revisions after it ({', '.join(after)}): the exported ones can "
+                          f"replace only the head; export them after it instead (--down-revision {naive})")  # fmt: skip
+    down = found[naive].down_revision
+    if down is not None and not isinstance(down, str):
+        raise ExportError(f"revision {naive} merges several heads: replace it by hand")
+    return down
+
+
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic's autogenerate hook (``context.configure(..., include_object=include_object)`` in env.py): leave
     labkit's own objects out of the comparison with the app's models -- its state table, the revisions' progress
@@ -264,21 +302,27 @@ def _irreversible(plan: MigrationPlan, table: DbTable, start: int, contract: int
             "a plan's first revision only (for now)")
 
 
-def write_alembic(plan: MigrationPlan, table: DbTable, directory: str | Path, *, down_revision: str | None = None
-                  ) -> list[Path]:  # fmt: skip
-    """Write the two revisions into ``directory`` (an Alembic ``versions/`` folder); returns their paths. The first
-    follows the project's head (``project_head``) unless ``down_revision`` says which."""
+def write_alembic(plan: MigrationPlan, table: DbTable, directory: str | Path, *, down_revision: str | None = None,
+                  replaces: str | None = None) -> list[Path]:  # fmt: skip
+    """Write the revisions into ``directory`` (an Alembic ``versions/`` folder); returns their paths. The first
+    follows the project's head (``project_head``) unless ``down_revision`` says which, or, with ``replaces``, takes
+    the place of that naive revision (``replace_revision``), once every revision's text is ready."""
     folder = Path(directory)
     if not folder.is_dir():
         raise ExportError(f"{folder} is not a folder: give the versions/ folder of an Alembic project (alembic init)")
-    if down_revision is None:  # chained onto the project's history, as `alembic revision` would
+    if replaces is not None:  # the naive revision leaves the chain; the exported ones follow what it followed
+        down_revision = _replaced(folder, replaces)
+    elif down_revision is None:  # chained onto the project's history, as `alembic revision` would
         down_revision = project_head(folder, _revision_id(plan, "start"))
+    revisions = alembic_revisions(plan, table, down_revision=down_revision)  # (an error here: nothing touched)
+    if replaces is not None:
+        replace_revision(folder, replaces)
     paths = []
-    for name, text in alembic_revisions(plan, table, down_revision=down_revision):
+    for name, text in revisions:
         path = folder / name
         path.write_text(text)
         paths.append(path)
     return paths
 
 
-__all__ = ["SqlUnit", "alembic_revisions", "include_object", "project_head", "write_alembic"]
+__all__ = ["SqlUnit", "alembic_revisions", "include_object", "project_head", "replace_revision", "write_alembic"]

@@ -160,10 +160,17 @@ def test_an_alembic_revision_is_converted_from_its_offline_sql(pg, pg_url, tmp_p
     # and back into the project: the naive revision replaced by labkit's two (start, complete), run by Alembic
     from tests.conftest import alembic
 
-    (project / "migrations" / "versions" / "a1_rename.py").unlink()
     versions = str(project / "migrations" / "versions")
-    assert main(["export", "alembic", str(tmp_path / "p.json"), "--db", pg_url, "--dir", versions]) == 0
-    capsys.readouterr()
+    export = ["export", "alembic", str(tmp_path / "p.json"), "--db", pg_url, "--dir", versions]
+    assert main([*export, "--replaces", "nope"]) == 64 and "no revision 'nope'" in capsys.readouterr().err
+    assert (project / "migrations" / "versions" / "a1_rename.py").exists()  # a refusal touches nothing
+    assert main([*export, "--replaces", "a1"]) == 0
+    assert "revision a1 left the chain" in capsys.readouterr().out
+    assert not (project / "migrations" / "versions" / "a1_rename.py").exists()
+    assert (project / "migrations" / "versions" / "a1_rename.py.replaced-by-labkit").exists()  # kept, not read
+    history = alembic(project, "history")
+    chain = re.findall(r"-> (\w+)", history.stdout)  # "<base> -> b97d54b023e9 (head), ...": each revision's id
+    assert history.returncode == 0 and len(chain) == 3 and "a1" not in chain, history.stdout
     done = alembic(project, "upgrade", "head")
     assert done.returncode == 0, done.stderr
     users = pg.table("users")
