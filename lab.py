@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -78,6 +79,9 @@ def lab(extra: list[str]) -> int:
         cmd.append("--allow-root")  # JupyterLab refuses to start as root without it (containers, CI boxes)
     # a log of its own for each lab started (its process id in the name): two labs from one checkout, or the tests
     # starting two at once, each read their own server's URL, never the other's
+    # Ctrl-C stops the lab whatever this process inherited: a shell starts a background job with SIGINT ignored,
+    # and Python then leaves it ignored (the tests' busy runs, started so, waited 300 s for a lab that never stopped)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     log_path = VENV / "logs" / f"jupyterlab-{os.getpid()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     trust_notebooks()

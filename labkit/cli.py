@@ -43,7 +43,7 @@ from .builders import (
     build_rename_column_migration,
     continue_versions,
 )
-from .convert import alembic_sql, as_sql, convert_sql, first_plan
+from .convert import alembic_sql, as_sql, convert_sql, django_sql, first_plan
 from .course.data import EMAIL_DOMAIN_SQL, email_domain, make_users
 from .course.traffic import simulate_traffic
 from .errors import DatabaseUnavailableError, InvalidArgumentError, LabkitError
@@ -356,6 +356,9 @@ def convert_main(argv: Sequence[str]) -> int:
     p.add_argument("migration", nargs="?", help="the SQL file (the migration you would have run)")
     p.add_argument("--alembic", nargs=2, metavar=("PROJECT", "REVISION"), help="instead of a file: an Alembic "
                    "revision, its SQL from Alembic's offline mode (PROJECT: the folder of alembic.ini)")  # fmt: skip
+    p.add_argument("--django", nargs=3, metavar=("MANAGE_PY", "APP", "MIGRATION"), help="instead of a file: a Django "
+                   "migration, its SQL from the project's own manage.py sqlmigrate (run labkit from the project's "
+                   "environment)")  # fmt: skip
     p.add_argument("--db", required=True, help="the PostgreSQL or SQLite it is for (its catalog says what each "
                    "table has)")  # fmt: skip
     p.add_argument("-o", "--out", default=None, metavar="PLAN.json", help="write the plan there (what has to wait "
@@ -380,10 +383,13 @@ def convert_main(argv: Sequence[str]) -> int:
     try:
         fill, dedupe = _column_sql(args.fill, "--fill"), _column_sql(args.dedupe, "--dedupe")
         copy_as = {column: new.text for column, new in _column_sql(args.copy_as, "--copy-as").items()}
-        if (args.migration is None) == (args.alembic is None):
-            raise InvalidArgumentError("give the SQL file, or --alembic PROJECT REVISION (one of the two)")
+        if [args.migration, args.alembic, args.django].count(None) != 2:
+            raise InvalidArgumentError("give the SQL file, --alembic PROJECT REVISION or --django MANAGE_PY APP "
+                                       "MIGRATION (one of the three)")  # fmt: skip
         if args.alembic:
             sql = alembic_sql(*args.alembic)
+        elif args.django:
+            sql = django_sql(*args.django)
         else:
             with open(args.migration, encoding="utf-8") as f:
                 sql = f.read()

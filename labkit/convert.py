@@ -186,8 +186,19 @@ def convert_sql(
     answers = _Answers(dict(fill or {}), dict(dedupe or {}), dict(copy_as or {}), dict(back or {}),
                        {c: True for c in in_catalog})  # fmt: skip
     names = _Names(db)
-    for raw in statements:
+    filled_by = _one_off_fills(statements)
+    for key, value in filled_by.values():
+        answers.fill.setdefault(key, value)  # (a --fill the user gave wins)
+    for i, raw in enumerate(statements):
         text = _text(sql, raw)
+        if i in filled_by:  # the UPDATE of Django's one-off default: the fill of the SET NOT NULL after it
+            t = names.table(raw.stmt.relation)  # type: ignore[union-attr]
+            given = answers.fill[filled_by[i][0]]
+            shown = given.text if isinstance(given, SQL) else repr(given)
+            out.append(Conversion(text, "update", t.qualified, engine=db.dialect.name, noted=(
+                f"the fill of the SET NOT NULL after it (a one-off default, as Django writes it): its NULLs get "
+                f"{shown} in the NOT NULL's journaled batches, once the app version that never writes NULL is out")))
+            continue
         for c in _convert(raw.stmt, text, names, answers):
             path = tuple(names.search_path) if names.search_path is not None else None
             c = _on_this_engine(dataclasses.replace(c, engine=db.dialect.name, search_path=path))
@@ -198,6 +209,34 @@ def convert_sql(
             names.took(c)
             out.append(c)
     return _put_back(out, db)
+
+
+def _one_off_fills(statements: Any) -> dict[int, tuple[str, SQL]]:
+    """``UPDATE t SET c = v WHERE c IS NULL`` followed in the same migration by ``ALTER TABLE t ALTER c SET NOT
+    NULL`` (Django's one-off default for a field made required): the UPDATE's position -> (``"t.c"``, ``v``), the
+    value the NOT NULL's fill gives, so the NULLs are filled once, in its batches, after the version that writes
+    none is out (converted alone, the UPDATE would fill them while the old version still writes new ones)."""
+    from pglast import enums
+
+    out: dict[int, tuple[str, SQL]] = {}
+    for i, raw in enumerate(statements):
+        stmt = raw.stmt
+        if not _is(stmt, "UpdateStmt") or stmt.fromClause or len(stmt.targetList or ()) != 1:
+            continue
+        target, where = stmt.targetList[0], stmt.whereClause
+        column = target.name
+        if not (_is(where, "NullTest") and where.nulltesttype == enums.NullTestType.IS_NULL
+                and _is(where.arg, "ColumnRef") and [f.sval for f in where.arg.fields] == [column]):  # fmt: skip
+            continue
+        same = (stmt.relation.schemaname, stmt.relation.relname)
+        for later in statements[i + 1 :]:
+            alter = later.stmt
+            if not _is(alter, "AlterTableStmt") or (alter.relation.schemaname, alter.relation.relname) != same:
+                continue
+            if any(c.subtype == enums.AlterTableType.AT_SetNotNull and c.name == column for c in alter.cmds):
+                out[i] = (f"{stmt.relation.relname}.{column}", SQL(_deparse(target.val)))
+                break
+    return out
 
 
 def _put_back(conversions: list[Conversion], db: Database) -> list[Conversion]:
@@ -281,6 +320,23 @@ def alembic_sql(project: str | Path, revision: str) -> str:
             continue
         kept.append(text + ";")
     return "\n".join(kept) + "\n"
+
+
+def django_sql(manage_py: str | Path, app: str, migration: str) -> str:
+    """The SQL of one Django migration, as Django writes it for the database of the project's settings
+    (``python manage.py sqlmigrate APP MIGRATION``, run with this Python in the folder of ``manage.py``: run labkit
+    from the project's environment): the migration the team's ``migrate`` would have run, for ``convert_sql``.
+    Its ``BEGIN`` / ``COMMIT`` and ``SET CONSTRAINTS`` stay: ``convert_sql`` says what became of them."""
+    path = Path(manage_py)
+    if not path.is_file():
+        raise InvalidArgumentError(f"no manage.py at {path}: give the path of the Django project's manage.py")
+    done = subprocess.run([sys.executable, path.name, "sqlmigrate", app, migration], cwd=path.parent or ".",
+                          capture_output=True, text=True, check=False, timeout=300)  # fmt: skip
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip().splitlines()
+        raise InvalidArgumentError(f"manage.py sqlmigrate {app} {migration} failed in {path.parent}: "
+                                   f"{said[-1] if said else f'exit {done.returncode}'}")  # fmt: skip
+    return done.stdout
 
 
 def _alembics_own(stmt: Any) -> bool:

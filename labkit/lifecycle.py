@@ -224,7 +224,7 @@ def _deploy_advice(plan: MigrationPlan, table: DbTable, version: str) -> str:
         schema = view.split(".")[0].strip('"')  # labkit_<version>: plain identifiers, no dot in either part
         home = table.schema or d.current_schema(table.db)  # where the app finds the rest of its tables
         return (f"Now deploy app {version} (it reads and writes through the view {view}: name it, or set its "
-                f"search_path = {schema}, {home}).")  # fmt: skip
+                f"search_path = {schema},{home}).")  # fmt: skip
     # (start refused a plan whose version could only write through a SQLite view: see _sqlite_view_route)
     return (f"Now deploy app {version} on the table itself: every column it uses is there (a write through "
             f"SQLite's view {view} would report no row count to an ORM).")  # fmt: skip
@@ -467,7 +467,7 @@ def _version(db: Database, table: DbTable | None, name: str, live: bool) -> dict
     view = view if table is not None and view in table.views else None
     path = None
     if view is not None and db.dialect.name == "postgresql":
-        path = f"{view.split('.')[0].strip(chr(34))}, {table.schema or db.dialect.current_schema(db)}"  # type: ignore[union-attr]
+        path = f"{view.split('.')[0].strip(chr(34))},{table.schema or db.dialect.current_schema(db)}"  # type: ignore[union-attr]
     use = "view" if path is not None else "table"  # SQLite: the table itself (see _deploy_advice)
     return {"name": name, "use": use, "view": view, "search_path": path, "live": live}
 

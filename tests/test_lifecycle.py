@@ -55,7 +55,7 @@ def test_start_then_complete_renames_every_row_with_the_new_version_deployable_i
     if url.startswith("sqlite"):  # an ORM cannot write through a SQLite view: the copy's v2 uses the table itself
         assert "Now deploy app v2 on the table itself" in started.stdout
     else:
-        view = 'through the view "labkit_v2"."users": name it, or set its search_path = labkit_v2, public'
+        view = 'through the view "labkit_v2"."users": name it, or set its search_path = labkit_v2,public'
         assert view in started.stdout
     with lk.connect(url) as db:  # both columns, both views: v1 and v2 can both run now
         users = db.table("users")

@@ -181,7 +181,7 @@ def test_a_plan_of_one_app_version_leaves_no_view_to_block_the_next_drop(pg, bui
 
 def test_with_search_path_app_the_deploy_advice_names_the_apps_schema(pg_url, tmp_path):
     """Finding 9: with search_path = app, a copy ran start -> complete; the advice for the deploy said
-    ``search_path = labkit_v2, public``, where the app's tables are in app."""
+    ``search_path = labkit_v2,public``, where the app's tables are in app."""
     from tests.conftest import labkit
 
     with lk.connect(pg_url) as db:
@@ -196,7 +196,7 @@ def test_with_search_path_app_the_deploy_advice_names_the_apps_schema(pg_url, tm
             lk.save_plan(lk.build_rename_column_migration(users, "name", "full_name", batch_size=10),
                          tmp_path / "plan.json")  # fmt: skip
         started = labkit("start", "plan.json", "--db", url, cwd=tmp_path)
-        assert started.returncode == 0 and "search_path = labkit_v2, app)" in started.stdout, started.stdout
+        assert started.returncode == 0 and "search_path = labkit_v2,app)" in started.stdout, started.stdout
         done = labkit("complete", "--db", url, cwd=tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
         with lk.connect(url) as db:
