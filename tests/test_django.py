@@ -167,3 +167,48 @@ def test_a_django_migration_of_five_changes_runs_under_two_releases_and_django_e
         reset_database(db)
         db.execute("DROP TABLE IF EXISTS django_migrations")
         db.execute("DROP DATABASE shop_twin")
+
+
+def test_a_rollback_mid_deploy_keeps_what_both_releases_wrote_and_django_still_has_0002_to_run(pg_url, tmp_path,
+                                                                                              monkeypatch):  # fmt: skip
+    """The roll-out of the new code is called off half-way: `labkit rollback` with the old code still writing. The
+    table is as it was (the same columns and catalog), each release's acknowledged writes are there under the old
+    names, and Django still has 0002 to run: nothing of labkit's is recorded as Django's."""
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        db.execute("DROP TABLE IF EXISTS django_migrations")
+    assert _manage(pg_url, "migrate", "shop", "0001", code="old").returncode == 0
+    with lk.connect(pg_url) as db:
+        db.execute("INSERT INTO shop_order (status, note, total) SELECT 's' || g, 'n' || g, g FROM "
+                   "generate_series(1, 300) g")  # fmt: skip
+        before = _columns(db)
+    for name, value in _env(pg_url, "new").items():
+        monkeypatch.setenv(name, value)
+    said = io.StringIO()
+    old = Release(pg_url, "old", 0, tmp_path).wrote()
+    with contextlib.redirect_stdout(said):
+        assert main(["convert", "--django", str(PROJECT / "manage.py"), "shop", "0002", "--db", pg_url,
+                     "-o", str(tmp_path / "0002.json"), "--in-catalog", "total"]) == 0, said.getvalue()  # fmt: skip
+        assert main(["start", str(tmp_path / "0002.json"), "--db", pg_url]) == 0, said.getvalue()
+    waiting = _waiting(pg_url)
+    assert waiting is not None
+    version = waiting["next"]["deploy"][-1]
+    path = next(v["search_path"] for v in waiting["versions"] if v["name"] == version)
+    new = Release(pg_url, "new", 1, tmp_path, search_path=path)
+    new.wrote(), old.wrote()  # both at once
+    new.finish()  # the roll-out is called off: the new code goes, the old one stays
+    with contextlib.redirect_stdout(said):
+        assert main(["rollback", "--db", pg_url]) == 0, said.getvalue()
+    old.wrote()
+    old.finish()
+    assert old.errors == [] and new.errors == []
+    with lk.connect(pg_url) as db:
+        assert _columns(db) == before
+        rows = dict(db.query("SELECT id, status FROM shop_order"))
+        for r in (old, new):
+            assert {i: rows.get(i) for i in r.acked} == r.acked
+    planned = _manage(pg_url, "migrate", "--plan")
+    assert "shop.0002_order_changes" in planned.stdout, planned.stdout
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        db.execute("DROP TABLE IF EXISTS django_migrations")
