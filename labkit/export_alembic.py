@@ -20,7 +20,8 @@ timeout) carries on where it stopped when it is run again, as labkit itself resu
 --sql``) a PostgreSQL revision prints the plan's runnable script (the backfill as a procedure looping over keyset
 batches); SQLite has no loops in SQL, and says so. The first revision follows the project's head unless
 ``down_revision`` is given. ``include_object`` keeps labkit's own objects out of autogenerate's comparison. What the
-revisions do not carry is labkit's runtime: its lock-timeout retries and the traffic.
+revisions do not carry is labkit's runtime: its lock-timeout retries and the traffic. Each revision records where
+the plan stands in labkit's state once it ran (``labkit status`` and ``retire`` see a plan Alembic runs).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .backends import state
+from .backends.sql import fingerprint, plan_json
 from .chunking import MAX_ROWS, MIN_ROWS
 from .errors import ExportError, InvalidArgumentError, IrreversibleStepError
 from .plan_sql import PlanSql, SqlUnit, leg_sql, rollback_sql, script_of
@@ -121,11 +123,30 @@ def _run(units, direction, offline):
             bind.exec_driver_sql(f"INSERT INTO {PROGRESS} (unit) VALUES ({MARK})", (mark,))
             bind.exec_driver_sql("COMMIT")
         bind.exec_driver_sql(f"DELETE FROM {PROGRESS} WHERE unit LIKE {MARK}", (prefix + "%",))
+        _record(bind, UP_STATE if direction == "up" else DOWN_STATE)
+
+
+def _record(bind, where):
+    """Where the plan stands once this revision ran, in labkit's own state: ``labkit status`` shows it (the next
+    deploy included) and ``labkit retire`` keeps its views while it is under way, as for a plan labkit runs."""
+    if where is None:
+        return
+    status, step_index, step = where
+    bind.exec_driver_sql(STATE_DDL)
+    bind.exec_driver_sql(BEGIN)
+    bind.exec_driver_sql(f"DELETE FROM {STATE} WHERE table_name = {MARK} AND plan = {MARK}", (TABLE, PLAN))
+    bind.exec_driver_sql(
+        f"INSERT INTO {STATE} (table_name, plan, fingerprint, step_index, step, batch, status, started_at, "
+        f"updated_at, plan_json) VALUES ({MARK}, {MARK}, {MARK}, {MARK}, {MARK}, 0, {MARK}, {NOW}, {NOW}, {MARK})",
+        (TABLE, PLAN, FINGERPRINT, step_index, step, status, PLAN_JSON),
+    )
+    bind.exec_driver_sql("COMMIT")
 '''
 
 
 def _revision(plan: MigrationPlan, table: DbTable, part: str, down: str | None, up: PlanSql, back: PlanSql | None,
-              irreversible: str, next_step: str, title: str | None = None) -> tuple[str, str]:  # fmt: skip
+              irreversible: str, next_step: str, title: str | None = None, up_state: tuple[Any, ...] | None = None,
+              down_state: tuple[Any, ...] | None = None) -> tuple[str, str]:  # fmt: skip
     rev = _revision_id(plan, part)
     d = table.db.dialect
     key = table.key
@@ -164,6 +185,16 @@ BOUNDARY = {ks.boundary!r}
 NEXT = {ks.next!r}
 BEGIN = {d.begin_sql!r}
 MIN_ROWS, MAX_ROWS = {MIN_ROWS}, {MAX_ROWS}  # an auto-sized batch's bounds (labkit.chunking)
+
+STATE = {state.STATE_TABLE!r}  # labkit's own record of the plan: labkit status and retire read it
+STATE_DDL = {state.state_ddl(d.name)!r}
+NOW = {d.now!r}
+TABLE = {table.qualified!r}
+PLAN = {plan.name!r}
+FINGERPRINT = {fingerprint(plan)!r}
+PLAN_JSON = {plan_json(plan)!r}
+UP_STATE = {up_state!r}  # (status, the next step's position, its name) once upgrade() ran
+DOWN_STATE = {down_state!r}
 
 UPGRADE = {_units_literal(up)}
 UPGRADE_OFFLINE = {_offline(plan, table, up)!r}
@@ -284,7 +315,10 @@ def alembic_revisions(plan: MigrationPlan, table: DbTable, *, down_revision: str
                  "expand and migrate, up to a deploy" if k == 0 else
                  "contract" if bounds[k] >= contract else "migrate and contract" if bounds[k + 1] > contract
                  else "migrate")  # fmt: skip
-        out.append(_revision(plan, table, part, down, up, back, why, after, title))
+        end = bounds[k + 1]
+        up_state = ("completed", end, None) if end == len(plan.steps) else ("running", end, plan.steps[end].name)
+        down_state = ("rolled_back", 0, plan.steps[0].name) if k == 0 else None
+        out.append(_revision(plan, table, part, down, up, back, why, after, title, up_state, down_state))
         down = _revision_id(plan, part)
     return out
 

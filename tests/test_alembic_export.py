@@ -4,6 +4,9 @@ run leaves."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,15 @@ def _make(db: lk.Database, which: str) -> tuple[Any, lk.MigrationPlan]:
     table = lab.make_orders(db)
     old, new = ("account_id", "payer_id") if db.dialect.name == "postgresql" else ("note", "remark")
     return table, lk.build_rename_column_migration(table, old, new, batch_size=6)
+
+
+def _said(url: str) -> tuple[str, list[str] | None]:
+    """What `labkit status --json` says of the plan: its status and the versions to deploy next."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["status", "--json", "--db", url]) == 0
+    (plan,) = json.loads(out.getvalue())["plans"]
+    return plan["status"], plan["next"]["deploy"] if plan["next"] else None
 
 
 def _state(table: Any) -> tuple[Any, list[dict[str, Any]]]:
@@ -69,10 +81,15 @@ def test_alembic_runs_the_exported_revisions_as_labkit_runs_the_plan(url, which,
             return _state(db.table(plan.table))
 
     assert after("upgrade", "+1") == started  # expand and migrate: both columns, dual write, views v1 and v2
+    assert _said(url) == ("running", ["v2"])  # labkit's own state says it, as for a plan labkit runs
+    assert main(["retire", "--db", url, "--table", plan.table]) == 3  # its views are in use: kept
     assert after("downgrade", "-1") == initial  # undone: the catalog and every row as before
+    assert _said(url) == ("rolled_back", None)
     assert after("upgrade", "+1") == started
     assert after("upgrade", "+1") == stopped  # up to v3's deploy, as labkit complete stops
+    assert _said(url) == ("running", ["v3"])
     assert after("upgrade", "head") == completed  # the drop
+    assert _said(url) == ("completed", None)
     refused = alembic(project, "downgrade", "-1")
     assert refused.returncode != 0 and "the contract cannot be undone" in refused.stderr
     with lk.connect(url) as db:

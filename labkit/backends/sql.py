@@ -113,7 +113,7 @@ def fires_on_update(catalog: TableCatalog, step: Step) -> list[str]:
     return out
 
 
-def _plan_json(plan: MigrationPlan) -> str | None:
+def plan_json(plan: MigrationPlan) -> str | None:
     """The plan as a plan file, kept with its state so that a terminal can finish or undo it (``labkit complete``);
     None for a plan a file cannot carry (a Python function with no SQL twin)."""
     try:
@@ -246,7 +246,7 @@ class SQLBackend(BaseBackend):
                 self._resumed = True
                 last = keys.decode(state["last_key"], self.table.key) if state.get("last_key") else state["last_id"]
                 return Resume(state["step_index"], state["batch"], last)
-            self.state.open(plan.name, fingerprint(plan), plan.steps[0].name, _plan_json(plan))
+            self.state.open(plan.name, fingerprint(plan), plan.steps[0].name, plan_json(plan))
             return None
         except BaseException:
             self._release()

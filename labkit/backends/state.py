@@ -46,6 +46,12 @@ def _ddl(engine: str) -> str:
     )
 
 
+def state_ddl(engine: str) -> str:
+    """The state table's CREATE TABLE IF NOT EXISTS on ``engine`` (an exported Alembic revision records its plan
+    in it, as a run does)."""
+    return _ddl(engine)
+
+
 def exists(db: Session) -> bool:
     return STATE_TABLE in db.tables()
 
