@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -47,7 +48,7 @@ from .convert import alembic_sql, as_sql, convert_sql, django_sql, first_plan
 from .course.data import EMAIL_DOMAIN_SQL, email_domain, make_users
 from .course.traffic import simulate_traffic
 from .errors import DatabaseUnavailableError, InvalidArgumentError, LabkitError
-from .export_alembic import write_alembic
+from .export_alembic import wire_env, write_alembic
 from .plan import MigrationPlan
 from .plan_sql import plan_sql, runnable_sql
 from .planfile import load_plan, save_plan
@@ -462,15 +463,22 @@ def export_main(argv: Sequence[str]) -> int:
     p.add_argument("--replaces", default=None, metavar="REVISION",
                    help="the naive revision the plan was converted from (labkit convert --alembic): it leaves the "
                    "chain (its file renamed .replaced-by-labkit) and the exported revisions follow what it followed")
+    p.add_argument("--wire-env", action="store_true", help="also give both context.configure( calls of the "
+                   "project's env.py labkit's include_object (alembic check then leaves labkit's objects out)")
     args = p.parse_args(argv)
     try:
         if args.replaces and args.down_revision:
             raise InvalidArgumentError("--replaces takes the naive revision's place: give it or --down-revision")
         plan = load_plan(args.plan)
+        if args.wire_env:  # first: a refusal here leaves the project as it was
+            env_py = Path(args.dir).resolve().parent / "env.py"
+            wired = wire_env(env_py)
+            print(f"{env_py}: " + ("include_object wired into each context.configure( call" if wired else
+                                   "labkit's include_object is wired already"))  # fmt: skip
         with connect(args.db, existing=True) as db:
             paths = write_alembic(plan, db.table(plan.table), args.dir, down_revision=args.down_revision,
                                   replaces=args.replaces)  # fmt: skip
-    except (LabkitError, ValueError) as exc:
+    except (LabkitError, ValueError, OSError) as exc:
         print(f"labkit: error: {exc}", file=sys.stderr)
         return EX_USAGE
     if args.replaces:

@@ -276,6 +276,39 @@ def _replaced(directory: Path, naive: str) -> str | None:
     return down
 
 
+WIRED = "from labkit.export_alembic import include_object as labkit_include_object  # labkit export --wire-env"
+
+
+def wire_env(env_py: Path) -> bool:
+    """Give every ``context.configure(`` call of an Alembic ``env.py`` (offline and online: ``alembic init`` writes
+    two) ``include_object=labkit_include_object``, so ``alembic check`` leaves labkit's objects out of its
+    comparison. False when it is wired already; ``ExportError`` (nothing changed) when a call has an
+    ``include_object`` of its own, which the project must chain with labkit's by hand."""
+    text = env_py.read_text()
+    if WIRED in text:
+        return False
+    calls = [m.start() for m in re.finditer(r"context\.configure\(", text)]
+    if not calls:
+        raise ExportError(f"{env_py} has no context.configure( call: wire include_object by hand (see the README)")
+    for start in calls:
+        depth, end = 0, start
+        for end in range(text.index("(", start), len(text)):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        if "include_object" in text[start:end]:
+            raise ExportError(f"{env_py} passes an include_object of its own: call labkit's from it "
+                              "(labkit.export_alembic.include_object) and keep yours")  # fmt: skip
+    for start in reversed(calls):  # from the bottom up, so the positions above stay right
+        at = text.index("(", start) + 1
+        text = text[:at] + "\n        include_object=labkit_include_object," + text[at:]
+    lines = text.split("\n")
+    last_import = max(i for i, line in enumerate(lines) if line.startswith(("import ", "from ")))
+    lines.insert(last_import + 1, WIRED)
+    env_py.write_text("\n".join(lines))
+    return True
+
+
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic's autogenerate hook (``context.configure(..., include_object=include_object)`` in env.py): leave
     labkit's own objects out of the comparison with the app's models -- its state table, the revisions' progress
@@ -359,4 +392,5 @@ def write_alembic(plan: MigrationPlan, table: DbTable, directory: str | Path, *,
     return paths
 
 
-__all__ = ["SqlUnit", "alembic_revisions", "include_object", "project_head", "replace_revision", "write_alembic"]
+__all__ = ["SqlUnit", "alembic_revisions", "include_object", "project_head", "replace_revision", "wire_env",
+           "write_alembic"]

@@ -242,3 +242,42 @@ def test_a_not_null_plan_exports_a_revision_boundary_where_the_version_that_writ
         assert db.table("users").catalog().column("name").not_null
         assert db.query("SELECT count(*) FROM users WHERE name = 'unknown'") == [(8,)]
         reset_database(db)
+
+
+def test_wire_env_gives_both_configure_calls_include_object_and_alembic_check_stays_clean(pg_url, tmp_path, capsys):
+    """`labkit export alembic --wire-env`: labkit's include_object in both context.configure( calls of the env.py
+    `alembic init` writes (offline and online). With it `alembic check` is clean after the plan ran; without it,
+    autogenerate proposes to drop labkit's own state tables."""
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        users = db.import_table(lab.make_users(10, seed=1))
+        lk.save_plan(lk.build_rename_column_migration(users, "name", "full_name"), tmp_path / "plan.json")
+    project = alembic_project(tmp_path, pg_url)
+    env_py = project / "migrations" / "env.py"
+    export = ["export", "alembic", str(tmp_path / "plan.json"), "--db", pg_url, "--dir",
+              str(project / "migrations" / "versions"), "--wire-env"]  # fmt: skip
+    assert main(export) == 0 and "include_object wired into each context.configure( call" in capsys.readouterr().out
+    wired = env_py.read_text()
+    assert wired.count("include_object=labkit_include_object,") == 2 == wired.count("context.configure(")
+    assert main(export) == 0 and "wired already" in capsys.readouterr().out  # once only
+    assert alembic(project, "upgrade", "head").returncode == 0
+    app_models = ("from sqlalchemy import MetaData, create_engine\ntarget_metadata = MetaData()\n"
+                  "target_metadata.reflect(bind=create_engine(config.get_main_option('sqlalchemy.url')), "
+                  "only=['users'])  # the app's own models\n")  # fmt: skip
+    env_py.write_text(wired.replace("target_metadata = None\n", app_models))
+    checked = alembic(project, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    env_py.write_text(env_py.read_text().replace("include_object=labkit_include_object,", ""))  # unwired
+    unwired = alembic(project, "check")
+    assert unwired.returncode != 0 and "labkit_migrations" in unwired.stdout + unwired.stderr
+    # an env.py with an include_object of its own is refused, before anything is written
+    (tmp_path / "other").mkdir()
+    other = alembic_project(tmp_path / "other", pg_url)
+    own = other / "migrations" / "env.py"
+    own.write_text(own.read_text().replace("target_metadata=target_metadata,", "target_metadata=target_metadata, "
+                                           "include_object=mine,", 1))  # fmt: skip
+    assert main([*export[:-2], str(other / "migrations" / "versions"), "--wire-env"]) == 64
+    assert "an include_object of its own" in capsys.readouterr().err
+    assert list((other / "migrations" / "versions").glob("*.py")) == []
+    with lk.connect(pg_url) as db:
+        reset_database(db)
