@@ -6,9 +6,10 @@ migration); ``labkit convert`` turns each statement into a plan of its own, each
 named from ``v1``. Run one after the other, they are a start / deploy / complete cycle each; merged naively, their
 ``v2`` are not the same version. ``compose`` merges them as one release train:
 
-- **steps**: every plan's steps before its contract, then every plan's contract, so nothing irreversible runs
-  before a step that can still fail; each plan's own order kept (not regrouped by phase: a type change's expand
-  step that shows the copy under the column's name comes after its backfill), names made distinct;
+- **steps**: every plan's leading expand steps (the columns it adds) first, so a version another plan deploys can
+  know them; then the rest of every plan's steps before its contract; then every plan's contract, so nothing
+  irreversible runs before a step that can still fail; each plan's own order kept (not regrouped by phase: a type
+  change's expand step that shows the copy under the column's name comes after its backfill), names made distinct;
 - **app versions** walked with the steps: at each step that deploys a version of one of the plans, the composed
   version is what the app is then: the table's columns before the migration, with each plan's changes to its live
   version applied in order (what it reads and writes instead), plus every column a plan adds for the app to use
@@ -171,14 +172,22 @@ def _disjoint(plans: Sequence[MigrationPlan], free: list[set[str]], name: str) -
 
 
 def _merged_steps(plans: Sequence[MigrationPlan]) -> list[tuple[int, Step]]:
-    """Every step: each plan's steps before its contract, plan by plan, then each plan's contract, plan by plan;
-    each plan's own order kept (a type change shows its copy under the column's name only after its backfill: an
-    expand step after migrate steps), names made distinct; the plans' journals dropped in one step (one
-    transaction: a failure between two drops could not roll back)."""
+    """Every step: each plan's leading expand steps (the columns it adds), plan by plan; then the rest of each plan's
+    steps before its contract; then each plan's contract; each plan's own order kept (a type change shows its
+    copy under the column's name only after its backfill: an expand step after migrate steps), names made
+    distinct; the plans' journals dropped in one step (one transaction: a failure between two drops could not
+    roll back)."""
     taken: set[str] = set()
     out: list[tuple[int, Step]] = []
-    parts = [(i, p.steps[:first_contract_step(p)], p.steps[first_contract_step(p):]) for i, p in enumerate(plans)]
-    for i, steps in [*((i, before) for i, before, _ in parts), *((i, contract) for i, _, contract in parts)]:
+    parts = []
+    for i, p in enumerate(plans):
+        contract = first_contract_step(p)
+        lead = next((k for k, s in enumerate(p.steps[:contract]) if s.phase != "expand"), contract)
+        parts.append((i, p.steps[:lead], p.steps[lead:contract], p.steps[contract:]))
+    # every plan's leading expand steps first (its new columns: a version another plan deploys earlier can then
+    # know them), then the rest of each plan before its contract, then every contract
+    order = [(i, steps) for k in (1, 2, 3) for i, *three in parts for steps in [three[k - 1]]]
+    for i, steps in order:
         for s in steps:
             label, n = s.name, 2
             while label in taken:

@@ -47,40 +47,46 @@ def first_contract_step(plan: MigrationPlan) -> int:
 
 
 def deploy_stops(plan: MigrationPlan) -> tuple[DeployStop, ...]:
-    """The plan's stops, in order of position (see the module's docstring for the three kinds)."""
+    """The plan's stops, in order of position (see the module's docstring for the three kinds). At each, the
+    version to roll out is the one the plan has live there; a version that never writes NULL waits until the
+    step that needs it (the fill), so versions deployed before it in between are rolled out at once, as one."""
     steps, contract = plan.steps, first_contract_step(plan)
+    if not plan.apps:
+        return (DeployStop(contract, (), "the contract phase comes next", steps[contract].name),) if (
+            contract < len(steps)) else ()  # fmt: skip
     never = {a.name: set(a.never_null) for a in plan.apps}
-    live = plan.apps[0].name if plan.apps else None
-    found: dict[int, tuple[list[str], list[str]]] = {}  # index -> (versions, reasons)
-    pending: str | None = None  # deployed by an expand / migrate step, needed by nothing before the contract
-
-    def stop(index: int, version: str | None, reason: str) -> None:
-        versions, reasons = found.setdefault(index, ([], []))
-        if version is not None and version not in versions:
-            versions.append(version)
-        reasons.append(reason)
-
+    live_at, live = [], plan.apps[0].name  # the version the plan has live just before each step
+    before: dict[int, str] = {}  # position -> the version that rolls out before the step there
+    needed: dict[int, list[str]] = {}  # position -> why a stop is needed there
     for i, s in enumerate(steps):
-        if i == contract and (pending is not None or not found):  # a stop with nothing to deploy only as start's
-            stop(i, pending, "the contract phase comes next")
-            pending = None
+        live_at.append(live)
         if not s.deploy or s.deploy == live:
             continue
-        live = s.deploy
         if s.deploy_timing == "before":
-            stop(i, s.deploy, f"the version live now still uses what {s.name} takes away")
-            pending = None
-            continue
-        fixed = [t.name for t in steps[i + 1 : contract] if getattr(t, "column", None) in never.get(s.deploy, ())]
-        if i < contract and fixed:
-            stop(i + 1, s.deploy, f"app {s.deploy} writes no NULL into what {fixed[0]} fixes: it must be out first")
-            pending = None
-        else:
-            pending = s.deploy
-    if pending is not None:  # the last version deploys after the last step: the plan is done, then it rolls out
-        stop(len(steps), pending, "the plan is done; its last app version rolls out now")
-    return tuple(DeployStop(i, tuple(v), "; ".join(r), steps[i].name if i < len(steps) else None)
-                 for i, (v, r) in sorted(found.items()))  # fmt: skip
+            before[i] = s.deploy
+            needed.setdefault(i, []).append(f"the version live now still uses what {s.name} takes away")
+        elif i < contract:
+            fix = next((k for k in range(i + 1, contract)
+                        if getattr(steps[k], "column", None) in never.get(s.deploy, ())), None)  # fmt: skip
+            if fix is not None:
+                needed.setdefault(fix, []).append(
+                    f"app {s.deploy} writes no NULL into what {steps[fix].name} fixes: it must be out first")
+        live = s.deploy
+    if contract < len(steps):
+        needed.setdefault(contract, []).append("the contract phase comes next")
+    out: list[DeployStop] = []
+    deployed = plan.apps[0].name
+    for i in sorted(needed):
+        versions = [live_at[i]] if live_at[i] != deployed else []
+        if i in before:
+            versions.append(before[i])
+        if not versions and (out or i != contract):
+            continue  # nothing to roll out here (a stop with nothing to deploy only as start's, before the contract)
+        out.append(DeployStop(i, tuple(versions), "; ".join(needed[i]), steps[i].name))
+        deployed = versions[-1] if versions else deployed
+    if live != deployed:  # the last version deploys after the last step: the plan is done, then it rolls out
+        out.append(DeployStop(len(steps), (live,), "the plan is done; its last app version rolls out now", None))
+    return tuple(out)
 
 
 def next_stop(plan: MigrationPlan, position: int, *, fresh: bool = False) -> DeployStop | None:

@@ -19,7 +19,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import pytest
 import labkit as lk
 from labkit.cli import main
 from tests.conftest import reset_database
+from tests.releases import Release
 
 django = pytest.importorskip("django", reason="Django is in the test extras (pip install -e .[test])")
 
@@ -45,48 +45,6 @@ def _env(url: str, code: str, search_path: str | None = None) -> dict[str, str]:
 def _manage(url: str, *args: str, code: str = "new") -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT, env=_env(url, code),
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
-
-
-class Release:
-    """A process of the Django app (tests/django_project/writer.py), its acknowledged writes and its failures."""
-
-    def __init__(self, url: str, code: str, share: int, tmp: Path, search_path: str | None = None) -> None:
-        self.stop_file = tmp / f"stop-{share}"
-        self.acked: dict[int, str] = {}
-        self.errors: list[str] = []
-        self.answered = 0
-        self._seen = threading.Condition()
-        self.proc = subprocess.Popen([sys.executable, "writer.py", str(self.stop_file), str(share)], cwd=PROJECT,
-                                     env=_env(url, code, search_path), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)  # fmt: skip
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            said = json.loads(line)
-            with self._seen:
-                if "error" in said:
-                    self.errors.append(said["error"])
-                else:
-                    self.acked[said["id"]] = said["state"]
-                self.answered += 1
-                self._seen.notify_all()
-
-    def wrote(self, n: int = 20) -> Release:
-        """Wait for ``n`` more answered requests (a generous deadline, not a window of time)."""
-        with self._seen:
-            target = self.answered + n
-            self._seen.wait_for(lambda: self.answered >= target or self.proc.poll() is not None, timeout=180)
-            ok = self.answered >= target
-        assert ok, (self.errors[:3], self.proc.stderr.read() if self.proc.poll() is not None else "")  # type: ignore[union-attr]
-        return self
-
-    def finish(self) -> None:
-        self.stop_file.touch()
-        self.proc.wait(timeout=120)
-        self._reader.join(timeout=30)
 
 
 def _columns(db: lk.Database) -> Any:
@@ -122,7 +80,7 @@ def test_a_django_migration_of_five_changes_runs_under_two_releases_and_django_e
     with lk.connect(twin) as db:
         expected = _columns(db)
 
-    old = Release(pg_url, "old", 0, tmp_path).wrote()
+    old = Release(PROJECT, _env(pg_url, "old"), 0, tmp_path).wrote()
     for name, value in _env(pg_url, "new").items():  # labkit runs in the project's environment (its settings)
         monkeypatch.setenv(name, value)
     said = io.StringIO()
@@ -137,7 +95,7 @@ def test_a_django_migration_of_five_changes_runs_under_two_releases_and_django_e
     while (waiting := _waiting(pg_url)) is not None:  # a stop: roll out the new code, as status --json says
         version = waiting["next"]["deploy"][-1]
         path = next(v["search_path"] for v in waiting["versions"] if v["name"] == version)
-        new = Release(pg_url, "new", len(releases) % 3, tmp_path, search_path=path)
+        new = Release(PROJECT, _env(pg_url, "new", path), len(releases) % 3, tmp_path)
         new.wrote(), releases[-1].wrote()  # both at once: the rolling deploy
         releases[-1].finish()
         new.wrote()
@@ -185,7 +143,7 @@ def test_a_rollback_mid_deploy_keeps_what_both_releases_wrote_and_django_still_h
     for name, value in _env(pg_url, "new").items():
         monkeypatch.setenv(name, value)
     said = io.StringIO()
-    old = Release(pg_url, "old", 0, tmp_path).wrote()
+    old = Release(PROJECT, _env(pg_url, "old"), 0, tmp_path).wrote()
     with contextlib.redirect_stdout(said):
         assert main(["convert", "--django", str(PROJECT / "manage.py"), "shop", "0002", "--db", pg_url,
                      "-o", str(tmp_path / "0002.json"), "--in-catalog", "total"]) == 0, said.getvalue()  # fmt: skip
@@ -194,7 +152,7 @@ def test_a_rollback_mid_deploy_keeps_what_both_releases_wrote_and_django_still_h
     assert waiting is not None
     version = waiting["next"]["deploy"][-1]
     path = next(v["search_path"] for v in waiting["versions"] if v["name"] == version)
-    new = Release(pg_url, "new", 1, tmp_path, search_path=path)
+    new = Release(PROJECT, _env(pg_url, "new", path), 1, tmp_path)
     new.wrote(), old.wrote()  # both at once
     new.finish()  # the roll-out is called off: the new code goes, the old one stays
     with contextlib.redirect_stdout(said):
