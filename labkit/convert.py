@@ -20,9 +20,10 @@ COLUMN, CREATE and DROP INDEX; what SQLite has no form of (ALTER COLUMN, ADD CON
 What it cannot infer it asks for, per statement (``Conversion.asked``: the fill value for the NULLs a NOT NULL meets,
 the value each duplicate a UNIQUE meets gets, a type change's way back from its USING);
 a statement it has no safe form for yet is refused with the reason (``Conversion.refused``), never guessed at.
-Statements on the same table become one plan where their app versions agree (``MigrationPlan.combined_with``).
-Each statement is read against the catalog as it is: one that names what an earlier statement of the file creates
-(a column just added) is refused, with the advice to convert and run the earlier ones first.
+Statements on the same table become one plan (``first_plan``, ``labkit.compose``: one expand, one migrate, one
+contract, app versions that know every change). Each statement is read against the catalog as the statements before
+it leave it (a column they add or rename is there); one that needs the rows of such a column is refused, with the
+advice to run the earlier ones first.
 """
 
 from __future__ import annotations
