@@ -29,8 +29,8 @@ from collections.abc import Sequence
 
 from .apps import AppVersion
 from .errors import InvalidPlanError
-from .plan import MAX_PLAN_NAME, MigrationPlan, one_copy_taking_its_name_back
-from .steps import DropJournals, Step
+from .plan import MAX_PLAN_NAME, MigrationPlan, one_copy_taking_its_name_back, one_journal_drop
+from .steps import Step
 from .stops import first_contract_step
 
 _NAMES = ("column", "old", "new", "source", "target")  # step fields that name one of the table's columns
@@ -194,13 +194,8 @@ def _merged_steps(plans: Sequence[MigrationPlan]) -> list[tuple[int, Step]]:
                 label, n = f"{s.name}_{n}", n + 1
             taken.add(label)
             out.append((i, s if label == s.name else dataclasses.replace(s, label=label)))
-    journals = [(i, s) for i, s in out if isinstance(s, DropJournals)]
-    if len(journals) > 1:
-        first = journals[0][1]
-        assert isinstance(first, DropJournals)
-        merged = DropJournals(first.table, tuple(c for _, s in journals for c in s.columns))
-        out = [(i, merged) if s is first else (i, s) for i, s in out if s is first or (i, s) not in journals]
-    return out
+    tags = {id(s): i for i, s in out}  # (the one journal drop deploys nothing: its tag is never read)
+    return [(tags.get(id(s), 0), s) for s in one_journal_drop([s for _, s in out])]
 
 
 def renumbered(plan: MigrationPlan, offset: int) -> MigrationPlan:

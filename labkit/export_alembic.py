@@ -221,12 +221,7 @@ def project_head(directory: Path, first: str) -> str | None:
     """The revision the exported ones follow: the head of the Alembic project whose versions folder is
     ``directory`` (read by Alembic itself); the one they followed already, when they are exported again; None in a
     project with no revision yet. Several heads: refused, say which with ``down_revision``."""
-    try:
-        from alembic.script import ScriptDirectory  # Alembic is the project's dependency, not labkit's
-    except ImportError:
-        raise ExportError("Alembic is not installed here, so the project's head cannot be read: install alembic, "
-                          "or say which revision the plan follows with --down-revision") from None  # fmt: skip
-    script = ScriptDirectory(str(directory.parent), version_locations=[str(directory)])
+    script = _script(directory)
     mine = {r.revision: r for r in script.walk_revisions()}
     if first in mine:  # exported again: keep its place in the history
         down = mine[first].down_revision
@@ -250,14 +245,19 @@ def replace_revision(directory: Path, naive: str) -> tuple[str | None, Path]:
     return down, moved
 
 
-def _revisions(directory: Path) -> dict[str, Any]:
-    """The project's revisions by id, as Alembic reads the versions folder."""
+def _script(directory: Path) -> Any:
+    """Alembic's own reading of the project whose versions folder is ``directory``."""
     try:
         from alembic.script import ScriptDirectory  # Alembic is the project's dependency, not labkit's
     except ImportError:
-        raise ExportError("Alembic is not installed here, so the project cannot be read: install alembic") from None
-    script = ScriptDirectory(str(directory.parent), version_locations=[str(directory)])
-    return {r.revision: r for r in script.walk_revisions()}
+        raise ExportError("Alembic is not installed here, so the project cannot be read: install alembic, or say "
+                          "which revision the plan follows with --down-revision") from None  # fmt: skip
+    return ScriptDirectory(str(directory.parent), version_locations=[str(directory)])
+
+
+def _revisions(directory: Path) -> dict[str, Any]:
+    """The project's revisions by id, as Alembic reads the versions folder."""
+    return {r.revision: r for r in _script(directory).walk_revisions()}
 
 
 def _replaced(directory: Path, naive: str) -> str | None:

@@ -126,8 +126,8 @@ def _started_plan(db: Database, table: str | None, plan_path: str | None
         return plan, handle, _row(db, handle.qualified, plan.name)
     rows = _under_way(db, table)
     if not rows:
-        rows = [m for m in db.migrations() if table is None or m["table_name"] in _spellings(db, table)]
-        rows = [max(rows, key=lambda m: (str(m["updated_at"]), m["plan"]))] if rows else []
+        newest = _newest([m for m in db.migrations() if table is None or m["table_name"] in _spellings(db, table)])
+        rows = [newest] if newest is not None else []
         if not rows or not rows[0].get("plan_json") or rows[0]["status"] in UNFINISHED:
             where = f" on table {table!r}" if table else ""
             raise CommandRefusedError(
@@ -221,13 +221,18 @@ def _deploy_advice(plan: MigrationPlan, table: DbTable, version: str) -> str:
     d = table.db.dialect
     view = d.view_name(table.qualified, version)
     if d.name == "postgresql":
-        schema = view.split(".")[0].strip('"')  # labkit_<version>: plain identifiers, no dot in either part
-        home = table.schema or d.current_schema(table.db)  # where the app finds the rest of its tables
         return (f"Now deploy app {version} (it reads and writes through the view {view}: name it, or set its "
-                f"search_path = {schema},{home}).")  # fmt: skip
+                f"search_path = {_search_path(table, view)}).")  # fmt: skip
     # (start refused a plan whose version could only write through a SQLite view: see _sqlite_view_route)
     return (f"Now deploy app {version} on the table itself: every column it uses is there (a write through "
             f"SQLite's view {view} would report no row count to an ORM).")  # fmt: skip
+
+
+def _search_path(table: DbTable, view: str) -> str:
+    """PostgreSQL: the search_path that finds a version's view first, then the rest of the app's tables (no space:
+    libpq's ``options`` are split on spaces, and an app passes it there)."""
+    schema = view.split(".")[0].strip('"')  # labkit_<version>: plain identifiers, no dot in either part
+    return f"{schema},{table.schema or table.db.dialect.current_schema(table.db)}"
 
 
 def _sqlite_view_route(plan: MigrationPlan, table: DbTable) -> None:
@@ -281,7 +286,11 @@ def _start(args: argparse.Namespace, db: Database) -> int:
 
 def _row(db: Database, table: str, plan: str | None = None) -> dict[str, Any] | None:
     """The newest run on ``table`` (of ``plan``, if given), whatever its status."""
-    rows = [m for m in db.migrations() if m["table_name"] == table and plan in (None, m["plan"])]
+    return _newest([m for m in db.migrations() if m["table_name"] == table and plan in (None, m["plan"])])
+
+
+def _newest(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The run last changed, of ``rows``."""
     return max(rows, key=lambda m: (str(m["updated_at"]), m["plan"])) if rows else None
 
 
@@ -465,9 +474,8 @@ def _version(db: Database, table: DbTable | None, name: str, live: bool) -> dict
     plan expects it to be the one running everywhere now."""
     view = db.dialect.view_name(table.qualified, name) if table is not None else None
     view = view if table is not None and view in table.views else None
-    path = None
-    if view is not None and db.dialect.name == "postgresql":
-        path = f"{view.split('.')[0].strip(chr(34))},{table.schema or db.dialect.current_schema(db)}"  # type: ignore[union-attr]
+    path = _search_path(table, view) if table is not None and view is not None and db.dialect.name == "postgresql" \
+        else None  # fmt: skip
     use = "view" if path is not None else "table"  # SQLite: the table itself (see _deploy_advice)
     return {"name": name, "use": use, "view": view, "search_path": path, "live": live}
 

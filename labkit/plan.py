@@ -22,6 +22,16 @@ def one_copy_taking_its_name_back(plans: Sequence[MigrationPlan], name: str) -> 
                                "the other")  # fmt: skip
 
 
+def one_journal_drop(steps: Sequence[Step]) -> list[Step]:
+    """``steps`` with the journal drops of several plans as one step, where the first was: one transaction drops
+    them all (a failure between two drops could not be rolled back)."""
+    journals = [s for s in steps if isinstance(s, DropJournals)]
+    if len(journals) < 2:
+        return list(steps)
+    merged = DropJournals(journals[0].table, tuple(c for s in journals for c in s.columns))
+    return [merged if s is journals[0] else s for s in steps if s is journals[0] or s not in journals]
+
+
 @dataclass(frozen=True, eq=True)
 class MigrationPlan:
     """Plain data: can be printed, compared and built by hand before anything runs.
@@ -100,11 +110,8 @@ class MigrationPlan:
             elif mine != a:
                 raise InvalidPlanError(name or self.name, f"app {a.name} is not the same in both plans: "
                                                           f"{mine.describe()} / {a.describe()}")  # fmt: skip
-        steps = [s for phase in PHASES for plan in (self, other) for s in plan.steps if s.phase == phase]
-        journals = [s for s in steps if isinstance(s, DropJournals)]
-        if len(journals) > 1:  # one transaction drops them all: a failure between two drops could not roll back
-            merged = DropJournals(journals[0].table, tuple(c for s in journals for c in s.columns))
-            steps = [merged if s is journals[0] else s for s in steps if s is journals[0] or s not in journals]
+        steps = one_journal_drop([s for phase in PHASES for plan in (self, other) for s in plan.steps
+                                  if s.phase == phase])  # fmt: skip
         return MigrationPlan(name or f"{self.name}; {other.name}", steps, apps=apps)
 
     def app(self, name: str) -> AppVersion:

@@ -134,8 +134,8 @@ def labkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           timeout=300, check=False)  # fmt: skip
 
 
-def waiting(url: str) -> list[dict]:
-    """The plans ``labkit status --json`` says wait for the user (a deploy stop, a cut-off run): their ``next``."""
+def status_json(url: str) -> dict:
+    """``labkit status --json`` (in this process), read as a script reads it."""
     import contextlib
     import io
     import json
@@ -145,7 +145,12 @@ def waiting(url: str) -> list[dict]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["status", "--json", "--db", url]) == 0
-    return [p["next"] for p in json.loads(out.getvalue())["plans"] if p["next"] is not None]
+    return json.loads(out.getvalue())
+
+
+def waiting(url: str) -> list[dict]:
+    """The plans ``labkit status --json`` says wait for the user (a deploy stop, a cut-off run): their ``next``."""
+    return [p["next"] for p in status_json(url)["plans"] if p["next"] is not None]
 
 
 def complete_plan(url: str, *extra: str, deploy=None) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from typing import Any
 
 import labkit as lk
 from labkit.cli import main
-from tests.conftest import reset_database, sqlalchemy_url
+from tests.conftest import reset_database, sqlalchemy_url, status_json
 from tests.releases import Release
 
 PROJECT = Path(__file__).parent / "alembic_project"
@@ -42,10 +41,7 @@ def _alembic(url: str, *args: str, project: Path = PROJECT) -> subprocess.Comple
 
 
 def _status(url: str) -> dict[str, Any]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(["status", "--json", "--db", url]) == 0
-    (plan,) = json.loads(out.getvalue())["plans"]
+    (plan,) = status_json(url)["plans"]
     return plan
 
 

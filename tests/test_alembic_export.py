@@ -4,9 +4,6 @@ run leaves."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,7 @@ from labkit.cli import main
 from labkit.errors import ExportError
 from labkit.export_alembic import write_alembic
 from labkit.stops import deploy_stops
-from tests.conftest import alembic, alembic_project, reset_database
+from tests.conftest import alembic, alembic_project, reset_database, status_json
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,10 +37,7 @@ def _make(db: lk.Database, which: str) -> tuple[Any, lk.MigrationPlan]:
 
 def _said(url: str) -> tuple[str, list[str] | None]:
     """What `labkit status --json` says of the plan: its status and the versions to deploy next."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(["status", "--json", "--db", url]) == 0
-    (plan,) = json.loads(out.getvalue())["plans"]
+    (plan,) = status_json(url)["plans"]
     return plan["status"], plan["next"]["deploy"] if plan["next"] else None
 
 

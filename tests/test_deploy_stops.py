@@ -26,7 +26,7 @@ import labkit as lk
 from labkit import lab
 from labkit.cli import main
 from labkit.stops import deploy_stops, first_contract_step
-from tests.conftest import reset_database
+from tests.conftest import reset_database, status_json
 from tests.test_operation_contract import CASES
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "status.schema.json").read_text())
@@ -61,10 +61,7 @@ def test_two_versions_due_at_one_position_are_rolled_out_in_order_each_everywher
 
 
 def _status(url: str) -> dict:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(["status", "--json", "--db", url]) == 0
-    document = json.loads(out.getvalue())
+    document = status_json(url)
     jsonschema.validate(document, SCHEMA)
     return document
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-import json
 import os
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import pytest
 
 import labkit as lk
 from labkit.cli import main
-from tests.conftest import reset_database
+from tests.conftest import reset_database, status_json
 from tests.releases import Release
 
 django = pytest.importorskip("django", reason="Django is in the test extras (pip install -e .[test])")
@@ -53,10 +52,7 @@ def _columns(db: lk.Database) -> Any:
 
 
 def _waiting(url: str) -> dict[str, Any] | None:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(["status", "--json", "--db", url]) == 0
-    plans = [p for p in json.loads(out.getvalue())["plans"] if p["next"] is not None]
+    plans = [p for p in status_json(url)["plans"] if p["next"] is not None]
     return plans[0] if plans else None
 
 
