@@ -31,6 +31,7 @@ from ._common import mask_url
 from .backends import state
 from .backends.db import Database, DbTable
 from .backends.engine import connect
+from .backends.postgresql import LOCK_TIMEOUT_MS, MAX_ATTEMPTS
 from .backends.sql import fingerprint as plan_fingerprint
 from .backends.sql import live_versions, migration_running
 from .backends.state import UNFINISHED
@@ -75,6 +76,15 @@ def _parser(command: str) -> argparse.ArgumentParser:
     elif command in ("complete", "rollback", "verify"):
         p.add_argument("plan", nargs="?", help="the plan file (default: the one start kept in the database)")
     p.add_argument("--db", required=True, help="the database URL: sqlite:///file.db or postgresql://...")
+    if command in ("start", "complete", "rollback"):
+        p.add_argument(
+            "--lock-timeout",
+            type=_milliseconds,
+            default=None,
+            metavar="MS",
+            help=f"PostgreSQL: how long each DDL statement waits for its lock before it is tried again, "
+            f"{MAX_ATTEMPTS} tries in all (default {LOCK_TIMEOUT_MS} ms, as pgroll's; 0 waits forever)",
+        )
     if command == "status":
         p.add_argument(
             "--json",
@@ -93,6 +103,16 @@ def _parser(command: str) -> argparse.ArgumentParser:
     elif command != "start":
         p.add_argument("--table", help="the table (needed when plans on several tables are under way)")
     return p
+
+
+def _milliseconds(text: str) -> int:
+    try:
+        value = int(text.strip().removesuffix("ms"))
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a whole number of milliseconds >= 0, e.g. 500 or 2000ms; got {text!r}")
+    return value
 
 
 @contextmanager
@@ -495,7 +515,7 @@ def main(command: str, argv: Sequence[str]) -> int:
     args = _parser(command).parse_args(argv)
     args.shown = shlex.quote(mask_url(args.db))  # never print a password; a URL with ? or & pasted back as one word
     try:
-        with connect(args.db, existing=True) as db:
+        with connect(args.db, existing=True, lock_timeout_ms=getattr(args, "lock_timeout", None)) as db:
             run = {"start": _start, "complete": _complete, "rollback": _rollback, "status": _status, "retire": _retire,
                    "verify": _verify}  # fmt: skip
             try:

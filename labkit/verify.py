@@ -3,8 +3,9 @@ one says it should be, on the server, key range by key range.
 
 spirit checks its copy with a CRC32 per chunk because it copies between two tables. A backfill here fills a column of
 the same table, so the server can compare the two values of each row directly, which is exact where a checksum is
-only probably right: the rows whose ``new IS DISTINCT FROM <what the plan makes of old>``, counted (the copy's
-source itself, or the plan's SQL conversion / computation), in one read of the table; only when rows differ are the
+only probably right: the rows whose new value is not exactly what the plan makes of the old one (the copy's source
+itself, or the plan's SQL conversion / computation), compared as the application reads them back (``_differs``),
+counted in one read of the table; only when rows differ are the
 key ranges read one by one, to name each range with a difference and its first differing key. ``labkit complete``
 refuses to contract then (``labkit verify`` runs the check alone).
 """
@@ -79,6 +80,23 @@ def expectations(plan: MigrationPlan, engine: str) -> list[tuple[str, str]]:
     return out
 
 
+def _differs(table: DbTable, column: str, want: str, *, copy: bool) -> str:
+    """SQL true for a row whose ``column`` is not exactly ``want``: not as the application reads the two back.
+
+    PostgreSQL: their text forms, ``want`` cast to the column's declared type first (what the dual write's
+    assignment stores). ``=`` is not exact: it says ``-0`` is ``0`` (float8), ``1.000`` is ``1.0`` (numeric), boxes
+    of one area are equal, and json and point have no ``=`` at all (verify crashed on them). SQLite: ``IS`` and,
+    for a copy of a column (one declared type on both sides), the same storage class (``IS`` says ``1`` is ``1.0``);
+    a computed value is stored with the column's affinity, so its class may differ from the expression's."""
+    d = table.db.dialect
+    ours = d.quote(column)
+    if d.name == "postgresql":
+        declared = table.catalog().column(column).type
+        return f"({ours})::text IS DISTINCT FROM (CAST({want} AS {declared}))::text"
+    same = f"{ours} IS {want}" + (f" AND typeof({ours}) = typeof({want})" if copy else "")
+    return f"NOT ({same})"
+
+
 def verify_copy(table: DbTable, plan: MigrationPlan, *, rows_per_range: int = VERIFY_ROWS) -> Verification:
     """Compare, range by range, each column ``plan`` fills with what it must hold (see ``expectations``)."""
     db, d = table.db, table.db.dialect
@@ -97,9 +115,7 @@ def verify_copy(table: DbTable, plan: MigrationPlan, *, rows_per_range: int = VE
         found.columns.append(column)
         want = expected if expected.startswith("(") else d.quote(expected)
         names = ", ".join(d.quote(k) for k in key)
-        differs = f"{d.quote(column)} IS DISTINCT FROM {want}"
-        if d.name == "sqlite":
-            differs = f"NOT ({d.quote(column)} IS {want})"
+        differs = _differs(table, column, want, copy=not expected.startswith("("))
         # one read of the whole table first (a sequential scan, in parallel on PostgreSQL; it blocks no writer):
         # the key ranges are walked only to say where a difference is
         rows, differing = db.query(  # (CASE, not FILTER: SQLite before 3.30 has no FILTER)

@@ -278,7 +278,7 @@ class Driver:
             return self._ok(self._alembic("upgrade", "+1"), code)
         return self._ok(self._labkit("start", str(self.tmp_path / "plan.json"), "--db", self.url), code)
 
-    def complete(self, code: int = 0, deploy: Callable[[list[str]], object] | None = None) -> str:
+    def complete(self, *extra: str, code: int = 0, deploy: Callable[[list[str]], object] | None = None) -> str:
         """``complete`` until the plan is done, as a deploy script does from ``labkit status --json`` alone: at each
         deploy stop ``deploy(versions)`` rolls them out (the test's writers; nothing by default), then complete
         again. (Alembic: ``upgrade head``.) What every leg said."""
@@ -286,7 +286,7 @@ class Driver:
             return self._ok(self._alembic("upgrade", "head"), code)
         said = []
         while True:
-            said.append(self._ok(self._labkit("complete", "--db", self.url), code))
+            said.append(self._ok(self._labkit("complete", "--db", self.url, *extra), code))
             status = json.loads(self._ok(self._labkit("status", "--json", "--db", self.url)))
             left = [p["next"] for p in status["plans"] if p["next"] and p["next"]["command"] == "complete"]
             if code != 0 or not left:
@@ -294,7 +294,7 @@ class Driver:
             if deploy is not None:
                 deploy(left[0]["deploy"])
 
-    def rollback(self, code: int = 0) -> str:
+    def rollback(self, *extra: str, code: int = 0) -> str:
         if self.kind.startswith("alembic"):
             return self._ok(self._alembic("downgrade", "-1"), code)
-        return self._ok(self._labkit("rollback", "--db", self.url), code)
+        return self._ok(self._labkit("rollback", "--db", self.url, *extra), code)

@@ -38,6 +38,16 @@ def test_bad_arguments_print_one_line_and_exit_64(argv, capsys):
     assert len(captured.err.strip().splitlines()) == 1 and "error" in captured.err
 
 
+@pytest.mark.parametrize("command,value", [("complete", "soon"), ("rollback", "-5"), ("start", "1.5s")])
+def test_a_lock_timeout_that_is_not_milliseconds_is_one_line_of_usage_error(command, value, capsys):
+    plan = ["plan.json"] if command == "start" else []
+    with pytest.raises(SystemExit) as done:  # argparse's exit, as for every other bad flag
+        main([command, *plan, "--db", "sqlite:///nowhere.db", "--lock-timeout", value])
+    assert done.value.code == 64
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--lock-timeout" in err and "milliseconds" in err and repr(value) in err
+
+
 def test_python_dash_m_labkit_runs():
     proc = subprocess.run(
         [sys.executable, "-m", "labkit", "add-column", "--rows", "8", "--batch-size", "3"],

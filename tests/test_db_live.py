@@ -164,7 +164,7 @@ def test_postgres_lock_timeout_retries_instead_of_queueing_behind_a_long_transac
 
 
 def test_postgres_gives_up_after_bounded_retries(pg_url):
-    with lk.connect(pg_url) as db:
+    with lk.connect(pg_url, lock_timeout_ms=100) as db:  # each try waits 100 ms for the lock, not 500
         for table in db.tables():
             db.drop_table(table)
         users = db.import_table(lab.make_users(5))

@@ -115,7 +115,8 @@ def test_a_lock_held_through_complete_stops_it_undoing_nothing_and_complete_agai
     run.start()
     v2 = writer(pg_url, "v2", '"labkit_v2"."orders"', "state", 5)  # deployed, and writing throughout
     with HeldLock(pg_url):
-        out = run.complete(code=4)  # the contract's DDL cannot get its lock: stopped where it failed
+        # the contract's DDL cannot get its lock (each of its tries waits 100 ms): stopped where it failed
+        out = run.complete("--lock-timeout", "100", code=4)
     assert "stopped at stop_dual_write after a failure" in out and "Nothing was undone" in out
     with lk.connect(pg_url) as db:
         assert db.table("orders").has_column("state") and '"labkit_v2"."orders"' in db.table("orders").views
@@ -132,7 +133,7 @@ def test_a_rollback_that_meets_a_held_lock_is_finished_by_running_it_again(order
     run.start()
     v1 = writer(pg_url, "v1", "orders", "status", 6)  # the deploy is called off: v1 writes throughout
     with HeldLock(pg_url):
-        out = run.rollback(code=2)
+        out = run.rollback("--lock-timeout", "100ms", code=2)
     assert "The rollback stays under way" in out
     assert "refused" in labkit("start", "plan.json", "--db", pg_url, cwd=tmp_path).stderr  # not forward meanwhile
     run.rollback()

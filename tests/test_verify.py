@@ -8,7 +8,7 @@ import dataclasses
 import labkit as lk
 from labkit import lab
 from labkit.verify import verify_copy
-from tests.conftest import labkit
+from tests.conftest import complete_plan, labkit
 
 
 def test_a_right_copy_verifies_and_complete_says_so(db, tmp_path):
@@ -44,3 +44,61 @@ def test_a_wrong_dual_write_is_caught_by_key_range_and_complete_refuses_to_drop(
     assert done.returncode == 3 and "nothing is dropped" in done.stderr, done.stdout + done.stderr
     assert "name_upper" in users.column_names and users.db.query(
         "SELECT count(*) FROM users WHERE name_upper = lower(name) AND name_upper <> upper(name)") == [(3,)]
+
+
+# (type, the value every row holds, a value `=` calls equal, or cannot compare, that the app reads back otherwise)
+EXACT = [
+    ("double precision", "0", "-0"),
+    ("numeric", "1.0", "1.000"),
+    ("box", "(8,8),(7,7)", "(1001,1001),(1000,1000)"),  # box = compares areas
+    ("json", '{"a": 1}', '{"a":1}'),  # json has no = at all
+    ("point", "(1,2)", "(1,2.5)"),  # nor has point
+    ("interval", "1 day", "24 hours"),  # '1 day' = '24 hours'
+    ("text[]", "{a,b}", "{a,c}"),
+    ("integer[]", "{{1,2},{3,4}}", "{{1,2},{3,5}}"),
+    ("jsonb", '{"a": [1, 2]}', '{"a": [1, 3]}'),
+    ("tsvector", "a b", "a:1 b"),
+    ("bytea", "\\x00ff", "\\x00fe"),
+    ("timestamptz", "2026-01-01 00:00:00+00", "2026-01-01 00:00:00.000001+00"),
+    ("int4range", "[1,5)", "[1,6)"),
+]
+
+
+def test_verify_compares_what_the_app_reads_back_on_every_kind_of_column(pg):
+    """Issue 34: a rename of a json or point column could never complete (verify crashed: no = operator), and verify
+    passed copies that `=` calls equal but the application reads back otherwise (-0 for 0, 1.000 for 1.0, a box of
+    the same area). Each column is renamed up to the contract, verified, then one row of the copy is changed behind
+    the dual write's back (its trigger off) to a value `=` cannot tell apart: verify names that row."""
+    columns = ", ".join(f"c{i} {kind}" for i, (kind, _, _) in enumerate(EXACT))
+    pg.execute(f"CREATE TABLE kinds (id bigint PRIMARY KEY, {columns})")
+    values = ", ".join(f"'{value}'" for _, value, _ in EXACT)
+    pg.execute(f"INSERT INTO kinds SELECT g, {values} FROM generate_series(1, 40) g")
+    pg.execute("INSERT INTO kinds (id) VALUES (41)")  # NULL in every column
+    table = pg.table("kinds")
+    for i, (kind, _, twin) in enumerate(EXACT):
+        plan = lk.build_rename_column_migration(table, f"c{i}", f"c{i}_new")
+        assert lk.MigrationRunner(table, until_phase="contract").execute_plan(plan).status == "stopped", kind
+        assert verify_copy(table, plan).ok, kind
+        with pg.transaction():  # the dual write's trigger (which fires in replica mode too) off for this write
+            pg.execute("ALTER TABLE kinds DISABLE TRIGGER USER")
+            pg.execute(f"UPDATE kinds SET c{i}_new = '{twin}' WHERE id = 7")
+            pg.execute("ALTER TABLE kinds ENABLE TRIGGER USER")
+        assert pg.query(f"SELECT c{i}::text <> c{i}_new::text FROM kinds WHERE id = 7") == [(True,)], kind
+        checked = verify_copy(table, plan)
+        assert [(m.rows, m.first) for m in checked.mismatches] == [(1, 7)], (kind, checked.summary())
+        undone = lk.MigrationRunner(table, resume="rollback").execute_plan(plan)
+        assert undone.status == "rolled_back" and table.column_names == ["id", *(f"c{j}" for j in range(len(EXACT)))]
+
+
+def test_a_rename_of_a_json_and_of_a_point_column_completes(pg, tmp_path, capfd):
+    """The columns whose type has no `=`: `labkit complete` verifies the copy, then drops the old column."""
+    pg.execute("CREATE TABLE shapes (id bigint PRIMARY KEY, doc json, spot point)")
+    pg.execute("INSERT INTO shapes SELECT g, json_build_object('g', g), point(g, -g) FROM generate_series(1, 30) g")
+    before = pg.query("SELECT id, doc::text, spot::text FROM shapes ORDER BY id")
+    for column in ("doc", "spot"):
+        plan = lk.build_rename_column_migration(pg.table("shapes"), column, f"{column}_v2")
+        lk.save_plan(plan, tmp_path / f"{column}.json")
+        assert labkit("start", f"{column}.json", "--db", pg.url, cwd=tmp_path).returncode == 0
+        assert complete_plan(pg.url) == 0  # each stop's complete, the one that verifies before the drop included
+        assert f"verified {column}_v2: 30 rows, every one as expected" in capfd.readouterr().err
+    assert pg.query("SELECT id, doc_v2::text, spot_v2::text FROM shapes ORDER BY id") == before

@@ -2,16 +2,17 @@
 
 A JupyterLab server runs on a free port with a scratch home, on a copy of the notebooks (JupyterLab saves what it
 runs: the committed outputs stay as they are). Every notebook is opened as a learner first sees it: its stored
-outputs drawn, its stored widgets drawn as widgets, the page logging no error; a screenshot of each is saved in
-``$LABKIT_SCREENSHOTS`` (or the test's temporary folder, printed at the end). Running every cell of every notebook
-is nbval's proof (strict, in a fresh kernel each): the browser runs what only a browser shows. Notebook 04 is run
-whole (Run All) with its live failure panel, which is clicked with ten different failure points: each figure under
-it must be the complete one, byte for byte the PNG the same choices produce headless. The live progress bar is
-drawn and ends on the outcome.
+outputs drawn, its stored widgets drawn as widgets, the page logging no error. A screenshot of what a check saw is
+saved when it fails (in the test's temporary folder, printed at the end), and of every check when
+``$LABKIT_SCREENSHOTS`` names a folder (a reviewer's record of each page; ~0.15 s each, 30 a run). Running every
+cell of every notebook is nbval's proof (strict, in a fresh kernel each): the browser runs what only a browser
+shows. Notebook 04 is run whole (Run All) with its live failure panel, which is clicked with ten different failure
+points: each figure under it must be the complete one, byte for byte the PNG the same choices produce headless. The
+live progress bar is drawn and ends on the outcome.
 
-The browser is the system's Chromium (``playwright install`` cannot download browsers here): ``LABKIT_CHROMIUM``,
-or Debian's binary. Without Playwright or a browser the tests skip, saying why, unless ``LABKIT_REQUIRE_BROWSER``
-is set (CI sets it), which makes that a failure.
+The browser is the system's Chromium (``playwright install`` cannot download browsers here): ``LABKIT_CHROMIUM``, or
+Debian's binary. Without Playwright or a browser the tests skip, saying why, unless ``LABKIT_REQUIRE_BROWSER`` is
+set (CI sets it), which makes that a failure.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,6 +119,19 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             process.kill()
         log.close()
         print(f"\nscreenshots: {shots}")
+
+
+@contextmanager
+def pictured(page: Any, lab: Lab, name: str) -> Iterator[None]:
+    """The page's screenshot as ``name``.png when the check inside fails (what it looked like), and after every
+    check when LABKIT_SCREENSHOTS names a folder."""
+    try:
+        yield
+    except BaseException:
+        page.screenshot(path=str(lab.shots / f"{name}.png"))
+        raise
+    if os.environ.get("LABKIT_SCREENSHOTS"):
+        page.screenshot(path=str(lab.shots / f"{name}.png"))
 
 
 @pytest.fixture(scope="module")
@@ -235,37 +251,42 @@ _OPENED = _js(
 )
 
 
+def _opened_as_stored(page: Page, lab: Lab, notebook: str) -> None:
+    """``notebook`` opened in the page's JupyterLab: its cells and outputs as stored, drawn, its widgets as widgets."""
+    import json
+
+    stored = json.loads((lab.root / notebook).read_text())
+    cells = len(stored["cells"])
+    outputs = sum(len(c.get("outputs", [])) for c in stored["cells"] if c["cell_type"] == "code")
+    widgets = bool(stored.get("metadata", {}).get("widgets"))
+    page.page.evaluate(_OPEN, notebook)
+    seen = page.page.wait_for_function(_OPENED, arg=notebook, timeout=60_000).json_value()
+    assert seen["cells"] == cells and 0 < seen["outputs"] <= outputs, f"{notebook}: {seen}"
+    if widgets:  # its stored widgets drawn: some (a loaded machine draws them late), then their count still
+        deadline, still = time.monotonic() + 60, 0
+        while (still < 4 or seen["widgets"] == 0) and time.monotonic() < deadline:
+            page.page.wait_for_timeout(250)
+            now = page.page.evaluate(_OPENED, notebook)
+            still, seen = (still + 1 if now["widgets"] == seen["widgets"] else 0), now
+        assert seen["widgets"] > 0, f"{notebook}: its stored widgets are not drawn"
+    if notebook == "04_failures_and_rollback.ipynb":  # the failure panel, before the kernel runs anything
+        button = page.page.get_by_role("button", name="Run migration")
+        panel = page.page.locator(".jp-OutputArea-output:visible").filter(has=button)
+        assert panel.locator("select").count() == 3
+    assert not seen["fallback"], f"{notebook}: a stored widget is drawn as its text"
+
+
 def test_every_notebook_opens_with_its_stored_outputs_drawn_and_the_page_logs_no_error(browser, lab):
     """What a learner sees before pressing anything, in this JupyterLab: each notebook loads (cells and outputs as
     stored), its outputs are drawn, a stored widget is drawn as a widget (not its text fallback: the failure panel of
     04 with its three choices), no "get notified about official Jupyter news?" pop-up covers the first notebook, and
     the page logs no error. Running every cell is nbval's proof (strict, in a kernel); the browser runs what only a
     browser shows: Run All of notebook 04 with its live panel, the panel's clicks, the progress bar (tests below)."""
-    import json
-
     page = Page(browser, lab, launcher.FIRST_NOTEBOOK)
     try:
         for notebook in NOTEBOOKS:
-            stored = json.loads((lab.root / notebook).read_text())
-            cells = len(stored["cells"])
-            outputs = sum(len(c.get("outputs", [])) for c in stored["cells"] if c["cell_type"] == "code")
-            widgets = bool(stored.get("metadata", {}).get("widgets"))
-            page.page.evaluate(_OPEN, notebook)
-            seen = page.page.wait_for_function(_OPENED, arg=notebook, timeout=60_000).json_value()
-            assert seen["cells"] == cells and 0 < seen["outputs"] <= outputs, f"{notebook}: {seen}"
-            if widgets:  # its stored widgets drawn: some (a loaded machine draws them late), then their count still
-                deadline, still = time.monotonic() + 60, 0
-                while (still < 4 or seen["widgets"] == 0) and time.monotonic() < deadline:
-                    page.page.wait_for_timeout(250)
-                    now = page.page.evaluate(_OPENED, notebook)
-                    still, seen = (still + 1 if now["widgets"] == seen["widgets"] else 0), now
-                assert seen["widgets"] > 0, f"{notebook}: its stored widgets are not drawn"
-            if notebook == "04_failures_and_rollback.ipynb":  # the failure panel, before the kernel runs anything
-                panel = page.page.locator(".jp-OutputArea-output:visible").filter(
-                    has=page.page.get_by_role("button", name="Run migration"))
-                assert panel.locator("select").count() == 3
-            assert not seen["fallback"], f"{notebook}: a stored widget is drawn as its text"
-            page.page.screenshot(path=str(lab.shots / (notebook.replace("/", "__").removesuffix(".ipynb") + ".png")))
+            with pictured(page.page, lab, notebook.replace("/", "__").removesuffix(".ipynb")):
+                _opened_as_stored(page, lab, notebook)
             # each stays open, as a learner's tabs do (a tab closed while its kernel starts makes JupyterLab's
             # debugger log "Could not restore the debugger state", its own request cancelled); the kernels are
             # shut down below, once the page is closed
@@ -283,9 +304,13 @@ def _shut_down_kernels(lab: Lab) -> None:
 
     with urllib.request.urlopen(f"{lab.url}/api/kernels?token={lab.token}", timeout=10) as answer:
         kernels = json.loads(answer.read())
-    for kernel in kernels:
+
+    def shut_down(kernel: dict[str, Any]) -> None:
         request = urllib.request.Request(f"{lab.url}/api/kernels/{kernel['id']}?token={lab.token}", method="DELETE")
         urllib.request.urlopen(request, timeout=30).close()
+
+    with ThreadPoolExecutor(8) as pool:  # each waits for its kernel to exit: together, not one after another
+        list(pool.map(shut_down, kernels))
 
 
 _PROGRESS_NOTEBOOK = {
@@ -317,7 +342,6 @@ def test_the_live_progress_bar_is_drawn_and_ends_on_the_outcome(browser, lab):
         progress = page.page.locator(".jupyter-widgets .progress-bar").last  # ipywidgets 8's FloatProgress view
         assert "width: 100%" in (progress.get_attribute("style") or ""), progress.get_attribute("style")
         assert "progress-bar-success" in (progress.get_attribute("class") or "")  # bar_style of a completed run
-        page.page.screenshot(path=str(lab.shots / "progress_bar.png"))
         assert page.console_errors == []
     finally:
         page.close()
@@ -372,6 +396,17 @@ _REDRAW = (
 )
 
 
+def _changed(read: Any, before: Any, until: Any = None, seconds: float = 30) -> Any:
+    """What ``read()`` gives once it differs from ``before`` (or, with ``until``, once ``until(value)`` holds), polled
+    every 0.1 s up to ``seconds``; the last value read otherwise (the caller's assert says what was wanted)."""
+    deadline = time.monotonic() + seconds
+    now = read()
+    while (now == before if until is None else not until(now)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = read()
+    return now
+
+
 def test_the_failure_panel_draws_the_complete_figure_on_every_click(browser, lab):
     # a fresh copy: the Run All test above may have opened (and saved) notebook 04 in this server already
     shutil.copy(ROOT / "notebooks" / "04_failures_and_rollback.ipynb", lab.root / "04_panel_clicks.ipynb")
@@ -394,24 +429,24 @@ def test_the_failure_panel_draws_the_complete_figure_on_every_click(browser, lab
                 batch.fill(str(number))
                 batch.press("Enter")
             selects.nth(2).select_option(undo)
-            before = image.last.get_attribute("src") if image.count() else None
-            panel.get_by_role("button", name="Run migration").click()
-            deadline = time.monotonic() + 30
-            src = before
-            while src == before and time.monotonic() < deadline:  # the click's figure replaces the last one
-                time.sleep(0.3)
-                src = image.last.get_attribute("src") if image.count() else None
-            time.sleep(0.5)  # a second figure for the same click (the partial one's successor) would land now
-            src = image.last.get_attribute("src") if image.count() else None
-            assert image.count() == 1, f"click {k}: {image.count()} figures under the panel"
-            expected = "data:image/png;base64," + p.evaluate(_IN_KERNEL, [page.path, _REDRAW])
-            p.screenshot(path=str(lab.shots / f"04_panel_click_{k:02d}.png"), full_page=False)
-            assert src == expected, f"click {k} ({step}:{number}, undo {undo}): the figure is not the complete one"
-            # the panel's progress bar ends on the outcome's line (ProgressState.final_line), drawn in the page
-            undo_fails = undo != "(undo succeeds)"
-            outcome = "completed" if step == "(no failure)" else "ROLLBACK FAILED" if undo_fails else "rolled back"
-            bar_line = panel.locator(".widget-hbox .widget-label").last.inner_text()
-            assert bar_line.startswith(outcome), f"click {k}: the progress bar says {bar_line!r}"
+            with pictured(p, lab, f"04_panel_click_{k:02d}"):
+                before = image.last.get_attribute("src") if image.count() else None
+                panel.get_by_role("button", name="Run migration").click()
+                src = _changed(lambda: image.last.get_attribute("src") if image.count() else None, before)
+                # the complete figure, drawn again in the kernel: its execute request queues behind the click's
+                # handler, so it runs once the panel's run is over and its last figure sent
+                expected = "data:image/png;base64," + p.evaluate(_IN_KERNEL, [page.path, _REDRAW])
+                # the page draws what the kernel sent in order: the complete figure last (a partial one before it
+                # would be replaced; a second one beside it is counted below)
+                src = _changed(lambda: image.last.get_attribute("src") if image.count() else None, src,
+                               until=lambda now, want=expected: now == want)  # fmt: skip
+                assert src == expected, f"click {k} ({step}:{number}, undo {undo}): the figure is not the complete one"
+                assert image.count() == 1, f"click {k}: {image.count()} figures under the panel"
+                # the panel's progress bar ends on the outcome's line (ProgressState.final_line), drawn in the page
+                undo_fails = undo != "(undo succeeds)"
+                outcome = "completed" if step == "(no failure)" else "ROLLBACK FAILED" if undo_fails else "rolled back"
+                bar_line = panel.locator(".widget-hbox .widget-label").last.inner_text()
+                assert bar_line.startswith(outcome), f"click {k}: the progress bar says {bar_line!r}"
         assert page.console_errors == []
     finally:
         page.close()
