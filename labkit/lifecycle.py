@@ -163,7 +163,13 @@ def _started_plan(db: Database, table: str | None, plan_path: str | None
 
 
 def _spellings(db: Database, table: str) -> tuple[str, ...]:
-    return (table, f"{db.dialect.current_schema(db)}.{table}")
+    """How the state table may name the table ``--table`` gives: bare (``users``) or ``schema.users``; a name given
+    with the current schema (``public.users``) is the bare one (the state row of a plan started on ``users``)."""
+    schema, _, bare = table.rpartition(".")
+    current = db.dialect.current_schema(db) if db.dialect.has_schemas else ""
+    if schema and schema == current:
+        table = bare
+    return (table, f"{current}.{table}") if current else (table,)
 
 
 def _run(runner: MigrationRunner, plan: MigrationPlan) -> MigrationResult:

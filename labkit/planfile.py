@@ -183,7 +183,7 @@ def plan_from_dict(data: Any) -> MigrationPlan:
     version = data.get(FORMAT)
     if version is None:
         raise PlanFileError(FORMAT, f'missing: a plan file starts with "{FORMAT}": {VERSION}')
-    if version != VERSION or isinstance(version, bool):  # (true == 1 in Python: not a version)
+    if version != VERSION or type(version) is not int:  # (true == 1 and 1.0 == 1 in Python: not the version)
         raise PlanFileError(FORMAT, f"version {version!r} is not one this labkit reads ({VERSION})")
     unknown = sorted(set(data) - {FORMAT, "name", "apps", "steps", "$schema"})  # $schema: for an editor, ignored
     if unknown:

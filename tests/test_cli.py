@@ -8,6 +8,7 @@ import pytest
 import labkit as lk
 from labkit import lab
 from labkit.cli import main
+from tests.conftest import complete_plan
 
 
 def test_rename_with_a_failure_at_backfill_3_rolls_back_to_the_exact_start(capsys):
@@ -279,6 +280,20 @@ def test_the_commands_a_lifecycle_suggests_can_be_pasted_back(pg, pg_url, tmp_pa
             assert main(command[1:]) == 0
             said, legs = capsys.readouterr().out, legs + 1
         assert legs == 2 and "completed" in said  # v2 rolls out, then v3 before the drop
+
+
+def test_a_table_named_with_its_schema_finds_the_plan_started_on_its_bare_name(pg, pg_url, tmp_path, capsys):
+    """Issue 34: `labkit complete --table public.users` said no plan was under way on the plan started on `users`
+    (the state row names it bare: the current schema's tables are named bare everywhere)."""
+    users = pg.import_table(lab.make_users(8, seed=1))
+    lk.save_plan(lk.build_rename_column_migration(users, "name", "full_name", batch_size=4), tmp_path / "p.json")
+    assert main(["start", str(tmp_path / "p.json"), "--db", pg_url]) == 0
+    assert main(["status", "--db", pg_url, "--table", "public.users"]) == 0
+    assert "under way" in capsys.readouterr().out
+    assert complete_plan(pg_url, "--table", "public.users") == 0
+    assert pg.table("users").column_names == ["id", "email", "full_name"]
+    assert main(["complete", "--db", pg_url, "--table", "elsewhere.users"]) == 3  # another schema's: not this one
+    assert "no plan is under way on table 'elsewhere.users'" in capsys.readouterr().err
 
 
 def test_labkit_db_runs_a_postgresql_and_a_standby_until_ctrl_c_then_leaves_nothing(tmp_path):

@@ -86,6 +86,8 @@ def _mutate(change):
 BAD = {
     "no version": (lambda d: d.pop("labkit_plan"), "labkit_plan: missing"),
     "a newer version": (lambda d: d.update(labkit_plan=2), "labkit_plan: version 2 is not one this labkit reads"),
+    "a float for the version": (lambda d: d.update(labkit_plan=1.0), "labkit_plan: version 1.0 is not one"),
+    "true for the version": (lambda d: d.update(labkit_plan=True), "labkit_plan: version True is not one"),
     "unknown key": (lambda d: d.update(author="me"), "author: not a field of a plan"),
     "no name": (lambda d: d.update(name=" "), "name: a plan needs a non-empty name"),
     "no steps": (lambda d: d.update(steps=[]), "steps: a plan needs a list of at least one step"),

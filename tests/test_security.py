@@ -78,6 +78,10 @@ def test_masked_passwords_in_every_form_and_a_malformed_url_refused_in_one_line(
     with pytest.raises(InvalidArgumentError) as caught:
         lk.connect("postgresql://u:s3cret@h/db?password=s3cret&port=%zz")
     assert "s3cret" not in str(caught.value) and "\n" not in str(caught.value)
+    for url in ("postgresql://u:s3%zzcret@h/db", "postgresql://u@h/db?password=s3%zzcret"):  # the password itself
+        with pytest.raises(InvalidArgumentError) as caught:  # malformed: psycopg quotes the token it cannot read
+            lk.connect(url)
+        assert "zzcret" not in str(caught.value) and "percent" in str(caught.value), str(caught.value)
 
 
 def test_the_cli_never_prints_a_password_given_as_a_parameter(tmp_path, pg_url):

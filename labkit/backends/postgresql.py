@@ -31,6 +31,22 @@ BACKOFF_CAP_S = 2.0
 _FROM_SQLITE = {"TEXT": "text", "INTEGER": "bigint", "REAL": "double precision"}
 
 
+def _without_secrets(text: str, url: str) -> str:
+    """``text`` (a driver's message about ``url``) with the URL's password in it replaced by ``***``: psycopg quotes
+    the token it could not decode (``invalid percent-encoded token: "s3%zzcret"``), raw."""
+    from urllib.parse import parse_qs, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        secrets = [parts.password or "", *parse_qs(parts.query).get("password", [])]
+        raw = parts.netloc.rpartition("@")[0].partition(":")[2]  # as typed, percent-escapes and all
+    except ValueError:
+        return text
+    for secret in sorted({*secrets, raw} - {""}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
 def quote(ident: str) -> str:
     return '"' + ident.replace('"', '""') + '"'
 
@@ -66,7 +82,7 @@ class PostgresDialect:
         except ImportError:  # pragma: no cover - psycopg is a dependency
             pass
         except Exception as exc:
-            reason = mask_url(str(exc).strip())
+            reason = _without_secrets(mask_url(str(exc).strip()), url)
             raise InvalidArgumentError(f"malformed PostgreSQL URL {self.display}: {reason}") from None
         self.lock_timeout_ms = lock_timeout_ms
         self._rng = random.Random(seed)
