@@ -576,12 +576,13 @@ def build_update_migration(
 
 
 def _journal(table: TableLike, column: str, suffix: str, **step: Any) -> AddColumn:
-    """The step that adds a data fix's journal: a column of ``column``'s own type as an array (each fixed row's
-    [old, new]). PostgreSQL's type; elsewhere no type, and the runner refuses the fix before any change."""
+    """The step that adds a data fix's journal: a ``text[]`` column (each fixed row's [old, new] in their text form,
+    exact for every type: ``FixRows``). PostgreSQL's; elsewhere no type, and the runner refuses the fix before any
+    change."""
     journal = short_name(f"{column}_labkit_{suffix}")
     _free(table, journal)
     postgres = isinstance(table, SqlTable) and table.db.dialect.name == "postgresql"
-    sql_type = f"{table.catalog().column(column).type}[]" if postgres and isinstance(table, SqlTable) else None
+    sql_type = "text[]" if postgres else None
     return AddColumn(table.qualified, journal, sql_type=sql_type, **step)
 
 

@@ -376,7 +376,27 @@ class SQLBackend(BaseBackend):
         save = None
         if position is not None and self.plan is not None:
             save = lambda: self._save(position, status="rolling_back")  # noqa: E731
-        self._run(step.reverse(), save, f"undo {step.name}", undoing=True)
+        undo = step.reverse()
+        if undo.batched:  # a data fix's undo: batch by batch over the table, as the fix went
+            self._undo_in_batches(undo, save)
+            return
+        self._run(undo, save, f"undo {step.name}", undoing=True)
+
+    def _undo_in_batches(self, undo: Step, save: Callable[[], None] | None) -> None:
+        """``undo``'s batch statement over each key range of the table, one short transaction each (user triggers
+        kept quiet, as the fix's were), then the rollback's progress saved. Run again after an interruption, it
+        finds only the rows not yet undone (the statement's own condition)."""
+        self.check_step(undo)
+        sql = sql_batch(undo, self)
+        key = self._key(undo)
+        for lo, hi in self.backfill_ranges(undo):
+            with self.db.transaction():
+                for setting in self.d.quiet_triggers(self.db):
+                    self.db.execute(setting)
+                self.db.execute(sql, [*keys.params(lo, key), *keys.params(hi, key)])
+        if save is not None:
+            with self.db.transaction():
+                save()
 
     # ---------------------------------------------------------------- backfill
     def _key(self, step: Step) -> tuple[str, ...]:

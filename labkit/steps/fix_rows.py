@@ -4,10 +4,13 @@ A constraint cannot be validated over data that breaks it: ``VALIDATE`` fails on
 build on the first duplicate, and the plan rolls back. So the data is fixed first, while the app writes: each
 batch an ``UPDATE ... WHERE <where> AND <the batch's key range>``, its own short transaction (PostgreSQL's row locks
 on the rows it fixes only; user triggers kept quiet, as a backfill's). Each fixed row keeps its old and its new value
-in the ``journal`` column (``ARRAY[old, new]``, the column's own type), which the plan adds first and drops in its
-contract phase: a rollback puts back the old value of every row still holding what the fix wrote, and leaves alone a
-row the app has written since (its write is the newer truth). PostgreSQL only: SQLite cannot change a column's
-NOT NULL or add a constraint in place, which is what a fix prepares for.
+in the ``journal`` column (``text[]``: ``ARRAY[old::text, new::text]``, each value's text form, which compares and
+casts back exactly for every type, json, point and arrays included), which the plan adds first and drops in its
+contract phase: a rollback puts back the old value of every row still holding what the fix wrote, batch by batch as
+the fix went, and leaves alone a row the app has written since (its write is the newer truth). A journal of the
+column's own array type (plans built before labkit 0.1's text journals) is still read, compared by text form.
+PostgreSQL only: SQLite cannot change a column's NOT NULL or add a constraint in place, which is what a fix prepares
+for.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ class FixRows(Step):
     column: str
     where: str  # an SQL condition over the row: the rows to fix, e.g. "email IS NULL"
     value: str  # an SQL expression over the row: the value they get, e.g. "'unknown'" or "email || '+' || id"
-    journal: str  # a column the plan adds first, of the column's type as an array: each fixed row's [old, new]
+    journal: str  # a column the plan adds first, text[]: each fixed row's [old, new] as text
     batch_size: int = 1000  # rows of the table a batch walks (the first batch's, with chunk_ms)
     chunk_ms: float | None = None  # each batch sized to take about this long (labkit.chunking); None: batch_size
     fire_triggers: bool = False  # accept that the table's UPDATE triggers fire for each row fixed (see Backfill)
@@ -67,7 +70,7 @@ class FixRows(Step):
                 raise self.refuse(str(exc)) from None
 
     def reverse(self) -> Step:
-        return UndoFixRows(self.table, self.column, self.journal, label=f"undo_{self.name}")
+        return UndoFixRows(self.table, self.column, self.journal, self.batch_size, label=f"undo_{self.name}")
 
     def fit(self, columns: list[str]) -> list[str]:
         self._need(columns, self.column, self.journal)
@@ -98,10 +101,15 @@ class UndoFixRows(Step):
     kind = "undo_fix_rows"
     column_fields = ("column", "journal")
     phase = "migrate"
+    batched = True  # as the fix: a batch of the table's rows a transaction, not one UPDATE of every fixed row
 
     table: str
     column: str
     journal: str  # the fix's journal column: each fixed row's [old, new]
+    batch_size: int = 1000  # rows of the table a batch walks
+
+    def rows_per_batch(self) -> int | None:
+        return self.batch_size
 
     def reverse(self) -> Step:
         raise IrreversibleStepError(self.name, "it only exists to roll a fix back")
@@ -156,19 +164,50 @@ def _check(step: FixRows, run: SqlRun) -> None:
             raise step.refuse(f"{text!r} does not compile against {run.table.name!r}: {first}") from exc
 
 
+def _forms(step: FixRows | UndoFixRows, run: SqlRun) -> tuple[str, bool]:
+    """The column's declared type, and whether the journal holds text forms (``text[]``, what the builders add) or
+    values of the column's own array type (plans built before: still undone, compared by text form)."""
+    catalog = run.table.catalog()
+    declared = catalog.column(step.column).type
+    journal = next((c.type for c in catalog.columns if c.name == step.journal), "text[]")  # (added later: ours)
+    return declared, journal == "text[]"
+
+
 @sql_batch.register
 def _batch(step: FixRows, run: SqlRun) -> str:
     q = run.dialect.quote
     c, j = q(step.column), q(step.journal)
-    return (f"UPDATE {run.table.ref} SET {c} = ({step.value}), {j} = ARRAY[{c}, ({step.value})] "
+    declared, as_text = _forms(step, run)
+    # the new value as the column stores it (its typmod applied), in the form it is read back
+    new = f"CAST(({step.value}) AS {declared})::text" if as_text else f"({step.value})"
+    journal = f"ARRAY[{c}::text, {new}]" if as_text else f"ARRAY[{c}, {new}]"
+    return (f"UPDATE {run.table.ref} SET {c} = ({step.value}), {j} = {journal} "
             f"WHERE ({step.where}) AND {run.batch_predicate()}")  # fmt: skip
+
+
+def _undone(step: UndoFixRows, run: SqlRun) -> str:
+    """The undo of the rows that still hold what the fix wrote: their old value back. The journal stays as it is
+    until its column is dropped (the next undo): the traffic models read it to learn what the undo changed, and a
+    second run finds nothing left to do (a row put back no longer holds the new value)."""
+    q = run.dialect.quote
+    c, j = q(step.column), q(step.journal)
+    declared, as_text = _forms(step, run)
+    old = f"CAST({j}[1] AS {declared})" if as_text else f"{j}[1]"
+    new = f"{j}[2]" if as_text else f"({j}[2])::text"
+    return (f"UPDATE {run.table.ref} SET {c} = {old} "
+            f"WHERE {j} IS NOT NULL AND ({c})::text IS NOT DISTINCT FROM {new}")  # fmt: skip
+
+
+@sql_batch.register
+def _undo_batch(step: UndoFixRows, run: SqlRun) -> str:
+    return f"{_undone(step, run)} AND {run.batch_predicate()}"
 
 
 @sql_statements.register
 def _undo(step: UndoFixRows, run: SqlRun) -> list[str]:
-    q = run.dialect.quote
-    c, j = q(step.column), q(step.journal)
-    return [f"UPDATE {run.table.ref} SET {c} = {j}[1] WHERE {j} IS NOT NULL AND {c} IS NOT DISTINCT FROM {j}[2]"]
+    """The whole undo as one statement: what an exported revision or a printed rollback runs (labkit's runner
+    undoes batch by batch, ``_undo_batch``)."""
+    return [_undone(step, run)]
 
 
 @sql_statements.register
@@ -184,6 +223,11 @@ def journaled(table: Any, step: FixRows, row_id: Any = None) -> list[tuple[Any, 
     d = table.db.dialect
     q, key = d.quote, d.quote(table.key[0])
     one, params = (f" AND {key} = {d.param}", [row_id]) if row_id is not None else ("", [])
-    rows = table.db.query(f"SELECT {key}, {q(step.journal)}, {q(step.column)} FROM {table.ref} "
-                          f"WHERE {q(step.journal)} IS NOT NULL{one}", params)  # fmt: skip
-    return [(k, j[0], j[1], now) for k, j, now in rows]
+    catalog = table.catalog()
+    declared = catalog.column(step.column).type
+    as_text = next((c.type for c in catalog.columns if c.name == step.journal), "") == "text[]"
+    j = q(step.journal)
+    was, fixed = (f"CAST({j}[1] AS {declared})", f"CAST({j}[2] AS {declared})") if as_text else (f"{j}[1]", f"{j}[2]")
+    rows = table.db.query(f"SELECT {key}, {was}, {fixed}, {q(step.column)} FROM {table.ref} "
+                          f"WHERE {j} IS NOT NULL{one}", params)  # fmt: skip
+    return [(k, before, after, now) for k, before, after, now in rows]
