@@ -263,6 +263,7 @@ class MigrationRunner:
         self.until_step = until_step
         self._stop_requested = threading.Event()
         self._rows_at_start = 0
+        self._streamed = 0  # the most standbys seen streaming in this run (the throttle waits for one that stops)
         self.throttle = throttle if throttle is not None else Throttle()
         self.table = table
         self.backend = backend if backend is not None else backend_for(table)
@@ -525,7 +526,8 @@ class MigrationRunner:
             self._stop_requested.wait(own[0])
         began, reason = time.perf_counter(), None
         load = self.backend.load()
-        while not self._stop_requested.is_set() and (why := t.why(load)) is not None:
+        self._streamed = max(self._streamed, load.standbys)  # a standby that stops streaming later is waited for
+        while not self._stop_requested.is_set() and (why := t.why(load, streamed=self._streamed)) is not None:
             reason = reason or why
             if time.perf_counter() - began > t.give_up_s:
                 raise _Stopped(f"after {step.name} batch {k}: throttled for {t.give_up_s:g} s ({why})")

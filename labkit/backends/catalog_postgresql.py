@@ -86,8 +86,13 @@ def read(db: Session, table: str, schema: str | None = None) -> TableCatalog:
         for r in db.query(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
             "pg_get_expr(d.adbin, d.adrelid), col_description(a.attrelid, a.attnum), a.attidentity, "
-            "a.attgenerated <> '', (SELECT s.relname FROM pg_class s WHERE s.oid = "
-            "pg_get_serial_sequence(a.attrelid::regclass::text, a.attname)::regclass), "
+            # the sequence the column owns (serial: 'a', identity: 'i'), as pg_get_serial_sequence finds it, but from
+            # this query's snapshot: that function looks the column up again by name, so a column dropped while the
+            # query ran raised 'column ... of relation ... does not exist' (an app's catalog read beside a contract)
+            "a.attgenerated <> '', (SELECT s.relname FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid "
+            "WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass "
+            "AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype IN ('a', 'i') "
+            "AND s.relkind = 'S' ORDER BY s.oid LIMIT 1), "
             "CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END, "
             "a.attstattarget::int, CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END, "
             "a.attcompression::text, a.attoptions::text[], "

@@ -156,17 +156,23 @@ class PostgresDialect:
         """The standby furthest behind (``pg_stat_replication``: its replay lag and the WAL bytes it has not
         replayed; None without a standby, or for a role that may not see them) and the statements waiting for a
         lock on the table (``pg_locks``)."""
-        lag_ms, lag_bytes, waits, wal, hidden = db.query(
+        lag_ms, lag_bytes, waits, wal, hidden, standbys = db.query(
             "SELECT (SELECT max(extract(epoch FROM replay_lag) * 1000) FROM pg_stat_replication), "
             "(SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)) FROM pg_stat_replication), "
             "(SELECT count(*) FROM pg_locks WHERE relation = %s::regclass AND NOT granted), "
             "CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0') END, "
             "(SELECT count(*) FROM pg_stat_replication WHERE replay_lsn IS NULL "
-            "AND NOT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'))",
+            "AND NOT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')), "
+            "(SELECT count(*) FROM pg_stat_replication)",
             [self.quote_table(table)],
         )[0]
+        idle: list[tuple[str, int]] = []
+        if wal is not None:  # a primary: the physical slots no standby streams from, and the WAL each one keeps
+            idle = [(str(name), int(kept)) for name, kept in db.query(
+                "SELECT slot_name, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) FROM pg_replication_slots "
+                "WHERE slot_type = 'physical' AND NOT active AND restart_lsn IS NOT NULL ORDER BY 2 DESC")]  # fmt: skip
         return Load(None if lag_ms is None else float(lag_ms), None if lag_bytes is None else int(lag_bytes), waits,
-                    None if wal is None else int(wal), int(hidden))  # fmt: skip
+                    None if wal is None else int(wal), int(hidden), int(standbys), tuple(idle))  # fmt: skip
 
     def missing_privileges(self, db: Session, table: str, *, versions: Sequence[str]) -> list[str]:
         """What this role may not do that a plan on ``table`` needs (ALTER TABLE is the owner's; labkit's trigger
