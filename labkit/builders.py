@@ -31,6 +31,7 @@ from .steps import (
     DropColumn,
     DropJournals,
     FixRows,
+    GuardFix,
     RenameColumnInPlace,
     RenameInView,
     SetDefault,
@@ -541,12 +542,14 @@ def build_set_not_null_migration(
         raise InvalidArgumentError(f"fill is a constant or SQL(...): {exc}") from None
     if value.strip("() ").upper() == "NULL":
         raise InvalidArgumentError("fill=None fills nothing: give the value the NULLs get")
-    add = _journal(table, column, "was", deploy="v2", label=f"journal_{column}")
+    add = _journal(table, column, "was", label=f"journal_{column}")
     apps = (AppVersion("v1", data, data), AppVersion("v2", data, data, never_null=[column]))
     fix = FixRows(table.qualified, column, f"{_pg_quote(column)} IS NULL", value, add.column, label=f"fill_{column}",
                   **_sizing(table, batch_size, chunk_ms))  # fmt: skip
     return MigrationPlan(f"make {table.name}.{column} NOT NULL, filling its NULLs",
-                         [add, fix, *steps, DropJournals(table.qualified, (add.column,))], apps=apps)  # fmt: skip
+                         [add, _guard(add, fix, deploy="v2"), fix, *steps, DropJournals(table.qualified,
+                                                                                          (add.column,))],
+                         apps=apps)  # fmt: skip
 
 
 @_continuing
@@ -570,9 +573,15 @@ def build_update_migration(
     add = _journal(table, column, "upd", label=f"journal_{column}")
     fix = FixRows(table.qualified, column, where.text if where is not None else "TRUE", value.text, add.column,
                   label=f"update_{column}", **_sizing(table, batch_size, chunk_ms))  # fmt: skip
-    return MigrationPlan(f"update {table.name}.{column} in batches", [add, fix, DropJournals(table.qualified,
-                                                                                          (add.column,))],
+    return MigrationPlan(f"update {table.name}.{column} in batches",
+                         [add, _guard(add, fix), fix, DropJournals(table.qualified, (add.column,))],
                          apps=_one_app(table))  # fmt: skip
+
+
+def _guard(journal: AddColumn, fix: FixRows, **step: Any) -> GuardFix:
+    """The trigger that tells the app's writes of the fixed column from the fix's (``GuardFix``), added after the
+    journal and before the fix."""
+    return GuardFix(fix.table, fix.column, journal.column, label=f"guard_{fix.name}", **step)
 
 
 def _journal(table: TableLike, column: str, suffix: str, **step: Any) -> AddColumn:
@@ -624,7 +633,7 @@ def build_add_index_migration(
     add = _journal(table, column, "dup", label=f"journal_{column}_dup")
     fix = FixRows(table.qualified, column, where, f"({dedupe.text})", add.column, label=f"dedupe_{column}",
                   **_sizing(table, batch_size, chunk_ms))  # fmt: skip
-    steps = [add, fix, step, DropJournals(table.qualified, (add.column,))]
+    steps = [add, _guard(add, fix), fix, step, DropJournals(table.qualified, (add.column,))]
     return MigrationPlan(f"unique index on {table.name}.{column}, its duplicates fixed first", steps,
                          apps=_one_app(table))  # fmt: skip
 

@@ -215,9 +215,11 @@ class MigrationRunner:
         until_step: stop before the step at this position (``labkit.stops``: where a run from a terminal waits
             for a deploy); as ``until_phase``, the run ends ``"stopped"`` and the same plan again carries on.
         on_failure: what a failed step leads to: undo everything (``"rollback"``), or (``"stop"``) end the run
-            ``"stopped"`` where it failed, undoing nothing, resumable by running the same plan again. ``labkit
-            complete`` stops: once a new app version is deployed on what ``start`` built, only the user may decide to
-            take it away (``labkit rollback``); a lock timeout is no reason to.
+            ``"stopped"`` where it failed, undoing nothing, resumable by running the same plan again. By default
+            (None) a run rolls back, unless it carries on a run that already rolled out an app version (the same
+            plan run again after a stop at the contract or a deploy): that one stops, as ``labkit complete`` does.
+            Once a new app version is deployed on what the first run built, only the user may decide to take it
+            away (``resume="rollback"``, ``labkit rollback``); a lock timeout is no reason to.
         backend: carry the plan out with this backend instead of the table's own: ``labkit.plan_sql`` runs the plan
             against one that records the statements instead of executing them (Alembic's offline mode), so the SQL
             of a plan comes from this runner's own walk.
@@ -238,7 +240,7 @@ class MigrationRunner:
         resume: Literal["continue", "rollback"] = "continue",
         until_phase: Phase | None = None,
         until_step: int | None = None,
-        on_failure: Literal["rollback", "stop"] = "rollback",
+        on_failure: Literal["rollback", "stop"] | None = None,
         backend: Backend | None = None,
         throttle: Throttle | None = None,
     ):
@@ -252,8 +254,8 @@ class MigrationRunner:
         """
         if resume not in ("continue", "rollback"):
             raise InvalidArgumentError(f"resume must be 'continue' or 'rollback', got {resume!r}")
-        if on_failure not in ("rollback", "stop"):
-            raise InvalidArgumentError(f"on_failure must be 'rollback' or 'stop', got {on_failure!r}")
+        if on_failure not in ("rollback", "stop", None):
+            raise InvalidArgumentError(f"on_failure must be 'rollback', 'stop' or None, got {on_failure!r}")
         self.on_failure = on_failure
         if until_phase is not None and until_phase not in PHASES:
             raise InvalidArgumentError(f"until_phase must be one of {', '.join(PHASES)}, got {until_phase!r}")
@@ -264,6 +266,7 @@ class MigrationRunner:
         self._stop_requested = threading.Event()
         self._rows_at_start = 0
         self._streamed = 0  # the most standbys seen streaming in this run (the throttle waits for one that stops)
+        self._resumed_past_a_deploy = False  # carrying on a run that rolled out an app version (on_failure=None)
         self.throttle = throttle if throttle is not None else Throttle()
         self.table = table
         self.backend = backend if backend is not None else backend_for(table)
@@ -443,7 +446,8 @@ class MigrationRunner:
             self._emit(run.step, run.batch, "fail", detail=f"connection lost: {type(exc).__name__}: {exc}")
             raise ConnectionLostError(plan.name, run.step.name, run.committed, f"{type(exc).__name__}: {exc}") from exc
         self._emit(run.step, run.batch, "fail", detail=f"{type(exc).__name__}: {exc}")
-        if self.on_failure == "stop" and self.resume != "rollback":
+        deployed = self._resumed_past_a_deploy  # a version rolled out by the run this one carries on
+        if (self.on_failure or ("stop" if deployed else "rollback")) == "stop" and self.resume != "rollback":
             where = f"at {run.step.name}" + (f" batch {run.batch}" if run.batch else "")
             raise _Stopped(where, exc, run.step, run.batch) from exc
         return self._rollback_plan(plan, applied, run.step, run.batch, exc, faults)
@@ -545,6 +549,7 @@ class MigrationRunner:
             if step.deploy and apps:
                 record.deployed_from = self._live_version()
                 self._apps = {step.deploy: 1.0}
+                self._resumed_past_a_deploy = True
             applied.append(record)
             self._set_progress(step, 1, 1)
         if resume.batch and self.resume == "rollback":  # the cut-off backfill's committed batches are undone too

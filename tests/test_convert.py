@@ -108,7 +108,8 @@ def test_what_it_cannot_infer_it_asks_for_and_what_it_cannot_do_it_refuses(pg):
     assert required.plan is None and "NOT NULL column with no default" in required.refused
     assert other.plan is None and other.written and "a new table" in other.written  # run as written, first
     filled = convert_sql(sql.splitlines()[0], pg, fill={"email": lk.SQL("'user' || id || '@unknown.invalid'")})[0]
-    assert filled.plan is not None and [s.kind for s in filled.plan.steps][:2] == ["add_column", "fix_rows"]
+    assert filled.plan is not None
+    assert [s.kind for s in filled.plan.steps][:3] == ["add_column", "guard_fix", "fix_rows"]
     dependent = convert_sql("ALTER TABLE users ADD COLUMN seen integer; ALTER TABLE users ALTER seen SET NOT NULL", pg)
     assert dependent[0].plan is not None and "convert and run the statements before it first" in dependent[1].refused
     with pytest.raises(lk.LabkitError, match="parser refuses"):
@@ -196,7 +197,7 @@ def test_a_unique_constraint_on_duplicates_asks_for_their_values_and_then_runs_u
     assert "--dedupe email=" in asked.asked[0]
     (done,) = convert_sql(sql, pg, dedupe={"email": lk.SQL("email || '+dup' || id")})
     assert done.plan is not None and [s.kind for s in done.plan.steps] == [
-        "add_column", "fix_rows", "create_index", "add_constraint", "drop_journals"]  # fmt: skip
+        "add_column", "guard_fix", "fix_rows", "create_index", "add_constraint", "drop_journals"]  # fmt: skip
     _under_writes(users, done.plan)
     assert _unordered(users.catalog()) == expected
 

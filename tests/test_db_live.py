@@ -332,3 +332,17 @@ def test_an_open_loop_counts_every_request_that_fell_due_during_a_stall(tmp_path
     else:
         assert slow <= 2, f"{slow} slow requests: a closed loop sends nothing while it waits"
         assert frame["queued"].max() == 0.0
+
+
+def test_a_run_carried_on_past_a_deploy_stops_at_a_failure_and_undoes_only_when_asked(db):
+    """Issue 34: from Python, the same plan run again after a stop at the contract rolled everything back when a
+    contract step failed, taking away the column the deployed v2 reads (the CLI's complete stops). Now it stops
+    there too; resume="rollback" is how the user asks for the undo."""
+    users = db.import_table(lab.make_users(100))
+    plan = db_rename_plan(users, batch_size=20)
+    assert lk.MigrationRunner(users, until_phase="contract").execute_plan(plan).status == "stopped"
+    failed = lk.MigrationRunner(db.table("users"), fail_at="drop_column").execute_plan(plan)
+    assert failed.status == "stopped" and "nothing undone" in failed.summary(), failed.summary()
+    assert db.table("users").column_names == ["id", "name", "email", "full_name"]  # v2's column is still there
+    forced = lk.MigrationRunner(db.table("users"), fail_at="drop_column", on_failure="rollback").execute_plan(plan)
+    assert forced.status == "rolled_back" and db.table("users").column_names == ["id", "name", "email"]

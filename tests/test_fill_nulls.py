@@ -43,9 +43,9 @@ def test_the_plain_plan_fails_on_nulls_and_the_fill_plan_is_safe(pg):
     assert users.snapshot() == before
     plan = _plan(users)
     assert lk.validate_migration_safety(plan, users) == []
-    assert [s.kind for s in plan.steps] == ["add_column", "fix_rows", "add_constraint", "validate_constraint",
-                                            "set_not_null", "drop_journals"]  # fmt: skip
-    assert plan.apps[1].never_null == ("name",) and plan.steps[0].deploy == "v2"
+    assert [s.kind for s in plan.steps] == ["add_column", "guard_fix", "fix_rows", "add_constraint",
+                                            "validate_constraint", "set_not_null", "drop_journals"]  # fmt: skip
+    assert plan.apps[1].never_null == ("name",) and plan.steps[1].deploy == "v2"  # out before the fix
 
 
 def test_under_traffic_nothing_is_lost_and_the_column_ends_not_null(pg):
@@ -75,9 +75,9 @@ def test_the_undo_keeps_what_the_app_wrote_after_the_fix(pg):
     users = _dirty(pg)
     plan = _plan(users)
     lk.MigrationRunner(users, until_phase="contract").execute_plan(
-        lk.MigrationPlan(plan.name, plan.steps[:2], apps=plan.apps))  # fmt: skip
+        lk.MigrationPlan(plan.name, plan.steps[:3], apps=plan.apps))  # fmt: skip
     users.update(7, {"name": "Grace Hopper"})  # the app, after the fix reached row 7
-    undo = lk.plan_sql(lk.MigrationPlan("u", [plan.steps[1].reverse()]), users).units[0]
+    undo = lk.plan_sql(lk.MigrationPlan("u", [plan.steps[2].reverse()]), users).units[0]
     assert undo.batch is not None and undo.batch_size == 25  # batch by batch, as the fix went
     with pg.transaction():
         pg.execute(undo.batch, [1, 120])  # one batch over every key
@@ -275,3 +275,29 @@ def test_a_plan_whose_journal_is_the_columns_own_array_type_still_rolls_back(pg)
                                                                                             apps=plan.apps))
     assert done.status == "rolled_back", done.summary()
     assert pg.query("SELECT id, c::text FROM things ORDER BY id") == before and table.catalog() == catalog
+
+
+def test_a_row_the_app_saved_after_the_fix_keeps_the_value_it_saved_even_the_one_it_read(pg):
+    """Issue 34: an ORM saving the whole row writes back the filled value it read; the rollback put NULL over that
+    acknowledged write (the value was still the fix's). The guard's trigger (UPDATE OF the column) clears the row's
+    journal entry on any app write of the column; a write of another column leaves it, and the rollback puts the
+    NULL back there."""
+    users = _dirty(pg)
+    plan = _plan(users)
+    assert [s.kind for s in plan.steps[:3]] == ["add_column", "guard_fix", "fix_rows"]
+
+    class App:  # at the first event after the fix: the app's writes on rows 7 and 14 (both NULL before the fix)
+        done = False
+
+        def on_tick(self, event, apps):
+            if event.kind == "complete" and event.step == "fill_name" and not self.done:
+                self.done = True
+                pg.execute("UPDATE users SET name = name, email = email WHERE id = 7")  # the whole row, as read
+                pg.execute("UPDATE users SET email = 'new@mail.org' WHERE id = 14")  # another column only
+
+    result = lk.MigrationRunner(users, fail_at="drop_journals", observers=[App()]).execute_plan(plan)
+    assert result.status == "rolled_back", result.summary()
+    assert users.get(7)["name"] == "unknown"  # the app's write, kept
+    assert users.get(14)["name"] is None and users.get(14)["email"] == "new@mail.org"
+    assert pg.query("SELECT count(*) FROM users WHERE name = 'unknown'") == [(1,)]  # every other fixed row put back
+    assert users.triggers == () and "name_labkit_was" not in users.column_names

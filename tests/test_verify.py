@@ -102,3 +102,25 @@ def test_a_rename_of_a_json_and_of_a_point_column_completes(pg, tmp_path, capfd)
         assert complete_plan(pg.url) == 0  # each stop's complete, the one that verifies before the drop included
         assert f"verified {column}_v2: 30 rows, every one as expected" in capfd.readouterr().err
     assert pg.query("SELECT id, doc_v2::text, spot_v2::text FROM shapes ORDER BY id") == before
+
+
+def test_a_rename_of_an_enum_and_an_enum_array_column_with_defaults_completes(pg):
+    """Issue 34: renaming `moods mood[] DEFAULT '{ok}'` failed at switch_reads (`cannot cast type integer to
+    mood[]`): the view's NULL default for the old column was CAST(NULLIF(1, 1) AS type), and an enum has no cast
+    from an integer."""
+    if "feelings" in pg.tables():
+        pg.drop_table("feelings")
+    pg.execute("DROP TYPE IF EXISTS mood")
+    pg.execute("CREATE TYPE mood AS ENUM ('ok', 'sad')")
+    pg.execute("CREATE TABLE feelings (id bigint PRIMARY KEY, moods mood[] DEFAULT '{ok}', m mood DEFAULT 'ok')")
+    pg.execute("INSERT INTO feelings SELECT g, '{ok,sad}', 'sad' FROM generate_series(1, 40) g")
+    before = pg.query("SELECT id, moods::text, m::text FROM feelings ORDER BY id")
+    for column in ("moods", "m"):
+        plan = lk.build_rename_column_migration(pg.table("feelings"), column, f"{column}_v2")
+        result = lk.MigrationRunner(pg.table("feelings")).execute_plan(plan)
+        assert result.status == "completed", result.summary()
+    assert pg.query("SELECT id, moods_v2::text, m_v2::text FROM feelings ORDER BY id") == before
+    catalog = pg.table("feelings").catalog()
+    assert (catalog.column("moods_v2").default, catalog.column("m_v2").default) == ("'{ok}'::mood[]", "'ok'::mood")
+    pg.drop_table("feelings")  # and the views of its versions
+    pg.execute("DROP TYPE mood")

@@ -501,7 +501,10 @@ class SQLBackend(BaseBackend):
                 out.append(self.d.view_default_sql(view, shown[step.target], planned[step.target]))
             old = catalog.column(step.source) if step.source in catalog.column_names else None
             if step.source in shown and old is not None and old.default is not None:
-                out.append(self.d.view_default_sql(view, shown[step.source], f"CAST(NULLIF(1, 1) AS {old.type})"))
+                # a NULL that is not the literal NULL (PostgreSQL takes DEFAULT NULL for no default), of the
+                # column's type: from text, which every type has an explicit cast from (an enum has none from an
+                # integer: renaming an enum or enum[] column with a default failed at switch_reads)
+                out.append(self.d.view_default_sql(view, shown[step.source], f"CAST(NULLIF('', '') AS {old.type})"))
         return [s for s in out if s]
 
     def view_columns(self, view: str) -> list[str]:

@@ -11,7 +11,7 @@ from .create_index import CreateIndex, DropIndex
 from .create_statistics import CreateStatistics
 from .drop_column import DropColumn
 from .dual_write import StartDualWrite, StopDualWrite
-from .fix_rows import DropJournals, FixRows, UndoFixRows
+from .fix_rows import DropGuard, DropJournals, FixRows, GuardFix, UndoFixRows
 from .grant_column import GrantColumn
 from .not_null import DropNotNull, SetNotNull
 from .rename_in_place import RenameColumnInPlace
@@ -32,11 +32,13 @@ __all__ = [
     "CreateStatistics",
     "DropColumn",
     "DropConstraint",
+    "DropGuard",
     "DropIndex",
     "DropJournals",
     "DropNotNull",
     "FixRows",
     "GrantColumn",
+    "GuardFix",
     "KeepValidated",
     "Phase",
     "RemoveView",

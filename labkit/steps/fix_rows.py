@@ -24,6 +24,7 @@ from ..chunking import check_chunk_ms
 from ..dispatch import SqlRun, sql_batch, sql_check, sql_statements
 from ..errors import IrreversibleStepError, UnsafeSqlError
 from .base import Step
+from .dual_write import postgres_trigger_names
 
 if TYPE_CHECKING:
     from .base import PlanWalk
@@ -123,6 +124,62 @@ class UndoFixRows(Step):
 
 
 @dataclass(frozen=True, repr=False)
+class GuardFix(Step):
+    """Watch the app's writes of ``column`` while a fix's journal exists: a row whose ``column`` the app writes
+    after the fix reached it (any value, the one it read included: an ORM saving the whole row) has its journal entry
+    cleared, so a rollback leaves the app's write where it is. A trigger on ``UPDATE OF column``: what a write
+    names, not whether the value changed."""
+
+    engines = frozenset({"postgresql"})
+    elsewhere = FixRows.elsewhere
+
+    kind = "guard_fix"
+    column_fields = ("column", "journal")
+    phase = "migrate"
+
+    table: str
+    column: str
+    journal: str  # the fix's journal column
+
+    def reverse(self) -> Step:
+        return DropGuard(self.table, self.column, self.journal, label=f"undo_{self.name}")
+
+    def fit(self, columns: list[str]) -> list[str]:
+        self._need(columns, self.column, self.journal)
+        return list(columns)
+
+    def describe(self) -> str:
+        return (f"watch the app's writes of {self.column}: a row it writes after the fix keeps its write on rollback "
+                f"(its entry in {self.journal} cleared)")  # fmt: skip
+
+
+@dataclass(frozen=True, repr=False)
+class DropGuard(Step):
+    """Drop a ``GuardFix``'s trigger (used by rollback, after the fix is undone)."""
+
+    engines = frozenset({"postgresql"})
+    elsewhere = FixRows.elsewhere
+
+    kind = "drop_guard"
+    column_fields = ("column", "journal")
+    phase = "migrate"
+
+    table: str
+    column: str
+    journal: str  # the fix's journal column, whose guard it drops
+
+    def reverse(self) -> Step:
+        raise IrreversibleStepError(self.name, "it only exists to roll a guard back")
+
+    def fit(self, columns: list[str]) -> list[str]:
+        self._need(columns, self.journal)
+        return list(columns)
+
+    def describe(self) -> str:
+        return f"stop watching the app's writes of {self.column} (the fix is undone)"
+
+
+@dataclass(frozen=True, repr=False)
 class DropJournals(Step):
     """Drop the journal columns of the plan's data fixes, all in one transaction, once no rollback can need them
     (the contract phase). One step for every journal: two drops in a row would leave the first one's fix unable
@@ -194,7 +251,10 @@ def _undone(step: UndoFixRows, run: SqlRun) -> str:
     declared, as_text = _forms(step, run)
     old = f"CAST({j}[1] AS {declared})" if as_text else f"{j}[1]"
     new = f"{j}[2]" if as_text else f"({j}[2])::text"
-    return (f"UPDATE {run.table.ref} SET {c} = {old} "
+    # a text journal gets a third entry, 'undone': the write changes the journal too, so the guard's trigger (which
+    # clears the entry of a write that leaves the journal alone: the app's) keeps it for the traffic models to read
+    spent = f", {j} = {j} || '{{undone}}'::text[]" if as_text else ""
+    return (f"UPDATE {run.table.ref} SET {c} = {old}{spent} "
             f"WHERE {j} IS NOT NULL AND ({c})::text IS NOT DISTINCT FROM {new}")  # fmt: skip
 
 
@@ -212,7 +272,42 @@ def _undo(step: UndoFixRows, run: SqlRun) -> list[str]:
 
 @sql_statements.register
 def _drop(step: DropJournals, run: SqlRun) -> list[str]:
-    return [f"ALTER TABLE {run.table.ref} DROP COLUMN {run.dialect.quote(c)}" for c in step.columns]
+    """The journals' guards first (their trigger functions name the journal), then the journal columns. (A plan
+    built before the guards has none: IF EXISTS.)"""
+    guards = [sql for c in step.columns for sql in _unguard(run, c)]
+    return [*guards, *(f"ALTER TABLE {run.table.ref} DROP COLUMN {run.dialect.quote(c)}" for c in step.columns)]
+
+
+def _guard_names(run: SqlRun, journal: str) -> tuple[str, str]:
+    """The guard's trigger name and its function (quoted, in the table's schema): one per journal."""
+    return postgres_trigger_names(run.dialect, run.table.qualified, journal, "guard")
+
+
+def _unguard(run: SqlRun, journal: str) -> list[str]:
+    name, function = _guard_names(run, journal)
+    return [f"DROP TRIGGER IF EXISTS {run.dialect.quote(name)} ON {run.table.ref}",
+            f"DROP FUNCTION IF EXISTS {function}()"]  # fmt: skip
+
+
+@sql_statements.register
+def _guard(step: GuardFix, run: SqlRun) -> list[str]:
+    q = run.dialect.quote
+    name, function = _guard_names(run, step.journal)
+    j, table = q(step.journal), run.table.ref
+    # the fix's own batches and its undo write the journal too: only a write that leaves it alone is the app's
+    body = f"BEGIN IF NEW.{j} IS NOT DISTINCT FROM OLD.{j} THEN NEW.{j} := NULL; END IF; RETURN NEW; END"
+    return [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $labkit$ {body} $labkit$",
+        f"DROP TRIGGER IF EXISTS {q(name)} ON {table}",
+        f"CREATE TRIGGER {q(name)} BEFORE UPDATE OF {q(step.column)} ON {table} FOR EACH ROW "
+        f"EXECUTE FUNCTION {function}()",
+        f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {q(name)}",  # a logical replica's applied writes included
+    ]
+
+
+@sql_statements.register
+def _drop_guard(step: DropGuard, run: SqlRun) -> list[str]:
+    return _unguard(run, step.journal)
 
 
 def journaled(table: Any, step: FixRows, row_id: Any = None) -> list[tuple[Any, Any, Any, Any]]:
