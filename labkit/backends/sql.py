@@ -136,6 +136,9 @@ class SQLBackend(BaseBackend):
         self._initial_views: set[str] = set()
         self._resumed = False
         self._fired: tuple[str, ...] = ()  # user triggers a backfill fired (where they could not be kept quiet)
+        # each batched step's statement, made at its first batch: the same for every batch of the step (making it may
+        # read the catalog; a step of 200 batches read it 200 times)
+        self._batch_sql: dict[tuple[str, str], str] = {}
 
     # ---------------------------------------------------------------- facts
     def data_columns(self) -> list[str]:
@@ -433,7 +436,9 @@ class SQLBackend(BaseBackend):
         return self.keyset().predicate
 
     def backfill_batch(self, step: Step, lo: Any, hi: Any, *, position: int = 0, batch: int = 0) -> int:
-        sql = sql_batch(step, self)
+        sql = self._batch_sql.get((step.kind, step.name))
+        if sql is None:
+            sql = self._batch_sql[(step.kind, step.name)] = sql_batch(step, self)
         key = self._key(step)
         with self.db.transaction():  # one short transaction per batch, progress saved with it
             quiet = self.d.quiet_triggers(self.db)

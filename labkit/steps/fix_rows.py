@@ -318,9 +318,11 @@ def journaled(table: Any, step: FixRows, row_id: Any = None) -> list[tuple[Any, 
     d = table.db.dialect
     q, key = d.quote, d.quote(table.key[0])
     one, params = (f" AND {key} = {d.param}", [row_id]) if row_id is not None else ("", [])
-    catalog = table.catalog()
-    declared = catalog.column(step.column).type
-    as_text = next((c.type for c in catalog.columns if c.name == step.journal), "") == "text[]"
+    # the two columns' types only (the traffic models call this after every batch: not the whole catalog)
+    types = dict(table.db.query(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+        "AND attname IN (%s, %s) AND attnum > 0 AND NOT attisdropped", [table.ref, step.column, step.journal]))
+    declared, as_text = types.get(step.column, ""), types.get(step.journal) == "text[]"
     j = q(step.journal)
     was, fixed = (f"CAST({j}[1] AS {declared})", f"CAST({j}[2] AS {declared})") if as_text else (f"{j}[1]", f"{j}[2]")
     rows = table.db.query(f"SELECT {key}, {was}, {fixed}, {q(step.column)} FROM {table.ref} "
