@@ -29,9 +29,9 @@ from ..errors import InvalidArgumentError
 from ..plan import MigrationPlan
 from ..runner import Event
 from ..steps import AddColumn
-from ..steps.fix_rows import FixRows, journaled
+from ..steps.fix_rows import FixRows
 from .ledger import WriteLedger
-from .traffic import EDGE_SHARE, column_meanings, edge_text
+from .traffic import EDGE_SHARE, column_meanings, edge_text, journaled
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -16,7 +16,7 @@ for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import pgparse
 from .._common import check_batch_size, check_name
@@ -308,23 +308,3 @@ def _guard(step: GuardFix, run: SqlRun) -> list[str]:
 @sql_statements.register
 def _drop_guard(step: DropGuard, run: SqlRun) -> list[str]:
     return _unguard(run, step.journal)
-
-
-def journaled(table: Any, step: FixRows, row_id: Any = None) -> list[tuple[Any, Any, Any, Any]]:
-    """Every row the fix journaled (or just ``row_id``): ``(key, value before, value after, value now)``. The traffic
-    models read it to tell the migration's writes from the app's (``WriteLedger.adopt_fixes``)."""
-    if step.journal not in table.column_names or len(table.key) != 1:
-        return []
-    d = table.db.dialect
-    q, key = d.quote, d.quote(table.key[0])
-    one, params = (f" AND {key} = {d.param}", [row_id]) if row_id is not None else ("", [])
-    # the two columns' types only (the traffic models call this after every batch: not the whole catalog)
-    types = dict(table.db.query(
-        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = to_regclass(%s) "
-        "AND attname IN (%s, %s) AND attnum > 0 AND NOT attisdropped", [table.ref, step.column, step.journal]))
-    declared, as_text = types.get(step.column, ""), types.get(step.journal) == "text[]"
-    j = q(step.journal)
-    was, fixed = (f"CAST({j}[1] AS {declared})", f"CAST({j}[2] AS {declared})") if as_text else (f"{j}[1]", f"{j}[2]")
-    rows = table.db.query(f"SELECT {key}, {was}, {fixed}, {q(step.column)} FROM {table.ref} "
-                          f"WHERE {j} IS NOT NULL{one}", params)  # fmt: skip
-    return [(k, before, after, now) for k, before, after, now in rows]
