@@ -158,24 +158,37 @@ class _Batches:
         self.resumed = resumed
         self.exact: int | None = None  # set once the backend has listed them
         self.rows_left = max(rows_at_start - resumed * (start or 0), 0)
-        self.next_size = self.sizer.next_size if self.sizer else None
+        self.asked = 0  # the rows of the table the range being run was asked to cover
+        self.next_size = self._next_size if self.sizer else None
+
+    def _next_size(self) -> int:
+        assert self.sizer is not None
+        self.asked = self.sizer.next_size()
+        return self.asked
 
     def total(self, k: int) -> int:
         if self.exact is not None:
             return self.resumed + self.exact
         return max(k, k + (self.sizer.batches_left(self.rows_left) if self.sizer else 0))
 
+    def walked(self, rows: int) -> int:
+        """The rows of the table a batch went over: those it was asked to cover (a data fix writes a few of them:
+        sized by the rows it wrote, a sparse fix's batches shrank to a hundred rows of the table), at least those it
+        wrote."""
+        return max(rows, self.asked)
+
     def record(self, rows: int, ms: float) -> None:
-        self.rows_left = max(self.rows_left - rows, 0)
+        walked = self.walked(rows)
+        self.rows_left = max(self.rows_left - walked, 0)
         if self.sizer is not None:
-            self.sizer.record(rows, ms / 1000)
+            self.sizer.record(walked, ms / 1000)
 
     def record_load(self, load: Load, wal_at: int | None, rows: int, throttle: Throttle) -> int | None:
         """The WAL the last batch wrote sizes the next (under half the standby lag the throttle allows)."""
         if self.sizer is None or load.wal_bytes is None:
             return wal_at
         if wal_at is not None:
-            self.sizer.record_bytes(rows, load.wal_bytes - wal_at)
+            self.sizer.record_bytes(self.walked(rows), load.wal_bytes - wal_at)
         if load.lag_bytes is not None and throttle.max_lag_bytes:  # a standby replays it
             self.sizer.byte_budget = int(throttle.max_lag_bytes // 2)
         return load.wal_bytes

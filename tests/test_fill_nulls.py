@@ -301,3 +301,16 @@ def test_a_row_the_app_saved_after_the_fix_keeps_the_value_it_saved_even_the_one
     assert users.get(14)["name"] is None and users.get(14)["email"] == "new@mail.org"
     assert pg.query("SELECT count(*) FROM users WHERE name = 'unknown'") == [(1,)]  # every other fixed row put back
     assert users.triggers == () and "name_labkit_was" not in users.column_names
+
+
+def test_a_sparse_fix_sizes_its_batches_by_the_rows_it_walks_not_the_few_it_writes(pg):
+    """A fill where one row in a thousand is NULL writes one row of each 1,000 it walks. Its time-sized batches were
+    sized from the rows written (one row in a few ms: a few hundred rows a second), so they shrank to the smallest
+    batch: about 200 batches (and transactions) for 20,000 rows. Sized by the rows walked, they grow as a backfill's
+    do."""
+    users = _users(pg, "UPDATE users SET name = NULL WHERE id % 1000 = 0", rows=20_000)
+    plan = lk.build_set_not_null_migration(users, "name", fill="unknown", batch_size="auto")
+    runner = lk.MigrationRunner(users)
+    assert runner.execute_plan(plan).status == "completed"
+    batches = [e for e in runner.history if e.kind == "batch" and e.step == "fill_name"]
+    assert sum(e.rows for e in batches) == 20 and len(batches) <= 20, [e.detail for e in batches]
