@@ -156,6 +156,11 @@ def test_a_standby_stopped_mid_backfill_is_waited_for_then_the_run_stops_and_res
         def on_tick(self, event, apps):
             if event.kind == "batch" and event.batch == 2:
                 pg_ctl("-m", "immediate", "stop")
+                with lk.connect(pg_url) as primary:  # its walsender gone too, before the backfill looks again
+                    deadline = time.monotonic() + 60
+                    while primary.query("SELECT count(*) FROM pg_stat_replication")[0][0]:
+                        assert time.monotonic() < deadline, "the primary still lists the stopped standby"
+                        time.sleep(0.02)
 
     with lk.connect(pg_url) as db:
         reset_database(db)

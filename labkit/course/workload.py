@@ -287,12 +287,12 @@ class AppWorkload:
         """Where the version's queries go: its versioned view when there is one, else the table. The version live
         before the plan (the app as it was deployed, which knows nothing of labkit's views) queries the table while
         every column it reads is there, as a real one does: a rollback drops that version's view under it."""
-        d = table.db.dialect
+        d = table.db.dialect  # (another schema's table: its schema-qualified name, its versions' own view schemas)
         if app.name == self.first and all(c in table.column_names for c in app.reads):
-            return d.quote(table.name)
-        if self.use_views and d.view_name(table.name, app.name) in table.views:
-            return d.view_ref(table.name, app.name)
-        return d.quote(table.name)
+            return table.ref
+        if self.use_views and d.view_name(table.qualified, app.name) in table.views:
+            return d.view_ref(table.qualified, app.name)
+        return table.ref
 
     def _adopt_fixes(self, table: DbTable, row_id: int) -> None:
         """A data fix of the plan's (``FixRows``) may have changed this row: what the app reads, and so writes back,
@@ -391,7 +391,7 @@ class AppWorkload:
         tells it); on SQLite the table itself unless it names a column only its view has (approach B, which the
         lessons run from Python: a SQLite view reports no row count)."""
         source = self._source(table, app)
-        if source == table.db.dialect.quote(table.name):
+        if source == table.ref:
             return table
         if table.db.dialect.name == "postgresql" or not self._physical(table, app):
             return VersionView(table, source, list(values))
